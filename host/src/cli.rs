@@ -1,0 +1,142 @@
+//! The command line: what the user typed, parsed once. Each subcommand's flags live beside its
+//! implementation in `commands/`; this module only lists the commands and runs the one chosen.
+
+use crate::commands;
+use crate::output::{self, Format, Settings};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-devloop",
+    bin_name = "kubectl devloop",
+    version = crate::version::VERSION,
+    long_version = crate::version::SHORT,
+    about = "The inner development loop for Kubernetes: build, test, render, deploy and watch, \
+             driven by your existing skaffold.yaml",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Show debug events too.
+    #[arg(short = 'v', long = "verbose", global = true)]
+    pub verbose: bool,
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// How events are shown: text on stderr, or JSON lines on stdout.
+    #[arg(long = "event-format", global = true, value_enum, default_value_t = Format::Text)]
+    pub event_format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    pub fn output_settings(&self) -> Settings {
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Settings {
+            format: self.event_format,
+            verbose: self.verbose,
+            color,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build, deploy and watch: sync or rebuild on every save, stream logs, forward ports.
+    Dev(commands::pending::PendingArgs),
+    /// Build, test, render, deploy and wait until everything is healthy, once.
+    Run(commands::pending::PendingArgs),
+    /// Build the artifacts of the config.
+    Build(commands::pending::PendingArgs),
+    /// Render the manifests with the built (or tagged) images, without deploying.
+    Render(commands::pending::PendingArgs),
+    /// Deploy already built images.
+    Deploy(commands::pending::PendingArgs),
+    /// Delete what `run`, `deploy` or `dev` deployed.
+    Delete(commands::pending::PendingArgs),
+    /// Run the tests of the config against built images.
+    Test(commands::pending::PendingArgs),
+    /// Write a first skaffold.yaml for the project in the current directory.
+    Init(commands::pending::PendingArgs),
+    /// Print the config upgraded to the newest schema version.
+    Fix(commands::pending::PendingArgs),
+    /// Print the effective config after profiles and upgrades.
+    Diagnose(commands::pending::PendingArgs),
+    /// Print the version, the git commit and the build date.
+    Version,
+}
+
+/// Parses the command line, runs the command, and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = cli.global.output_settings();
+    let events = output::renderer(settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli, events));
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{}", output::paint(settings, "31", &format_error(&err)));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Version => {
+            print!("{}", crate::version::describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dev(a) => commands::pending::run("dev", a),
+        Command::Run(a) => commands::pending::run("run", a),
+        Command::Build(a) => commands::pending::run("build", a),
+        Command::Render(a) => commands::pending::run("render", a),
+        Command::Deploy(a) => commands::pending::run("deploy", a),
+        Command::Delete(a) => commands::pending::run("delete", a),
+        Command::Test(a) => commands::pending::run("test", a),
+        Command::Init(a) => commands::pending::run("init", a),
+        Command::Fix(a) => commands::pending::run("fix", a),
+        Command::Diagnose(a) => commands::pending::run("diagnose", a),
+    }
+}
+
+/// `error: <what>` followed by one `caused by:` line per underlying error.
+pub fn format_error(err: &anyhow::Error) -> String {
+    let mut text = format!("error: {err}");
+    for cause in err.chain().skip(1) {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    text
+}

@@ -1,0 +1,3 @@
+//! One module per subcommand: its flags and how it drives the pipeline stages.
+
+pub mod pending;

@@ -1,0 +1,9 @@
+//! devloop: the inner development loop for Kubernetes. It reads Skaffold's `skaffold.yaml`,
+//! builds, tests, renders, deploys and watches. Each pipeline stage is a module; the CLI turns
+//! what the user typed into one resolved plan and runs the stages on it.
+
+pub mod cli;
+pub mod commands;
+pub mod events;
+pub mod output;
+pub mod version;

@@ -1,0 +1,71 @@
+//! The renderers: the only code that prints events. Text for people on a terminal (stderr,
+//! so that stdout stays clean for manifests and JSON), or JSON lines for programs.
+
+use crate::events::{Event, Events, Level, Stamped};
+use std::io::Write;
+use std::sync::Mutex;
+
+/// How events are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable lines on stderr.
+    #[default]
+    Text,
+    /// One JSON object per event on stdout.
+    Json,
+}
+
+/// The renderer settings from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub format: Format,
+    pub verbose: bool,
+    pub color: bool,
+}
+
+/// An `Events` handle that renders every event as `settings` says.
+pub fn renderer(settings: Settings) -> Events {
+    let lock = Mutex::new(());
+    Events::new(move |stamped: Stamped| {
+        let _guard = lock.lock();
+        match settings.format {
+            Format::Json => {
+                if let Ok(line) = serde_json::to_string(&stamped) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Format::Text => {
+                if let Some(line) = text_line(&stamped.event, settings) {
+                    let mut err = std::io::stderr().lock();
+                    let _ = writeln!(err, "{line}");
+                }
+            }
+        }
+    })
+}
+
+/// The terminal form of one event, or None when it is below the shown level.
+pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
+    match event {
+        Event::Message { level, text, .. } => {
+            if *level == Level::Debug && !settings.verbose {
+                return None;
+            }
+            Some(match level {
+                Level::Warn => paint(settings, "33", &format!("WARN {text}")),
+                Level::Error => paint(settings, "31", &format!("ERROR {text}")),
+                _ => text.clone(),
+            })
+        }
+    }
+}
+
+/// Wraps `text` in an ANSI colour when colour is on.
+pub fn paint(settings: Settings, code: &str, text: &str) -> String {
+    if settings.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
