@@ -1,3 +1,4 @@
 //! One module per subcommand: its flags and how it drives the pipeline stages.
 
+pub mod common;
 pub mod pending;

@@ -1,0 +1,38 @@
+//! Flags shared by every command that reads a skaffold.yaml and talks to a cluster. kubectl
+//! passes plugin flags through untouched, so devloop honours kubectl's own names too
+//! (`--context`, `--kubeconfig`, `-n`).
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PipelineArgs {
+    /// Path to the config file, or `-` to read it from stdin.
+    #[arg(short = 'f', long = "filename", default_value = "skaffold.yaml")]
+    pub filename: PathBuf,
+    /// Activate profiles by name (`-p a,b`); `-p -a` deactivates an auto-activated profile.
+    #[arg(
+        short = 'p',
+        long = "profile",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    pub profiles: Vec<String>,
+    /// Run only the named configs (the `metadata.name` of a config or a required config).
+    #[arg(short = 'm', long = "module", value_delimiter = ',')]
+    pub modules: Vec<String>,
+    /// Set to false to turn off profile activation by env, kubeContext and command.
+    #[arg(long = "profile-auto-activation", default_value_t = true, action = clap::ArgAction::Set)]
+    pub profile_auto_activation: bool,
+    /// The kube-context to use (default: the kubeconfig's current context).
+    #[arg(long = "kube-context", visible_alias = "context")]
+    pub kube_context: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long = "kubeconfig")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The namespace for namespaced objects that name none.
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
+    /// A registry prefix for every image name (Skaffold's --default-repo rules).
+    #[arg(short = 'd', long = "default-repo", env = "SKAFFOLD_DEFAULT_REPO")]
+    pub default_repo: Option<String>,
+}
