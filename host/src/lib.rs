@@ -5,6 +5,7 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod events;
 pub mod output;
 pub mod tag;
