@@ -69,7 +69,7 @@ pub enum Command {
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(commands::pending::PendingArgs),
     /// Build the artifacts of the config.
-    Build(commands::pending::PendingArgs),
+    Build(Box<commands::build::BuildArgs>),
     /// Render the manifests with the built (or tagged) images, without deploying.
     Render(commands::pending::PendingArgs),
     /// Deploy already built images.
@@ -113,7 +113,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
             print!("{}", crate::version::describe());
@@ -121,7 +121,7 @@ async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCod
         }
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
-        Command::Build(a) => commands::pending::run("build", a),
+        Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => commands::pending::run("render", a),
         Command::Deploy(a) => commands::pending::run("deploy", a),
         Command::Delete(a) => commands::pending::run("delete", a),

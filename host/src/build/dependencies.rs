@@ -154,6 +154,7 @@ mod tests {
 
     fn artifact(ctx: &Path, kind: ArtifactKind) -> Artifact {
         Artifact {
+            name: "app".into(),
             image: "app".into(),
             context: ctx.to_path_buf(),
             kind,

@@ -8,6 +8,7 @@ mod cache;
 mod context;
 mod credentials;
 mod custom;
+mod default_repo;
 mod dependencies;
 mod docker;
 pub mod dockerfile;
@@ -15,6 +16,7 @@ pub mod dockerignore;
 mod engine;
 mod event;
 mod local_cluster;
+mod plan;
 mod run;
 mod schedule;
 
@@ -22,6 +24,7 @@ pub use cache::{CacheOutcome, default_cache_file};
 pub use dependencies::dependencies;
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;
+pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
 pub use run::run;
 
 use crate::events::Events;
@@ -35,7 +38,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Artifact {
-    /// The image name, without tag (after `--default-repo` rewriting).
+    /// The image name as the config writes it.
+    pub name: String,
+    /// The image name to build and push, without tag (after `--default-repo` rewriting).
     pub image: String,
     /// The build context: an absolute directory.
     pub context: PathBuf,

@@ -260,7 +260,7 @@ async fn build_one(
     let name_tag = format!("{}:{}", artifact.image, tag);
 
     if plan.cache_file.is_some()
-        && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag).await?
+        && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag, &artifact.name).await?
     {
         return Ok((built, false));
     }
@@ -320,7 +320,7 @@ async fn build_one(
     }
     Ok((
         Built {
-            image_name: artifact.image.clone(),
+            image_name: artifact.name.clone(),
             tag: reference,
         },
         true,
@@ -334,6 +334,7 @@ async fn lookup(
     artifact_id: &str,
     inputs: &Inputs,
     name_tag: &str,
+    name: &str,
 ) -> Result<Option<Built>, BuildError> {
     let image = split_tag(name_tag).0.to_string();
     let (entry, reasons) = {
@@ -408,7 +409,7 @@ async fn lookup(
         cache.remember(artifact_id, inputs);
     }
     Ok(Some(Built {
-        image_name: image,
+        image_name: name.to_string(),
         tag: reference,
     }))
 }

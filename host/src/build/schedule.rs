@@ -94,6 +94,7 @@ mod tests {
 
     fn artifact(image: &str, requires: &[&str]) -> Artifact {
         Artifact {
+            name: image.into(),
             image: image.into(),
             context: "/".into(),
             kind: ArtifactKind::Custom(CustomSpec::default()),
