@@ -65,7 +65,7 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let configs = load_configs(&args.pipeline)?;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
-    let artifacts = images_to_use(&args, &configs, default_repo.as_deref())?;
+    let artifacts = images_to_use(&args, &configs, default_repo.as_deref(), &events)?;
     let plan = plan(&args, &configs)?;
     let manifests = render::render(&plan, &artifacts, &events)?;
     let yaml = manifests.to_yaml()?;
@@ -171,6 +171,7 @@ fn images_to_use(
     args: &RenderArgs,
     configs: &[LoadedConfig],
     default_repo: Option<&str>,
+    events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
     let mut given = Vec::new();
     if let Some(file) = &args.build_artifacts {
@@ -184,7 +185,7 @@ fn images_to_use(
     }
     match args.digest_source {
         DigestSource::None => Ok(Vec::new()),
-        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo),
+        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo, events),
         DigestSource::Local | DigestSource::Remote => {
             let wanted: usize = configs.iter().map(|c| artifacts_of(&c.config).len()).sum();
             if wanted == 0 {
@@ -252,6 +253,7 @@ fn tagged_artifacts(
     configs: &[LoadedConfig],
     tag_flag: Option<&str>,
     default_repo: Option<&str>,
+    events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
     let env = tag::process_env();
     let now = jiff::Timestamp::now();
@@ -270,8 +272,18 @@ fn tagged_artifacts(
                         input_digest: None,
                         now,
                     };
-                    tag::generate(&policy, &input)
-                        .with_context(|| format!("tagging {} for render", a.image))?
+                    // As Skaffold does, a policy that cannot tag here (no git work tree, an
+                    // unset variable) falls back to `latest` instead of failing the render.
+                    match tag::generate(&policy, &input) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            events.warn(
+                                Stage::Render,
+                                format!("cannot tag {}: {e}; using the tag `latest`", a.image),
+                            );
+                            "latest".to_string()
+                        }
+                    }
                 }
             };
             let repo = substitute_default_repo(default_repo.unwrap_or(""), &a.image)
