@@ -19,6 +19,8 @@ pub mod error;
 mod lenient;
 pub mod model;
 pub mod node;
+pub mod patch;
+pub mod profiles;
 pub mod upgrade;
 
 pub use error::ConfigError;
