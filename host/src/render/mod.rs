@@ -209,6 +209,11 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
             what: "manifests.kpt (kpt packages)".to_string(),
         });
     }
+    if !manifests.remote_manifests.is_empty() {
+        return Err(RenderError::Unsupported {
+            what: "manifests.remoteManifests (manifests read from the cluster)".to_string(),
+        });
+    }
     if manifests.transform.as_ref().is_some_and(|t| !t.is_empty()) {
         return Err(RenderError::Unsupported {
             what: "manifests.transform (kpt functions)".to_string(),
