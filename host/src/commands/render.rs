@@ -64,7 +64,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let resolved = resolve(&args.pipeline)?;
+    let resolved = resolve(&args.pipeline, "render")?;
     let configs = &resolved.configs;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
     let artifacts = images_to_use(&args, configs, default_repo.as_deref(), &events)?;
@@ -90,8 +90,9 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The effective configs (requires followed, `-m` modules selected, profiles applied).
-fn resolve(args: &PipelineArgs) -> anyhow::Result<config::Resolved> {
+/// The effective configs for `command` (requires followed, `-m` modules selected, profiles
+/// applied, defaults filled in).
+pub(crate) fn resolve(args: &PipelineArgs, command: &str) -> anyhow::Result<config::Resolved> {
     let options = config::ResolveOptions {
         file: args.filename.clone(),
         profiles: args.profiles.clone(),
@@ -99,7 +100,7 @@ fn resolve(args: &PipelineArgs) -> anyhow::Result<config::Resolved> {
         auto_activation: args.profile_auto_activation,
         kube_context: args.kube_context.clone(),
         kubeconfig: args.kubeconfig.clone(),
-        command: "render".to_string(),
+        command: command.to_string(),
         env: config::template::environment(),
         home: std::env::var_os("HOME").map(PathBuf::from),
     };
@@ -163,7 +164,7 @@ fn plan(args: &RenderArgs, configs: &[LoadedConfig], env: &config::Vars) -> anyh
 }
 
 /// The image references to put into the manifests.
-fn images_to_use(
+pub(crate) fn images_to_use(
     args: &RenderArgs,
     configs: &[LoadedConfig],
     default_repo: Option<&str>,

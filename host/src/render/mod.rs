@@ -18,6 +18,7 @@ mod raw_yaml;
 mod selector;
 pub mod setters;
 
+pub use helm::image_env;
 pub use images::Artifact;
 pub use manifests::Manifests;
 pub use setters::Params;
@@ -160,6 +161,21 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context for one config directory, with no parameters, namespace or kube-context.
+    pub fn new(dir: PathBuf, env: Vars, artifacts: Vec<Artifact>, events: Events) -> Self {
+        Context {
+            dir,
+            env,
+            params: Params::new(),
+            helm_set: Params::new(),
+            namespace: None,
+            kube_context: None,
+            kubeconfig: None,
+            artifacts,
+            events,
+        }
+    }
+
     /// Expands a Go template with the plan's environment plus `extra`.
     pub fn expand(
         &self,
@@ -177,18 +193,16 @@ impl Context {
     #[cfg(test)]
     pub fn for_test(dir: &std::path::Path, params: &[(&str, &str)]) -> Self {
         Context {
-            dir: dir.to_path_buf(),
-            env: Vars::new(),
             params: params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            helm_set: Params::new(),
-            namespace: None,
-            kube_context: None,
-            kubeconfig: None,
-            artifacts: Vec::new(),
-            events: Events::discard(),
+            ..Context::new(
+                dir.to_path_buf(),
+                Vars::new(),
+                Vec::new(),
+                Events::discard(),
+            )
         }
     }
 }
@@ -258,15 +272,17 @@ pub fn render(
     let mut all = Manifests::default();
     for config in &plan.configs {
         let ctx = Context {
-            dir: config.dir.clone(),
-            env: plan.env.clone(),
             params: plan.params.clone(),
             helm_set: plan.helm_set.clone(),
             namespace: plan.namespace.clone(),
             kube_context: plan.kube_context.clone(),
             kubeconfig: plan.kubeconfig.clone(),
-            artifacts: artifacts.to_vec(),
-            events: events.clone(),
+            ..Context::new(
+                config.dir.clone(),
+                plan.env.clone(),
+                artifacts.to_vec(),
+                events.clone(),
+            )
         };
         let list = renderers(&config.manifests)?;
         let hooks = config.manifests.hooks.clone().unwrap_or_default();
