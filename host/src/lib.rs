@@ -7,6 +7,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod events;
+pub mod image;
 pub mod output;
+pub mod render;
 pub mod tag;
 pub mod version;

@@ -3,3 +3,4 @@
 pub mod build;
 pub mod common;
 pub mod pending;
+pub mod render;

@@ -15,14 +15,23 @@
 //! Every error names the file, line and column of the offending YAML node (also for configs
 //! upgraded from older schema versions: upgrades move nodes together with their positions).
 
+pub mod defaults;
+pub mod envfile;
 pub mod error;
+pub mod kubecontext;
 mod lenient;
 pub mod model;
 pub mod node;
+pub mod patch;
+pub mod profiles;
+pub mod resolve;
+pub mod template;
 pub mod upgrade;
 
 pub use error::ConfigError;
 pub use model::SkaffoldConfig;
+pub use resolve::{ResolveOptions, Resolved};
+pub use template::{TemplateError, Vars, image_variables, render_template};
 
 use node::{Node, Value};
 use std::path::{Path, PathBuf};
@@ -41,8 +50,11 @@ pub struct LoadedConfig {
     pub document: usize,
     /// The `apiVersion` the file was written in (before the upgrade).
     pub original_version: String,
-    /// The config, upgraded to the newest schema.
+    /// The config, upgraded to the newest schema (after `resolve`: with its profiles
+    /// applied and defaults filled in).
     pub config: SkaffoldConfig,
+    /// The profiles applied to `config` (empty until `resolve`).
+    pub active_profiles: Vec<String>,
 }
 
 impl LoadedConfig {
@@ -60,6 +72,37 @@ impl LoadedConfig {
     pub fn display_source(&self) -> String {
         display_name(&self.source)
     }
+}
+
+/// The resolved plan for a command: reads `args.filename`, follows `requires`, selects
+/// `-m` modules, activates and applies profiles (`-p`, auto-activation for `command`),
+/// fills in defaults and decides the kube-context. Required configs come first.
+pub fn resolve(
+    args: &crate::commands::common::PipelineArgs,
+    command: &str,
+) -> Result<Resolved, ConfigError> {
+    let options = ResolveOptions {
+        file: args.filename.clone(),
+        profiles: args
+            .profiles
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect(),
+        modules: args
+            .modules
+            .iter()
+            .filter(|m| !m.is_empty())
+            .cloned()
+            .collect(),
+        auto_activation: args.profile_auto_activation,
+        kube_context: args.kube_context.clone().filter(|c| !c.is_empty()),
+        kubeconfig: args.kubeconfig.clone(),
+        command: command.to_string(),
+        env: template::environment(),
+        home: std::env::home_dir(),
+    };
+    resolve::resolve(&options)
 }
 
 /// The name of a config file as shown in messages.
@@ -97,7 +140,7 @@ pub fn load(path: &Path) -> Result<Vec<LoadedConfig>, ConfigError> {
 }
 
 /// The absolute directory of a config file.
-fn config_dir(path: &Path) -> PathBuf {
+pub(crate) fn config_dir(path: &Path) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new(""));
     let parent = if parent.as_os_str().is_empty() {
         Path::new(".")
@@ -121,6 +164,7 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
             document,
             original_version,
             config,
+            active_profiles: Vec::new(),
         });
     }
     Ok(configs)
