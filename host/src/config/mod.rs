@@ -27,6 +27,7 @@ pub mod profiles;
 pub mod resolve;
 pub mod template;
 pub mod upgrade;
+pub mod validate;
 
 pub use error::ConfigError;
 pub use model::SkaffoldConfig;
@@ -197,6 +198,7 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Vec<Node>, ConfigError> {
 /// Returns the document's original `apiVersion` too.
 pub fn typed_config(mut doc: Node, file: &str) -> Result<(String, SkaffoldConfig), ConfigError> {
     let version = upgrade::to_latest(&mut doc, file)?;
+    validate::document(&doc, file)?;
     let config: SkaffoldConfig =
         node::from_node(&doc).map_err(|e| ConfigError::invalid(file, e.pos, e.message))?;
     Ok((version, config))
@@ -297,5 +299,80 @@ mod tests {
             failures.join("\n")
         );
         assert!(loaded >= files.len() - 2);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut inputs: Vec<String> = vec![
+            String::new(),
+            "---\n---\n".into(),
+            "\u{0}\u{1}\u{2}".into(),
+            "[".repeat(5000),
+            "{".repeat(5000),
+            (0..3000).map(|i| format!("{}a:\n", "  ".repeat(i))).collect(),
+            "- ".repeat(3000),
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild: &a\n  artifacts: *a\n".into(),
+            "apiVersion: skaffold/v2beta29\ndeploy: 5\nprofiles: [1, {deploy: [x]}]\n".into(),
+            "apiVersion: skaffold/v2beta29\ndeploy:\n  helm:\n    releases: [1, {artifactOverrides: 3}]\n  kustomize: 7\n".into(),
+            "apiVersion: skaffold/v2alpha1\nbuild:\n  artifacts: [{kaniko: {buildContext: 3}}, 4]\n".into(),
+        ];
+        // Pseudo-random bytes (a fixed linear congruential sequence, so failures reproduce).
+        let mut seed: u32 = 12345;
+        for _ in 0..200 {
+            let len = (seed % 300) as usize;
+            let alphabet = b" \n:-[]{}\"'&*!|>#abc0123456789apiVersion";
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    alphabet[(seed >> 16) as usize % alphabet.len()]
+                })
+                .collect();
+            inputs.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        for input in &inputs {
+            // Any outcome but a panic (or a hang) is fine; errors must name the file.
+            if let Err(e) = load_text(input) {
+                assert!(e.to_string().starts_with("skaffold.yaml"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn older_versions_load_into_the_typed_model() {
+        for version in upgrade::SUPPORTED_VERSIONS {
+            let text = format!(
+                "apiVersion: {version}\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: src\n    docker:\n      dockerfile: Dockerfile.dev\n  local:\n    push: false\ndeploy:\n  kubectl: {{}}\nportForward:\n- resourceType: service\n  resourceName: app\n  port: 8080\nprofiles:\n- name: p\n  build:\n    tagPolicy:\n      sha256: {{}}\n"
+            );
+            let configs = match load_text(&text) {
+                Ok(c) => c,
+                Err(e) => panic!("{version}: {e}"),
+            };
+            let c = &configs[0];
+            assert_eq!(c.original_version, *version);
+            assert_eq!(c.config.api_version, LATEST_VERSION);
+            let artifact = &c.config.build.as_ref().unwrap().artifacts[0];
+            assert_eq!(artifact.context.as_deref(), Some("src"));
+            assert_eq!(c.config.profiles[0].name, "p");
+        }
+    }
+
+    #[test]
+    fn older_version_errors_point_into_the_users_file() {
+        let err = load_text(
+            "apiVersion: skaffold/v2beta26\nkind: Config\ndeploy:\n  kubectl:\n    manifests: [a.yaml]\n    flgs: {}\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "skaffold.yaml:6:5: unknown field `flgs`, did you mean `flags`?"
+        );
+        let err = load_text(
+            "apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  helm:\n    releases:\n    - name: r\n      wait: maybe\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "skaffold.yaml:7:13: invalid type: string \"maybe\", expected a boolean"
+        );
     }
 }
