@@ -50,11 +50,14 @@ impl TestNamespace {
         let started = Instant::now();
         // On 1.20 the ServiceAccount admission plugin also refuses pods until the account's
         // token Secret exists (the tokens controller adds it a moment after the account).
-        while !accounts
-            .get_opt("default")
-            .await?
-            .is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty()))
-        {
+        loop {
+            let account = accounts.get_opt("default").await?;
+            if account
+                .and_then(|sa| sa.secrets)
+                .is_some_and(|s| !s.is_empty())
+            {
+                break;
+            }
             if started.elapsed() > SERVICE_ACCOUNT_TIMEOUT {
                 bail!(
                     "namespace {} got no default ServiceAccount token within {:?}: is the ground's \
