@@ -24,7 +24,7 @@ pub use dependencies::dependencies;
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;
 pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
-pub use run::run;
+pub use run::{input_digest, run};
 
 use crate::events::Events;
 use crate::tag::TagPolicy;

@@ -107,7 +107,7 @@ pub struct TagInput<'a> {
     /// Variables for templates: normally the process environment.
     pub env: &'a Vars,
     /// The artifact's input digest (hex), when the caller computed it; `inputDigest` needs it
-    /// (the build stage computes it as `build::Artifact::input_digest`).
+    /// (`build::input_digest` computes it; the build stage passes the one it computed).
     pub input_digest: Option<&'a str>,
     /// The build time, so every artifact of one run gets the same `dateTime` tag.
     pub now: jiff::Timestamp,
