@@ -275,6 +275,31 @@ async fn scratch_image_is_built_then_found_in_the_cache() -> Result<()> {
     );
     assert_ne!(changed.reference(&image), reference);
 
+    // Same inputs under a new tag: the engine's image is tagged, not rebuilt.
+    let retagged = p.build(&["--tag", "v2"]).await;
+    retagged.out.assert_success();
+    assert_eq!(
+        retagged.cache_outcome(&image).as_deref(),
+        Some("Found. Tagging")
+    );
+    assert!(retagged.built().is_empty(), "{}", retagged.out);
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{image}:v2")
+        ])?,
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{image}:latest")
+        ])?
+    );
+
     // With the cache off, it is built again.
     let uncached = p.build(&["--cache-artifacts=false"]).await;
     uncached.out.assert_success();
