@@ -412,7 +412,8 @@ async fn custom_builder_gets_skaffolds_environment() -> Result<()> {
         "#!/bin/sh\nset -eu\nmkdir -p .out\n\
          printf 'IMAGE=%s\\nPUSH_IMAGE=%s\\nBUILD_CONTEXT=%s\\nSKIP_TEST=%s\\n' \"$IMAGE\" \"$PUSH_IMAGE\" \"$BUILD_CONTEXT\" \"$SKIP_TEST\" > .out/env.txt\n\
          printf 'FROM devloop-test/busybox:v1\\nCOPY env.txt /env.txt\\n' > .out/Dockerfile\n\
-         docker build -q -t \"$IMAGE\" .out\n",
+         docker build -q -t \"$IMAGE\" .out\n\
+         if [ \"$PUSH_IMAGE\" = true ]; then docker push \"$IMAGE\" >/dev/null; fi\n",
     );
     std::fs::set_permissions(
         p.path().join("svc/build.sh"),
@@ -452,7 +453,21 @@ async fn custom_builder_gets_skaffolds_environment() -> Result<()> {
         third.cache_reasons(&image),
         vec!["src/in.txt changed".to_string()]
     );
-    assert_eq!(third.built(), vec![image]);
+    assert_eq!(third.built(), vec![image.clone()]);
+
+    // Told to push, the build command pushes; devloop reports the registry's digest.
+    let pushed = p
+        .build(&["--push", "--default-repo", "127.0.0.1:5000"])
+        .await;
+    pushed.out.assert_success();
+    let repo = format!("127.0.0.1:5000/{image}");
+    let reference = pushed.reference(&repo);
+    assert_eq!(
+        reference,
+        format!("{repo}:latest@{}", registry_digest(&image, "latest")?)
+    );
+    let env = run_in(&reference, "/bin/cat", &["/env.txt"])?;
+    assert!(env.contains("PUSH_IMAGE=true"), "{env}");
     Ok(())
 }
 
