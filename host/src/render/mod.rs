@@ -213,8 +213,16 @@ pub trait Renderer {
     fn name(&self) -> &'static str;
     /// Whether `--namespace` is written into objects without one.
     fn injects_namespace(&self) -> bool;
-    /// The rendered manifests as multi-document YAML.
-    fn render(&self, ctx: &Context) -> Result<String, RenderError>;
+    /// The rendered manifests as multi-document YAML, one piece per file, path or release
+    /// so that a YAML error names where it came from.
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError>;
+}
+
+/// YAML text produced by a renderer, and where it came from (for error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
 }
 
 fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
@@ -293,9 +301,10 @@ pub fn render(
                 Stage::Render,
                 format!("rendering {} of {}", renderer.name(), config.source),
             );
-            let text = renderer.render(&ctx)?;
-            let source = format!("{} output of {}", renderer.name(), config.source);
-            let mut m = Manifests::parse(&text, &source)?;
+            let mut m = Manifests::default();
+            for source in renderer.render(&ctx)? {
+                m.extend(Manifests::parse(&source.text, &source.name)?);
+            }
             if renderer.injects_namespace()
                 && !plan.offline
                 && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
