@@ -2,5 +2,7 @@
 
 pub mod build;
 pub mod common;
+pub mod diagnose;
+pub mod fix;
 pub mod pending;
 pub mod render;
