@@ -170,6 +170,9 @@ pub(crate) fn images_to_use(
     default_repo: Option<&str>,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
+    if args.digest_source == DigestSource::None {
+        return Ok(Vec::new());
+    }
     let mut given = Vec::new();
     if let Some(file) = &args.build_artifacts {
         given.extend(read_builds_file(file)?);
