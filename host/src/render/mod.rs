@@ -309,7 +309,15 @@ pub fn render(
                 && !plan.offline
                 && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
             {
-                namespace::inject_namespace(&mut m, ns);
+                for existing in namespace::inject_namespace(&mut m, ns) {
+                    events.warn(
+                        Stage::Render,
+                        format!(
+                            "a manifest already has namespace {existing:?}, which conflicts \
+                             with --namespace {ns:?}; it is kept"
+                        ),
+                    );
+                }
             }
             images::replace_images(&mut m, artifacts);
             labels::set_labels(&mut m, &plan.labels);
