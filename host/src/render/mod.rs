@@ -4,7 +4,9 @@
 //! Per config, in order: pre-render hooks, the renderers (rawYaml, then kustomize, then
 //! helm), namespace injection (rawYaml and kustomize output, only when `--namespace` is given
 //! and not `--offline`), image replacement, `--label` labels, then post-render hooks.
-//! [`render`] is the stage's face; deploy calls it the same way the `render` command does.
+//! [`render`] is the stage's face; deploy calls it the same way the `render` command does
+//! (it runs external programs and blocks, so async callers use `spawn_blocking`). The result,
+//! [`Manifests`], holds parsed objects ready to apply and can be written back as YAML.
 
 mod helm;
 mod hooks;
