@@ -7,4 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod events;
 pub mod output;
+pub mod process;
+pub mod test;
 pub mod version;
