@@ -165,3 +165,45 @@ fn kubectl_runs_devloop_as_a_plugin() {
         started.elapsed().as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn devloop_runner_uses_the_ground_environment() {
+    let ground = Ground::ensure();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = ground
+        .devloop()
+        .arg("version")
+        .current_dir(dir.path())
+        .run()
+        .await
+        .expect("running kubectl-devloop version");
+    out.assert_success();
+    assert!(out.stdout.starts_with("devloop v"), "{out}");
+
+    let failed = ground
+        .devloop()
+        .arg("no-such-command")
+        .run()
+        .await
+        .expect("running kubectl-devloop");
+    failed.assert_failure();
+    assert!(failed.stderr.contains("no-such-command"), "{failed}");
+
+    // the child sees the ground's variables, and extra ones on top
+    let mut cmd = ground.devloop().env("DEVLOOP_E2E_MARK", "1").command();
+    let env: Vec<_> = cmd
+        .as_std_mut()
+        .get_envs()
+        .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
+        .collect();
+    for (name, value) in ground
+        .env()
+        .into_iter()
+        .chain([("DEVLOOP_E2E_MARK", "1".into())])
+    {
+        assert!(
+            env.contains(&(name.into(), Some(value))),
+            "{name} not passed on: {env:?}"
+        );
+    }
+}

@@ -221,3 +221,41 @@ async fn port_forward_fetches_the_page_and_the_pod_logs_the_request() -> Result<
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn test_namespace_is_deleted_even_when_the_test_panics() -> Result<()> {
+    let started = Instant::now();
+    let ground = Ground::ensure();
+    // a "test" on a thread and runtime of its own, which panics while holding its namespace
+    let (tx, rx) = std::sync::mpsc::channel();
+    let failing = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = ground.client().await.unwrap();
+            let ns = TestNamespace::create(&client, "panicking_test")
+                .await
+                .unwrap();
+            tx.send(ns.name().to_owned()).unwrap();
+            panic!("the test fails here on purpose");
+        })
+    });
+    assert!(failing.join().is_err(), "the thread should have panicked");
+    let name = rx
+        .recv()
+        .context("the panicking test created no namespace")?;
+
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ground.client().await?);
+    let ns = namespaces.get_opt(&name).await?;
+    let deleting = ns
+        .as_ref()
+        .is_none_or(|ns| ns.metadata.deletion_timestamp.is_some());
+    assert!(deleting, "namespace {name} outlived its test: {ns:?}");
+    timed(
+        "test_namespace_is_deleted_even_when_the_test_panics",
+        started,
+    );
+    Ok(())
+}

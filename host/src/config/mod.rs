@@ -27,6 +27,7 @@ pub mod profiles;
 pub mod resolve;
 pub mod template;
 pub mod upgrade;
+pub mod validate;
 
 pub use error::ConfigError;
 pub use model::SkaffoldConfig;
@@ -197,6 +198,7 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Vec<Node>, ConfigError> {
 /// Returns the document's original `apiVersion` too.
 pub fn typed_config(mut doc: Node, file: &str) -> Result<(String, SkaffoldConfig), ConfigError> {
     let version = upgrade::to_latest(&mut doc, file)?;
+    validate::document(&doc, file)?;
     let config: SkaffoldConfig =
         node::from_node(&doc).map_err(|e| ConfigError::invalid(file, e.pos, e.message))?;
     Ok((version, config))

@@ -289,9 +289,16 @@ mod tests {
 
     #[test]
     fn malformed_env_activation_is_an_error() {
-        let cfg = config(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nprofiles:\n- name: p\n  activation:\n  - env: NOEQUALS\n",
-        );
+        // Loading rejects this with a position (see `validate`); configs built in code get
+        // the same message from activation itself.
+        let profiles = vec![Profile {
+            name: "p".into(),
+            activation: vec![Activation {
+                env: Some("NOEQUALS".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
         let env = env_of(&[]);
         let ctx = ActivationContext {
             command: "run",
@@ -299,7 +306,7 @@ mod tests {
             env: &env,
         };
         assert_eq!(
-            auto_activated(&cfg.profiles, &ctx).unwrap_err(),
+            auto_activated(&profiles, &ctx).unwrap_err(),
             "profile `p`: invalid activation env `NOEQUALS`: expected KEY=VALUE (a regex; `!` negates)"
         );
     }

@@ -96,7 +96,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         edges: Vec::new(),
         defined_profiles: BTreeSet::new(),
     };
-    let roots = walk.file(&options.file, &[], &[], None)?;
+    walk.file(&options.file, &[], &[], None)?;
 
     for name in options.profiles.iter().map(|p| p.trim_start_matches('-')) {
         if !walk.defined_profiles.contains(name) {
@@ -112,7 +112,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         }
     }
 
-    let selected = select_modules(&walk.out, &walk.edges, &roots, &options.modules)?;
+    let selected = select_modules(&walk.out, &walk.edges, &options.modules)?;
     let configs: Vec<LoadedConfig> = walk
         .out
         .into_iter()
@@ -165,7 +165,6 @@ fn deploy_kube_context(configs: &[LoadedConfig]) -> Result<Option<String>, Confi
 fn select_modules(
     out: &[LoadedConfig],
     edges: &[Vec<usize>],
-    _roots: &[usize],
     modules: &[String],
 ) -> Result<BTreeSet<usize>, ConfigError> {
     if modules.is_empty() {
