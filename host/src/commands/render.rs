@@ -312,6 +312,40 @@ mod tests {
         assert!(parse_image_flag("Bad Image").is_err());
     }
 
+    fn loaded(yaml: &str, dir: &Path) -> Vec<LoadedConfig> {
+        config::load_str(yaml, Path::new("skaffold.yaml"), dir).unwrap()
+    }
+
+    #[test]
+    fn tag_flag_and_default_repo_name_every_artifact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: web\n  - image: gcr.io/k8s-skaffold/api\n",
+            tmp.path(),
+        );
+        let a = tagged_artifacts(
+            &configs,
+            Some("v1"),
+            Some("gcr.io/k8s-skaffold"),
+            &Events::discard(),
+        )
+        .unwrap();
+        assert_eq!(a[0].image_name, "web");
+        assert_eq!(a[0].tag, "gcr.io/k8s-skaffold/web:v1");
+        assert_eq!(a[1].tag, "gcr.io/k8s-skaffold/api:v1");
+    }
+
+    #[test]
+    fn sha256_policy_tags_latest_without_building() {
+        let tmp = tempfile::tempdir().unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {}\n  artifacts:\n  - image: web\n",
+            tmp.path(),
+        );
+        let a = tagged_artifacts(&configs, None, None, &Events::discard()).unwrap();
+        assert_eq!(a[0].tag, "web:latest");
+    }
+
     #[test]
     fn builds_file_parses_and_rejects_other_json() {
         let tmp = tempfile::tempdir().unwrap();
