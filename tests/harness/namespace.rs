@@ -16,6 +16,9 @@ pub const NAMESPACE_LABEL: &str = "devloop-e2e";
 /// controller-manager makes both; pods are refused until then).
 const SERVICE_ACCOUNT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long dropping a namespace may wait for the apiserver to accept its deletion.
+const DELETE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A namespace that exists for one test. Dropping it deletes the namespace (without waiting
 /// for Kubernetes to finish: its pods linger Terminating for up to a minute on the ground).
 #[derive(Debug)]
@@ -89,12 +92,18 @@ impl Drop for TestNamespace {
                 .build()?;
             runtime
                 .block_on(async {
-                    let client = crate::ground::client_for(&kubeconfig).await?;
-                    let namespaces: Api<Namespace> = Api::all(client);
-                    namespaces
-                        .delete(&name, &DeleteParams::background())
-                        .await?;
-                    Ok::<_, anyhow::Error>(())
+                    let delete = async {
+                        let client = crate::ground::client_for(&kubeconfig).await?;
+                        let namespaces: Api<Namespace> = Api::all(client);
+                        namespaces
+                            .delete(&name, &DeleteParams::background())
+                            .await?;
+                        Ok::<_, anyhow::Error>(())
+                    };
+                    // a dead apiserver must not hang the end of the test run
+                    tokio::time::timeout(DELETE_TIMEOUT, delete)
+                        .await
+                        .map_err(|_| anyhow::anyhow!("no answer within {DELETE_TIMEOUT:?}"))?
                 })
                 .with_context(|| format!("deleting the test namespace {name}"))
         });
