@@ -69,9 +69,10 @@ pub enum Command {
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(commands::pending::PendingArgs),
     /// Build the artifacts of the config.
-    Build(commands::pending::PendingArgs),
+    Build(Box<commands::build::BuildArgs>),
     /// Render the manifests with the built (or tagged) images, without deploying.
-    Render(commands::pending::PendingArgs),
+    #[command(args_override_self = true)]
+    Render(Box<commands::render::RenderArgs>),
     /// Deploy already built images.
     Deploy(commands::pending::PendingArgs),
     /// Delete what `run`, `deploy` or `dev` deployed.
@@ -121,8 +122,10 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         }
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
-        Command::Build(a) => commands::pending::run("build", a),
-        Command::Render(a) => commands::pending::run("render", a),
+        Command::Build(a) => commands::build::run(*a, events).await,
+        Command::Render(a) => {
+            tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
+        }
         Command::Deploy(a) => commands::pending::run("deploy", a),
         Command::Delete(a) => commands::pending::run("delete", a),
         Command::Test(a) => commands::pending::run("test", a),

@@ -40,6 +40,8 @@ pub enum Event {
         level: Level,
         text: String,
     },
+    /// What the build stage did for an artifact.
+    Build(crate::build::BuildEvent),
 }
 
 impl Event {

@@ -2,9 +2,15 @@
 //! builds, tests, renders, deploys and watches. Each pipeline stage is a module; the CLI turns
 //! what the user typed into one resolved plan and runs the stages on it.
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod events;
+pub mod image;
 pub mod output;
+pub mod process;
+pub mod render;
+pub mod tag;
+pub mod test;
 pub mod version;

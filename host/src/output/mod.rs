@@ -1,6 +1,8 @@
 //! The renderers: the only code that prints events. Text for people on a terminal (stderr,
 //! so that stdout stays clean for manifests and JSON), or JSON lines for programs.
 
+pub mod build;
+
 use crate::events::{Event, Events, Level, Stamped};
 use std::io::Write;
 use std::sync::Mutex;
@@ -58,6 +60,7 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
                 _ => text.clone(),
             })
         }
+        Event::Build(e) => build::text_line(e, settings),
     }
 }
 
