@@ -9,6 +9,8 @@ pub mod config;
 pub mod events;
 pub mod image;
 pub mod output;
+pub mod process;
 pub mod render;
 pub mod tag;
+pub mod test;
 pub mod version;

@@ -177,4 +177,46 @@ mod tests {
             V2.replace("app", "other")
         );
     }
+
+    #[test]
+    fn every_corpus_config_round_trips_through_fix() {
+        let root = Path::new("/work/shared/conformance/skaffold");
+        let mut files = Vec::new();
+        for sub in ["examples", "render-cases"] {
+            let mut todo = vec![root.join(sub)];
+            while let Some(dir) = todo.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    if path.is_dir() {
+                        todo.push(path);
+                    } else if name.starts_with("skaffold") && name.ends_with(".yaml") {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        let mut checked = 0;
+        for file in files {
+            // Files Skaffold itself refuses (see config::tests::every_corpus_config_loads).
+            let Ok(before) = config::load(&file) else {
+                continue;
+            };
+            let text = upgraded_yaml(&before).unwrap();
+            let after = match config::load_str(&text, &file, Path::new("/")) {
+                Ok(c) => c,
+                Err(e) => panic!("{}: {e}\n{text}", file.display()),
+            };
+            assert_eq!(before.len(), after.len(), "{}", file.display());
+            for (b, a) in before.iter().zip(&after) {
+                assert_eq!(b.config, a.config, "{}", file.display());
+            }
+            checked += 1;
+        }
+        // The corpus is not part of the repository; when present it has ~100 configs.
+        assert!(checked == 0 || checked > 50, "{checked}");
+    }
 }

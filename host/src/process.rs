@@ -1,0 +1,178 @@
+//! Running an external program the way the pipeline needs it: its output streamed line by line
+//! as it comes (so the user sees progress), the last lines kept for the error message, and an
+//! optional deadline after which the program is killed.
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::sync::mpsc;
+
+/// How a program ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when the program was killed at the deadline.
+    pub status: Option<std::process::ExitStatus>,
+    /// Its last output lines (stdout and stderr interleaved as they arrived).
+    pub last_lines: Vec<String>,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// "exit status 3", "killed by signal 9" or "stopped at the deadline".
+    pub fn describe_status(&self) -> String {
+        match self.status {
+            None => "stopped at the deadline".to_string(),
+            Some(s) => match s.code() {
+                Some(code) => format!("exit status {code}"),
+                None => {
+                    use std::os::unix::process::ExitStatusExt;
+                    format!("killed by signal {}", s.signal().unwrap_or(0))
+                }
+            },
+        }
+    }
+}
+
+/// Runs `command` with stdin closed, calling `on_line` for every line it prints on stdout or
+/// stderr, keeping the last `keep` lines, and killing it after `deadline` if one is given.
+pub async fn run_streaming(
+    mut command: Command,
+    keep: usize,
+    deadline: Option<Duration>,
+    mut on_line: impl FnMut(&str),
+) -> std::io::Result<Finished> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        // its own process group, so a deadline stops what it started too (`sh -c` children)
+        .process_group(0);
+    let mut child = command.spawn()?;
+    let pid = child.id();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    if let Some(out) = child.stdout.take() {
+        forward_lines(out, tx.clone());
+    }
+    if let Some(err) = child.stderr.take() {
+        forward_lines(err, tx.clone());
+    }
+    drop(tx);
+
+    let mut last = VecDeque::with_capacity(keep);
+    let mut remember = |line: String, on_line: &mut dyn FnMut(&str)| {
+        on_line(&line);
+        if keep > 0 {
+            if last.len() == keep {
+                last.pop_front();
+            }
+            last.push_back(line);
+        }
+    };
+    let wait_all = async {
+        while let Some(line) = rx.recv().await {
+            remember(line, &mut on_line);
+        }
+        child.wait().await
+    };
+    let status = match deadline {
+        None => Some(wait_all.await?),
+        Some(limit) => match tokio::time::timeout(limit, wait_all).await {
+            Ok(status) => Some(status?),
+            Err(_) => {
+                if let Some(pid) = pid {
+                    kill_group(pid);
+                }
+                None
+            }
+        },
+    };
+    Ok(Finished {
+        status,
+        last_lines: last.into_iter().collect(),
+    })
+}
+
+/// SIGKILL to the whole process group `pgid` (the child made itself its leader).
+fn kill_group(pgid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn forward_lines(
+    stream: impl AsyncRead + Unpin + Send + 'static,
+    tx: mpsc::UnboundedSender<String>,
+) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    }
+
+    #[tokio::test]
+    async fn streams_lines_and_keeps_the_last_ones() {
+        let mut seen = Vec::new();
+        let done = run_streaming(
+            sh("for i in 1 2 3 4; do echo line$i; done; echo err >&2; exit 3"),
+            2,
+            None,
+            |l| seen.push(l.to_string()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(seen.len(), 5);
+        assert!(seen.contains(&"err".to_string()));
+        assert_eq!(done.last_lines.len(), 2);
+        assert!(!done.success());
+        assert_eq!(done.describe_status(), "exit status 3");
+    }
+
+    #[tokio::test]
+    async fn kills_at_the_deadline() {
+        let started = std::time::Instant::now();
+        // a distinctive duration marks the shell's child so we can look for it afterwards
+        let seconds = 30 + std::process::id() % 1000;
+        let script = format!("echo start; sleep {seconds}; true");
+        let done = run_streaming(sh(&script), 5, Some(Duration::from_millis(300)), |_| {})
+            .await
+            .unwrap();
+        assert!(done.status.is_none());
+        std::thread::sleep(Duration::from_millis(100));
+        let ps = std::process::Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .unwrap();
+        let procs = String::from_utf8_lossy(&ps.stdout);
+        assert!(
+            !procs
+                .lines()
+                .any(|l| l.trim() == format!("sleep {seconds}")),
+            "the shell's child outlived the deadline"
+        );
+        assert_eq!(done.describe_status(), "stopped at the deadline");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(done.last_lines, vec!["start".to_string()]);
+    }
+}
