@@ -59,11 +59,6 @@ impl Node {
         Node { value, pos }
     }
 
-    /// A node made by an upgrade step; it takes the position of the node it replaces.
-    pub fn synthetic(value: Value, pos: Pos) -> Node {
-        Node { value, pos }
-    }
-
     pub fn str(text: impl Into<String>, pos: Pos) -> Node {
         Node::new(Value::Str(text.into()), pos)
     }
@@ -176,36 +171,6 @@ impl Node {
                     .collect(),
             ),
         }
-    }
-
-    /// Builds a tree from a JSON value; every node gets position `pos`.
-    pub fn from_json(value: &serde_json::Value, pos: Pos) -> Node {
-        let v = match value {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or_default()),
-            },
-            serde_json::Value::String(s) => Value::Str(s.clone()),
-            serde_json::Value::Array(items) => {
-                Value::Seq(items.iter().map(|i| Node::from_json(i, pos)).collect())
-            }
-            serde_json::Value::Object(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| {
-                        (
-                            Key {
-                                name: k.clone(),
-                                pos,
-                            },
-                            Node::from_json(v, pos),
-                        )
-                    })
-                    .collect(),
-            ),
-        };
-        Node::new(v, pos)
     }
 
     /// Short description of the node's kind, for error messages.
