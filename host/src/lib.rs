@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod events;
 pub mod output;
+pub mod status;
 pub mod version;
