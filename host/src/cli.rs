@@ -71,7 +71,8 @@ pub enum Command {
     /// Build the artifacts of the config.
     Build(commands::pending::PendingArgs),
     /// Render the manifests with the built (or tagged) images, without deploying.
-    Render(commands::pending::PendingArgs),
+    #[command(args_override_self = true)]
+    Render(Box<commands::render::RenderArgs>),
     /// Deploy already built images.
     Deploy(commands::pending::PendingArgs),
     /// Delete what `run`, `deploy` or `dev` deployed.
@@ -113,7 +114,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
             print!("{}", crate::version::describe());
@@ -122,7 +123,9 @@ async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCod
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
         Command::Build(a) => commands::pending::run("build", a),
-        Command::Render(a) => commands::pending::run("render", a),
+        Command::Render(a) => {
+            tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
+        }
         Command::Deploy(a) => commands::pending::run("deploy", a),
         Command::Delete(a) => commands::pending::run("delete", a),
         Command::Test(a) => commands::pending::run("test", a),
