@@ -89,7 +89,7 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
 }
 
 /// The configs to render, in order, with the modules the user selected.
-fn load_configs(args: &PipelineArgs) -> anyhow::Result<Vec<LoadedConfig>> {
+pub(crate) fn load_configs(args: &PipelineArgs) -> anyhow::Result<Vec<LoadedConfig>> {
     let configs = config::load(&args.filename)?;
     if args.modules.is_empty() {
         return Ok(configs);
@@ -167,7 +167,7 @@ fn plan(args: &RenderArgs, configs: &[LoadedConfig]) -> anyhow::Result<Plan> {
 }
 
 /// The image references to put into the manifests.
-fn images_to_use(
+pub(crate) fn images_to_use(
     args: &RenderArgs,
     configs: &[LoadedConfig],
     default_repo: Option<&str>,

@@ -40,6 +40,11 @@ impl KubectlDeployer {
         }
     }
 
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.manifests.is_empty()
+    }
+
     async fn apply_all(&self, ctx: &DeployContext<'_>) -> Result<Deployed, DeployError> {
         let prepared = self.prepare(ctx)?;
         let [namespaces, crds, objects] = order::by_phase(prepared);

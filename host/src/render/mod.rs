@@ -18,6 +18,7 @@ mod raw_yaml;
 mod selector;
 pub mod setters;
 
+pub use helm::image_env;
 pub use images::Artifact;
 pub use manifests::Manifests;
 pub use setters::Params;
