@@ -4,8 +4,9 @@
 
 use super::kinds::Kind;
 use super::kubectl::delete_and_wait;
-use super::{Action, DeployError, ResourceRef, report};
+use super::{Action, DeployError, FIELD_MANAGER, ResourceRef, report};
 use crate::events::Events;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, PropagationPolicy};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub async fn delete_labelled(
                     .owner_references
                     .as_ref()
                     .is_some_and(|o| !o.is_empty())
+                || !applied_by_devloop(&meta)
             {
                 continue;
             }
@@ -70,14 +72,30 @@ pub async fn delete_labelled(
     found.sort_by_key(|(k, r)| deletion_rank(&k.resource.group, &r.kind));
     let mut deleted = Vec::new();
     let timeout = wait.unwrap_or(Duration::ZERO);
+    // Waiting means waiting for the pods too: foreground deletion keeps the owner until its
+    // dependents are gone.
+    let propagation = if wait.is_some() {
+        PropagationPolicy::Foreground
+    } else {
+        PropagationPolicy::Background
+    };
     for (kind, resource) in found {
         let api = kind.api(client, resource.namespace.as_deref());
-        if delete_and_wait(&api, &resource, PropagationPolicy::Background, timeout).await? {
+        if delete_and_wait(&api, &resource, propagation.clone(), timeout).await? {
             report(events, action, &resource, "");
             deleted.push(resource);
         }
     }
     Ok(deleted)
+}
+
+/// Whether devloop applied the object itself. Controllers copy labels onto objects they make
+/// without an owner reference (the Endpoints of a Service carry the Service's labels); those
+/// are theirs to remove.
+fn applied_by_devloop(meta: &ObjectMeta) -> bool {
+    meta.managed_fields.iter().flatten().any(|f| {
+        f.manager.as_deref() == Some(FIELD_MANAGER) && f.operation.as_deref() == Some("Apply")
+    })
 }
 
 fn deletion_rank(group: &str, kind: &str) -> u8 {
@@ -91,6 +109,20 @@ fn deletion_rank(group: &str, kind: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_objects_devloop_applied_count_as_its_own() {
+        let meta = |manager: &str, operation: &str| -> ObjectMeta {
+            serde_json::from_value(serde_json::json!({"managedFields": [
+                {"manager": "kube-controller-manager", "operation": "Update"},
+                {"manager": manager, "operation": operation}]}))
+            .unwrap()
+        };
+        assert!(applied_by_devloop(&meta("devloop", "Apply")));
+        assert!(!applied_by_devloop(&meta("devloop", "Update")));
+        assert!(!applied_by_devloop(&meta("kubectl", "Apply")));
+        assert!(!applied_by_devloop(&ObjectMeta::default()));
+    }
 
     #[test]
     fn namespaces_and_crds_are_deleted_last() {
