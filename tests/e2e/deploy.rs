@@ -1,93 +1,64 @@
-//! End-to-end checks of the deploy stage and the status check against the real test ground:
+//! End-to-end checks of `kubectl devloop deploy` and `delete` against the real test ground:
 //! server-side apply with devloop's labels, fail-fast status checks with reasons and logs,
-//! progress deadlines, rollback, immutable fields and `--force`, prune and delete.
+//! progress and status-check deadlines, rollback, immutable fields and `--force`, prune, delete.
+//! Each test writes a small rawYaml project into a temp dir and runs the real binary on it.
 
 use anyhow::Result;
-use devloop::deploy::{
-    self, Cluster, DeployContext, DeployError, DeployOptions, Deployed, Deployer, HelmDeployer,
-    Kinds, KubectlDeployer, Labels,
-};
-use devloop::events::Events;
-use devloop::status::{self, StatusOptions};
-use devloop_e2e::{Ground, TestNamespace};
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace, wait_for_deployment_available};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-/// One test's namespace, client and deploy settings.
-struct Fixture {
+/// A project directory with a skaffold.yaml (config named after the test namespace, so each
+/// test has its own `devloop.dev/config` label) and one rawYaml file.
+struct Project {
+    dir: tempfile::TempDir,
     ns: TestNamespace,
-    cluster: Cluster,
-    kinds: Kinds,
-    options: DeployOptions,
-    events: Events,
+    client: kube::Client,
 }
 
-impl Fixture {
-    async fn new(test: &str) -> Result<Fixture> {
-        let ground = Ground::ensure();
-        let client = ground.client().await?;
+impl Project {
+    async fn new(test: &str) -> Result<Project> {
+        let client = Ground::ensure().client().await?;
         let ns = TestNamespace::create(&client, test).await?;
-        let kinds = Kinds::discover(&client).await?;
-        let options = DeployOptions {
-            labels: Labels::new_run(ns.name().to_string()),
-            namespace: ns.name().to_string(),
-            force: false,
-            force_conflicts: false,
-        };
-        Ok(Fixture {
-            cluster: Cluster {
-                client,
-                context_namespace: "default".into(),
-            },
-            ns,
-            kinds,
-            options,
-            events: Events::discard(),
-        })
+        let dir = tempfile::tempdir()?;
+        let config = format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+            ns.name()
+        );
+        std::fs::write(dir.path().join("skaffold.yaml"), config)?;
+        Ok(Project { dir, ns, client })
     }
 
-    fn client(&self) -> kube::Client {
-        self.cluster.client.clone()
+    fn ns(&self) -> &str {
+        self.ns.name()
     }
 
-    /// Deploys `manifests` as a new run (fresh run id) and returns the deployer for rollback.
-    async fn deploy(
-        &mut self,
-        manifests: Vec<Value>,
-        force: bool,
-    ) -> Result<(KubectlDeployer, Deployed), DeployError> {
-        self.options.labels = Labels::new_run(self.options.labels.config.clone());
-        self.options.force = force;
-        let deployer = KubectlDeployer::new(manifests);
-        let ctx = DeployContext {
-            cluster: &self.cluster,
-            kinds: &self.kinds,
-            options: &self.options,
-            events: &self.events,
-        };
-        let deployed = deploy::deploy(&ctx, &[&deployer]).await?;
-        Ok((deployer, deployed))
+    /// Replaces the project's manifests (JSON is YAML).
+    fn manifests(&self, docs: &[Value]) -> Result<()> {
+        let text: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(self.dir.path().join("k8s.yaml"), text.join("\n---\n"))?;
+        Ok(())
     }
 
-    async fn check(
-        &self,
-        deployed: &Deployed,
-        deadline: Duration,
-    ) -> Result<status::StatusReport, status::StatusError> {
-        let options = StatusOptions {
-            deadline,
-            ..Default::default()
-        };
-        status::check(
-            &self.cluster.client,
-            &deployed.resources,
-            &options,
-            &self.events,
+    /// Runs `kubectl devloop <command> -n <ns> <extra...>` in the project.
+    async fn devloop(&self, command: &str, extra: &[&str]) -> Result<DevloopOutput> {
+        Ground::ensure()
+            .devloop()
+            .args([command, "-n", self.ns(), "--color", "never"])
+            .args(extra)
+            .current_dir(self.dir.path())
+            .run()
+            .await
+    }
+
+    fn selector(&self) -> String {
+        format!(
+            "app.kubernetes.io/managed-by=devloop,devloop.dev/config={}",
+            self.ns()
         )
-        .await
     }
 }
 
@@ -113,6 +84,14 @@ fn crashing(name: &str) -> Value {
     )
 }
 
+fn never_ready(name: &str) -> Value {
+    deployment(
+        name,
+        "devloop-test/httpd:v1",
+        json!({"readinessProbe": {"httpGet": {"path": "/", "port": 9999}, "periodSeconds": 1}}),
+    )
+}
+
 fn config_map(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
 }
@@ -124,28 +103,26 @@ fn job(name: &str, word: &str) -> Value {
                 "command": ["sh", "-c", format!("echo {word}")]}]}}}})
 }
 
-#[tokio::test]
-async fn applied_objects_become_available_and_carry_devloops_labels() -> Result<()> {
-    let mut f = Fixture::new("deploy_labels").await?;
-    // A Service port without protocol: server-side apply on 1.20 needs devloop to fill it in.
-    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}});
-    let (_, deployed) = f
-        .deploy(
-            vec![
-                deployment("web", "devloop-test/httpd:v1", json!({})),
-                service,
-            ],
-            false,
-        )
-        .await?;
-    assert_eq!(deployed.resources.len(), 2);
-    let report = f.check(&deployed, Duration::from_secs(120)).await?;
-    assert_eq!(report.checked.len(), 1);
+fn service(name: &str) -> Value {
+    // No `protocol` on the port: server-side apply on 1.20 needs devloop to fill it in.
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}})
+}
 
-    let d: Api<Deployment> = Api::namespaced(f.client(), f.ns.name());
-    let web = d.get("web").await?;
-    let labels = web.metadata.labels.unwrap_or_default();
+#[tokio::test]
+async fn deploy_applies_labelled_objects_waits_until_available_and_prunes() -> Result<()> {
+    let p = Project::new("deploy_labels").await?;
+    p.manifests(&[
+        deployment("web", "devloop-test/httpd:v1", json!({})),
+        service("web"),
+    ])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_success();
+    assert!(out.stderr.contains("Deployments stabilized in"), "{out}");
+
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    let labels = web.metadata.labels.clone().unwrap_or_default();
     assert_eq!(
         labels
             .get("app.kubernetes.io/managed-by")
@@ -153,266 +130,270 @@ async fn applied_objects_become_available_and_carry_devloops_labels() -> Result<
         Some("devloop")
     );
     assert_eq!(
-        labels.get("devloop.dev/run-id"),
-        Some(&f.options.labels.run_id)
+        labels.get("devloop.dev/config").map(String::as_str),
+        Some(p.ns())
     );
-    assert_eq!(
-        labels.get("devloop.dev/config"),
-        Some(&f.options.labels.config)
-    );
-    let available = web.status.and_then(|s| s.available_replicas).unwrap_or(0);
-    assert_eq!(available, 1);
+    let run_id = labels
+        .get("devloop.dev/run-id")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(run_id.len(), 36, "run id {run_id:?}");
+    assert_eq!(web.status.and_then(|s| s.available_replicas), Some(1));
 
-    let svc: Api<Service> = Api::namespaced(f.client(), f.ns.name());
-    let s = svc.get("web").await?;
+    let services: Api<Service> = Api::namespaced(p.client.clone(), p.ns());
+    let svc = services.get("web").await?;
     assert_eq!(
-        s.metadata
+        svc.metadata
             .labels
             .unwrap_or_default()
-            .get("devloop.dev/config"),
-        Some(&f.options.labels.config)
+            .get("devloop.dev/run-id"),
+        Some(&run_id)
     );
-    let proto = s
+    let protocol = svc
         .spec
         .and_then(|s| s.ports)
         .and_then(|p| p[0].protocol.clone());
-    assert_eq!(proto.as_deref(), Some("TCP"));
+    assert_eq!(protocol.as_deref(), Some("TCP"));
 
-    let pods: Api<Pod> = Api::namespaced(f.client(), f.ns.name());
-    let selector = f.options.labels.config_selector();
-    let running = pods.list(&ListParams::default().labels(&selector)).await?;
-    assert!(!running.items.is_empty(), "no pod carries {selector}");
-
-    // The same manifests again change nothing and stay healthy.
-    let (_, again) = f
-        .deploy(
-            vec![deployment("web", "devloop-test/httpd:v1", json!({}))],
-            false,
-        )
+    // Pods carry the config label too (for status checks and logs).
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
+    let labelled = pods
+        .list(&ListParams::default().labels(&p.selector()))
         .await?;
-    f.check(&again, Duration::from_secs(60)).await?;
-    // The Service was pruned: it was in the first deploy but not in this one.
-    assert!(svc.get_opt("web").await?.is_none());
+    assert!(
+        !labelled.items.is_empty(),
+        "no pod carries {}",
+        p.selector()
+    );
+
+    // Deploy again without the Service: it is pruned, the Deployment stays healthy.
+    p.manifests(&[deployment("web", "devloop-test/httpd:v1", json!({}))])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    assert!(
+        services.get_opt("web").await?.is_none(),
+        "the Service was not pruned"
+    );
+    assert!(deployments.get_opt("web").await?.is_some());
+    let new_run = deployments
+        .get("web")
+        .await?
+        .metadata
+        .labels
+        .unwrap_or_default();
+    assert_ne!(new_run.get("devloop.dev/run-id"), Some(&run_id));
     Ok(())
 }
 
 #[tokio::test]
-async fn crash_loop_fails_fast_with_reason_and_log_line() -> Result<()> {
-    let mut f = Fixture::new("deploy_crash").await?;
-    let (_, deployed) = f.deploy(vec![crashing("boom")], false).await?;
+async fn crash_loop_fails_fast_with_reason_pod_container_and_log_line() -> Result<()> {
+    let p = Project::new("deploy_crash").await?;
+    p.manifests(&[crashing("boom")])?;
     let started = Instant::now();
-    let err = f
-        .check(&deployed, Duration::from_secs(120))
-        .await
-        .expect_err("a crashing container must fail the status check");
-    let failure = err.failure();
-    assert_eq!(failure.reason, "CrashLoopBackOff", "{failure}");
-    assert_eq!(failure.container.as_deref(), Some("app"));
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    let took = started.elapsed();
+    assert!(out.stderr.contains("Deployment/boom"), "{out}");
+    assert!(out.stderr.contains("CrashLoopBackOff"), "{out}");
+    assert!(out.stderr.contains("container app"), "{out}");
+    assert!(out.stderr.contains("pod boom-"), "{out}");
     assert!(
-        failure
-            .pod
-            .as_deref()
-            .is_some_and(|p| p.starts_with("boom-")),
-        "{failure}"
+        out.stderr.lines().any(|l| l.trim() == "boom"),
+        "no log line `boom`: {out}"
     );
-    assert!(
-        failure.logs.iter().any(|l| l == "boom"),
-        "logs: {:?}",
-        failure.logs
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(40), "took {took:?}");
     Ok(())
 }
 
 #[tokio::test]
 async fn missing_image_fails_with_pull_reason() -> Result<()> {
-    let mut f = Fixture::new("deploy_noimage").await?;
-    let (_, deployed) = f
-        .deploy(
-            vec![deployment("nope", "devloop-test/nope:v9", json!({}))],
-            false,
-        )
-        .await?;
-    let err = f
-        .check(&deployed, Duration::from_secs(120))
-        .await
-        .expect_err("a missing image must fail");
-    let failure = err.failure();
+    let p = Project::new("deploy_noimage").await?;
+    p.manifests(&[deployment("nope", "devloop-test/nope:v9", json!({}))])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
     assert!(
-        failure.reason == "ErrImagePull" || failure.reason == "ImagePullBackOff",
-        "{failure}"
+        out.stderr.contains("ErrImagePull") || out.stderr.contains("ImagePullBackOff"),
+        "{out}"
     );
-    assert!(err.to_string().contains("Deployment/nope"), "{err}");
+    assert!(
+        out.stderr.contains("devloop-test/nope:v9"),
+        "the message names the image: {out}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn never_ready_deployment_fails_at_its_progress_deadline() -> Result<()> {
-    let mut f = Fixture::new("deploy_deadline").await?;
-    let mut d = deployment(
-        "slow",
-        "devloop-test/httpd:v1",
-        json!({"readinessProbe": {"httpGet": {"path": "/", "port": 9999}, "periodSeconds": 1}}),
-    );
+    let p = Project::new("deploy_pds").await?;
+    let mut d = never_ready("slow");
     d["spec"]["progressDeadlineSeconds"] = json!(5);
-    let (_, deployed) = f.deploy(vec![d], false).await?;
+    p.manifests(&[d])?;
     let started = Instant::now();
-    let err = f
-        .check(&deployed, Duration::from_secs(120))
-        .await
-        .expect_err("never ready must fail");
-    assert_eq!(err.failure().reason, "ProgressDeadlineExceeded", "{err}");
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
     let took = started.elapsed();
+    assert!(out.stderr.contains("ProgressDeadlineExceeded"), "{out}");
     assert!(
-        took >= Duration::from_secs(4) && took < Duration::from_secs(30),
+        took >= Duration::from_secs(5) && took < Duration::from_secs(30),
         "took {took:?}"
     );
     Ok(())
 }
 
 #[tokio::test]
-async fn rollback_brings_the_previous_version_back() -> Result<()> {
-    let mut f = Fixture::new("deploy_rollback").await?;
-    let (_, good) = f
-        .deploy(
-            vec![deployment("web", "devloop-test/httpd:v1", json!({}))],
-            false,
-        )
+async fn status_check_deadline_flag_and_skipping_the_check() -> Result<()> {
+    let p = Project::new("deploy_deadline").await?;
+    p.manifests(&[never_ready("slow")])?;
+    let started = Instant::now();
+    let out = p
+        .devloop("deploy", &["--status-check-deadline", "4s"])
         .await?;
-    f.check(&good, Duration::from_secs(120)).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("StatusCheckDeadlineExceeded"), "{out}");
+    assert!(out.stderr.contains("within 4 s"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(20));
 
-    let (deployer, bad) = f.deploy(vec![crashing("web")], false).await?;
-    assert_eq!(bad.changed.len(), 1, "{bad:?}");
-    f.check(&bad, Duration::from_secs(120))
-        .await
-        .expect_err("v2 crashes");
-    let ctx = DeployContext {
-        cluster: &f.cluster,
-        kinds: &f.kinds,
-        options: &f.options,
-        events: &f.events,
-    };
-    deployer.rollback(&ctx, &bad).await?;
-    f.check(&good, Duration::from_secs(120)).await?;
+    let skipped = p.devloop("deploy", &["--status-check=false"]).await?;
+    skipped.assert_success();
+    assert!(!skipped.stderr.contains("stabilized"), "{skipped}");
+    Ok(())
+}
 
-    let d: Api<Deployment> = Api::namespaced(f.client(), f.ns.name());
-    let web = d.get("web").await?;
+#[tokio::test]
+async fn rollback_on_failure_brings_the_previous_version_back() -> Result<()> {
+    let p = Project::new("deploy_rollback").await?;
+    p.manifests(&[deployment("web", "devloop-test/httpd:v1", json!({}))])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+
+    p.manifests(&[crashing("web")])?;
+    let out = p.devloop("deploy", &["--rollback-on-failure"]).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("rolled back"), "{out}");
+
+    wait_for_deployment_available(&p.client, p.ns(), "web", Duration::from_secs(90)).await?;
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
     let image = web
         .spec
         .and_then(|s| s.template.spec)
-        .map(|s| s.containers[0].image.clone());
-    assert_eq!(image.flatten().as_deref(), Some("devloop-test/httpd:v1"));
-    let pods: Api<Pod> = Api::namespaced(f.client(), f.ns.name());
+        .and_then(|s| s.containers[0].image.clone());
+    assert_eq!(image.as_deref(), Some("devloop-test/httpd:v1"));
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
     let list = pods.list(&ListParams::default().labels("app=web")).await?;
-    let live: Vec<_> = list
+    let ready: Vec<&Pod> = list
         .items
         .iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter(|pod| {
+            pod.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
         .collect();
-    assert!(!live.is_empty());
-    for p in live {
-        let spec = p.spec.as_ref().map(|s| s.containers[0].image.clone());
-        assert_eq!(spec.flatten().as_deref(), Some("devloop-test/httpd:v1"));
+    assert!(!ready.is_empty(), "no ready pod after the rollback");
+    for pod in ready {
+        let image = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers[0].image.clone());
+        assert_eq!(image.as_deref(), Some("devloop-test/httpd:v1"));
     }
     Ok(())
 }
 
 #[tokio::test]
-async fn changed_job_needs_force_and_is_recreated_with_it() -> Result<()> {
-    let mut f = Fixture::new("deploy_job").await?;
-    let (_, first) = f.deploy(vec![job("once", "one")], false).await?;
-    f.check(&first, Duration::from_secs(120)).await?;
-    // Unchanged: applies cleanly again.
-    f.deploy(vec![job("once", "one")], false).await?;
+async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()> {
+    let p = Project::new("deploy_job").await?;
+    p.manifests(&[job("once", "one")])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    // The same Job again applies cleanly.
+    p.devloop("deploy", &[]).await?.assert_success();
 
-    let err = f
-        .deploy(vec![job("once", "two")], false)
-        .await
-        .err()
-        .expect("a changed Job template is immutable");
-    let text = err.to_string();
-    assert!(text.contains("Job/once"), "{text}");
-    assert!(text.contains("spec.template"), "{text}");
-    assert!(text.contains("--force"), "{text}");
+    p.manifests(&[job("once", "two")])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("Job/once"), "{out}");
+    assert!(out.stderr.contains("spec.template"), "{out}");
+    assert!(out.stderr.contains("--force"), "{out}");
 
-    let (_, forced) = f.deploy(vec![job("once", "two")], true).await?;
-    f.check(&forced, Duration::from_secs(120)).await?;
-    let pods: Api<Pod> = Api::namespaced(f.client(), f.ns.name());
+    let forced = p.devloop("deploy", &["--force"]).await?;
+    forced.assert_success();
+    assert!(forced.stderr.contains("recreated"), "{forced}");
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
     let list = pods
         .list(&ListParams::default().labels("job-name=once"))
         .await?;
     let fresh = list
         .items
         .iter()
-        .find(|p| p.metadata.deletion_timestamp.is_none())
-        .and_then(|p| p.metadata.name.clone())
+        .find(|pod| pod.metadata.deletion_timestamp.is_none())
+        .and_then(|pod| pod.metadata.name.clone())
         .expect("the recreated Job's pod");
-    let logs = pods.logs(&fresh, &Default::default()).await?;
-    assert_eq!(logs.trim(), "two");
+    assert_eq!(pods.logs(&fresh, &Default::default()).await?.trim(), "two");
     Ok(())
 }
 
 #[tokio::test]
-async fn prune_and_delete_remove_only_this_configs_objects() -> Result<()> {
-    let mut f = Fixture::new("deploy_prune").await?;
-    let cms: Api<ConfigMap> = Api::namespaced(f.client(), f.ns.name());
-    // An object of another config in the same namespace must survive everything below.
-    let mut other = Fixture::new("deploy_prune_other").await?;
-    other.options.namespace = f.ns.name().to_string();
-    other.deploy(vec![config_map("theirs")], false).await?;
-
-    f.deploy(vec![config_map("a"), config_map("b")], false)
+async fn delete_removes_everything_labelled_and_is_safe_twice() -> Result<()> {
+    let p = Project::new("deploy_delete").await?;
+    p.manifests(&[
+        deployment("web", "devloop-test/httpd:v1", json!({})),
+        service("web"),
+        config_map("a"),
+    ])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    // Another config's object in the same namespace must survive.
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    config_maps
+        .create(
+            &Default::default(),
+            &serde_json::from_value(config_map("theirs"))?,
+        )
         .await?;
-    assert!(cms.get_opt("b").await?.is_some());
-    f.deploy(vec![config_map("a")], false).await?;
-    assert!(cms.get_opt("a").await?.is_some());
-    assert!(cms.get_opt("b").await?.is_none(), "b was not pruned");
 
-    let helm = HelmDeployer::new(Vec::new(), None, Some(Ground::ensure().kubeconfig.clone()));
-    let deleted = deploy::delete(
-        &f.cluster,
-        &f.kinds,
-        &f.options.labels.config,
-        &helm,
-        true,
-        &f.events,
-    )
-    .await?;
-    assert_eq!(deleted, 1);
-    let left = cms
-        .list(&ListParams::default().labels(&f.options.labels.config_selector()))
-        .await?;
-    assert!(
-        left.items.is_empty(),
-        "left: {:?}",
-        left.items
-            .iter()
-            .map(|c| &c.metadata.name)
-            .collect::<Vec<_>>()
-    );
-    assert!(cms.get_opt("theirs").await?.is_some());
-    let again = deploy::delete(
-        &f.cluster,
-        &f.kinds,
-        &f.options.labels.config,
-        &helm,
-        true,
-        &f.events,
-    )
-    .await?;
-    assert_eq!(again, 0);
-    deploy::delete(
-        &other.cluster,
-        &other.kinds,
-        &other.options.labels.config,
-        &helm,
-        true,
-        &other.events,
-    )
-    .await?;
+    let out = p.devloop("delete", &["--wait-for-deletions"]).await?;
+    out.assert_success();
+    assert!(out.stderr.contains("Deployment/web"), "{out}");
+    for (kind, list) in [
+        (
+            "pods",
+            Api::<Pod>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "config maps",
+            config_maps
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "services",
+            Api::<Service>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "deployments",
+            Api::<Deployment>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+    ] {
+        assert_eq!(list, 0, "{kind} left after delete");
+    }
+    assert!(config_maps.get_opt("theirs").await?.is_some());
+
+    let again = p.devloop("delete", &[]).await?;
+    again.assert_success();
+    assert!(again.stderr.contains("nothing to delete"), "{again}");
     Ok(())
 }

@@ -21,6 +21,8 @@ pub struct Problem {
     pub message: String,
     pub pod: Option<String>,
     pub container: Option<String>,
+    /// The failing container's image (pull errors rarely name it themselves).
+    pub image: Option<String>,
     /// The container has restarted: its logs are those of the previous instance.
     pub restarted: bool,
 }
@@ -223,6 +225,7 @@ pub fn pod(p: &Pod) -> Rollout {
                 message,
                 pod: Some(name),
                 container: Some(c.name.clone()),
+                image: Some(c.image.clone()).filter(|i| !i.is_empty()),
                 restarted: c.restart_count > 0,
             });
         }
@@ -238,6 +241,7 @@ pub fn pod(p: &Pod) -> Rollout {
                 .unwrap_or_else(|| "the pod failed".into()),
             pod: Some(name),
             container,
+            image: None,
             restarted: false,
         });
     }
@@ -406,6 +410,7 @@ mod tests {
                     assert_eq!(problem.reason, reason);
                     assert_eq!(problem.pod.as_deref(), Some("web-1"));
                     assert_eq!(problem.container.as_deref(), Some("app"));
+                    assert_eq!(problem.image.as_deref(), Some("i"));
                 }
                 other => panic!("{reason}: {other:?}"),
             }

@@ -53,6 +53,8 @@ pub struct Failure {
     pub pod: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// The container's last log lines.
     pub logs: Vec<String>,
 }
@@ -63,9 +65,10 @@ impl std::fmt::Display for Failure {
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
-        match (&self.pod, &self.container) {
-            (Some(p), Some(c)) => write!(f, " (pod {p}, container {c})")?,
-            (Some(p), None) => write!(f, " (pod {p})")?,
+        match (&self.pod, &self.container, &self.image) {
+            (Some(p), Some(c), Some(i)) => write!(f, " (pod {p}, container {c}, image {i})")?,
+            (Some(p), Some(c), None) => write!(f, " (pod {p}, container {c})")?,
+            (Some(p), None, _) => write!(f, " (pod {p})")?,
             _ => {}
         }
         if !self.logs.is_empty() {
@@ -203,6 +206,7 @@ pub async fn check(
                         message: problem.message,
                         pod: problem.pod,
                         container: problem.container,
+                        image: problem.image,
                         logs,
                     };
                     events.send(Event::Status(StatusEvent::Failed(failure.clone())));
@@ -249,6 +253,7 @@ mod tests {
             message: "m".into(),
             pod: Some("web-1".into()),
             container: Some("app".into()),
+            image: None,
             logs: vec!["boom".into()],
         }));
         let v = serde_json::to_value(&f).unwrap();
@@ -264,11 +269,12 @@ mod tests {
             message: "back-off restarting".into(),
             pod: Some("web-1".into()),
             container: Some("app".into()),
+            image: Some("busybox:v1".into()),
             logs: vec!["boom".into()],
         };
         assert_eq!(
             f.to_string(),
-            "Deployment/web (namespace a) failed: CrashLoopBackOff: back-off restarting (pod web-1, container app)\n  last log lines:\n    boom"
+            "Deployment/web (namespace a) failed: CrashLoopBackOff: back-off restarting (pod web-1, container app, image busybox:v1)\n  last log lines:\n    boom"
         );
     }
 }
