@@ -397,3 +397,60 @@ async fn delete_removes_everything_labelled_and_is_safe_twice() -> Result<()> {
     assert!(again.stderr.contains("nothing to delete"), "{again}");
     Ok(())
 }
+
+#[tokio::test]
+async fn helm_release_is_installed_with_image_values_checked_and_uninstalled() -> Result<()> {
+    let p = Project::new("deploy_helm").await?;
+    let chart = p.dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates"))?;
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )?;
+    std::fs::write(chart.join("values.yaml"), "image: devloop-test/httpd:v1\n")?;
+    let template = deployment("web", "IMAGE", json!({}))
+        .to_string()
+        .replace("\"IMAGE\"", "{{ .Values.image | quote }}");
+    std::fs::write(chart.join("templates/deployment.yaml"), template)?;
+    let config = format!(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}\ndeploy:\n  helm:\n    releases:\n    - name: web\n      chartPath: chart\n      setValueTemplates:\n        image: \"{{{{.IMAGE_REPO_app}}}}:{{{{.IMAGE_TAG_app}}}}\"\n",
+        p.ns()
+    );
+    std::fs::write(p.dir.path().join("skaffold.yaml"), config)?;
+
+    let out = p
+        .devloop("deploy", &["--images", "app=devloop-test/httpd:v2"])
+        .await?;
+    out.assert_success();
+    assert!(out.stderr.contains("release web: installed"), "{out}");
+    assert!(
+        out.stderr.contains("Deployment/web"),
+        "the status check watched the release's Deployment: {out}"
+    );
+    assert!(out.stderr.contains("Deployments stabilized in"), "{out}");
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    let image = web
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers[0].image.clone());
+    assert_eq!(image.as_deref(), Some("devloop-test/httpd:v2"));
+
+    let again = p
+        .devloop("deploy", &["--images", "app=devloop-test/httpd:v1"])
+        .await?;
+    again.assert_success();
+    assert!(again.stderr.contains("release web: upgraded"), "{again}");
+
+    let deleted = p.devloop("delete", &["--wait-for-deletions"]).await?;
+    deleted.assert_success();
+    assert!(
+        deleted.stderr.contains("release web: uninstalled"),
+        "{deleted}"
+    );
+    assert!(deployments.get_opt("web").await?.is_none());
+    let twice = p.devloop("delete", &[]).await?;
+    twice.assert_success();
+    assert!(twice.stderr.contains("nothing to delete"), "{twice}");
+    Ok(())
+}
