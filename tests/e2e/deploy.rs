@@ -454,3 +454,99 @@ async fn helm_release_is_installed_with_image_values_checked_and_uninstalled() -
     assert!(twice.stderr.contains("nothing to delete"), "{twice}");
     Ok(())
 }
+
+#[tokio::test]
+async fn namespace_and_crd_come_first_and_custom_objects_apply() -> Result<()> {
+    let p = Project::new("deploy_crd").await?;
+    let group = format!("{}.devloop.dev", p.ns());
+    let extra_ns = format!("{}-x", p.ns());
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("widgets.{group}")},
+        "spec": {"group": group, "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let widget = json!({"apiVersion": format!("{group}/v1"), "kind": "Widget",
+        "metadata": {"name": "w", "namespace": extra_ns}, "spec": {"size": 3}});
+    let namespace =
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": extra_ns}});
+    // Rendered in the "wrong" order: the custom object first, its namespace last.
+    p.manifests(&[widget, config_map("plain"), crd, namespace])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_success();
+    let order: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": created"))
+        .map(|l| l.trim().split('/').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Namespace",
+            "CustomResourceDefinition",
+            "Widget",
+            "ConfigMap"
+        ],
+        "{out}"
+    );
+
+    let deleted = p.devloop("delete", &["--wait-for-deletions"]).await?;
+    deleted.assert_success();
+    for kind in [
+        "Widget/w",
+        "CustomResourceDefinition/widgets",
+        "Namespace/",
+        "ConfigMap/plain",
+    ] {
+        assert!(
+            deleted.stderr.contains(kind),
+            "{kind} not deleted: {deleted}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn fields_owned_by_another_manager_need_force_conflicts() -> Result<()> {
+    let p = Project::new("deploy_conflict").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    let theirs = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"k": "theirs"}});
+    config_maps
+        .patch(
+            "shared",
+            &kube::api::PatchParams::apply("someone-else"),
+            &kube::api::Patch::Apply(&theirs),
+        )
+        .await?;
+    p.manifests(&[config_map("shared")])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("ConfigMap/shared"), "{out}");
+    assert!(out.stderr.contains("--force-conflicts"), "{out}");
+    assert_eq!(
+        config_maps
+            .get("shared")
+            .await?
+            .data
+            .unwrap_or_default()
+            .get("k")
+            .map(String::as_str),
+        Some("theirs")
+    );
+
+    p.devloop("deploy", &["--force-conflicts"])
+        .await?
+        .assert_success();
+    assert_eq!(
+        config_maps
+            .get("shared")
+            .await?
+            .data
+            .unwrap_or_default()
+            .get("k")
+            .map(String::as_str),
+        Some("v")
+    );
+    Ok(())
+}

@@ -154,11 +154,6 @@ impl Board {
     }
 }
 
-/// Whether the status check watches objects of this kind.
-pub fn is_checked(resource: &ResourceRef) -> bool {
-    watch::Checked::of(resource).is_some()
-}
-
 /// Waits until every workload in `resources` is healthy. Fails on the first failure (unless
 /// failures are tolerated) or at the deadline, naming the workload, pod, container, reason and
 /// message with the container's last log lines.
