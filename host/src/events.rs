@@ -40,6 +40,8 @@ pub enum Event {
         level: Level,
         text: String,
     },
+    /// What the build stage did for an artifact.
+    Build(crate::build::BuildEvent),
     /// The deploy stage applied, pruned, deleted or rolled back something.
     Deploy(crate::deploy::DeployEvent),
     /// Status-check progress and outcome.

@@ -4,7 +4,7 @@
 
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployPlan;
-use crate::commands::render::load_configs;
+use crate::commands::render::resolve;
 use crate::deploy::{self, Cluster, HelmDeployer, Kinds, ReleaseRef};
 use crate::events::{Events, Stage};
 use std::process::ExitCode;
@@ -19,8 +19,8 @@ pub struct DeleteArgs {
 }
 
 pub async fn run(args: DeleteArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let configs = load_configs(&args.pipeline)?;
-    let plan = DeployPlan::new(&args.pipeline, &deploy_flags(), &configs);
+    let resolved = resolve(&args.pipeline, "delete")?;
+    let plan = DeployPlan::new(&args.pipeline, &deploy_flags(), &resolved);
     let cluster =
         Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;
     let kinds = Kinds::discover(&cluster.client).await?;

@@ -4,15 +4,15 @@
 //! this config left behind, then waits until everything is healthy.
 
 use crate::commands::common::PipelineArgs;
-use crate::commands::render::{DigestSource, RenderArgs, images_to_use, load_configs};
-use crate::config::LoadedConfig;
+use crate::commands::render::{DigestSource, RenderArgs, images_to_use, resolve};
 use crate::config::model;
+use crate::config::{LoadedConfig, Resolved, Vars};
 use crate::deploy::{
     self, Cluster, DeployContext, DeployOptions, Deployed, Deployer, HelmDeployer, HelmRelease,
     Kinds, KubectlDeployer, Labels, labels,
 };
 use crate::events::{Events, Stage};
-use crate::render::{self, Artifact, ConfigPlan, Params, Plan, RenderError};
+use crate::render::{self, Artifact, ConfigPlan, Plan, RenderError};
 use crate::status::{self, StatusOptions};
 use anyhow::{Context as _, bail};
 use std::collections::HashMap;
@@ -107,14 +107,13 @@ pub struct DeployPlan {
     pub render: Option<Plan>,
     /// The configs' `deploy.helm` releases.
     pub helm: Vec<(LoadedConfig, model::HelmRelease)>,
+    /// Template variables: the environment plus `skaffold.env`.
+    pub env: Vars,
 }
 
 impl DeployPlan {
-    pub fn new(
-        pipeline: &PipelineArgs,
-        flags: &DeployFlags,
-        configs: &[LoadedConfig],
-    ) -> DeployPlan {
+    pub fn new(pipeline: &PipelineArgs, flags: &DeployFlags, resolved: &Resolved) -> DeployPlan {
+        let configs = &resolved.configs;
         let deploy_of = |c: &LoadedConfig| c.config.deploy.clone().unwrap_or_default();
         let namespace = pipeline
             .namespace
@@ -159,13 +158,12 @@ impl DeployPlan {
             &pipeline.filename,
         );
         let renders = configs.iter().any(|c| {
-            c.config.manifests.as_ref().is_some_and(|m| {
-                !m.raw_yaml.is_empty()
-                    || m.kustomize.is_some()
-                    || m.helm.as_ref().is_some_and(|h| !h.releases.is_empty())
-                    || !m.kpt.is_empty()
-                    || !m.remote_manifests.is_empty()
-            })
+            let m = kubectl_manifests(c);
+            !m.raw_yaml.is_empty()
+                || m.kustomize.is_some()
+                || m.helm.is_some()
+                || !m.kpt.is_empty()
+                || !m.remote_manifests.is_empty()
         });
         let render = renders.then(|| Plan {
             configs: configs
@@ -175,18 +173,13 @@ impl DeployPlan {
                         Some(name) => format!("{} ({name})", c.display_source()),
                         None => c.display_source(),
                     };
-                    // deploy.helm releases are installed by the helm deployer, not rendered.
-                    ConfigPlan::new(
-                        source,
-                        c.dir.clone(),
-                        c.config.manifests.clone().unwrap_or_default(),
-                        None,
-                    )
+                    ConfigPlan::new(source, c.dir.clone(), kubectl_manifests(c), None)
                 })
                 .collect(),
             namespace: pipeline.namespace.clone(),
-            kube_context: pipeline.kube_context.clone(),
-            kubeconfig: pipeline.kubeconfig.clone(),
+            kube_context: resolved.kube_context.clone(),
+            kubeconfig: resolved.kubeconfig.clone(),
+            env: resolved.env.clone(),
             ..Default::default()
         });
         let helm = configs
@@ -201,8 +194,8 @@ impl DeployPlan {
             })
             .collect();
         DeployPlan {
-            kube_context: pipeline.kube_context.clone(),
-            kubeconfig: pipeline.kubeconfig.clone(),
+            kube_context: resolved.kube_context.clone(),
+            kubeconfig: resolved.kubeconfig.clone(),
             config_key,
             namespace,
             force: flags.force,
@@ -211,8 +204,30 @@ impl DeployPlan {
             rollback_on_failure: flags.rollback_on_failure,
             render,
             helm,
+            env: resolved.env.clone(),
         }
     }
+}
+
+/// What the kubectl deployer applies of a config: its `manifests`, without the Helm releases
+/// that `deploy.helm` installs (configs upgraded from older schemas name them in both places;
+/// Helm owns those, applying them too would deploy them twice).
+fn kubectl_manifests(config: &LoadedConfig) -> model::RenderConfig {
+    let mut manifests = config.config.manifests.clone().unwrap_or_default();
+    let installed: Vec<String> = config
+        .config
+        .deploy
+        .as_ref()
+        .and_then(|d| d.helm.as_ref())
+        .map(|h| h.releases.iter().map(|r| r.name.clone()).collect())
+        .unwrap_or_default();
+    if let Some(helm) = manifests.helm.as_mut() {
+        helm.releases.retain(|r| !installed.contains(&r.name));
+        if helm.releases.is_empty() {
+            manifests.helm = None;
+        }
+    }
+    manifests
 }
 
 /// A config's `deploy.helm` release with its templates expanded (image variables, env).
@@ -221,17 +236,14 @@ pub fn helm_release(
     release: &model::HelmRelease,
     namespace_flag: Option<&str>,
     artifacts: &[Artifact],
+    env: &Vars,
 ) -> Result<HelmRelease, RenderError> {
-    let ctx = render::Context {
-        dir: config.dir.clone(),
-        params: Params::new(),
-        helm_set: Params::new(),
-        namespace: None,
-        kube_context: None,
-        kubeconfig: None,
-        artifacts: artifacts.to_vec(),
-        events: Events::discard(),
-    };
+    let ctx = render::Context::new(
+        config.dir.clone(),
+        env.clone(),
+        artifacts.to_vec(),
+        Events::discard(),
+    );
     let env = render::image_env(artifacts);
     let none = HashMap::new();
     let (chart, remote) = match (&release.remote_chart, &release.chart_path) {
@@ -297,8 +309,8 @@ pub fn helm_release(
 }
 
 pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let configs = load_configs(&args.pipeline)?;
-    let plan = DeployPlan::new(&args.pipeline, &args.deploy, &configs);
+    let resolved = resolve(&args.pipeline, "deploy")?;
+    let plan = DeployPlan::new(&args.pipeline, &args.deploy, &resolved);
     let render_args = RenderArgs {
         pipeline: args.pipeline.clone(),
         digest_source: DigestSource::Tag,
@@ -312,7 +324,12 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
         labels: Vec::new(),
     };
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
-    let artifacts = images_to_use(&render_args, &configs, default_repo.as_deref())?;
+    let artifacts = images_to_use(
+        &render_args,
+        &resolved.configs,
+        default_repo.as_deref(),
+        &events,
+    )?;
     run_plan(&plan, &artifacts, &events).await
 }
 
@@ -346,6 +363,7 @@ pub async fn run_plan(
             release,
             plan.namespace.as_deref(),
             artifacts,
+            &plan.env,
         )?);
     }
     if manifests.is_empty() && releases.is_empty() {
@@ -436,13 +454,19 @@ mod tests {
         assert!(parse_duration("").is_err());
     }
 
-    fn configs(yaml: &str) -> Vec<LoadedConfig> {
-        crate::config::load_str(
+    fn configs(yaml: &str) -> Resolved {
+        let configs = crate::config::load_str(
             yaml,
             std::path::Path::new("/p/skaffold.yaml"),
             std::path::Path::new("/p"),
         )
-        .unwrap()
+        .unwrap();
+        Resolved {
+            configs,
+            kube_context: None,
+            kubeconfig: None,
+            env: Vars::new(),
+        }
     }
 
     fn flags() -> DeployFlags {
@@ -491,12 +515,35 @@ mod tests {
         );
         let plan = DeployPlan::new(&PipelineArgs::default(), &flags(), &cs);
         assert!(plan.render.is_none());
+        let mut both = cs.clone();
+        let release = both.configs[0]
+            .config
+            .deploy
+            .as_ref()
+            .unwrap()
+            .helm
+            .as_ref()
+            .unwrap()
+            .releases[0]
+            .clone();
+        both.configs[0].config.manifests = Some(model::RenderConfig {
+            helm: Some(model::Helm {
+                flags: None,
+                releases: vec![release],
+            }),
+            ..Default::default()
+        });
+        assert!(
+            DeployPlan::new(&PipelineArgs::default(), &flags(), &both)
+                .render
+                .is_none()
+        );
         let (config, release) = &plan.helm[0];
         let artifacts = [Artifact {
             image_name: "app".into(),
             tag: "reg/app:v7".into(),
         }];
-        let r = helm_release(config, release, None, &artifacts).unwrap();
+        let r = helm_release(config, release, None, &artifacts, &Vars::new()).unwrap();
         assert_eq!(r.chart, "/p/chart");
         assert_eq!(r.values_files, [PathBuf::from("/p/values.yaml")]);
         let set: Vec<String> = r

@@ -20,11 +20,35 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 /// A port given either as a number or as a named port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum IntOrString {
     Int(i64),
     String(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IntOrString;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a port number or a port name")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrString, E> {
+                i64::try_from(v)
+                    .map(IntOrString::Int)
+                    .map_err(|_| E::custom(format!("port {v} is out of range")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                Ok(IntOrString::String(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn default_kind() -> String {
@@ -375,7 +399,7 @@ pub struct CloudRunDeploy {
     /// the GCP Project to use for Cloud Run. If specified, all Services will be deployed to this project. If not specified, each Service will be deployed to the project specified in `metadata.namespace` of the Cloud Run manifest.
     #[serde(rename = "projectid", default, skip_serializing_if = "Option::is_none")]
     pub projectid: Option<String>,
-    /// GCP location to use for the Cloud Run Deploy. Must be one of the regions listed in https://cloud.google.com/run/docs/locations.
+    /// GCP location to use for the Cloud Run Deploy. Must be one of the regions listed in <https://cloud.google.com/run/docs/locations>.
     #[serde(rename = "region", default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// describes a set of lifecycle host hooks that are executed before and after the Cloud Run deployer.
@@ -788,7 +812,7 @@ pub struct DockerArtifact {
     /// used to pass in --secret to docker build, `useBuildKit: true` is required.
     #[serde(rename = "secrets", default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<DockerSecret>,
-    /// used to pass in --ssh to docker build to use SSH agent. Format is "default|<id>[=<socket>|<key>[,<key>]]".
+    /// used to pass in --ssh to docker build to use SSH agent. Format is `"default|<id>[=<socket>|<key>[,<key>]]"`.
     #[serde(rename = "ssh", default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<String>,
 }

@@ -24,6 +24,7 @@ pub use manifests::Manifests;
 pub use setters::Params;
 
 use crate::config::model::{Helm as HelmConfig, RenderConfig};
+use crate::config::{self, Vars};
 use crate::events::{Events, Stage};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -73,8 +74,8 @@ pub enum RenderError {
         command: String,
         source: Box<RenderError>,
     },
-    #[error("template {template:?}: {message}")]
-    Template { template: String, message: String },
+    #[error(transparent)]
+    Template(#[from] config::TemplateError),
     #[error("{message}")]
     Config { message: String },
     #[error("{what} is not supported by devloop yet")]
@@ -113,6 +114,8 @@ pub struct Plan {
     pub params: Params,
     /// `--set` values, also passed to helm.
     pub helm_set: Params,
+    /// Template variables for release names, chart paths and `setValueTemplates`.
+    pub env: Vars,
 }
 
 impl ConfigPlan {
@@ -146,6 +149,8 @@ impl ConfigPlan {
 #[derive(Clone)]
 pub struct Context {
     pub dir: PathBuf,
+    /// Template variables: the environment plus `skaffold.env`.
+    pub env: Vars,
     pub params: Params,
     pub helm_set: Params,
     pub namespace: Option<String>,
@@ -156,7 +161,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// Expands a Go template with the process environment plus `extra`.
+    /// A context for one config directory, with no parameters, namespace or kube-context.
+    pub fn new(dir: PathBuf, env: Vars, artifacts: Vec<Artifact>, events: Events) -> Self {
+        Context {
+            dir,
+            env,
+            params: Params::new(),
+            helm_set: Params::new(),
+            namespace: None,
+            kube_context: None,
+            kubeconfig: None,
+            artifacts,
+            events,
+        }
+    }
+
+    /// Expands a Go template with the plan's environment plus `extra`.
     pub fn expand(
         &self,
         text: &str,
@@ -165,53 +185,26 @@ impl Context {
         if !text.contains("{{") {
             return Ok(text.to_string());
         }
-        let mut env: HashMap<String, String> = std::env::vars().collect();
-        env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        expand_vars(text, &env).map_err(|message| RenderError::Template {
-            template: text.to_string(),
-            message,
-        })
+        let mut vars = self.env.clone();
+        vars.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(config::render_template(text, &vars)?)
     }
 
     #[cfg(test)]
     pub fn for_test(dir: &std::path::Path, params: &[(&str, &str)]) -> Self {
         Context {
-            dir: dir.to_path_buf(),
             params: params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            helm_set: Params::new(),
-            namespace: None,
-            kube_context: None,
-            kubeconfig: None,
-            artifacts: Vec::new(),
-            events: Events::discard(),
+            ..Context::new(
+                dir.to_path_buf(),
+                Vars::new(),
+                Vec::new(),
+                Events::discard(),
+            )
         }
     }
-}
-
-/// Expands the `{{.NAME}}` field references of a Go template from `vars`; a name that is not
-/// set prints `<no value>`, as Go's text/template does for a missing map key.
-fn expand_vars(template: &str, vars: &HashMap<String, String>) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
-        let inner = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        let name = inner
-            .strip_prefix('.')
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-            .ok_or_else(|| format!("`{{{{{inner}}}}}` is not supported: write `{{{{.NAME}}}}`"))?;
-        out.push_str(vars.get(name).map(String::as_str).unwrap_or("<no value>"));
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// One way of producing manifests from a config (rawYaml, kustomize, helm).
@@ -220,14 +213,27 @@ pub trait Renderer {
     fn name(&self) -> &'static str;
     /// Whether `--namespace` is written into objects without one.
     fn injects_namespace(&self) -> bool;
-    /// The rendered manifests as multi-document YAML.
-    fn render(&self, ctx: &Context) -> Result<String, RenderError>;
+    /// The rendered manifests as multi-document YAML, one piece per file, path or release
+    /// so that a YAML error names where it came from.
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError>;
+}
+
+/// YAML text produced by a renderer, and where it came from (for error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
 }
 
 fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
     if !manifests.kpt.is_empty() {
         return Err(RenderError::Unsupported {
             what: "manifests.kpt (kpt packages)".to_string(),
+        });
+    }
+    if !manifests.remote_manifests.is_empty() {
+        return Err(RenderError::Unsupported {
+            what: "manifests.remoteManifests (manifests read from the cluster)".to_string(),
         });
     }
     if manifests.transform.as_ref().is_some_and(|t| !t.is_empty()) {
@@ -274,14 +280,17 @@ pub fn render(
     let mut all = Manifests::default();
     for config in &plan.configs {
         let ctx = Context {
-            dir: config.dir.clone(),
             params: plan.params.clone(),
             helm_set: plan.helm_set.clone(),
             namespace: plan.namespace.clone(),
             kube_context: plan.kube_context.clone(),
             kubeconfig: plan.kubeconfig.clone(),
-            artifacts: artifacts.to_vec(),
-            events: events.clone(),
+            ..Context::new(
+                config.dir.clone(),
+                plan.env.clone(),
+                artifacts.to_vec(),
+                events.clone(),
+            )
         };
         let list = renderers(&config.manifests)?;
         let hooks = config.manifests.hooks.clone().unwrap_or_default();
@@ -292,9 +301,10 @@ pub fn render(
                 Stage::Render,
                 format!("rendering {} of {}", renderer.name(), config.source),
             );
-            let text = renderer.render(&ctx)?;
-            let source = format!("{} output of {}", renderer.name(), config.source);
-            let mut m = Manifests::parse(&text, &source)?;
+            let mut m = Manifests::default();
+            for source in renderer.render(&ctx)? {
+                m.extend(Manifests::parse(&source.text, &source.name)?);
+            }
             if renderer.injects_namespace()
                 && !plan.offline
                 && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
@@ -312,4 +322,141 @@ pub fn render(
         return Err(RenderError::Empty);
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Kustomize as KustomizeConfig;
+
+    fn raw_yaml_plan(dir: &std::path::Path) -> Plan {
+        std::fs::write(
+            dir.join("pod.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: web\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n",
+        )
+        .unwrap();
+        Plan {
+            configs: vec![ConfigPlan::new(
+                "skaffold.yaml".into(),
+                dir.to_path_buf(),
+                RenderConfig {
+                    raw_yaml: vec!["*.yaml".into()],
+                    ..Default::default()
+                },
+                None,
+            )],
+            labels: IndexMap::from([("team".to_string(), "a".to_string())]),
+            namespace: Some("dev".into()),
+            ..Default::default()
+        }
+    }
+
+    fn web() -> Vec<Artifact> {
+        vec![Artifact {
+            image_name: "web".into(),
+            tag: "registry/web:v1".into(),
+        }]
+    }
+
+    #[test]
+    fn raw_yaml_gets_images_labels_and_namespace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = raw_yaml_plan(tmp.path());
+        let m = render(&plan, &web(), &Events::discard()).unwrap();
+        assert_eq!(m.len(), 2);
+        let pod = &m.docs[0];
+        assert_eq!(pod["spec"]["containers"][0]["image"], "registry/web:v1");
+        assert_eq!(pod["metadata"]["namespace"], "dev");
+        assert_eq!(pod["metadata"]["labels"]["team"], "a");
+        assert!(m.docs[1]["metadata"].get("namespace").is_none());
+    }
+
+    #[test]
+    fn offline_render_injects_no_namespace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = raw_yaml_plan(tmp.path());
+        plan.offline = true;
+        let m = render(&plan, &web(), &Events::discard()).unwrap();
+        assert!(m.docs[0]["metadata"].get("namespace").is_none());
+    }
+
+    #[test]
+    fn nothing_rendered_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = Plan {
+            configs: vec![ConfigPlan::new(
+                "skaffold.yaml".into(),
+                tmp.path().to_path_buf(),
+                RenderConfig {
+                    raw_yaml: vec!["k8s/*.yaml".into()],
+                    ..Default::default()
+                },
+                None,
+            )],
+            ..Default::default()
+        };
+        let err = render(&plan, &[], &Events::discard()).unwrap_err();
+        assert!(matches!(err, RenderError::Empty));
+    }
+
+    #[test]
+    fn kpt_is_reported_as_unsupported() {
+        let manifests = RenderConfig {
+            kpt: vec!["pkg".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            renderers(&manifests),
+            Err(RenderError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn renderer_order_is_raw_yaml_kustomize_helm() {
+        let manifests = RenderConfig {
+            raw_yaml: vec!["a.yaml".into()],
+            kustomize: Some(KustomizeConfig::default()),
+            helm: Some(HelmConfig {
+                releases: vec![Default::default()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let names: Vec<_> = renderers(&manifests)
+            .unwrap()
+            .iter()
+            .map(|r| r.name())
+            .collect();
+        assert_eq!(names, ["rawYaml", "kustomize", "helm"]);
+    }
+
+    #[test]
+    fn legacy_deploy_helm_used_only_without_manifests_helm() {
+        let legacy = HelmConfig {
+            releases: vec![crate::config::model::HelmRelease {
+                name: "legacy".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let plan = ConfigPlan::new(
+            "s".into(),
+            ".".into(),
+            RenderConfig::default(),
+            Some(legacy.clone()),
+        );
+        assert_eq!(plan.manifests.helm.unwrap().releases[0].name, "legacy");
+        let own = RenderConfig {
+            helm: Some(HelmConfig {
+                releases: vec![crate::config::model::HelmRelease {
+                    name: "own".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let plan = ConfigPlan::new("s".into(), ".".into(), own, Some(legacy));
+        assert_eq!(plan.manifests.helm.unwrap().releases[0].name, "own");
+    }
 }
