@@ -74,9 +74,9 @@ pub enum Command {
     #[command(args_override_self = true)]
     Render(Box<commands::render::RenderArgs>),
     /// Deploy already built images.
-    Deploy(commands::pending::PendingArgs),
+    Deploy(Box<commands::deploy::DeployArgs>),
     /// Delete what `run`, `deploy` or `dev` deployed.
-    Delete(commands::pending::PendingArgs),
+    Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
     Test(commands::pending::PendingArgs),
     /// Write a first skaffold.yaml for the project in the current directory.
@@ -126,8 +126,8 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
         }
-        Command::Deploy(a) => commands::pending::run("deploy", a),
-        Command::Delete(a) => commands::pending::run("delete", a),
+        Command::Deploy(a) => commands::deploy::run(*a, events).await,
+        Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::pending::run("test", a),
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),

@@ -42,6 +42,10 @@ pub enum Event {
     },
     /// What the build stage did for an artifact.
     Build(crate::build::BuildEvent),
+    /// The deploy stage applied, pruned, deleted or rolled back something.
+    Deploy(crate::deploy::DeployEvent),
+    /// Status-check progress and outcome.
+    Status(crate::status::StatusEvent),
 }
 
 impl Event {

@@ -2,6 +2,8 @@
 
 pub mod build;
 pub mod common;
+pub mod delete;
+pub mod deploy;
 pub mod diagnose;
 pub mod fix;
 pub mod pending;

@@ -2,6 +2,7 @@
 //! so that stdout stays clean for manifests and JSON), or JSON lines for programs.
 
 pub mod build;
+pub mod deploy;
 
 use crate::events::{Event, Events, Level, Stamped};
 use std::io::Write;
@@ -61,6 +62,8 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
             })
         }
         Event::Build(e) => build::text_line(e, settings),
+        Event::Deploy(d) => Some(deploy::deploy_line(d)),
+        Event::Status(s) => deploy::status_line(s, settings),
     }
 }
 
