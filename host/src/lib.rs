@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod commands;
 pub mod events;
+pub mod kubeenv;
 pub mod output;
 pub mod version;

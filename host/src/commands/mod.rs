@@ -1,4 +1,5 @@
 //! One module per subcommand: its flags and how it drives the pipeline stages.
 
 pub mod common;
+pub mod helm;
 pub mod pending;
