@@ -1,10 +1,11 @@
 //! The Helm plugins in plugins/helm, installed into a clean Helm home with the test ground's
 //! real Helm 4, and run by Helm the way users run them (`helm devloop ...`).
 
-use devloop_e2e::{Ground, devloop_bin};
+use devloop_e2e::Ground;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use tempfile::TempDir;
 
 fn repo_root() -> PathBuf {
@@ -12,6 +13,41 @@ fn repo_root() -> PathBuf {
         .parent()
         .expect("tests/ has a parent")
         .to_path_buf()
+}
+
+/// A private copy of this source tree's kubectl-devloop, in a directory of its own: built here
+/// (a no-op when it is up to date) and copied at once, so another build writing the shared
+/// target directory cannot swap the binary under a running test.
+fn devloop_dir() -> &'static Path {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "kubectl-devloop",
+                "--message-format=json",
+            ])
+            .current_dir(repo_root())
+            .output()
+            .expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "cargo build -p kubectl-devloop failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let built = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .find(|p| p.file_name().is_some_and(|n| n == "kubectl-devloop"))
+            .expect("cargo reports the kubectl-devloop executable");
+        let dir = tempfile::tempdir().expect("bin dir");
+        std::fs::copy(&built, dir.path().join("kubectl-devloop")).expect("copy kubectl-devloop");
+        dir
+    })
+    .path()
 }
 
 /// A Helm with its data, config and cache homes in a temporary directory, and a PATH that
@@ -27,7 +63,7 @@ impl CleanHelm {
     fn new() -> CleanHelm {
         let ground = Ground::ensure();
         let helm = ground.which("helm").expect("helm on the ground's PATH");
-        let bin_dir = devloop_bin().parent().expect("binary dir").to_path_buf();
+        let bin_dir = devloop_dir().to_path_buf();
         let path = std::env::join_paths(
             std::iter::once(bin_dir).chain(std::env::split_paths(&ground.path)),
         )
