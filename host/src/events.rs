@@ -40,6 +40,10 @@ pub enum Event {
         level: Level,
         text: String,
     },
+    /// The deploy stage applied, pruned, deleted or rolled back something.
+    Deploy(crate::deploy::DeployEvent),
+    /// Status-check progress and outcome.
+    Status(crate::status::StatusEvent),
 }
 
 impl Event {

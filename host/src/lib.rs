@@ -4,7 +4,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod deploy;
 pub mod events;
+pub mod image;
 pub mod kubeenv;
 pub mod output;
+pub mod render;
+pub mod status;
+pub mod tag;
 pub mod version;
