@@ -69,7 +69,7 @@ pub enum Command {
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(commands::pending::PendingArgs),
     /// Build the artifacts of the config.
-    Build(commands::pending::PendingArgs),
+    Build(Box<commands::build::BuildArgs>),
     /// Render the manifests with the built (or tagged) images, without deploying.
     #[command(args_override_self = true)]
     Render(Box<commands::render::RenderArgs>),
@@ -124,7 +124,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         }
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
-        Command::Build(a) => commands::pending::run("build", a),
+        Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
         }

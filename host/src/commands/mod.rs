@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags and how it drives the pipeline stages.
 
+pub mod build;
 pub mod common;
 pub mod delete;
 pub mod deploy;

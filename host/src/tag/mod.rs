@@ -170,7 +170,7 @@ fn sanitize(tag: &str) -> String {
 
 /// Expands `{{.NAME}}` references in `template` from `vars`. Only plain field references are
 /// supported, which is what tag templates use; anything else is a clear error.
-fn expand(template: &str, vars: &BTreeMap<String, String>) -> Result<String, TagError> {
+pub(crate) fn expand(template: &str, vars: &BTreeMap<String, String>) -> Result<String, TagError> {
     let err = |reason: String| TagError::Template {
         template: template.to_string(),
         reason,
