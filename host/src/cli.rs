@@ -134,7 +134,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::pending::run("fix", a),
         Command::Diagnose(a) => commands::pending::run("diagnose", a),
-        Command::Helm(a) => commands::helm::run(*a),
+        Command::Helm(a) => commands::helm::run(*a, events).await,
     }
 }
 

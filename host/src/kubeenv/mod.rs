@@ -30,6 +30,8 @@ pub struct ResolvedTarget {
     pub kubeconfig: Vec<PathBuf>,
     pub context: String,
     pub namespace: String,
+    /// The API server URL of the context's cluster, when the kubeconfig names one.
+    pub server: Option<String>,
 }
 
 impl KubeTarget {
@@ -75,10 +77,17 @@ impl KubeTarget {
             .or_else(|| entry.context.as_ref().and_then(|c| c.namespace.clone()))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".to_string());
+        let server = entry
+            .context
+            .as_ref()
+            .and_then(|c| config.clusters.iter().find(|cl| cl.name == c.cluster))
+            .and_then(|cl| cl.cluster.as_ref())
+            .and_then(|cl| cl.server.clone());
         Ok(ResolvedTarget {
             kubeconfig: paths,
             context,
             namespace,
+            server,
         })
     }
 
@@ -129,6 +138,7 @@ contexts:
         assert_eq!(resolved.context, "ground");
         assert_eq!(resolved.namespace, "team");
         assert_eq!(resolved.kubeconfig, vec![path]);
+        assert_eq!(resolved.server.as_deref(), Some("https://127.0.0.1:1"));
     }
 
     #[test]

@@ -3,11 +3,18 @@
 //! binary through the environment; flags given after `helm devloop <command>` win over those,
 //! and the kubeconfig's current context fills the rest.
 
+mod post_render;
+mod release;
+
 use crate::commands::common::PipelineArgs;
+use crate::events::Events;
 use crate::kubeenv::{HelmEnv, KubeTarget, ResolvedTarget};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+pub use post_render::{PostRenderArgs, post_render};
+pub use release::POST_RENDERER;
 
 #[derive(Debug, clap::Args)]
 pub struct HelmArgs {
@@ -27,6 +34,8 @@ pub enum HelmCommand {
     /// Print the helm binary, kubeconfig, kube-context and namespace devloop resolved from
     /// Helm's environment and the flags.
     Env(EnvArgs),
+    /// Helm post-renderer: rewrite the images of the manifests on stdin to the built ones.
+    PostRender(PostRenderArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,7 +106,7 @@ pub fn describe(s: &HelmSettings) -> String {
     )
 }
 
-pub fn run(args: HelmArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: HelmArgs, events: Events) -> anyhow::Result<ExitCode> {
     match args.command {
         HelmCommand::Env(a) => {
             let flags = KubeTarget {
@@ -109,20 +118,55 @@ pub fn run(args: HelmArgs) -> anyhow::Result<ExitCode> {
             print!("{}", describe(&s));
             Ok(ExitCode::SUCCESS)
         }
-        HelmCommand::Upgrade(a) => not_yet("upgrade", a),
-        HelmCommand::Template(a) => not_yet("template", a),
-        HelmCommand::Dev(a) => not_yet("dev", a),
+        HelmCommand::PostRender(a) => post_render::run(a),
+        HelmCommand::Upgrade(a) => release_command(a, release::Action::Upgrade, events).await,
+        HelmCommand::Template(a) => release_command(a, release::Action::Template, events).await,
+        HelmCommand::Dev(a) => {
+            settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
+            bail!(
+                "`helm devloop dev` needs devloop's dev loop, which is not available in devloop {} yet; \
+                 use `helm devloop upgrade` after each change",
+                crate::version::VERSION
+            )
+        }
     }
 }
 
-/// The build and deploy stages these commands drive are not in this version: say so after
-/// checking what can be checked, so a wrong context is reported first.
-fn not_yet(name: &str, a: ReleaseArgs) -> anyhow::Result<ExitCode> {
-    settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
-    bail!(
-        "`helm devloop {name}` needs devloop's build and deploy stages, which are not available in devloop {} yet",
-        crate::version::VERSION
+async fn release_command(
+    a: ReleaseArgs,
+    action: release::Action,
+    events: Events,
+) -> anyhow::Result<ExitCode> {
+    let helm = HelmEnv::from_process();
+    let flags = a.pipeline.kube_target();
+    let namespace_flag = flags
+        .namespace
+        .clone()
+        .or_else(|| helm.as_ref().and_then(|h| h.target.namespace.clone()));
+    let mut settings = settings(flags, helm)?;
+    // An explicit --kubeconfig after the plugin name wins over Helm's.
+    if let Some(k) = &a.pipeline.kubeconfig {
+        settings.helm.target.kubeconfig = Some(k.clone());
+    }
+    if a.chart.is_some() && a.release.is_none() {
+        bail!("a CHART needs its RELEASE name first: helm devloop upgrade RELEASE CHART");
+    }
+    let mut pipeline = a.pipeline;
+    pipeline.kube_context = Some(settings.target.context.clone());
+    pipeline.namespace = namespace_flag.clone();
+    release::run(
+        release::ReleasePlan {
+            settings,
+            namespace_flag,
+            release: a.release,
+            chart: a.chart,
+            pipeline,
+        },
+        action,
+        events,
     )
+    .await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
