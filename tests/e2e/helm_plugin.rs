@@ -476,3 +476,24 @@ async fn a_failing_post_renderer_fails_the_install_and_leaves_no_release() {
         "{rendered}"
     );
 }
+
+#[test]
+fn helm_devloop_template_prints_the_release_with_built_images() {
+    let helm = CleanHelm::new();
+    helm.install("plugins/helm");
+    helm.install("plugins/helm/devloop-images");
+    let (_project, dir) = project();
+    let (ok, stdout, stderr) = helm_devloop_in(&helm, &dir, &["devloop", "template"]);
+    assert!(ok, "helm devloop template failed:\n{stdout}\n{stderr}");
+    let images: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .collect();
+    assert_eq!(images.len(), 3, "{stdout}");
+    for (image, service) in images.iter().zip(["school", "student", "teacher"]) {
+        assert_built(image, service);
+    }
+    // Nothing was installed (the release would have gone to Helm's namespace, `default`).
+    let list = helm.ok(["list", "-n", "default", "-q"]);
+    assert!(!list.lines().any(|l| l == "school"), "{list}");
+}

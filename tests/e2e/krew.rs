@@ -857,4 +857,27 @@ fn packaged_archive_installs_like_krew_and_runs_through_kubectl() {
     assert_eq!(lines[0], format!("devloop {tag}"));
     assert!(lines[1].starts_with("git commit: "), "{version}");
     assert!(lines[2].starts_with("build date: 20"), "{version}");
+
+    // kubectl hands the plugin its flags untouched: devloop reads --kubeconfig, --context and
+    // -n itself.
+    let kubeconfig = krew_root.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: a\n  context: {cluster: c}\n- name: b\n  context: {cluster: c, namespace: team}\n",
+    )
+    .expect("write kubeconfig");
+    let env = run(Command::new(&kubectl)
+        .args(["devloop", "helm", "env", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(["--context", "b", "-n", "apps"])
+        .env("PATH", &path)
+        .env_remove("KUBECONFIG"));
+    let env = String::from_utf8_lossy(&env.stdout);
+    assert!(
+        env.contains(&format!("kubeconfig: {}\n", kubeconfig.display())),
+        "{env}"
+    );
+    assert!(env.contains("kube-context: b\n"), "{env}");
+    assert!(env.contains("namespace: apps\n"), "{env}");
+    assert!(env.contains("run by helm: no\n"), "{env}");
 }
