@@ -493,6 +493,24 @@ fn helm_devloop_template_prints_the_release_with_built_images() {
     for (image, service) in images.iter().zip(["school", "student", "teacher"]) {
         assert_built(image, service);
     }
+    // RELEASE CHART given: the config's setValueTemplates are not used, the post-renderer
+    // alone puts the built images in.
+    let (ok, stdout, stderr) =
+        helm_devloop_in(&helm, &dir, &["devloop", "template", "other", "chart"]);
+    assert!(
+        ok,
+        "helm devloop template other chart failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("name: other-school"), "{stdout}");
+    let direct: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .collect();
+    assert_eq!(
+        direct, images,
+        "the same built images through the post-renderer"
+    );
+
     // Nothing was installed (the release would have gone to Helm's namespace, `default`).
     let list = helm.ok(["list", "-n", "default", "-q"]);
     assert!(!list.lines().any(|l| l == "school"), "{list}");
