@@ -328,3 +328,129 @@ impl Helm {
 
 /// The name of the Helm 4 post-renderer plugin (plugins/helm/devloop-images).
 pub const POST_RENDERER: &str = "devloop-images";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kubeenv::{HelmEnv, ResolvedTarget};
+
+    const CONFIG: &str = "apiVersion: skaffold/v4beta14
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: a
+      chartPath: charts/a
+      setValueTemplates:
+        image: \"{{.IMAGE_FULLY_QUALIFIED_web}}\"
+    - name: b
+      chartPath: charts/b
+      namespace: b-ns
+";
+
+    fn plan(
+        dir: &Path,
+        release: Option<&str>,
+        chart: Option<&str>,
+        ns: Option<&str>,
+    ) -> ReleasePlan {
+        ReleasePlan {
+            settings: HelmSettings {
+                helm: HelmEnv::standalone(),
+                run_by_helm: false,
+                target: ResolvedTarget {
+                    kubeconfig: Vec::new(),
+                    context: "ctx".into(),
+                    namespace: "default".into(),
+                    server: None,
+                },
+            },
+            namespace_flag: ns.map(str::to_string),
+            release: release.map(str::to_string),
+            chart: chart.map(str::to_string),
+            pipeline: PipelineArgs {
+                filename: dir.join("skaffold.yaml"),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Vec<LoadedConfig>, Vec<Artifact>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("skaffold.yaml"), CONFIG).expect("write config");
+        let configs = crate::config::load(&dir.path().join("skaffold.yaml")).expect("load");
+        let artifacts = vec![Artifact {
+            image_name: "web".into(),
+            tag: "web:abc".into(),
+        }];
+        (dir, configs, artifacts)
+    }
+
+    #[test]
+    fn every_config_release_with_images_expanded() {
+        let (dir, configs, artifacts) = setup();
+        let found =
+            releases(&plan(dir.path(), None, None, None), &configs, &artifacts).expect("releases");
+        let names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            found[0].set_values,
+            [("image".to_string(), "web:abc".to_string())]
+        );
+        assert_eq!(found[1].namespace.as_deref(), Some("b-ns"));
+    }
+
+    #[test]
+    fn namespace_flag_overrides_and_release_selects() {
+        let (dir, configs, artifacts) = setup();
+        let found = releases(
+            &plan(dir.path(), Some("b"), None, Some("mine")),
+            &configs,
+            &artifacts,
+        )
+        .expect("releases");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].namespace.as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn unknown_release_lists_the_known_ones() {
+        let (dir, configs, artifacts) = setup();
+        let err = releases(
+            &plan(dir.path(), Some("zzz"), None, None),
+            &configs,
+            &artifacts,
+        )
+        .expect_err("unknown release")
+        .to_string();
+        assert!(
+            err.contains("\"zzz\"") && err.contains("it has: a, b"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn release_and_chart_given_bypass_the_config() {
+        let (dir, configs, artifacts) = setup();
+        std::fs::create_dir(dir.path().join("local")).expect("mkdir");
+        let local = dir.path().join("local").display().to_string();
+        let found = releases(
+            &plan(dir.path(), Some("x"), Some(&local), None),
+            &configs,
+            &artifacts,
+        )
+        .expect("releases");
+        assert_eq!((found[0].name.as_str(), found[0].remote), ("x", false));
+        assert!(found[0].set_values.is_empty());
+        let remote = releases(
+            &plan(dir.path(), Some("x"), Some("oci://reg/chart"), None),
+            &configs,
+            &artifacts,
+        )
+        .expect("releases");
+        assert_eq!(
+            (remote[0].chart.as_str(), remote[0].remote),
+            ("oci://reg/chart", true)
+        );
+    }
+}
