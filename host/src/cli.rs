@@ -85,6 +85,8 @@ pub enum Command {
     Fix(commands::fix::FixArgs),
     /// Print the effective config after profiles and upgrades.
     Diagnose(commands::diagnose::DiagnoseArgs),
+    /// What the Helm plugin runs: `helm devloop upgrade|template|dev|env` (see plugins/helm).
+    Helm(Box<commands::helm::HelmArgs>),
     /// Print the version, the git commit and the build date.
     Version,
 }
@@ -132,6 +134,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
         Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
+        Command::Helm(a) => commands::helm::run(*a, events).await,
     }
 }
 

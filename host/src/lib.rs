@@ -9,6 +9,7 @@ pub mod config;
 pub mod deploy;
 pub mod events;
 pub mod image;
+pub mod kubeenv;
 pub mod output;
 pub mod process;
 pub mod render;

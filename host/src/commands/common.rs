@@ -36,3 +36,15 @@ pub struct PipelineArgs {
     #[arg(short = 'd', long = "default-repo", env = "SKAFFOLD_DEFAULT_REPO")]
     pub default_repo: Option<String>,
 }
+
+impl PipelineArgs {
+    /// The cluster flags, for [`crate::kubeenv`] to resolve: every cluster-facing command goes
+    /// through this so `--kubeconfig`, `--context` and `-n` mean the same everywhere.
+    pub fn kube_target(&self) -> crate::kubeenv::KubeTarget {
+        crate::kubeenv::KubeTarget {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.kube_context.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+}

@@ -6,5 +6,6 @@ pub mod delete;
 pub mod deploy;
 pub mod diagnose;
 pub mod fix;
+pub mod helm;
 pub mod pending;
 pub mod render;

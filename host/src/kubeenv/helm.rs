@@ -1,0 +1,109 @@
+//! The settings Helm exports to the plugins it runs (`helm env` lists them): which helm binary
+//! started us, and the kube-context, namespace and kubeconfig given to Helm's global flags.
+//! Helm exports a variable empty when its flag was not given; empty means "not set" here.
+
+use super::KubeTarget;
+use std::path::PathBuf;
+
+/// What Helm told its plugin, read from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmEnv {
+    /// `HELM_BIN`: the helm that ran the plugin, so devloop drives the same one.
+    pub helm_bin: PathBuf,
+    /// `HELM_DEBUG=true` (`helm --debug`).
+    pub debug: bool,
+    /// `HELM_PLUGIN_DIR`: where the plugin is installed.
+    pub plugin_dir: Option<PathBuf>,
+    /// `HELM_KUBECONTEXT`, `HELM_NAMESPACE`, `KUBECONFIG`.
+    pub target: KubeTarget,
+}
+
+impl HelmEnv {
+    /// Reads Helm's plugin environment through `var`; `None` when Helm did not start this
+    /// process (neither `HELM_PLUGIN_NAME` nor `HELM_BIN` is set).
+    pub fn detect(var: impl Fn(&str) -> Option<String>) -> Option<HelmEnv> {
+        let get = |name: &str| var(name).filter(|v| !v.is_empty());
+        if get("HELM_PLUGIN_NAME").is_none() && get("HELM_BIN").is_none() {
+            return None;
+        }
+        Some(HelmEnv {
+            helm_bin: PathBuf::from(get("HELM_BIN").unwrap_or_else(|| "helm".to_string())),
+            debug: get("HELM_DEBUG").is_some_and(|v| v == "true" || v == "1"),
+            plugin_dir: get("HELM_PLUGIN_DIR").map(PathBuf::from),
+            target: KubeTarget {
+                kubeconfig: get("KUBECONFIG")
+                    .filter(|v| std::env::split_paths(v).count() == 1)
+                    .map(PathBuf::from),
+                context: get("HELM_KUBECONTEXT"),
+                namespace: get("HELM_NAMESPACE"),
+            },
+        })
+    }
+
+    /// [`HelmEnv::detect`] on this process's environment.
+    pub fn from_process() -> Option<HelmEnv> {
+        Self::detect(|name| std::env::var(name).ok())
+    }
+
+    /// The environment for driving Helm when devloop was NOT started by Helm: `helm` from PATH.
+    pub fn standalone() -> HelmEnv {
+        HelmEnv {
+            helm_bin: PathBuf::from("helm"),
+            debug: false,
+            plugin_dir: None,
+            target: KubeTarget::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn not_run_by_helm_without_its_variables() {
+        assert_eq!(HelmEnv::detect(env(&[("KUBECONFIG", "/k")])), None);
+    }
+
+    #[test]
+    fn reads_helm_settings_and_treats_empty_as_unset() {
+        let helm = HelmEnv::detect(env(&[
+            ("HELM_PLUGIN_NAME", "devloop"),
+            ("HELM_BIN", "/opt/helm4/helm"),
+            ("HELM_KUBECONTEXT", ""),
+            ("HELM_NAMESPACE", "apps"),
+            ("HELM_DEBUG", "true"),
+            ("HELM_PLUGIN_DIR", "/plugins/devloop"),
+        ]))
+        .expect("run by helm");
+        assert_eq!(helm.helm_bin, PathBuf::from("/opt/helm4/helm"));
+        assert!(helm.debug);
+        assert_eq!(helm.target.context, None);
+        assert_eq!(helm.target.namespace.as_deref(), Some("apps"));
+        assert_eq!(helm.plugin_dir, Some(PathBuf::from("/plugins/devloop")));
+    }
+
+    #[test]
+    fn a_kubeconfig_path_list_is_left_to_the_kubeconfig_loader() {
+        let helm = HelmEnv::detect(env(&[
+            ("HELM_BIN", "helm"),
+            ("KUBECONFIG", "/a:/b"),
+            ("HELM_DEBUG", "false"),
+        ]))
+        .expect("run by helm");
+        assert_eq!(helm.target.kubeconfig, None);
+        assert!(!helm.debug);
+        let single = HelmEnv::detect(env(&[("HELM_BIN", "helm"), ("KUBECONFIG", "/a")]))
+            .expect("run by helm");
+        assert_eq!(single.target.kubeconfig, Some(PathBuf::from("/a")));
+    }
+}
