@@ -774,3 +774,42 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn dockerfile_outside_the_context() -> Result<()> {
+    let image = unique("outside");
+    let p = Project::new();
+    p.write(
+        "shared/Dockerfile",
+        "FROM devloop-test/busybox:v1\nCOPY app.txt /app.txt\n",
+    );
+    p.write("app/app.txt", "one\n");
+    p.write(
+        "skaffold.yaml",
+        &format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {{}}\n  artifacts:\n  - image: {image}\n    context: app\n    docker:\n      dockerfile: ../shared/Dockerfile\n"
+        ),
+    );
+    let first = p.build(&[]).await;
+    first.out.assert_success();
+    assert_eq!(
+        run_in(&first.reference(&image), "/bin/cat", &["/app.txt"])?,
+        "one"
+    );
+    // The Dockerfile is a dependency too.
+    p.write(
+        "shared/Dockerfile",
+        "FROM devloop-test/busybox:v1\nCOPY app.txt /copied.txt\n",
+    );
+    let second = p.build(&[]).await;
+    second.out.assert_success();
+    assert_eq!(
+        second.cache_reasons(&image),
+        vec!["../shared/Dockerfile changed".to_string()]
+    );
+    assert_eq!(
+        run_in(&second.reference(&image), "/bin/cat", &["/copied.txt"])?,
+        "one"
+    );
+    Ok(())
+}
