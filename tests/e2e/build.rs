@@ -142,13 +142,51 @@ impl Run {
     }
 }
 
-/// A name no other test run uses.
-fn unique(name: &str) -> String {
+/// A name no other test run uses. Its images (under every tag and repository prefix) are
+/// removed from the engine when the returned guard is dropped, also when the test fails.
+fn unique(name: &str) -> Unique {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("e2e-build-{name}-{}-{nanos}", std::process::id())
+    Unique(format!("e2e-build-{name}-{}-{nanos}", std::process::id()))
+}
+
+struct Unique(String);
+
+impl std::ops::Deref for Unique {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Drop for Unique {
+    fn drop(&mut self) {
+        let Ok(listing) = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]) else {
+            return;
+        };
+        let mine: Vec<&str> = listing
+            .lines()
+            .filter(|r| {
+                r.split(':')
+                    .rev()
+                    .nth(1)
+                    .is_some_and(|repo| repo.ends_with(self.0.as_str()))
+            })
+            .collect();
+        if !mine.is_empty() {
+            let mut args = vec!["image", "rm", "-f"];
+            args.extend(mine);
+            let _ = docker(&args);
+        }
+    }
 }
 
 /// The docker CLI against the ground's engine.
@@ -734,5 +772,44 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
             std::fs::copy(entry.path(), &target)?;
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn dockerfile_outside_the_context() -> Result<()> {
+    let image = unique("outside");
+    let p = Project::new();
+    p.write(
+        "shared/Dockerfile",
+        "FROM devloop-test/busybox:v1\nCOPY app.txt /app.txt\n",
+    );
+    p.write("app/app.txt", "one\n");
+    p.write(
+        "skaffold.yaml",
+        &format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {{}}\n  artifacts:\n  - image: {image}\n    context: app\n    docker:\n      dockerfile: ../shared/Dockerfile\n"
+        ),
+    );
+    let first = p.build(&[]).await;
+    first.out.assert_success();
+    assert_eq!(
+        run_in(&first.reference(&image), "/bin/cat", &["/app.txt"])?,
+        "one"
+    );
+    // The Dockerfile is a dependency too.
+    p.write(
+        "shared/Dockerfile",
+        "FROM devloop-test/busybox:v1\nCOPY app.txt /copied.txt\n",
+    );
+    let second = p.build(&[]).await;
+    second.out.assert_success();
+    assert_eq!(
+        second.cache_reasons(&image),
+        vec!["../shared/Dockerfile changed".to_string()]
+    );
+    assert_eq!(
+        run_in(&second.reference(&image), "/bin/cat", &["/copied.txt"])?,
+        "one"
+    );
     Ok(())
 }

@@ -46,9 +46,14 @@ fn walk_dir(
     Ok(())
 }
 
-/// The context as an uncompressed tar of the files `walk` lists. Modification times are
-/// kept: the classic builder ignores them for its cache, and they help `ADD` users.
-pub fn tar(root: &Path, ignore: &DockerIgnore) -> Result<Vec<u8>, BuildError> {
+/// The context as an uncompressed tar of the files `walk` lists, plus `extra` (a name and
+/// content: a Dockerfile that lives outside the context). Modification times are kept: the
+/// classic builder ignores them for its cache, and they help `ADD` users.
+pub fn tar(
+    root: &Path,
+    ignore: &DockerIgnore,
+    extra: Option<(&str, &[u8])>,
+) -> Result<Vec<u8>, BuildError> {
     let files = walk(root, ignore)?;
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
@@ -56,6 +61,15 @@ pub fn tar(root: &Path, ignore: &DockerIgnore) -> Result<Vec<u8>, BuildError> {
         builder
             .append_path_with_name(root.join(&rel), &rel)
             .map_err(|e| BuildError::Io(format!("cannot add {rel} to the build context: {e}")))?;
+    }
+    if let Some((name, content)) = extra {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, name, content)
+            .map_err(|e| BuildError::Io(format!("cannot add {name} to the build context: {e}")))?;
     }
     builder
         .into_inner()
@@ -75,7 +89,7 @@ mod tests {
         std::fs::write(root.join("secret/pub"), "p").unwrap();
         std::fs::write(root.join("a.txt"), "a").unwrap();
         let ignore = DockerIgnore::parse("secret\n!secret/pub\n", "t").unwrap();
-        let bytes = tar(root, &ignore).unwrap();
+        let bytes = tar(root, &ignore, Some(("extra.Dockerfile", b"FROM scratch\n"))).unwrap();
         let mut archive = tar::Archive::new(&bytes[..]);
         let mut names: Vec<String> = archive
             .entries()
@@ -83,6 +97,6 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, vec!["a.txt", "secret/pub"]);
+        assert_eq!(names, vec!["a.txt", "extra.Dockerfile", "secret/pub"]);
     }
 }

@@ -49,6 +49,29 @@ fn expand(field: &str, value: &str, env: &Vars) -> Result<String, BuildError> {
     crate::tag::expand(value, env).map_err(|e| BuildError::Config(format!("docker.{field}: {e}")))
 }
 
+/// The name a Dockerfile from outside the context gets inside the context tar.
+const OUTSIDE_DOCKERFILE: &str = ".devloop.Dockerfile";
+
+/// The content of `dockerfile` when it lies outside `ctx`, else None.
+fn outside_context(ctx: &std::path::Path, dockerfile: &str) -> Result<Option<Vec<u8>>, BuildError> {
+    let path = ctx.join(dockerfile);
+    let full = path.canonicalize().map_err(|e| {
+        BuildError::Config(format!(
+            "cannot read the Dockerfile {}: {e}",
+            path.display()
+        ))
+    })?;
+    if full.starts_with(ctx) {
+        return Ok(None);
+    }
+    std::fs::read(&full).map(Some).map_err(|e| {
+        BuildError::Io(format!(
+            "cannot read the Dockerfile {}: {e}",
+            full.display()
+        ))
+    })
+}
+
 impl Builder for DockerBuilder {
     fn build<'a>(
         &'a self,
@@ -67,7 +90,16 @@ impl Builder for DockerBuilder {
                 DockerIgnore::load(ctx).map_err(|e| BuildError::Config(e.to_string()))?;
             ignore.keep(&dockerfile);
             ignore.keep(".dockerignore");
-            let tar = context::tar(ctx, &ignore)?;
+            // A Dockerfile outside the context travels in the tar under a name of its own, as
+            // the Docker CLI sends it.
+            let outside = outside_context(ctx, &dockerfile)?;
+            let (dockerfile, tar) = match &outside {
+                Some(content) => (
+                    OUTSIDE_DOCKERFILE.to_string(),
+                    context::tar(ctx, &ignore, Some((OUTSIDE_DOCKERFILE, content)))?,
+                ),
+                None => (dockerfile, context::tar(ctx, &ignore, None)?),
+            };
 
             let args: HashMap<String, String> = build_args(spec, req.env, req.required)?
                 .into_iter()
@@ -163,6 +195,24 @@ impl Builder for DockerBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dockerfile_outside_the_context_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("ctx")).unwrap();
+        std::fs::write(root.join("ctx/Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(root.join("Dockerfile.shared"), "FROM busybox\n").unwrap();
+        let ctx = root.join("ctx");
+        assert_eq!(outside_context(&ctx, "Dockerfile").unwrap(), None);
+        assert_eq!(
+            outside_context(&ctx, "../Dockerfile.shared")
+                .unwrap()
+                .as_deref(),
+            Some(&b"FROM busybox\n"[..])
+        );
+        assert!(outside_context(&ctx, "missing").is_err());
+    }
 
     #[test]
     fn build_args_expand_templates_env_and_requires() {
