@@ -6,4 +6,5 @@ pub mod cli;
 pub mod commands;
 pub mod events;
 pub mod output;
+pub mod plugin;
 pub mod version;
