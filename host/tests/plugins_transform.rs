@@ -4,15 +4,25 @@
 mod support;
 
 use devloop::events::Events;
-use devloop::plugin::{PluginEngine, PluginSpec, Transformer, WasmTransformer};
+use devloop::plugin::{
+    PluginEngine, PluginError, PluginSpec, ResultSeverity, Transformer, WasmTransformer,
+    transform_all,
+};
 use serde_json::{Value, json};
+use std::sync::OnceLock;
+
+fn engine() -> &'static PluginEngine {
+    static ENGINE: OnceLock<PluginEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let cache = std::env::temp_dir().join(format!("devloop-test-cache-{}", std::process::id()));
+        PluginEngine::new(Some(cache)).unwrap()
+    })
+}
 
 fn transformer(name: &str, config: Value) -> WasmTransformer {
     let mut spec = PluginSpec::new(support::transform_plugin(name));
     spec.config = Some(config);
-    let cache = tempfile::tempdir().unwrap();
-    let engine = PluginEngine::new(Some(cache.path().to_path_buf())).unwrap();
-    let plugin = engine.load(&spec, std::path::Path::new("/")).unwrap();
+    let plugin = engine().load(&spec, std::path::Path::new("/")).unwrap();
     WasmTransformer::new(plugin).unwrap()
 }
 
@@ -73,4 +83,134 @@ fn labels_and_annotations_reach_objects_and_pod_templates() {
     let s = &out.objects[1];
     assert_eq!(s["metadata"]["labels"], json!({"team": "core"}));
     assert_eq!(s["spec"]["selector"], json!({"app": "web"}));
+}
+
+#[test]
+fn namespace_is_set_on_namespaced_objects_only() {
+    let t = transformer("namespace", json!({"namespace": "dev"}));
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}});
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "b", "namespace": "old"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+        "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "old"}]
+    });
+    let out = t
+        .transform(vec![deployment(), ns, binding], &Events::discard())
+        .unwrap();
+    assert_eq!(out.objects[0]["metadata"]["namespace"], "dev");
+    assert!(out.objects[1]["metadata"].get("namespace").is_none());
+    assert_eq!(out.objects[2]["metadata"]["namespace"], "dev");
+    assert_eq!(out.objects[2]["subjects"][0]["namespace"], "dev");
+    // Replacing a namespace the manifest chose is worth telling the user.
+    assert_eq!(out.results.len(), 1);
+    assert_eq!(out.results[0].severity, ResultSeverity::Info);
+    assert_eq!(
+        out.results[0].to_string(),
+        "dev/RoleBinding/b metadata.namespace: namespace old replaced by dev"
+    );
+}
+
+#[test]
+fn an_invalid_namespace_is_a_plugin_error_with_a_hint() {
+    let t = transformer("namespace", json!({"namespace": "Not_Valid"}));
+    let err = t
+        .transform(vec![deployment()], &Events::discard())
+        .unwrap_err();
+    assert!(matches!(err, PluginError::Failed { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin devloop_transform_namespace failed: `Not_Valid` is not a valid namespace name \
+         (hint: use lowercase letters, digits and '-', at most 63 characters)"
+    );
+}
+
+#[test]
+fn debug_mode_drops_probes_and_sets_env() {
+    let t = transformer(
+        "debug",
+        json!({"env": {"MODE": "debug", "RUST_LOG": "trace"}}),
+    );
+    let out = t
+        .transform(vec![deployment(), service()], &Events::discard())
+        .unwrap();
+    let c = &out.objects[0]["spec"]["template"]["spec"]["containers"][0];
+    assert!(c.get("livenessProbe").is_none());
+    assert!(c.get("readinessProbe").is_none());
+    assert_eq!(
+        c["env"],
+        json!([{"name": "MODE", "value": "debug"}, {"name": "RUST_LOG", "value": "trace"}])
+    );
+    assert_eq!(out.objects[1], service());
+    assert_eq!(out.results.len(), 2);
+}
+
+#[test]
+fn pull_policy_is_set_on_every_container() {
+    let t = transformer("pull-policy", json!({"policy": "IfNotPresent"}));
+    let cron = json!({
+        "apiVersion": "batch/v1beta1", "kind": "CronJob", "metadata": {"name": "c"},
+        "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "initContainers": [{"name": "i", "image": "busybox"}],
+            "containers": [{"name": "c", "image": "busybox"}]
+        }}}}}
+    });
+    let out = t
+        .transform(vec![deployment(), cron], &Events::discard())
+        .unwrap();
+    assert_eq!(
+        out.objects[0]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+        "IfNotPresent"
+    );
+    let job = &out.objects[1]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(job["initContainers"][0]["imagePullPolicy"], "IfNotPresent");
+    assert_eq!(job["containers"][0]["imagePullPolicy"], "IfNotPresent");
+
+    let t = transformer("pull-policy", json!({"policy": "Sometimes"}));
+    let err = t
+        .transform(vec![deployment()], &Events::discard())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`Sometimes` is not an image pull policy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn transforms_chain_in_order() {
+    let labels = transformer("labels", json!({"labels": {"team": "core"}}));
+    let ns = transformer("namespace", json!({"namespace": "dev"}));
+    let policy = transformer("pull-policy", json!({"policy": "Always"}));
+    let out = transform_all(
+        &[&labels, &ns, &policy],
+        vec![deployment()],
+        &Events::discard(),
+    )
+    .unwrap();
+    let d = &out.objects[0];
+    assert_eq!(d["metadata"]["labels"]["team"], "core");
+    assert_eq!(d["metadata"]["namespace"], "dev");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+        "Always"
+    );
+}
+
+#[test]
+fn a_component_of_another_kind_is_refused() {
+    let mut spec = PluginSpec::new(support::tester_plugin());
+    spec.config = None;
+    let plugin = engine().load(&spec, std::path::Path::new("/")).unwrap();
+    let err = WasmTransformer::new(plugin).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            PluginError::WrongWorld {
+                expected: "transformer",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -18,10 +18,7 @@ pub enum PluginError {
         path: PathBuf,
         reason: String,
     },
-    #[error(
-        "plugin {plugin}: the component is not a devloop {expected} (world \
-         devloop:plugin/{expected}@0.1.x): {reason}"
-    )]
+    #[error("plugin {plugin}: the component is not a devloop {expected}: {reason}")]
     WrongWorld {
         plugin: String,
         expected: &'static str,

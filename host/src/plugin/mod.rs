@@ -12,14 +12,17 @@ mod cache;
 mod engine;
 mod engine_ops;
 mod error;
+pub mod inspect;
 mod run;
 mod sandbox;
 mod spec;
+pub mod tester;
 pub mod transformer;
 
 pub use engine::{LoadTimings, Plugin, PluginEngine};
 pub use error::PluginError;
 pub use spec::{Allow, PluginSpec};
+pub use tester::{TestCase, TestOutcome, TestReport, Tester, WasmTester};
 pub use transformer::{
     KrmResult, ResultSeverity, Transformed, Transformer, WasmTransformer, transform_all,
 };

@@ -10,7 +10,7 @@ use crate::events::{Event, Events, Level, Stage};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::{ResourceLimiter, Store, Trap};
+use wasmtime::{ResourceLimiter, Store, Trap, WasmBacktrace};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -208,17 +208,35 @@ impl PluginState {
                 limit: STDIO_LIMIT,
             };
         }
+        // The trap itself, then the guest's own words (a Rust panic message lands on
+        // stderr), then where in the guest it happened; not the host's stack.
+        let mut message = match err.downcast_ref::<Trap>() {
+            Some(trap) => trap.to_string(),
+            None => format!("{:#}", err.root_cause()),
+        };
         let stderr = self.call.stderr.contents();
         let stderr = String::from_utf8_lossy(&stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        let mut message = format!("{err:?}");
+        let tail: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(20)
+            .collect();
         if !tail.is_empty() {
-            message.push_str("\nplugin stderr:\n");
+            message.push_str("\nplugin stderr:");
             for line in tail.iter().rev() {
-                message.push_str("  ");
+                message.push_str("\n  ");
                 message.push_str(line);
-                message.push('\n');
             }
+        }
+        if let Some(trace) = err.downcast_ref::<WasmBacktrace>() {
+            message.push_str("\nplugin backtrace:\n");
+            let trace = trace.to_string();
+            let frames = trace
+                .split_once('\n')
+                .map(|(_, frames)| frames)
+                .unwrap_or(&trace);
+            message.push_str(frames.trim_end());
         }
         PluginError::Trapped { plugin, message }
     }

@@ -65,8 +65,12 @@ pub fn transform_plugin(name: &str) -> PathBuf {
     out.join(format!("devloop_transform_{}.wasm", name.replace('-', "_")))
 }
 
-/// The hostile test plugin `name` (e.g. `spin`), built.
-pub fn hostile_plugin(name: &str) -> PathBuf {
-    let out = build_guests(&repo().join("host/tests/hostile-plugins"));
-    out.join(format!("hostile_{}.wasm", name.replace('-', "_")))
+/// The hostile test plugin (its misdeed is chosen by its config's `mode`), built.
+pub fn hostile_plugin() -> PathBuf {
+    build_guests(&repo().join("host/tests/hostile-plugins")).join("hostile.wasm")
+}
+
+/// The first-party test runner plugin, built.
+pub fn tester_plugin() -> PathBuf {
+    build_guests(&repo().join("plugins/tester")).join("devloop_tester.wasm")
 }
