@@ -84,6 +84,8 @@ pub enum Command {
     Fix(commands::pending::PendingArgs),
     /// Print the effective config after profiles and upgrades.
     Diagnose(commands::pending::PendingArgs),
+    /// Inspect and validate WebAssembly plugins.
+    Plugin(commands::plugin::PluginArgs),
     /// Print the version, the git commit and the build date.
     Version,
 }
@@ -129,6 +131,7 @@ async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCod
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::pending::run("fix", a),
         Command::Diagnose(a) => commands::pending::run("diagnose", a),
+        Command::Plugin(a) => commands::plugin::run(a).await,
     }
 }
 

@@ -122,6 +122,13 @@ impl PluginEngine {
             source,
         })?;
         let read = started.elapsed();
+        if let Some(reason) = not_a_component(&bytes) {
+            return Err(PluginError::Invalid {
+                plugin: name,
+                path,
+                reason,
+            });
+        }
         let started = Instant::now();
         let (component, origin) =
             self.inner
@@ -150,6 +157,23 @@ impl PluginEngine {
     }
 }
 
+/// Why `bytes` cannot be a component, judged by the binary header alone (wasmtime's own
+/// message for these cases is a dump of the header bytes).
+fn not_a_component(bytes: &[u8]) -> Option<String> {
+    if !bytes.starts_with(b"\0asm") {
+        return Some("the file is not WebAssembly (it lacks the `\\0asm` header)".to_string());
+    }
+    match bytes.get(4..8) {
+        Some([1, 0, 0, 0]) => Some(
+            "it is a core WebAssembly module, not a component; build it for wasm32-wasip2 \
+             (or wrap it with `wasm-tools component new`)"
+                .to_string(),
+        ),
+        Some([_, _, 1, 0]) => None,
+        _ => Some("the file is truncated or of an unknown WebAssembly version".to_string()),
+    }
+}
+
 /// Advances the engine's epoch every tick for as long as the engine lives.
 fn start_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
     let weak = engine.weak();
@@ -165,4 +189,25 @@ fn start_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
             }
         })
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_tell_components_from_modules_and_other_files() {
+        assert_eq!(not_a_component(b"\0asm\x0d\0\x01\0"), None);
+        assert!(
+            not_a_component(b"\0asm\x01\0\0\0")
+                .unwrap()
+                .contains("core WebAssembly module")
+        );
+        assert!(
+            not_a_component(b"[workspace]")
+                .unwrap()
+                .contains("not WebAssembly")
+        );
+        assert!(not_a_component(b"\0asm").unwrap().contains("truncated"));
+    }
 }

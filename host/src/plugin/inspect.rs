@@ -50,7 +50,7 @@ const METADATA: &str = "devloop:plugin/metadata@0.1.0";
 /// Inspects the component at `path`; an error says why it is not a usable plugin.
 pub fn inspect(engine: &PluginEngine, path: &Path) -> Result<Inspection, PluginError> {
     let spec = PluginSpec::new(path);
-    let (plugin, timings): (_, LoadTimings) = engine.load_timed(&spec, Path::new("."))?;
+    let (plugin, timings): (_, LoadTimings) = engine.load_timed(&spec, Path::new(""))?;
     let name = plugin.name.clone();
     let bytes = std::fs::read(&plugin.path).map_err(|source| PluginError::Read {
         plugin: name.clone(),
