@@ -214,3 +214,31 @@ fn a_component_of_another_kind_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_third_party_example_greets_deployments_and_warns() {
+    let mut spec = PluginSpec::new(support::example_plugin());
+    spec.config = Some(json!({"greeting": "hi"}));
+    let plugin = engine().load(&spec, std::path::Path::new("/")).unwrap();
+    let t = WasmTransformer::new(plugin).unwrap();
+    let (events, seen) = Events::collect();
+    let out = transform_all(&[&t], vec![deployment(), service()], &events).unwrap();
+    assert_eq!(
+        out.objects[0]["metadata"]["annotations"]["example.com/greeting"],
+        "hi"
+    );
+    assert!(out.objects[1]["metadata"].get("annotations").is_none());
+    assert_eq!(
+        out.results[0].to_string(),
+        "Deployment/web spec.replicas: runs a single replica"
+    );
+    let seen = format!("{:?}", seen.lock().unwrap());
+    assert!(
+        seen.contains("[hello_transform] greeted 1 Deployment(s)"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("[hello_transform] Deployment/web spec.replicas: runs a single replica"),
+        "{seen}"
+    );
+}

@@ -74,3 +74,8 @@ pub fn hostile_plugin() -> PathBuf {
 pub fn tester_plugin() -> PathBuf {
     build_guests(&repo().join("plugins/tester")).join("devloop_tester.wasm")
 }
+
+/// The third-party example transform in examples/plugin-hello-transform, built.
+pub fn example_plugin() -> PathBuf {
+    build_guests(&repo().join("examples/plugin-hello-transform")).join("hello_transform.wasm")
+}
