@@ -81,9 +81,9 @@ pub enum Command {
     /// Write a first skaffold.yaml for the project in the current directory.
     Init(commands::pending::PendingArgs),
     /// Print the config upgraded to the newest schema version.
-    Fix(commands::pending::PendingArgs),
+    Fix(commands::fix::FixArgs),
     /// Print the effective config after profiles and upgrades.
-    Diagnose(commands::pending::PendingArgs),
+    Diagnose(commands::diagnose::DiagnoseArgs),
     /// Inspect and validate WebAssembly plugins.
     Plugin(commands::plugin::PluginArgs),
     /// Print the version, the git commit and the build date.
@@ -115,7 +115,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
             print!("{}", crate::version::describe());
@@ -129,8 +129,8 @@ async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCod
         Command::Delete(a) => commands::pending::run("delete", a),
         Command::Test(a) => commands::pending::run("test", a),
         Command::Init(a) => commands::pending::run("init", a),
-        Command::Fix(a) => commands::pending::run("fix", a),
-        Command::Diagnose(a) => commands::pending::run("diagnose", a),
+        Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
+        Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
         Command::Plugin(a) => commands::plugin::run(a).await,
     }
 }

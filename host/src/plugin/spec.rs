@@ -1,7 +1,7 @@
 //! A plugin's entry in the config: where the component is, its own config values, and what
 //! it is allowed to do. These fields are devloop's extension of Skaffold's schema.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,37 +15,54 @@ use std::time::Duration;
 ///   timeout: 30s
 ///   memory: 256Mi
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PluginSpec {
     /// The component file, relative to the config file's directory.
     pub path: PathBuf,
     /// The plugin's own values, handed to it as JSON.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Allow::is_empty")]
     pub allow: Allow,
     /// CPU time bound of one call (`30s`, `2m`, `500ms`); default 60s.
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(
+        default,
+        deserialize_with = "de_duration",
+        serialize_with = "ser_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timeout: Option<Duration>,
     /// Memory bound (`256Mi`, `1Gi`, bytes); default 512Mi.
-    #[serde(default, deserialize_with = "de_bytes")]
+    #[serde(
+        default,
+        deserialize_with = "de_bytes",
+        serialize_with = "ser_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory: Option<usize>,
 }
 
 /// What a plugin may reach beyond its context and scratch directories.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
     /// Programs the plugin may run through the host, by name (looked up on PATH) or path.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub run: Vec<String>,
     /// Host environment variables the plugin (and what it runs) may see.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
     /// May load image tarballs into the container engine and push images.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub images: bool,
+}
+
+impl Allow {
+    /// Nothing granted.
+    pub fn is_empty(&self) -> bool {
+        self == &Allow::default()
+    }
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -153,6 +170,28 @@ fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration
     }
 }
 
+/// Writes a duration back the way a user would: `500ms`, `30s`.
+fn ser_duration<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) if d.subsec_millis() == 0 => s.serialize_str(&format!("{}s", d.as_secs())),
+        Some(d) => s.serialize_str(&format!("{}ms", d.as_millis())),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes a size back in the largest binary unit that divides it: `64Mi`, `1Gi`.
+fn ser_bytes<S: serde::Serializer>(b: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+    let Some(b) = *b else {
+        return s.serialize_none();
+    };
+    for (unit, size) in [("Gi", 1usize << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+        if b % size == 0 {
+            return s.serialize_str(&format!("{}{unit}", b / size));
+        }
+    }
+    s.serialize_u64(b as u64)
+}
+
 fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     match Option::<NumberOrText>::deserialize(d)? {
         None => Ok(None),
@@ -166,6 +205,7 @@ fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn durations_read_like_kubectl_flags() {
@@ -200,6 +240,77 @@ mod tests {
         assert_eq!(spec.memory(), 64 << 20);
         assert_eq!(spec.allow.run, vec!["cargo"]);
         assert_eq!(spec.config.unwrap()["labels"]["team"], "web");
+    }
+
+    #[test]
+    fn spec_writes_back_as_it_reads() {
+        let yaml = "path: t.wasm\ntimeout: 1500ms\nmemory: 64Mi\nallow: {run: [sh]}\n";
+        let spec: PluginSpec = serde_saphyr::from_str(yaml).unwrap();
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"path": "t.wasm", "allow": {"run": ["sh"]}, "timeout": "1500ms", "memory": "64Mi"})
+        );
+        let again: PluginSpec = serde_json::from_value(json).unwrap();
+        assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn skaffold_yaml_names_plugins_as_builder_tester_and_transforms() {
+        let yaml = r#"apiVersion: skaffold/v4beta14
+kind: Config
+build:
+  artifacts:
+  - image: app
+    plugin:
+      path: plugins/buildah.wasm
+      allow: {run: [buildah], images: true}
+test:
+- image: app
+  plugin:
+    path: plugins/tester.wasm
+    config: {command: [cargo, test]}
+    allow: {run: [cargo], env: [HOME]}
+manifests:
+  rawYaml: [k8s.yaml]
+  transform:
+  - name: labels
+    plugin: {path: plugins/labels.wasm, config: {labels: {team: core}}, timeout: 5s}
+  - name: ns
+    plugin: {path: plugins/namespace.wasm, config: {namespace: dev}, memory: 32Mi}
+"#;
+        let loaded =
+            crate::config::load_str(yaml, Path::new("skaffold.yaml"), Path::new(".")).unwrap();
+        let config = &loaded[0].config;
+        let artifact = &config.build.as_ref().unwrap().artifacts[0];
+        let builder = artifact.plugin.as_ref().unwrap();
+        assert_eq!(builder.path, PathBuf::from("plugins/buildah.wasm"));
+        assert!(builder.allow.images);
+        let tester = config.test[0].plugin.as_ref().unwrap();
+        assert_eq!(tester.allow.env, vec!["HOME"]);
+        assert_eq!(tester.config.as_ref().unwrap()["command"][1], "test");
+        let transforms: Vec<&PluginSpec> = config
+            .manifests
+            .as_ref()
+            .unwrap()
+            .transform
+            .iter()
+            .flatten()
+            .filter_map(|t| t.plugin.as_ref())
+            .collect();
+        assert_eq!(transforms.len(), 2);
+        assert_eq!(transforms[0].timeout(), Duration::from_secs(5));
+        assert_eq!(transforms[1].memory(), 32 << 20);
+    }
+
+    #[test]
+    fn a_bad_plugin_limit_names_the_line() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  transform:\n  - name: x\n    plugin: {path: x.wasm, timeout: soon}\n";
+        let err = crate::config::load_str(yaml, Path::new("skaffold.yaml"), Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("skaffold.yaml:6"), "{err}");
+        assert!(err.contains("`soon` is not a duration"), "{err}");
     }
 
     #[test]
