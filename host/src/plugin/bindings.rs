@@ -28,5 +28,17 @@ pub mod tester {
     });
 }
 
+pub mod builder {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "devloop:plugin/builder",
+        with: {
+            "devloop:plugin/host": super::transformer::devloop::plugin::host,
+            "devloop:plugin/types": super::transformer::devloop::plugin::types,
+        },
+        imports: { default: trappable },
+    });
+}
+
 pub use transformer::devloop::plugin::host;
 pub use transformer::devloop::plugin::types;

@@ -2,12 +2,13 @@
 //! `devloop:plugin` WIT package (`wit/plugin.wit`) and run by wasmtime in a sandbox.
 //!
 //! A plugin is just another implementation of a stage: `WasmTransformer` implements
-//! `Transformer`, `WasmTester` implements `Tester`. Everything a plugin may touch comes from
-//! its `PluginSpec` (the config entry): a read-only context, a scratch directory, programs
-//! named one by one, environment variables named one by one, a CPU deadline and a memory
-//! bound. One `PluginEngine` per process compiles components once and caches them on disk.
+//! `Transformer`, `WasmTester` implements `Tester`, `WasmBuilder` builds images. Everything
+//! a plugin may touch comes from its `PluginSpec` (the config entry): a read-only context,
+//! a scratch directory, programs named one by one, environment variables named one by one,
+//! a CPU deadline and a memory bound. One `PluginEngine` per process compiles components once and caches them on disk.
 
 mod bindings;
+pub mod builder;
 mod cache;
 mod engine;
 mod engine_ops;
@@ -19,6 +20,7 @@ mod spec;
 pub mod tester;
 pub mod transformer;
 
+pub use builder::{BuildRequest, BuiltImage, WasmBuilder};
 pub use engine::{LoadTimings, Plugin, PluginEngine};
 pub use error::PluginError;
 pub use spec::{Allow, PluginSpec};

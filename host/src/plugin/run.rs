@@ -3,7 +3,7 @@
 //! first and answers a denial with an error the plugin sees and an event the user sees.
 
 use super::bindings::types::{Command, CommandOutput, PluginError as GuestError};
-use super::sandbox::{CallState, DeadlinePassed, SCRATCH_DIR};
+use super::sandbox::{CONTEXT_DIR, CallState, DeadlinePassed, SCRATCH_DIR};
 use crate::events::{Event, Level, Stage};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -83,7 +83,7 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         .unwrap_or_else(|| call.scratch.path().to_path_buf());
     let cwd = match &cmd.cwd {
         None => base,
-        Some(rel) => match inside(&base, rel) {
+        Some(rel) => match guest_dir(call, rel).or_else(|| inside(&base, rel)) {
             Some(dir) => dir,
             None => {
                 return Ok(Err(denied(
@@ -237,6 +237,22 @@ fn show_lines(call: &CallState, pending: &mut Vec<u8>, stream: usize, all: bool)
             ),
         ));
     }
+}
+
+/// The host directory behind a path in the plugin's own view (`/scratch/x`, `/context/y`).
+fn guest_dir(call: &CallState, path: &str) -> Option<PathBuf> {
+    let under = |root: &str| {
+        path.strip_prefix(root)
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .map(|rest| rest.trim_start_matches('/').to_string())
+    };
+    if let Some(rest) = under(SCRATCH_DIR) {
+        return inside(call.scratch.path(), &rest);
+    }
+    if let (Some(rest), Some(context)) = (under(CONTEXT_DIR), &call.context) {
+        return inside(context, &rest);
+    }
+    None
 }
 
 /// The host path of a file the plugin names inside its scratch directory.

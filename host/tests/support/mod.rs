@@ -79,3 +79,8 @@ pub fn tester_plugin() -> PathBuf {
 pub fn example_plugin() -> PathBuf {
     build_guests(&repo().join("examples/plugin-hello-transform")).join("hello_transform.wasm")
 }
+
+/// The first-party buildah builder plugin, built.
+pub fn buildah_plugin() -> PathBuf {
+    build_guests(&repo().join("plugins/buildah")).join("devloop_buildah.wasm")
+}

@@ -11,6 +11,17 @@ pub mod transformer {
     });
 }
 
+#[cfg(feature = "builder")]
+pub mod builder {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "devloop:plugin/builder@0.1.0",
+        pub_export_macro: true,
+        export_macro_name: "export_builder_world",
+        default_bindings_module: "devloop_plugin_sdk::__bindings::builder",
+    });
+}
+
 #[cfg(feature = "tester")]
 pub mod tester {
     wit_bindgen::generate!({

@@ -2,22 +2,24 @@
 //! implements one trait (`Transformer`, `Builder` or `Tester`) and names the type in one
 //! export macro; this crate turns WIT values into plain Rust ones and back.
 //!
-//! Pick the plugin kind with a cargo feature (`transformer`, `tester`): a
+//! Pick the plugin kind with a cargo feature (`transformer`, `builder`, `tester`): a
 //! component exports exactly one world, so only that world's bindings are compiled in.
 
-#[cfg(any(feature = "transformer", feature = "tester"))]
+#[cfg(any(feature = "transformer", feature = "builder", feature = "tester"))]
 #[doc(hidden)]
 pub mod bindings;
-#[cfg(any(feature = "transformer", feature = "tester"))]
+#[cfg(any(feature = "transformer", feature = "builder", feature = "tester"))]
 #[doc(hidden)]
 pub use bindings as __bindings;
-#[cfg(any(feature = "transformer", feature = "tester"))]
+#[cfg(any(feature = "transformer", feature = "builder", feature = "tester"))]
 mod runner;
-#[cfg(any(feature = "transformer", feature = "tester"))]
+#[cfg(any(feature = "transformer", feature = "builder", feature = "tester"))]
 pub use runner::{Command, Output, Runner, Severity};
 
 #[cfg(feature = "transformer")]
 pub mod transformer;
+#[cfg(feature = "builder")]
+pub mod builder;
 #[cfg(feature = "tester")]
 pub mod tester;
 
@@ -89,8 +91,12 @@ pub fn __info<T: Describe>(name: &str, version: &str) -> Info {
 
 // A component exports one world; two kinds in one build would make a component that
 // claims both and implements neither.
-#[cfg(all(feature = "transformer", feature = "tester"))]
+#[cfg(any(
+    all(feature = "transformer", feature = "builder"),
+    all(feature = "transformer", feature = "tester"),
+    all(feature = "builder", feature = "tester"),
+))]
 compile_error!(
-    "enable exactly one of the features `transformer`, `tester`: build plugins of \
+    "enable exactly one of the features `transformer`, `builder`, `tester`: build plugins of \
      different kinds in separate workspaces"
 );

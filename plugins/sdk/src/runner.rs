@@ -1,5 +1,7 @@
 //! The plugin's handle on the host (`runner` in the WIT), with plain Rust types.
 
+#[cfg(feature = "builder")]
+use crate::bindings::builder::devloop::plugin::{host, types};
 #[cfg(feature = "tester")]
 use crate::bindings::tester::devloop::plugin::{host, types};
 #[cfg(feature = "transformer")]
