@@ -108,3 +108,51 @@ fn buildah_builds_and_the_host_loads_the_image() {
     });
     assert!(inspected.is_ok(), "{inspected:?}");
 }
+
+/// Pushes through the host to the test ground's registry (127.0.0.1:5000); like the test
+/// above, it needs buildah and `DOCKER_HOST`.
+#[test]
+fn buildah_builds_and_the_host_pushes_to_the_registry() {
+    let has_buildah = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
+        .unwrap_or(false);
+    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
+        eprintln!("skipped: needs buildah on PATH and DOCKER_HOST set");
+        return;
+    }
+    let ctx = context();
+    let b = builder(|s| {
+        s.allow.run = vec!["buildah".into()];
+        s.allow.images = true;
+    });
+    let request = BuildRequest {
+        image: "127.0.0.1:5000/devloop-test/plugin-pushed".into(),
+        tag: format!("t{}", std::process::id()),
+        push: true,
+        ..BuildRequest::default()
+    };
+    let built = b
+        .build(&request, ctx.path(), &Events::discard())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let digest = built.digest.expect("a pushed image has a digest");
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    // The registry serves the manifest under that digest.
+    let url = format!(
+        "http://127.0.0.1:5000/v2/devloop-test/plugin-pushed/manifests/{}",
+        request.tag
+    );
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sfI",
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            &url,
+        ])
+        .output()
+        .expect("curl runs");
+    let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(
+        headers.contains(&format!("docker-content-digest: {digest}")),
+        "{headers}"
+    );
+}
