@@ -22,7 +22,10 @@ fn text(bytes: &[u8]) -> String {
 fn validate_accepts_a_plugin_and_names_its_world() {
     let cache = tempfile::tempdir().unwrap();
     let wasm = support::transform_plugin("labels");
-    let out = devloop(&["plugin", "validate", &wasm.display().to_string()], cache.path());
+    let out = devloop(
+        &["plugin", "validate", &wasm.display().to_string()],
+        cache.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
@@ -43,7 +46,10 @@ fn validate_rejects_what_is_not_a_component() {
     let cache = tempfile::tempdir().unwrap();
     let file = cache.path().join("notes.wasm");
     std::fs::write(&file, "not wasm").unwrap();
-    let out = devloop(&["plugin", "validate", &file.display().to_string()], cache.path());
+    let out = devloop(
+        &["plugin", "validate", &file.display().to_string()],
+        cache.path(),
+    );
     assert!(!out.status.success());
     assert_eq!(
         text(&out.stderr),
@@ -60,7 +66,13 @@ fn inspect_shows_world_metadata_and_capabilities() {
     let cache = tempfile::tempdir().unwrap();
     let wasm = support::buildah_plugin();
     let out = devloop(
-        &["plugin", "inspect", "-o", "json", &wasm.display().to_string()],
+        &[
+            "plugin",
+            "inspect",
+            "-o",
+            "json",
+            &wasm.display().to_string(),
+        ],
         cache.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -92,13 +104,22 @@ fn list_shows_every_component_in_a_directory() {
         std::fs::copy(from, dir.path().join(name)).unwrap();
     }
     std::fs::write(dir.path().join("c-broken.wasm"), "").unwrap();
-    let out = devloop(&["plugin", "list", &dir.path().display().to_string()], cache.path());
+    let out = devloop(
+        &["plugin", "list", &dir.path().display().to_string()],
+        cache.path(),
+    );
     // A broken component makes the listing fail, after listing everything.
     assert!(!out.status.success());
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines[0].ends_with("a-labels.wasm  transformer  devloop-transform-labels 0.1.0  Sets labels and annotations on every object and pod template"), "{stdout}");
-    assert!(lines[1].contains("b-tester.wasm  tester  devloop-tester 0.1.0"), "{stdout}");
-    assert!(lines[2].contains("c-broken.wasm  INVALID  plugin c-broken:"), "{stdout}");
+    assert!(
+        lines[1].contains("b-tester.wasm  tester  devloop-tester 0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("c-broken.wasm  INVALID  plugin c-broken:"),
+        "{stdout}"
+    );
 }

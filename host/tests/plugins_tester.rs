@@ -113,3 +113,49 @@ fn image_checks_compare_output_and_exit_status() {
         Some("output contains `password`")
     );
 }
+
+/// A real `go test -v` run through the host (needs `go` on PATH; says so without it).
+#[test]
+fn a_real_go_test_run_is_read_case_by_case() {
+    let has_go = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("go").is_file()))
+        .unwrap_or(false);
+    if !has_go {
+        eprintln!("skipped: needs go on PATH");
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("go.mod"),
+        "module example.com/t\n\ngo 1.18\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.path().join("t_test.go"),
+        "package t\n\nimport \"testing\"\n\n\
+         func TestAdds(t *testing.T) { if 1+1 != 2 { t.Fatal(\"math\") } }\n\n\
+         func TestBreaks(t *testing.T) { t.Fatal(\"on purpose\") }\n\n\
+         func TestLater(t *testing.T) { t.Skip(\"not yet\") }\n",
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // SAFETY: set once before the plugin runs; nothing else in this test binary reads it.
+    unsafe { std::env::set_var("GOCACHE", cache.path()) };
+    let mut spec = PluginSpec::new(support::tester_plugin());
+    spec.config = Some(json!({"command": ["go", "test", "-v", "./..."]}));
+    spec.allow.run = vec!["go".into()];
+    spec.allow.env = vec!["HOME".into(), "GOCACHE".into()];
+    spec.timeout = Some(std::time::Duration::from_secs(300));
+    let engine = PluginEngine::new(None).unwrap();
+    let t = WasmTester::new(engine.load(&spec, std::path::Path::new("/")).unwrap()).unwrap();
+    let report = t.test("img:v1", ctx.path(), &Events::discard()).unwrap();
+    assert_eq!(
+        outcomes(&report),
+        vec![
+            ("TestAdds".to_string(), TestOutcome::Passed),
+            ("TestBreaks".to_string(), TestOutcome::Failed),
+            ("TestLater".to_string(), TestOutcome::Skipped),
+        ]
+    );
+    assert!(!report.passed());
+}
