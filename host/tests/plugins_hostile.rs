@@ -202,3 +202,23 @@ fn plugin_events_carry_its_name() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn a_program_outliving_the_deadline_is_killed() {
+    let t = hostile(
+        json!({"mode": "run", "program": "sleep", "args": ["30"]}),
+        |s| {
+            s.allow.run = vec!["sleep".into()];
+            s.timeout = Some(Duration::from_millis(500));
+        },
+    );
+    let started = Instant::now();
+    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    host_still_works();
+}

@@ -1,6 +1,6 @@
 //! Compiled components on disk, so a warm load skips Cranelift and costs milliseconds.
-//! Keyed by the component's sha256 and by what makes compiled code compatible: wasmtime's
-//! version and the engine's settings.
+//! Keyed by the component's sha256 and by what makes compiled code compatible: the
+//! engine's compatibility hash (wasmtime's version and settings) and devloop's version.
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -62,7 +62,8 @@ impl ComponentCache {
     }
 }
 
-/// The component's sha256 plus a hash of wasmtime's version and the engine's settings.
+/// The component's sha256 plus a hash of the engine's compatibility hash (wasmtime's
+/// version and settings) and devloop's version.
 fn key(engine: &Engine, bytes: &[u8]) -> String {
     let mut engine_hash = std::hash::DefaultHasher::new();
     engine
