@@ -242,3 +242,44 @@ fn the_third_party_example_greets_deployments_and_warns() {
         "{seen}"
     );
 }
+
+#[test]
+fn manifests_transform_entries_of_a_config_run_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        support::transform_plugin("labels"),
+        dir.path().join("labels.wasm"),
+    )
+    .unwrap();
+    std::fs::copy(
+        support::transform_plugin("namespace"),
+        dir.path().join("namespace.wasm"),
+    )
+    .unwrap();
+    let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  rawYaml: [k8s.yaml]\n  \
+                transform:\n  - name: team-labels\n    plugin: {path: labels.wasm, config: {labels: {team: core}}}\n  \
+                - name: to-dev\n    plugin: {path: namespace.wasm, config: {namespace: dev}}\n";
+    let loaded =
+        devloop::config::load_str(yaml, &dir.path().join("skaffold.yaml"), dir.path()).unwrap();
+    let entries = loaded[0]
+        .config
+        .manifests
+        .as_ref()
+        .and_then(|m| m.transform.clone())
+        .unwrap();
+    let transforms =
+        devloop::plugin::ManifestTransforms::load(engine(), &entries, dir.path()).unwrap();
+    let mut ns_deployment = deployment();
+    ns_deployment["metadata"]["namespace"] = json!("prod");
+    let (events, seen) = Events::collect();
+    let out = transforms.run(vec![ns_deployment], &events).unwrap();
+    assert_eq!(out.objects[0]["metadata"]["labels"]["team"], "core");
+    assert_eq!(out.objects[0]["metadata"]["namespace"], "dev");
+    let seen = format!("{:?}", seen.lock().unwrap());
+    assert!(
+        seen.contains(
+            "[to-dev] dev/Deployment/web metadata.namespace: namespace prod replaced by dev"
+        ),
+        "{seen}"
+    );
+}

@@ -14,6 +14,7 @@ mod engine;
 mod engine_ops;
 mod error;
 pub mod inspect;
+mod manifest_transforms;
 mod run;
 mod sandbox;
 mod spec;
@@ -23,6 +24,7 @@ pub mod transformer;
 pub use builder::{BuildRequest, BuiltImage, WasmBuilder};
 pub use engine::{LoadTimings, Plugin, PluginEngine};
 pub use error::PluginError;
+pub use manifest_transforms::ManifestTransforms;
 pub use spec::{Allow, PluginSpec};
 pub use tester::{TestCase, TestOutcome, TestReport, Tester, WasmTester};
 pub use transformer::{
