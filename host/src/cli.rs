@@ -87,6 +87,8 @@ pub enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// What the Helm plugin runs: `helm devloop upgrade|template|dev|env` (see plugins/helm).
     Helm(Box<commands::helm::HelmArgs>),
+    /// Inspect and validate WebAssembly plugins.
+    Plugin(commands::plugin::PluginArgs),
     /// Print the version, the git commit and the build date.
     Version,
 }
@@ -135,6 +137,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
         Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
         Command::Helm(a) => commands::helm::run(*a, events).await,
+        Command::Plugin(a) => commands::plugin::run(a).await,
     }
 }
 

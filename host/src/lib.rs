@@ -16,4 +16,5 @@ pub mod render;
 pub mod status;
 pub mod tag;
 pub mod test;
+pub mod plugin;
 pub mod version;

@@ -9,3 +9,4 @@ pub mod fix;
 pub mod helm;
 pub mod pending;
 pub mod render;
+pub mod plugin;

@@ -222,6 +222,10 @@ pub struct Artifact {
     /// *beta* builds images using a custom build script written by the user.
     #[serde(rename = "custom", default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<CustomArtifact>,
+    /// devloop extension, not in Skaffold's schema: builds the image with a builder plugin
+    /// (a WebAssembly component; see `crate::plugin::PluginSpec`).
+    #[serde(rename = "plugin", default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<crate::plugin::PluginSpec>,
 }
 
 /// describes a specific build dependency for an artifact.
@@ -2300,6 +2304,10 @@ pub struct TestCase {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub structure_tests_args: Vec<String>,
+    /// devloop extension, not in Skaffold's schema: runs the tests with a tester plugin
+    /// (a WebAssembly component; see `crate::plugin::PluginSpec`).
+    #[serde(rename = "plugin", default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<crate::plugin::PluginSpec>,
 }
 
 /// describes the supported kpt transformers.
@@ -2312,6 +2320,10 @@ pub struct Transformer {
     /// allows users to provide additional config data to the kpt function.
     #[serde(rename = "configMap", default, skip_serializing_if = "Vec::is_empty")]
     pub config_map: Vec<String>,
+    /// devloop extension, not in Skaffold's schema: a manifest transform run in list order
+    /// (a WebAssembly component; see `crate::plugin::PluginSpec`).
+    #[serde(rename = "plugin", default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<crate::plugin::PluginSpec>,
 }
 
 /// describes the supported kpt validators.

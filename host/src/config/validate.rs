@@ -13,6 +13,8 @@ const BUILDERS: &[&str] = &[
     "buildpacks",
     "custom",
     "ko",
+    // devloop extension: a WebAssembly builder plugin.
+    "plugin",
 ];
 const BUILD_ENVIRONMENTS: &[&str] = &["local", "googleCloudBuild", "cluster"];
 const TAGGERS: &[&str] = &[
@@ -128,7 +130,7 @@ mod tests {
             err(
                 "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    docker: {}\n    custom:\n      buildCommand: x\n"
             ),
-            "skaffold.yaml:7:5: artifact `app`: only one of docker, bazel, jib, kaniko, buildpacks, custom, ko can be set, found docker and custom"
+            "skaffold.yaml:7:5: artifact `app`: only one of docker, bazel, jib, kaniko, buildpacks, custom, ko, plugin can be set, found docker and custom"
         );
         assert_eq!(
             err(

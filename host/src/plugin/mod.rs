@@ -1,0 +1,32 @@
+//! WebAssembly plugins: builders, testers and manifest transformers written against the
+//! `devloop:plugin` WIT package (`wit/plugin.wit`) and run by wasmtime in a sandbox.
+//!
+//! A plugin is just another implementation of a stage: `WasmTransformer` implements
+//! `Transformer`, `WasmTester` implements `Tester`, `WasmBuilder` builds images. Everything
+//! a plugin may touch comes from its `PluginSpec` (the config entry): a read-only context,
+//! a scratch directory, programs named one by one, environment variables named one by one,
+//! a CPU deadline and a memory bound. One `PluginEngine` per process compiles components once and caches them on disk.
+
+mod bindings;
+pub mod builder;
+mod cache;
+mod engine;
+mod engine_ops;
+mod error;
+pub mod inspect;
+mod manifest_transforms;
+mod run;
+mod sandbox;
+mod spec;
+pub mod tester;
+pub mod transformer;
+
+pub use builder::{BuildRequest, BuiltImage, WasmBuilder};
+pub use engine::{LoadTimings, Plugin, PluginEngine};
+pub use error::PluginError;
+pub use manifest_transforms::ManifestTransforms;
+pub use spec::{Allow, PluginSpec};
+pub use tester::{TestCase, TestOutcome, TestReport, Tester, WasmTester};
+pub use transformer::{
+    KrmResult, ResultSeverity, Transformed, Transformer, WasmTransformer, transform_all,
+};

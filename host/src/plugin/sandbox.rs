@@ -1,0 +1,343 @@
+//! The sandbox one plugin call runs in: a fresh `Store` whose state holds the WASI context
+//! (read-only context preopen, private scratch directory, only the allowed environment,
+//! no network), the memory limiter, bounded stdout/stderr, and what the `runner` needs.
+
+use super::bindings::{RunnerHandle, host, types};
+use super::engine::{EPOCH_TICK, Plugin};
+use super::error::PluginError;
+use super::run;
+use crate::events::{Event, Events, Level, Stage};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{ResourceLimiter, Store, Trap, WasmBacktrace};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+
+/// Where the plugin sees its inputs.
+pub const CONTEXT_DIR: &str = "/context";
+pub const SCRATCH_DIR: &str = "/scratch";
+
+/// How much a plugin may print on its own stdout and stderr (each).
+pub const STDIO_LIMIT: usize = 1024 * 1024;
+
+/// The store's state for one call.
+pub struct PluginState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    pub(crate) call: CallState,
+}
+
+/// What the runner's methods work with.
+pub struct CallState {
+    pub plugin: String,
+    pub events: Events,
+    pub allow: super::spec::Allow,
+    /// The artifact context on the host, if the call has one.
+    pub context: Option<PathBuf>,
+    pub scratch: tempfile::TempDir,
+    pub config_json: String,
+    pub deadline: Instant,
+    pub timeout: Duration,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+/// Denies memory growth past the plugin's limit and remembers that it did, so the error
+/// names the limit rather than whatever the guest did after its allocation failed.
+struct MemoryLimiter {
+    limit: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A store ready for one call of `plugin`, with the `runner` resource to hand it.
+pub fn new_store(
+    plugin: &Plugin,
+    context: Option<&std::path::Path>,
+    events: &Events,
+) -> Result<(Store<PluginState>, Resource<RunnerHandle>), PluginError> {
+    let setup = |message: String| PluginError::Setup {
+        plugin: plugin.name.clone(),
+        message,
+    };
+    let spec = &plugin.spec;
+    let scratch = tempfile::Builder::new()
+        .prefix("devloop-plugin-")
+        .tempdir()
+        .map_err(|e| setup(format!("cannot create its scratch directory: {e}")))?;
+    let stdout = MemoryOutputPipe::new(STDIO_LIMIT);
+    let stderr = MemoryOutputPipe::new(STDIO_LIMIT);
+    let mut wasi = WasiCtx::builder();
+    wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    // Networking stays off: the builder grants no socket addresses and no name lookups.
+    wasi.allow_ip_name_lookup(false)
+        .allow_tcp(false)
+        .allow_udp(false);
+    for name in &spec.allow.env {
+        if let Ok(value) = std::env::var(name) {
+            wasi.env(name, value);
+        }
+    }
+    if let Some(dir) = context {
+        wasi.preopened_dir(dir, CONTEXT_DIR, FsPerms::ReadOnly)
+            .map_err(|e| {
+                setup(format!(
+                    "cannot open the context directory {}: {e:#}",
+                    dir.display()
+                ))
+            })?;
+    }
+    wasi.preopened_dir(scratch.path(), SCRATCH_DIR, FsPerms::ReadWrite)
+        .map_err(|e| setup(format!("cannot open its scratch directory: {e:#}")))?;
+    let config_json = spec
+        .config
+        .as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "{}".to_string());
+    let timeout = spec.timeout();
+    let state = PluginState {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter {
+            limit: spec.memory(),
+            hit: false,
+        },
+        call: CallState {
+            plugin: plugin.name.clone(),
+            events: events.clone(),
+            allow: spec.allow.clone(),
+            context: context.map(|p| p.to_path_buf()),
+            scratch,
+            config_json,
+            deadline: Instant::now() + timeout,
+            timeout,
+            stdout,
+            stderr,
+        },
+    };
+    let mut store = Store::new(plugin.engine.engine(), state);
+    store.limiter(|s| &mut s.limiter);
+    let ticks = (timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+    store.set_epoch_deadline(ticks);
+    store.epoch_deadline_trap();
+    let runner = store
+        .data_mut()
+        .table
+        .push(RunnerHandle)
+        .map_err(|e| setup(format!("cannot create its runner: {e}")))?;
+    Ok((store, runner))
+}
+
+/// Stops a call from the host side (a program it ran outlived the plugin's deadline).
+#[derive(Debug, thiserror::Error)]
+#[error("the plugin's deadline passed while a program it ran was still going")]
+pub struct DeadlinePassed;
+
+impl PluginState {
+    /// Sends what the plugin printed to the user as debug events.
+    pub fn flush_output(&self) {
+        for (pipe, stream) in [(&self.call.stdout, "stdout"), (&self.call.stderr, "stderr")] {
+            let bytes = pipe.contents();
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                self.call.events.send(Event::message(
+                    Stage::Plugin,
+                    Level::Debug,
+                    format!("[{}] {stream}: {line}", self.call.plugin),
+                ));
+            }
+        }
+    }
+
+    /// Turns a failed call into the error the user sees: which limit it hit, or the trap
+    /// with the guest's own panic message and backtrace.
+    pub fn classify(&self, err: wasmtime::Error) -> PluginError {
+        let plugin = self.call.plugin.clone();
+        if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+            || err.downcast_ref::<DeadlinePassed>().is_some()
+        {
+            return PluginError::Timeout {
+                plugin,
+                limit: self.call.timeout,
+            };
+        }
+        if self.limiter.hit {
+            return PluginError::MemoryLimit {
+                plugin,
+                limit: self.limiter.limit,
+            };
+        }
+        if self.call.stdout.contents().len() >= STDIO_LIMIT
+            || self.call.stderr.contents().len() >= STDIO_LIMIT
+        {
+            return PluginError::OutputLimit {
+                plugin,
+                limit: STDIO_LIMIT,
+            };
+        }
+        // The trap itself, then the guest's own words (a Rust panic message lands on
+        // stderr), then where in the guest it happened; not the host's stack.
+        let mut message = match err.downcast_ref::<Trap>() {
+            Some(trap) => trap.to_string(),
+            None => format!("{:#}", err.root_cause()),
+        };
+        let stderr = self.call.stderr.contents();
+        let stderr = String::from_utf8_lossy(&stderr);
+        let tail: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(20)
+            .collect();
+        if !tail.is_empty() {
+            message.push_str("\nplugin stderr:");
+            for line in tail.iter().rev() {
+                message.push_str("\n  ");
+                message.push_str(line);
+            }
+        }
+        if let Some(trace) = err.downcast_ref::<WasmBacktrace>() {
+            message.push_str("\nplugin backtrace:\n");
+            let trace = trace.to_string();
+            let frames = trace
+                .split_once('\n')
+                .map(|(_, frames)| frames)
+                .unwrap_or(&trace);
+            message.push_str(frames.trim_end());
+        }
+        PluginError::Trapped { plugin, message }
+    }
+
+    fn event(&self, level: Level, text: String) {
+        self.call.events.send(Event::message(
+            Stage::Plugin,
+            level,
+            format!("[{}] {text}", self.call.plugin),
+        ));
+    }
+}
+
+impl types::Host for PluginState {}
+impl host::Host for PluginState {}
+
+impl host::HostRunner for PluginState {
+    fn log(
+        &mut self,
+        _runner: Resource<RunnerHandle>,
+        level: types::Severity,
+        message: String,
+    ) -> wasmtime::Result<()> {
+        let level = match level {
+            types::Severity::Debug => Level::Debug,
+            types::Severity::Info => Level::Info,
+            types::Severity::Warning => Level::Warn,
+            types::Severity::Error => Level::Error,
+        };
+        self.event(level, bounded(message));
+        Ok(())
+    }
+
+    fn progress(
+        &mut self,
+        _runner: Resource<RunnerHandle>,
+        message: String,
+        done: Option<u64>,
+        total: Option<u64>,
+    ) -> wasmtime::Result<()> {
+        let step = match (done, total) {
+            (Some(d), Some(t)) => format!(" ({d}/{t})"),
+            (Some(d), None) => format!(" ({d})"),
+            _ => String::new(),
+        };
+        self.event(Level::Info, format!("{}{step}", bounded(message)));
+        Ok(())
+    }
+
+    fn config(&mut self, _runner: Resource<RunnerHandle>) -> wasmtime::Result<String> {
+        Ok(self.call.config_json.clone())
+    }
+
+    fn context_dir(&mut self, _runner: Resource<RunnerHandle>) -> wasmtime::Result<String> {
+        Ok(CONTEXT_DIR.to_string())
+    }
+
+    fn scratch_dir(&mut self, _runner: Resource<RunnerHandle>) -> wasmtime::Result<String> {
+        Ok(SCRATCH_DIR.to_string())
+    }
+
+    fn run(
+        &mut self,
+        _runner: Resource<RunnerHandle>,
+        cmd: types::Command,
+    ) -> wasmtime::Result<Result<types::CommandOutput, types::PluginError>> {
+        run::run(&self.call, cmd)
+    }
+
+    fn load_image(
+        &mut self,
+        _runner: Resource<RunnerHandle>,
+        tarball: String,
+    ) -> wasmtime::Result<Result<String, types::PluginError>> {
+        run::load_image(&self.call, &tarball)
+    }
+
+    fn push_image(
+        &mut self,
+        _runner: Resource<RunnerHandle>,
+        image: String,
+    ) -> wasmtime::Result<Result<String, types::PluginError>> {
+        run::push_image(&self.call, &image)
+    }
+
+    fn drop(&mut self, runner: Resource<RunnerHandle>) -> wasmtime::Result<()> {
+        self.table.delete(runner)?;
+        Ok(())
+    }
+}
+
+/// Log lines from a plugin are cut at 4 KiB so one call cannot flood the terminal.
+fn bounded(mut text: String) -> String {
+    const MAX: usize = 4096;
+    if text.len() > MAX {
+        let mut end = MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(" [cut]");
+    }
+    text
+}

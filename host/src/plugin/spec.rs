@@ -1,0 +1,323 @@
+//! A plugin's entry in the config: where the component is, its own config values, and what
+//! it is allowed to do. These fields are devloop's extension of Skaffold's schema.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One plugin as the user configured it, e.g.
+///
+/// ```yaml
+/// plugin:
+///   path: plugins/labels.wasm
+///   config: {labels: {team: web}}
+///   allow: {run: [cargo], env: [HOME]}
+///   timeout: 30s
+///   memory: 256Mi
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginSpec {
+    /// The component file, relative to the config file's directory.
+    pub path: PathBuf,
+    /// The plugin's own values, handed to it as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Allow::is_empty")]
+    pub allow: Allow,
+    /// CPU time bound of one call (`30s`, `2m`, `500ms`); default 60s.
+    #[serde(
+        default,
+        deserialize_with = "de_duration",
+        serialize_with = "ser_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
+    /// Memory bound (`256Mi`, `1Gi`, bytes); default 512Mi.
+    #[serde(
+        default,
+        deserialize_with = "de_bytes",
+        serialize_with = "ser_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory: Option<usize>,
+}
+
+/// What a plugin may reach beyond its context and scratch directories.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    /// Programs the plugin may run through the host, by name (looked up on PATH) or path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run: Vec<String>,
+    /// Host environment variables the plugin (and what it runs) may see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// May load image tarballs into the container engine and push images.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub images: bool,
+}
+
+impl Allow {
+    /// Nothing granted.
+    pub fn is_empty(&self) -> bool {
+        self == &Allow::default()
+    }
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_MEMORY: usize = 512 * 1024 * 1024;
+
+impl PluginSpec {
+    /// A spec for the component at `path` with nothing allowed and default limits.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        PluginSpec {
+            path: path.into(),
+            config: None,
+            allow: Allow::default(),
+            timeout: None,
+            memory: None,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    pub fn memory(&self) -> usize {
+        self.memory.unwrap_or(DEFAULT_MEMORY)
+    }
+
+    /// The name events and errors use: the file name without extension.
+    pub fn name(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+/// Reads `30s`, `2m`, `500ms`, `1h` or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|i| t.split_at(i))
+        .unwrap_or((t, "s"));
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 30s, 2m or 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use ms, s, m or h"
+            ));
+        }
+    };
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("`{text}`: a timeout must be more than zero"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Reads Kubernetes-style quantities: `256Mi`, `1Gi`, `64M`, or plain bytes.
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 256Mi or 1Gi"))?;
+    let factor: usize = match unit {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "K" | "k" => 1000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use Ki, Mi, Gi, K, M or G"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("`{text}`: a memory limit must be more than zero and fit in memory"))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    match Option::<NumberOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => parse_duration(&format!("{n}s"))
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(NumberOrText::Text(t)) => parse_duration(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// Writes a duration back the way a user would: `500ms`, `30s`.
+fn ser_duration<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) if d.subsec_millis() == 0 => s.serialize_str(&format!("{}s", d.as_secs())),
+        Some(d) => s.serialize_str(&format!("{}ms", d.as_millis())),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes a size back in the largest binary unit that divides it: `64Mi`, `1Gi`.
+fn ser_bytes<S: serde::Serializer>(b: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+    let Some(b) = *b else {
+        return s.serialize_none();
+    };
+    for (unit, size) in [("Gi", 1usize << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+        if b % size == 0 {
+            return s.serialize_str(&format!("{}{unit}", b / size));
+        }
+    }
+    s.serialize_u64(b as u64)
+}
+
+fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    match Option::<NumberOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => parse_bytes(&format!("{}", n as u64))
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(NumberOrText::Text(t)) => parse_bytes(&t).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn durations_read_like_kubectl_flags() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("0s").is_err());
+        assert!(
+            parse_duration("3 fortnights")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+    }
+
+    #[test]
+    fn sizes_read_like_kubernetes_quantities() {
+        assert_eq!(parse_bytes("256Mi"), Ok(256 << 20));
+        assert_eq!(parse_bytes("1Gi"), Ok(1 << 30));
+        assert_eq!(parse_bytes("64M"), Ok(64_000_000));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("1Qi").unwrap_err().contains("unknown unit"));
+    }
+
+    #[test]
+    fn spec_reads_from_yaml_with_limits() {
+        let yaml = "path: labels.wasm\nconfig: {labels: {team: web}}\nallow: {run: [cargo], env: [HOME]}\ntimeout: 2m\nmemory: 64Mi\n";
+        let spec: PluginSpec = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(spec.name(), "labels");
+        assert_eq!(spec.timeout(), Duration::from_secs(120));
+        assert_eq!(spec.memory(), 64 << 20);
+        assert_eq!(spec.allow.run, vec!["cargo"]);
+        assert_eq!(spec.config.unwrap()["labels"]["team"], "web");
+    }
+
+    #[test]
+    fn spec_writes_back_as_it_reads() {
+        let yaml = "path: t.wasm\ntimeout: 1500ms\nmemory: 64Mi\nallow: {run: [sh]}\n";
+        let spec: PluginSpec = serde_saphyr::from_str(yaml).unwrap();
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"path": "t.wasm", "allow": {"run": ["sh"]}, "timeout": "1500ms", "memory": "64Mi"})
+        );
+        let again: PluginSpec = serde_json::from_value(json).unwrap();
+        assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn skaffold_yaml_names_plugins_as_builder_tester_and_transforms() {
+        let yaml = r#"apiVersion: skaffold/v4beta14
+kind: Config
+build:
+  artifacts:
+  - image: app
+    plugin:
+      path: plugins/buildah.wasm
+      allow: {run: [buildah], images: true}
+test:
+- image: app
+  plugin:
+    path: plugins/tester.wasm
+    config: {command: [cargo, test]}
+    allow: {run: [cargo], env: [HOME]}
+manifests:
+  rawYaml: [k8s.yaml]
+  transform:
+  - name: labels
+    plugin: {path: plugins/labels.wasm, config: {labels: {team: core}}, timeout: 5s}
+  - name: ns
+    plugin: {path: plugins/namespace.wasm, config: {namespace: dev}, memory: 32Mi}
+"#;
+        let loaded =
+            crate::config::load_str(yaml, Path::new("skaffold.yaml"), Path::new(".")).unwrap();
+        let config = &loaded[0].config;
+        let artifact = &config.build.as_ref().unwrap().artifacts[0];
+        let builder = artifact.plugin.as_ref().unwrap();
+        assert_eq!(builder.path, PathBuf::from("plugins/buildah.wasm"));
+        assert!(builder.allow.images);
+        let tester = config.test[0].plugin.as_ref().unwrap();
+        assert_eq!(tester.allow.env, vec!["HOME"]);
+        assert_eq!(tester.config.as_ref().unwrap()["command"][1], "test");
+        let transforms: Vec<&PluginSpec> = config
+            .manifests
+            .as_ref()
+            .unwrap()
+            .transform
+            .iter()
+            .flatten()
+            .filter_map(|t| t.plugin.as_ref())
+            .collect();
+        assert_eq!(transforms.len(), 2);
+        assert_eq!(transforms[0].timeout(), Duration::from_secs(5));
+        assert_eq!(transforms[1].memory(), 32 << 20);
+    }
+
+    #[test]
+    fn a_bad_plugin_limit_names_the_line() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  transform:\n  - name: x\n    plugin: {path: x.wasm, timeout: soon}\n";
+        let err = crate::config::load_str(yaml, Path::new("skaffold.yaml"), Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("skaffold.yaml:6"), "{err}");
+        assert!(err.contains("`soon` is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = serde_saphyr::from_str::<PluginSpec>("path: a.wasm\nallow: {net: true}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("net"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Test runners: checks run against a built image, reported case by case. `WasmTester` is
+//! the plugin implementation.
+
+use super::bindings::tester::TesterPre;
+use super::bindings::tester::exports::devloop::plugin::test as guest;
+use super::engine::Plugin;
+use super::error::PluginError;
+use super::sandbox::{self, CONTEXT_DIR};
+use crate::events::Events;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestOutcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCase {
+    pub name: String,
+    pub outcome: TestOutcome,
+    pub message: Option<String>,
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestReport {
+    pub cases: Vec<TestCase>,
+    pub summary: String,
+}
+
+impl TestReport {
+    /// True when no case failed.
+    pub fn passed(&self) -> bool {
+        self.cases.iter().all(|c| c.outcome != TestOutcome::Failed)
+    }
+}
+
+/// One test runner.
+pub trait Tester {
+    fn name(&self) -> &str;
+    /// Tests `image`, built from the artifact `context` directory.
+    fn test(&self, image: &str, context: &Path, events: &Events)
+    -> Result<TestReport, PluginError>;
+}
+
+/// A tester plugin, instantiated afresh (in its own sandbox) for every call.
+pub struct WasmTester {
+    plugin: Plugin,
+    pre: TesterPre<sandbox::PluginState>,
+}
+
+impl WasmTester {
+    /// Checks that `plugin` is a tester and prepares it for instantiation.
+    pub fn new(plugin: Plugin) -> Result<Self, PluginError> {
+        let wrong = |e: wasmtime::Error| PluginError::WrongWorld {
+            plugin: plugin.name.clone(),
+            expected: "tester",
+            reason: format!("{e:#}"),
+        };
+        let pre = plugin
+            .engine
+            .linker()
+            .instantiate_pre(&plugin.component)
+            .map_err(wrong)?;
+        let pre = TesterPre::new(pre).map_err(wrong)?;
+        Ok(WasmTester { plugin, pre })
+    }
+}
+
+impl Tester for WasmTester {
+    fn name(&self) -> &str {
+        &self.plugin.name
+    }
+
+    fn test(
+        &self,
+        image: &str,
+        context: &Path,
+        events: &Events,
+    ) -> Result<TestReport, PluginError> {
+        let request = guest::TestRequest {
+            image: image.to_string(),
+            context: CONTEXT_DIR.to_string(),
+        };
+        let (mut store, runner) = sandbox::new_store(&self.plugin, Some(context), events)?;
+        let outcome = self.pre.instantiate(&mut store).and_then(|instance| {
+            instance
+                .devloop_plugin_test()
+                .call_test(&mut store, runner, &request)
+        });
+        store.data().flush_output();
+        let report = match outcome {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => {
+                return Err(PluginError::Failed {
+                    plugin: self.plugin.name.clone(),
+                    message: e.message,
+                    hint: e.hint,
+                });
+            }
+            Err(e) => return Err(store.data().classify(e)),
+        };
+        Ok(TestReport {
+            cases: report
+                .cases
+                .into_iter()
+                .map(|c| TestCase {
+                    name: c.name,
+                    outcome: match c.outcome {
+                        guest::Outcome::Passed => TestOutcome::Passed,
+                        guest::Outcome::Failed => TestOutcome::Failed,
+                        guest::Outcome::Skipped => TestOutcome::Skipped,
+                    },
+                    message: c.message,
+                    duration_ms: c.duration_ms,
+                })
+                .collect(),
+            summary: report.summary,
+        })
+    }
+}

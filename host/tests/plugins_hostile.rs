@@ -1,0 +1,224 @@
+//! A plugin that misbehaves is stopped at its limit, the user is told which limit, and the
+//! host carries on: every test below runs several misdeeds in one process and then shows
+//! the host still transforms manifests afterwards.
+
+mod support;
+
+use devloop::events::{Event, Events};
+use devloop::plugin::{Allow, PluginEngine, PluginError, PluginSpec, Transformer, WasmTransformer};
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn engine() -> &'static PluginEngine {
+    static ENGINE: OnceLock<PluginEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let cache = std::env::temp_dir().join(format!("devloop-test-cache-{}", std::process::id()));
+        PluginEngine::new(Some(cache)).unwrap()
+    })
+}
+
+fn hostile(config: Value, adjust: impl FnOnce(&mut PluginSpec)) -> WasmTransformer {
+    let mut spec = PluginSpec::new(support::hostile_plugin());
+    spec.config = Some(config);
+    adjust(&mut spec);
+    let plugin = engine().load(&spec, std::path::Path::new("/")).unwrap();
+    WasmTransformer::new(plugin).unwrap()
+}
+
+fn pod() -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}})
+}
+
+fn messages(t: &WasmTransformer) -> Vec<String> {
+    t.transform(vec![pod()], &Events::discard())
+        .unwrap()
+        .results
+        .into_iter()
+        .map(|r| r.message)
+        .collect()
+}
+
+/// The host still works after a misdeed: a well-behaved call on the same engine succeeds.
+fn host_still_works() {
+    let t = hostile(json!({"mode": "open", "paths": []}), |_| {});
+    assert!(t.transform(vec![pod()], &Events::discard()).is_ok());
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_at_the_deadline() {
+    let t = hostile(json!({"mode": "spin"}), |s| {
+        s.timeout = Some(Duration::from_millis(300))
+    });
+    let started = Instant::now();
+    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(5), "stopped only after {took:?}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile: stopped after its time limit of 0.3s; raise `timeout` in its config \
+         entry if it needs longer"
+    );
+    host_still_works();
+}
+
+#[test]
+fn a_memory_bomb_is_stopped_at_the_limit() {
+    let t = hostile(json!({"mode": "memory"}), |s| s.memory = Some(64 << 20));
+    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::MemoryLimit { .. }), "{err}");
+    assert!(err.to_string().contains("memory limit of 64 MiB"), "{err}");
+    host_still_works();
+}
+
+#[test]
+fn paths_outside_the_preopens_are_denied() {
+    let secret = std::env::temp_dir().join(format!("devloop-secret-{}", std::process::id()));
+    std::fs::write(&secret, "secret").unwrap();
+    let paths = [
+        "../Cargo.toml".to_string(),
+        "/scratch/../../etc/passwd".to_string(),
+        "/etc/passwd".to_string(),
+        secret.display().to_string(),
+        "/scratch/../scratch/ok".to_string(),
+    ];
+    let t = hostile(json!({"mode": "open", "paths": paths}), |_| {});
+    let results = messages(&t);
+    assert_eq!(results.len(), paths.len());
+    for r in &results {
+        assert!(r.starts_with("denied "), "a path was readable: {r}");
+    }
+    // Writing is denied outside the scratch directory and allowed inside it.
+    let t = hostile(
+        json!({"mode": "write", "paths": ["/etc/devloop-owned", "/scratch/out.txt"]}),
+        |_| {},
+    );
+    let results = messages(&t);
+    assert!(
+        results[0].starts_with("denied /etc/devloop-owned"),
+        "{results:?}"
+    );
+    assert_eq!(results[1], "wrote /scratch/out.txt");
+    std::fs::remove_file(&secret).ok();
+}
+
+#[test]
+fn only_allowed_programs_run() {
+    let (events, seen) = Events::collect();
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", "echo hi"]}),
+        |_| {},
+    );
+    let err = t.transform(vec![pod()], &events).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile failed: running `sh` is not allowed for this plugin (hint: list the \
+         program under `allow.run` in the plugin's config entry)"
+    );
+    let seen = format!("{:?}", seen.lock().unwrap());
+    assert!(seen.contains("[hostile] denied: running `sh`"), "{seen}");
+
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", "echo hi; exit 3"]}),
+        |s| {
+            s.allow = Allow {
+                run: vec!["sh".into()],
+                ..Allow::default()
+            }
+        },
+    );
+    assert_eq!(
+        messages(&t),
+        vec!["exit Some(3), 3 bytes of stdout, truncated false: hi"]
+    );
+}
+
+#[test]
+fn the_environment_holds_only_allowed_variables() {
+    // SAFETY: set before any plugin reads the environment; tests only read it.
+    unsafe { std::env::set_var("DEVLOOP_TEST_GRANTED", "yes") };
+    let t = hostile(json!({"mode": "env"}), |s| {
+        s.allow.env = vec!["DEVLOOP_TEST_GRANTED".into()]
+    });
+    assert_eq!(messages(&t), vec!["env: DEVLOOP_TEST_GRANTED"]);
+}
+
+#[test]
+fn a_gigabyte_of_output_is_cut() {
+    let t = hostile(json!({"mode": "flood"}), |_| {});
+    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::OutputLimit { .. }), "{err}");
+
+    // A program's output is cut too, and the plugin is told.
+    let t = hostile(
+        json!({"mode": "run", "program": "head", "args": ["-c", "1000000000", "/dev/zero"]}),
+        |s| s.allow.run = vec!["head".into()],
+    );
+    let results = messages(&t);
+    assert!(
+        results[0].starts_with("exit Some(0), 8388608 bytes of stdout, truncated true"),
+        "{results:?}"
+    );
+    host_still_works();
+}
+
+#[test]
+fn a_panic_is_reported_with_the_plugins_message_and_backtrace() {
+    let (events, _) = Events::collect();
+    let t = hostile(json!({"mode": "panic"}), |_| {});
+    let err = t.transform(vec![pod()], &events).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PluginError::Trapped { .. }), "{text}");
+    assert!(text.starts_with("plugin hostile crashed: "), "{text}");
+    assert!(
+        text.contains("boom: the hostile plugin panicked on purpose"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wasm trap: wasm `unreachable` instruction executed"),
+        "{text}"
+    );
+    // The wasm backtrace names the guest's own functions, and no host frames.
+    assert!(text.contains("plugin backtrace:"), "{text}");
+    assert!(text.contains("hostile.wasm!<hostile::Hostile as devloop_plugin_sdk::transformer::Transformer>::transform"), "{text}");
+    assert!(!text.contains("wasmtime::runtime"), "{text}");
+    host_still_works();
+}
+
+#[test]
+fn plugin_events_carry_its_name() {
+    let (events, seen) = Events::collect();
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", "echo from-the-program"]}),
+        |s| s.allow.run = vec!["sh".into()],
+    );
+    t.transform(vec![pod()], &events).unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, Event::Message { text, .. } if text == "[hostile] from-the-program")
+        ),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_program_outliving_the_deadline_is_killed() {
+    let t = hostile(
+        json!({"mode": "run", "program": "sleep", "args": ["30"]}),
+        |s| {
+            s.allow.run = vec!["sleep".into()];
+            s.timeout = Some(Duration::from_millis(500));
+        },
+    );
+    let started = Instant::now();
+    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    host_still_works();
+}
