@@ -8,5 +8,5 @@ pub mod diagnose;
 pub mod fix;
 pub mod helm;
 pub mod pending;
-pub mod render;
 pub mod plugin;
+pub mod render;
