@@ -67,7 +67,7 @@ pub enum Command {
     /// Build, deploy and watch: sync or rebuild on every save, stream logs, forward ports.
     Dev(commands::pending::PendingArgs),
     /// Build, test, render, deploy and wait until everything is healthy, once.
-    Run(commands::pending::PendingArgs),
+    Run(Box<commands::run::RunArgs>),
     /// Build the artifacts of the config.
     Build(Box<commands::build::BuildArgs>),
     /// Render the manifests with the built (or tagged) images, without deploying.
@@ -78,7 +78,7 @@ pub enum Command {
     /// Delete what `run`, `deploy` or `dev` deployed.
     Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
-    Test(commands::pending::PendingArgs),
+    Test(Box<commands::test::TestArgs>),
     /// Write a first skaffold.yaml for the project in the current directory.
     Init(commands::pending::PendingArgs),
     /// Print the config upgraded to the newest schema version.
@@ -125,14 +125,14 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev(a) => commands::pending::run("dev", a),
-        Command::Run(a) => commands::pending::run("run", a),
+        Command::Run(a) => commands::run::run(*a, events).await,
         Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
         }
         Command::Deploy(a) => commands::deploy::run(*a, events).await,
         Command::Delete(a) => commands::delete::run(a, events).await,
-        Command::Test(a) => commands::pending::run("test", a),
+        Command::Test(a) => commands::test::run(*a, events).await,
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
         Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),

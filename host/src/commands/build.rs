@@ -13,15 +13,22 @@ use std::process::ExitCode;
 pub struct BuildArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Use this tag for every image instead of the tag policy's.
-    #[arg(short = 't', long = "tag")]
-    pub tag: Option<String>,
+    #[command(flatten)]
+    pub flags: BuildFlags,
     /// Write the built images as JSON to this file (input for `deploy --build-artifacts`).
     #[arg(long = "file-output")]
     pub file_output: Option<PathBuf>,
     /// Print only the built images as JSON on stdout.
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
+}
+
+/// How images are built: the flags `build`, `run` and `dev` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildFlags {
+    /// Use this tag for every image instead of the tag policy's.
+    #[arg(short = 't', long = "tag")]
+    pub tag: Option<String>,
     /// Set to false to rebuild every artifact instead of reusing unchanged ones.
     #[arg(long = "cache-artifacts", default_value_t = true, action = clap::ArgAction::Set)]
     pub cache_artifacts: bool,
@@ -44,26 +51,7 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     } else {
         events
     };
-    let local_cluster = kube_context_is_local(&resolved, &events);
-    let plan = build::plan(
-        &resolved.configs,
-        PlanOptions {
-            tag_override: args.tag.clone(),
-            push: args.push,
-            local_cluster,
-            cache_file: if args.cache_artifacts {
-                build::default_cache_file()
-            } else {
-                None
-            },
-            default_repo: args.pipeline.default_repo.clone(),
-            env: resolved.env.clone(),
-        },
-    )?;
-    if plan.artifacts.is_empty() {
-        events.info(Stage::Build, "No artifacts to build.");
-    }
-    let built = build::run(&plan, &events).await?;
+    let built = build_all(&resolved, &args.flags, &args.pipeline, &events).await?;
     let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
     if let Some(path) = &args.file_output {
         std::fs::write(path, format!("{doc}\n"))
@@ -73,6 +61,35 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         println!("{doc}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Plans and runs the build of every artifact of `resolved`: what `build` does, and the first
+/// step of `run`.
+pub(crate) async fn build_all(
+    resolved: &crate::config::Resolved,
+    flags: &BuildFlags,
+    pipeline: &PipelineArgs,
+    events: &Events,
+) -> anyhow::Result<Vec<Built>> {
+    let plan = build::plan(
+        &resolved.configs,
+        PlanOptions {
+            tag_override: flags.tag.clone(),
+            push: flags.push,
+            local_cluster: kube_context_is_local(resolved, events),
+            cache_file: if flags.cache_artifacts {
+                build::default_cache_file()
+            } else {
+                None
+            },
+            default_repo: pipeline.default_repo.clone(),
+            env: resolved.env.clone(),
+        },
+    )?;
+    if plan.artifacts.is_empty() {
+        events.info(Stage::Build, "No artifacts to build.");
+    }
+    Ok(build::run(&plan, events).await?)
 }
 
 /// Whether the kube-context in use points at a local cluster (by its name or its API server's

@@ -10,3 +10,5 @@ pub mod helm;
 pub mod pending;
 pub mod plugin;
 pub mod render;
+pub mod run;
+pub mod test;

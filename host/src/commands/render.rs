@@ -216,7 +216,7 @@ pub(crate) fn images_to_use(
 }
 
 /// `{"builds":[{"imageName":...,"tag":...}]}`.
-fn read_builds_file(path: &Path) -> anyhow::Result<Vec<Artifact>> {
+pub(crate) fn read_builds_file(path: &Path) -> anyhow::Result<Vec<Artifact>> {
     #[derive(serde::Deserialize)]
     struct BuildsFile {
         builds: Vec<Artifact>,
