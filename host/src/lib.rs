@@ -6,4 +6,5 @@ pub mod cli;
 pub mod commands;
 pub mod events;
 pub mod output;
+pub mod sync;
 pub mod version;
