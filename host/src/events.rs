@@ -40,6 +40,24 @@ pub enum Event {
         level: Level,
         text: String,
     },
+    /// A local port now forwards to a resource's port (dev and `--port-forward`).
+    PortForward {
+        resource: String,
+        namespace: String,
+        port: String,
+        address: String,
+        local_port: u16,
+    },
+    /// One line a deployed container wrote. `prefix` is what to show before it (may be
+    /// empty); `colour` picks one of the renderer's colours so that a container keeps its own.
+    Log {
+        namespace: String,
+        pod: String,
+        container: String,
+        prefix: String,
+        colour: usize,
+        line: String,
+    },
 }
 
 impl Event {

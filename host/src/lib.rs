@@ -5,6 +5,9 @@
 pub mod cli;
 pub mod commands;
 pub mod events;
+pub mod logs;
 pub mod output;
+pub mod portforward;
 pub mod sync;
 pub mod version;
+pub mod watch;

@@ -58,6 +58,27 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
                 _ => text.clone(),
             })
         }
+        Event::PortForward {
+            resource,
+            namespace,
+            port,
+            address,
+            local_port,
+        } => Some(format!(
+            "Port forwarding {resource} in {namespace} port {port} on {address}:{local_port}"
+        )),
+        Event::Log {
+            prefix,
+            colour,
+            line,
+            ..
+        } => Some(if prefix.is_empty() {
+            line.clone()
+        } else {
+            let codes = ["32", "33", "34", "35", "36", "92", "93", "94", "95", "96"];
+            let code = codes[colour % codes.len()];
+            format!("{} {line}", paint(settings, code, prefix))
+        }),
     }
 }
 
