@@ -1,0 +1,529 @@
+//! End-to-end tests of `dev`'s parts against the real test ground: file sync into every
+//! replica, port forwarding across pod restarts, log tailing of new pods, and the sync latency
+//! benchmark (printed, with its ratio against `kubectl cp` measured in the same run).
+
+use devloop::events::{Event, Events};
+use devloop::logs::{LogTailer, Prefix, TailSettings};
+use devloop::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
+use devloop::sync::{
+    FileChange, KubeExecSyncer, ManualRule, SyncError, SyncRules, Syncer, find_targets, plan,
+};
+use devloop::watch::{FileWatcher, IgnoreRules, QUIET, Trigger};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SELECTOR: &str = "app.kubernetes.io/managed-by=devloop";
+
+/// The ground's environment (KUBECONFIG, PATH with kubectl): from the process when the suite
+/// runs under `ground env`, else asked from the ground script.
+fn ground_env() -> Vec<(String, String)> {
+    if let Ok(k) = std::env::var("KUBECONFIG") {
+        return vec![
+            ("KUBECONFIG".into(), k),
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ];
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("cluster/ground");
+    let out = std::process::Command::new(script)
+        .arg("env")
+        .output()
+        .expect("tests/cluster/ground env runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut vars = Vec::new();
+    for line in text.lines() {
+        if let Some((k, v)) = line.trim_start_matches("export ").split_once('=') {
+            let v = v.replace("$PATH", &std::env::var("PATH").unwrap_or_default());
+            vars.push((k.to_string(), v));
+        }
+    }
+    vars
+}
+
+fn env_var(name: &str) -> String {
+    ground_env()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| {
+            panic!("the ground gives no {name}; start it with tests/cluster/ground up")
+        })
+}
+
+async fn client() -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(env_var("KUBECONFIG")).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    kube::Client::try_from(config).unwrap()
+}
+
+/// A namespace of the test's own, deleted when the test ends.
+struct TestNamespace {
+    name: String,
+}
+
+impl TestNamespace {
+    async fn new(client: &kube::Client, test: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("dev-{test}-{nanos:x}");
+        let ns: Namespace = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}
+        }))
+        .unwrap();
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap();
+        // The namespace's default service account is needed before pods can be created.
+        for _ in 0..100 {
+            let sa: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+                Api::namespaced(client.clone(), &name);
+            if sa.get_opt("default").await.unwrap().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        TestNamespace { name }
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        // The kube client's connection is driven by the test's (now blocked) runtime, so the
+        // namespace goes through kubectl.
+        let _ = std::process::Command::new("kubectl")
+            .envs(ground_env())
+            .args(["delete", "namespace", &self.name, "--wait=false"])
+            .output();
+    }
+}
+
+/// A Deployment `name` of `image` with the labels devloop puts on what it deploys.
+async fn deploy(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    image: &str,
+    replicas: i32,
+    command: Option<&[&str]>,
+) {
+    let mut container = serde_json::json!({
+        "name": name, "image": image, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}
+    });
+    if let Some(cmd) = command {
+        container["command"] = serde_json::json!(cmd);
+        container.as_object_mut().unwrap().remove("readinessProbe");
+    }
+    let d: Deployment = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "devloop"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {
+                    "app": name,
+                    "app.kubernetes.io/managed-by": "devloop",
+                    "devloop.dev/run-id": "e2e"
+                }},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]}
+            }
+        }
+    }))
+    .unwrap();
+    Api::<Deployment>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &d)
+        .await
+        .unwrap();
+}
+
+/// Waits until `n` pods of `app` are ready (not terminating) and returns their names.
+async fn ready_pods(client: &kube::Client, ns: &str, app: &str, n: usize) -> Vec<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let list = pods
+            .list(&ListParams::default().labels(&format!("app={app}")))
+            .await
+            .unwrap();
+        let ready: Vec<String> = list
+            .items
+            .iter()
+            .filter(|p| devloop::portforward::is_ready(p))
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        if ready.len() >= n {
+            return ready;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} ready pods of {app} in {ns} within 90 s (have {ready:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Standard output of a command run in a pod.
+async fn exec_out(client: &kube::Client, ns: &str, pod: &str, cmd: &[&str]) -> String {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let mut p = pods
+        .exec(pod, cmd.to_vec(), &AttachParams::default().stderr(false))
+        .await
+        .unwrap();
+    let mut out = String::new();
+    p.stdout().unwrap().read_to_string(&mut out).await.unwrap();
+    let _ = p.join().await;
+    out
+}
+
+/// The body of `GET /` on a local address.
+async fn http_get(addr: SocketAddr) -> std::io::Result<String> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .map_err(|_| std::io::Error::other("timed out"))??;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    Ok(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+}
+
+fn www_context() -> (tempfile::TempDir, PathBuf, SyncRules) {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(ctx.join("www")).unwrap();
+    let rules = SyncRules::new(
+        &[ManualRule {
+            src: "www/**".into(),
+            dest: "/www".into(),
+            strip: Some("www/".into()),
+        }],
+        &[],
+        None,
+    )
+    .unwrap();
+    (dir, ctx, rules)
+}
+
+fn pod_spec(name: &str, ns: &str) -> ForwardSpec {
+    ForwardSpec {
+        kind: ResourceKind::Pod,
+        name: name.into(),
+        namespace: ns.into(),
+        port: RemotePort::Name("http".into()),
+        local_port: None,
+        address: "127.0.0.1".into(),
+    }
+}
+
+#[tokio::test]
+async fn sync_reaches_every_replica_and_is_served() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "sync").await;
+    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 2, None).await;
+    let pods = ready_pods(&client, &ns.name, "web", 2).await;
+
+    let (_dir, ctx, rules) = www_context();
+    let index = ctx.join("www/index.html");
+    std::fs::write(&index, "synced by devloop\n").unwrap();
+    std::fs::create_dir_all(ctx.join("www/deep/er")).unwrap();
+    std::fs::write(ctx.join("www/deep/er/x.txt"), "nested\n").unwrap();
+    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/busybox:v9")
+        .await
+        .unwrap();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    let changes = [
+        FileChange {
+            path: index.clone(),
+            deleted: false,
+        },
+        FileChange {
+            path: ctx.join("www/deep/er/x.txt"),
+            deleted: false,
+        },
+    ];
+    let p = plan(&ctx, &rules, &changes).unwrap();
+    let syncer = KubeExecSyncer::new(client.clone());
+    syncer.sync(&targets, &p).await.unwrap();
+
+    let mut forwarder = PortForwarder::new(client.clone(), Events::discard());
+    for pod in &pods {
+        assert_eq!(
+            exec_out(&client, &ns.name, pod, &["cat", "/www/index.html"]).await,
+            "synced by devloop\n"
+        );
+        assert_eq!(
+            exec_out(&client, &ns.name, pod, &["cat", "/www/deep/er/x.txt"]).await,
+            "nested\n"
+        );
+        // What the replica serves, through a port-forward to that very pod.
+        let addr = forwarder.start(pod_spec(pod, &ns.name)).await.unwrap();
+        assert_eq!(http_get(addr).await.unwrap(), "synced by devloop\n");
+    }
+
+    // A deletion removes the file in every container.
+    std::fs::remove_file(ctx.join("www/deep/er/x.txt")).unwrap();
+    let p = plan(
+        &ctx,
+        &rules,
+        &[FileChange {
+            path: ctx.join("www/deep/er/x.txt"),
+            deleted: true,
+        }],
+    )
+    .unwrap();
+    syncer.sync(&targets, &p).await.unwrap();
+    for pod in &pods {
+        assert_eq!(
+            exec_out(&client, &ns.name, pod, &["ls", "/www/deep/er"]).await,
+            ""
+        );
+    }
+    forwarder.stop();
+}
+
+#[tokio::test]
+async fn sync_into_container_without_tar_names_pod_and_fix() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "notar").await;
+    deploy(&client, &ns.name, "bare", "devloop-test/httpd:v1", 1, None).await;
+    let pods = ready_pods(&client, &ns.name, "bare", 1).await;
+    let (_dir, ctx, rules) = www_context();
+    std::fs::write(ctx.join("www/index.html"), "x").unwrap();
+    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/httpd")
+        .await
+        .unwrap();
+    let p = plan(
+        &ctx,
+        &rules,
+        &[FileChange {
+            path: ctx.join("www/index.html"),
+            deleted: false,
+        }],
+    )
+    .unwrap();
+    let err = KubeExecSyncer::new(client.clone())
+        .sync(&targets, &p)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SyncError::MissingTools { .. }), "{text}");
+    assert!(text.contains(&pods[0]), "names the pod: {text}");
+    assert!(
+        text.contains("container `bare`"),
+        "names the container: {text}"
+    );
+    assert!(text.contains("add busybox"), "says what to do: {text}");
+}
+
+#[tokio::test]
+async fn port_forward_follows_the_deployment_across_pod_deletion() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "pf").await;
+    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 1, None).await;
+    let first = ready_pods(&client, &ns.name, "web", 1).await;
+    let (events, seen) = Events::collect();
+    let mut forwarder = PortForwarder::new(client.clone(), events);
+    let addr = forwarder
+        .start(ForwardSpec {
+            kind: ResourceKind::Deployment,
+            name: "web".into(),
+            namespace: ns.name.clone(),
+            port: RemotePort::Number(8080),
+            local_port: None,
+            address: "127.0.0.1".into(),
+        })
+        .await
+        .unwrap();
+    assert!(seen.lock().unwrap().iter().any(|e| matches!(
+        e,
+        Event::PortForward { local_port, .. } if *local_port == addr.port()
+    )));
+    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
+    pods.delete(&first[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    // The same local port reaches the replacement pod once it is ready.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let now_ready = ready_pods(&client, &ns.name, "web", 1).await;
+        if !now_ready.contains(&first[0]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a replacement pod within 90 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+    forwarder.stop();
+}
+
+#[tokio::test]
+async fn logs_show_lines_of_new_pods() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "logs").await;
+    deploy(
+        &client,
+        &ns.name,
+        "talker",
+        "devloop-test/busybox:v1",
+        1,
+        Some(&[
+            "sh",
+            "-c",
+            "while true; do echo line-from-$(hostname); sleep 0.3; done",
+        ]),
+    )
+    .await;
+    let first = ready_pods(&client, &ns.name, "talker", 1).await;
+    let (events, seen) = Events::collect();
+    let _tailer = LogTailer::start(
+        client.clone(),
+        events,
+        TailSettings {
+            namespaces: vec![ns.name.clone()],
+            selector: SELECTOR.into(),
+            prefix: Prefix::PodAndContainer,
+            tail_lines: None,
+            since: None,
+        },
+    );
+    let logged = |pod: &str| {
+        let want = format!("line-from-{pod}");
+        seen.lock().unwrap().iter().any(|e| {
+            matches!(e, Event::Log { line, prefix, .. }
+                if *line == want && *prefix == format!("[{pod} talker]"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !logged(&first[0]) {
+        assert!(Instant::now() < deadline, "first pod's lines within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Api::<Pod>::namespaced(client.clone(), &ns.name)
+        .delete(&first[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let pods = ready_pods(&client, &ns.name, "talker", 1).await;
+        if let Some(new) = pods.iter().find(|p| **p != first[0])
+            && logged(new)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new pod's lines within 90 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Save → in-container latency of sync (watcher, debounce, plan, tar over exec into both
+/// replicas) over 20 edits, against `kubectl cp` of the same file in the same run.
+#[tokio::test]
+async fn sync_latency_benchmark() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "bench").await;
+    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 2, None).await;
+    let pods = ready_pods(&client, &ns.name, "web", 2).await;
+    let (_dir, ctx, rules) = www_context();
+    let index = ctx.join("www/index.html");
+    std::fs::write(&index, "start\n").unwrap();
+    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/busybox")
+        .await
+        .unwrap();
+    let syncer = KubeExecSyncer::new(client.clone());
+    let mut watcher = FileWatcher::start(
+        std::slice::from_ref(&ctx),
+        vec![IgnoreRules::load(&ctx)],
+        Trigger::Notify,
+        QUIET,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut devloop_times = Vec::new();
+    for i in 0..20 {
+        let content = format!("edit {i}\n");
+        let saved = Instant::now();
+        std::fs::write(&index, &content).unwrap();
+        let batch = watcher.next().await.unwrap();
+        let p = plan(&ctx, &rules, &batch).unwrap();
+        syncer.sync(&targets, &p).await.unwrap();
+        devloop_times.push(saved.elapsed());
+        for pod in &pods {
+            assert_eq!(
+                exec_out(&client, &ns.name, pod, &["cat", "/www/index.html"]).await,
+                content
+            );
+        }
+    }
+
+    let mut kubectl_times = Vec::new();
+    let env = ground_env();
+    for i in 0..10 {
+        std::fs::write(&index, format!("kubectl {i}\n")).unwrap();
+        let start = Instant::now();
+        let out = std::process::Command::new("kubectl")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .args(["cp", "-n", &ns.name, "-c", "web"])
+            .arg(&index)
+            .arg(format!("{}:/www/index.html", pods[0]))
+            .output()
+            .expect("kubectl runs");
+        kubectl_times.push(start.elapsed());
+        assert!(
+            out.status.success(),
+            "kubectl cp: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    devloop_times.sort();
+    kubectl_times.sort();
+    let (d50, d99) = (
+        percentile(&devloop_times, 0.5),
+        percentile(&devloop_times, 0.99),
+    );
+    let (k50, k99) = (
+        percentile(&kubectl_times, 0.5),
+        percentile(&kubectl_times, 0.99),
+    );
+    println!(
+        "sync latency, save -> in container, 20 edits, 2 replicas: p50 {:.1} ms, p99 {:.1} ms",
+        ms(d50),
+        ms(d99)
+    );
+    println!(
+        "kubectl cp of the same file, 10 copies, 1 pod: p50 {:.1} ms, p99 {:.1} ms",
+        ms(k50),
+        ms(k99)
+    );
+    println!(
+        "ratio kubectl cp / devloop sync at p50: {:.1}x",
+        ms(k50) / ms(d50)
+    );
+    assert!(
+        d50 < Duration::from_millis(100),
+        "p50 sync latency {:.1} ms is over the 100 ms target",
+        ms(d50)
+    );
+}
