@@ -2,26 +2,111 @@
 //! The tar's size goes first, as `head -c N | tar -x`: Kubernetes 1.20's exec protocol
 //! (v4.channel.k8s.io) cannot signal end-of-stdin, so the container side must know where the
 //! stream ends instead of waiting for stdin to close.
+//!
+//! Starting an exec costs tens of milliseconds in the container runtime, so each container
+//! keeps one shell open that reads `<size>\n<tar>` records and answers `synced <status>`;
+//! deletions, and any failure of that shell, go through a one-off exec (which also gives the
+//! precise error, e.g. a container without `tar`).
 
 use super::{SyncError, SyncPlan, SyncTarget, Syncer, tar_of};
 use k8s_openapi::api::core::v1::Pod;
+use kube::api::AttachedProcess;
 use kube::api::{Api, AttachParams};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{
+    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, SimplexStream, WriteHalf,
+};
 
 /// How long one container may take to receive a sync.
 const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The long-lived receiver: one record per sync, answered on stdout. `read` in a POSIX shell
+/// consumes stdin one byte at a time, so it never eats into the archive.
+const RECEIVER: &str =
+    "while read -r n; do head -c \"$n\" | tar -xmf - -C /; echo \"synced $?\"; done";
+
+/// An open receiver shell in one container.
+struct Session {
+    stdin: WriteHalf<SimplexStream>,
+    stdout: BufReader<ReadHalf<SimplexStream>>,
+    // Dropping the process ends the exec.
+    _process: AttachedProcess,
+}
 
 /// Syncs through `kube::Api<Pod>::exec`.
 #[derive(Clone)]
 pub struct KubeExecSyncer {
     client: kube::Client,
+    sessions: Arc<tokio::sync::Mutex<HashMap<SyncTarget, Session>>>,
 }
 
 impl KubeExecSyncer {
     pub fn new(client: kube::Client) -> Self {
-        KubeExecSyncer { client }
+        KubeExecSyncer {
+            client,
+            sessions: Arc::default(),
+        }
     }
+
+    /// Copies through the container's receiver shell, opening it when needed. Any failure
+    /// closes the session; the caller then falls back to a one-off exec.
+    async fn through_session(&self, target: &SyncTarget, tar: &[u8]) -> Result<(), String> {
+        let existing = self.sessions.lock().await.remove(target);
+        let mut session = match existing {
+            Some(s) => s,
+            None => open_session(&self.client, target).await?,
+        };
+        let exchange = async {
+            session
+                .stdin
+                .write_all(format!("{}\n", tar.len()).as_bytes())
+                .await?;
+            session.stdin.write_all(tar).await?;
+            session.stdin.flush().await?;
+            let mut line = String::new();
+            session.stdout.read_line(&mut line).await?;
+            Ok::<String, std::io::Error>(line)
+        };
+        let line = tokio::time::timeout(EXEC_TIMEOUT, exchange)
+            .await
+            .map_err(|_| "no answer".to_string())?
+            .map_err(|e| e.to_string())?;
+        if line.trim() != "synced 0" {
+            return Err(format!("receiver answered `{}`", line.trim()));
+        }
+        self.sessions.lock().await.insert(target.clone(), session);
+        Ok(())
+    }
+
+    /// Closes the receivers of containers that are no longer targets (rolled-out pods).
+    async fn forget_others(&self, targets: &[SyncTarget]) {
+        self.sessions
+            .lock()
+            .await
+            .retain(|t, _| targets.contains(t));
+    }
+}
+
+async fn open_session(client: &kube::Client, target: &SyncTarget) -> Result<Session, String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &target.namespace);
+    let params = AttachParams::default()
+        .container(target.container.clone())
+        .stdin(true)
+        .stdout(true)
+        .stderr(false);
+    let mut process = pods
+        .exec(&target.pod, ["sh", "-c", RECEIVER], &params)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stdin = process.stdin().ok_or("no stdin")?;
+    let stdout = process.stdout().ok_or("no stdout")?;
+    Ok(Session {
+        stdin,
+        stdout: BufReader::new(stdout),
+        _process: process,
+    })
 }
 
 /// The command run in the container, and the bytes it reads from stdin.
@@ -50,10 +135,17 @@ impl Syncer for KubeExecSyncer {
         } else {
             tar_of(plan)?
         };
+        self.forget_others(targets).await;
         let cmd = command(plan, tar.len());
-        let runs = targets
-            .iter()
-            .map(|t| exec_in(&self.client, t, cmd.clone(), &tar));
+        let runs = targets.iter().map(|t| {
+            let (cmd, tar) = (cmd.clone(), &tar);
+            async move {
+                if plan.delete.is_empty() && self.through_session(t, tar).await.is_ok() {
+                    return Ok(());
+                }
+                exec_in(&self.client, t, cmd, tar).await
+            }
+        });
         let results = futures::future::join_all(runs).await;
         results
             .into_iter()
