@@ -71,11 +71,12 @@ pub enum Command {
     /// Build the artifacts of the config.
     Build(commands::pending::PendingArgs),
     /// Render the manifests with the built (or tagged) images, without deploying.
-    Render(commands::pending::PendingArgs),
+    #[command(args_override_self = true)]
+    Render(Box<commands::render::RenderArgs>),
     /// Deploy already built images.
-    Deploy(commands::pending::PendingArgs),
+    Deploy(Box<commands::deploy::DeployArgs>),
     /// Delete what `run`, `deploy` or `dev` deployed.
-    Delete(commands::pending::PendingArgs),
+    Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
     Test(commands::pending::PendingArgs),
     /// Write a first skaffold.yaml for the project in the current directory.
@@ -113,7 +114,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
             print!("{}", crate::version::describe());
@@ -122,9 +123,11 @@ async fn run(cli: Cli, _events: crate::events::Events) -> anyhow::Result<ExitCod
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
         Command::Build(a) => commands::pending::run("build", a),
-        Command::Render(a) => commands::pending::run("render", a),
-        Command::Deploy(a) => commands::pending::run("deploy", a),
-        Command::Delete(a) => commands::pending::run("delete", a),
+        Command::Render(a) => {
+            tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
+        }
+        Command::Deploy(a) => commands::deploy::run(*a, events).await,
+        Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::pending::run("test", a),
         Command::Init(a) => commands::pending::run("init", a),
         Command::Fix(a) => commands::pending::run("fix", a),

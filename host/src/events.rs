@@ -58,6 +58,10 @@ pub enum Event {
         colour: usize,
         line: String,
     },
+    /// The deploy stage applied, pruned, deleted or rolled back something.
+    Deploy(crate::deploy::DeployEvent),
+    /// Status-check progress and outcome.
+    Status(crate::status::StatusEvent),
 }
 
 impl Event {

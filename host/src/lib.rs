@@ -4,10 +4,16 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod deploy;
 pub mod events;
+pub mod image;
 pub mod logs;
 pub mod output;
 pub mod portforward;
+pub mod render;
+pub mod status;
 pub mod sync;
+pub mod tag;
 pub mod version;
 pub mod watch;

@@ -1,2 +1,33 @@
-//! The end-to-end test harness: makes sure the test ground (tests/cluster/ground) is up and
-//! gives each test a namespace of its own.
+//! The end-to-end test harness: makes sure the test ground (tests/cluster/ground) is up, gives
+//! each test a namespace of its own, runs the `kubectl-devloop` binary against the ground, and
+//! offers the few cluster operations tests need (wait for a Deployment, exec, logs,
+//! port-forward + HTTP GET), all through kube-rs.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! use devloop_e2e::{Ground, TestNamespace};
+//! let ground = Ground::ensure();
+//! let client = ground.client().await?;
+//! let ns = TestNamespace::create(&client, "my_test").await?;
+//! let out = ground.devloop().args(["render"]).current_dir("examples/x").run().await?;
+//! out.assert_success();
+//! # Ok(()) }
+//! ```
+
+mod devloop;
+mod exec;
+mod ground;
+mod http;
+mod logs;
+mod namespace;
+mod pods;
+mod wait;
+
+pub use devloop::{Devloop, DevloopOutput, devloop_bin};
+pub use exec::{ExecOutput, exec};
+pub use ground::Ground;
+pub use http::{HttpResponse, http_get};
+pub use logs::{pod_logs, wait_for_log};
+pub use namespace::TestNamespace;
+pub use pods::{describe_pods, pods_matching, wait_for_running_pod};
+pub use wait::{deployment_available, wait_for_deployment_available};

@@ -2,6 +2,7 @@
 //! so that stdout stays clean for manifests and JSON), or JSON lines for programs.
 
 use crate::events::{Event, Events, Level, Stamped};
+use crate::status::StatusEvent;
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -79,6 +80,30 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
             let code = codes[colour % codes.len()];
             format!("{} {line}", paint(settings, code, prefix))
         }),
+        Event::Deploy(d) => Some(match d.detail.is_empty() {
+            true => format!("  {}: {}", d.subject, d.action.verb()),
+            false => format!("  {}: {} ({})", d.subject, d.action.verb(), d.detail),
+        }),
+        Event::Status(s) => status_text(s, settings),
+    }
+}
+
+fn status_text(event: &StatusEvent, settings: Settings) -> Option<String> {
+    match event {
+        StatusEvent::Waiting { pending } => {
+            let mut text = format!("Waiting for {} resource(s):", pending.len());
+            for p in pending {
+                text.push_str(&format!("\n  - {}: {}", p.resource, p.state));
+            }
+            Some(text)
+        }
+        StatusEvent::Ready { resource, seconds } => {
+            Some(format!("  {resource} is ready [{seconds:.2} s]"))
+        }
+        StatusEvent::Failed(f) => Some(paint(settings, "31", &format!("  {f}"))),
+        StatusEvent::Stabilized { seconds, .. } => {
+            Some(format!("Deployments stabilized in {seconds:.2} s"))
+        }
     }
 }
 

@@ -1,0 +1,388 @@
+//! `kubectl devloop render`: prints the manifests a deploy would apply, with the images of a
+//! previous build (`--build-artifacts`, `--images`) or the tags the tag policy gives
+//! (`--digest-source tag`), without building or deploying anything.
+
+use crate::commands::common::PipelineArgs;
+use crate::config::model::{self, SkaffoldConfig};
+use crate::config::{self, LoadedConfig};
+use crate::events::{Events, Stage};
+use crate::image::{Reference, substitute_default_repo};
+use crate::render::{self, Artifact, ConfigPlan, Params, Plan, setters};
+use crate::tag;
+use anyhow::{Context as _, bail};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Where the image references in the output come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestSource {
+    /// Leave every image as the manifests have it.
+    None,
+    /// The tags the tag policy (or `--tag`) gives, without building.
+    Tag,
+    /// Images already built locally (from `--build-artifacts` or `--images`).
+    Local,
+    /// Images already pushed (from `--build-artifacts` or `--images`).
+    Remote,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Where image references come from: none, tag (tag policy, nothing built), local or
+    /// remote (images of a previous build given with --build-artifacts or --images).
+    #[arg(long = "digest-source", value_enum, default_value_t = DigestSource::Tag)]
+    pub digest_source: DigestSource,
+    /// A file of built images, as `build --file-output` writes it:
+    /// `{"builds":[{"imageName":...,"tag":...}]}`.
+    #[arg(short = 'a', long = "build-artifacts")]
+    pub build_artifacts: Option<PathBuf>,
+    /// Built images to use, `name=reference` or just `reference` (comma-separated).
+    #[arg(short = 'i', long = "images", value_delimiter = ',')]
+    pub images: Vec<String>,
+    /// Render without cluster access: no namespace is written into the manifests.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
+    pub offline: bool,
+    /// Write the manifests to this file instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// The tag for every artifact, instead of the tag policy's.
+    #[arg(short = 't', long = "tag")]
+    pub tag: Option<String>,
+    /// A value for `# from-param:` setters and for helm (`--set key=value`, repeatable).
+    #[arg(long = "set")]
+    pub set: Vec<String>,
+    /// A file of `KEY=VALUE` lines for `# from-param:` setters.
+    #[arg(long = "set-value-file")]
+    pub set_value_file: Option<PathBuf>,
+    /// A label for every rendered object (`--label k=v`, repeatable).
+    #[arg(short = 'l', long = "label")]
+    pub labels: Vec<String>,
+}
+
+pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
+    let configs = load_configs(&args.pipeline)?;
+    let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
+    let artifacts = images_to_use(&args, &configs, default_repo.as_deref())?;
+    let plan = plan(&args, &configs)?;
+    let manifests = render::render(&plan, &artifacts, &events)?;
+    let yaml = manifests.to_yaml()?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &yaml)
+                .with_context(|| format!("cannot write the manifests to {}", path.display()))?;
+            events.info(
+                Stage::Render,
+                format!("wrote {} manifests to {}", manifests.len(), path.display()),
+            );
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(yaml.as_bytes())
+                .context("cannot write the manifests to stdout")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configs to render, in order, with the modules the user selected.
+pub(crate) fn load_configs(args: &PipelineArgs) -> anyhow::Result<Vec<LoadedConfig>> {
+    let configs = config::load(&args.filename)?;
+    if args.modules.is_empty() {
+        return Ok(configs);
+    }
+    let selected: Vec<_> = configs
+        .into_iter()
+        .filter(|c| {
+            c.name()
+                .is_some_and(|n| args.modules.iter().any(|m| m == n))
+        })
+        .collect();
+    if selected.is_empty() {
+        bail!(
+            "no config named {} in {}: check -m/--module against the configs' metadata.name",
+            args.modules.join(", "),
+            args.filename.display()
+        );
+    }
+    Ok(selected)
+}
+
+fn plan(args: &RenderArgs, configs: &[LoadedConfig]) -> anyhow::Result<Plan> {
+    let mut params = Params::new();
+    if let Some(file) = &args.set_value_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("--set-value-file: cannot read {}", file.display()))?;
+        params.extend(
+            setters::parse_value_file(&text, &file.display().to_string())
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    let helm_set = setters::parse_set(&args.set).map_err(anyhow::Error::msg)?;
+    params.extend(helm_set.clone());
+    let mut labels = IndexMap::new();
+    for l in &args.labels {
+        let (k, v) = l
+            .split_once('=')
+            .with_context(|| format!("--label {l:?}: expected key=value"))?;
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let configs = configs
+        .iter()
+        .map(|c| {
+            let legacy_helm = c
+                .config
+                .deploy
+                .as_ref()
+                .and_then(|d| d.helm.as_ref())
+                .map(|h| model::Helm {
+                    flags: h.flags.clone(),
+                    releases: h.releases.clone(),
+                });
+            let source = match c.name() {
+                Some(name) => format!("{} ({name})", c.display_source()),
+                None => c.display_source(),
+            };
+            ConfigPlan::new(
+                source,
+                c.dir.clone(),
+                c.config.manifests.clone().unwrap_or_default(),
+                legacy_helm,
+            )
+        })
+        .collect();
+    Ok(Plan {
+        configs,
+        labels,
+        namespace: args.pipeline.namespace.clone(),
+        offline: args.offline,
+        kube_context: args.pipeline.kube_context.clone(),
+        kubeconfig: args.pipeline.kubeconfig.clone(),
+        params,
+        helm_set,
+    })
+}
+
+/// The image references to put into the manifests.
+pub(crate) fn images_to_use(
+    args: &RenderArgs,
+    configs: &[LoadedConfig],
+    default_repo: Option<&str>,
+) -> anyhow::Result<Vec<Artifact>> {
+    let mut given = Vec::new();
+    if let Some(file) = &args.build_artifacts {
+        given.extend(read_builds_file(file)?);
+    }
+    for image in &args.images {
+        given.push(parse_image_flag(image)?);
+    }
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    match args.digest_source {
+        DigestSource::None => Ok(Vec::new()),
+        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo),
+        DigestSource::Local | DigestSource::Remote => {
+            let wanted: usize = configs.iter().map(|c| artifacts_of(&c.config).len()).sum();
+            if wanted == 0 {
+                Ok(Vec::new())
+            } else {
+                bail!(
+                    "--digest-source={} needs built images: pass --build-artifacts FILE (from \
+                     `kubectl devloop build --file-output FILE`) or --images, or use \
+                     --digest-source=tag to render the tags without building",
+                    if args.digest_source == DigestSource::Local {
+                        "local"
+                    } else {
+                        "remote"
+                    }
+                )
+            }
+        }
+    }
+}
+
+/// `{"builds":[{"imageName":...,"tag":...}]}`.
+fn read_builds_file(path: &Path) -> anyhow::Result<Vec<Artifact>> {
+    #[derive(serde::Deserialize)]
+    struct BuildsFile {
+        builds: Vec<Artifact>,
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--build-artifacts: cannot read {}", path.display()))?;
+    let file: BuildsFile = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--build-artifacts: {} is not a builds file (expected {{\"builds\":[{{\"imageName\":...,\"tag\":...}}]}})",
+            path.display()
+        )
+    })?;
+    Ok(file.builds)
+}
+
+/// `--images name=reference` or `--images reference` (the name is the reference without tag
+/// and digest).
+fn parse_image_flag(image: &str) -> anyhow::Result<Artifact> {
+    if let Some((name, tag)) = image.split_once('=') {
+        return Ok(Artifact {
+            image_name: name.to_string(),
+            tag: tag.to_string(),
+        });
+    }
+    let parsed = Reference::parse(image).with_context(|| format!("--images {image:?}"))?;
+    Ok(Artifact {
+        image_name: parsed.base_name(),
+        tag: image.to_string(),
+    })
+}
+
+fn artifacts_of(config: &SkaffoldConfig) -> &[model::Artifact] {
+    config
+        .build
+        .as_ref()
+        .map(|b| b.artifacts.as_slice())
+        .unwrap_or(&[])
+}
+
+/// Every artifact of every config with the tag its tag policy (or `--tag`) gives, in the
+/// default repository when one is set.
+fn tagged_artifacts(
+    configs: &[LoadedConfig],
+    tag_flag: Option<&str>,
+    default_repo: Option<&str>,
+) -> anyhow::Result<Vec<Artifact>> {
+    let env = tag::process_env();
+    let now = jiff::Timestamp::now();
+    let mut out = Vec::new();
+    for c in configs {
+        let policy = tag_policy(c.config.build.as_ref().and_then(|b| b.tag_policy.as_ref()))?;
+        for a in artifacts_of(&c.config) {
+            let tag = match tag_flag {
+                Some(t) => t.to_string(),
+                None => {
+                    let context = c.path(a.context.as_deref().unwrap_or("."));
+                    let input = tag::TagInput {
+                        image: &a.image,
+                        context: &context,
+                        env: &env,
+                        input_digest: None,
+                        now,
+                    };
+                    tag::generate(&policy, &input)
+                        .with_context(|| format!("tagging {} for render", a.image))?
+                }
+            };
+            let repo = substitute_default_repo(default_repo.unwrap_or(""), &a.image)
+                .with_context(|| format!("artifact image {:?}", a.image))?;
+            out.push(Artifact {
+                image_name: a.image.clone(),
+                tag: format!("{repo}:{tag}"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The config's `tagPolicy` as the tag module's policy (gitCommit when none is set).
+fn tag_policy(policy: Option<&model::TagPolicy>) -> anyhow::Result<tag::TagPolicy> {
+    let Some(p) = policy else {
+        return Ok(tag::TagPolicy::default());
+    };
+    if let Some(g) = &p.git_commit {
+        return Ok(tag::TagPolicy::GitCommit(git_commit(g)?));
+    }
+    if p.sha256.is_some() {
+        return Ok(tag::TagPolicy::Sha256);
+    }
+    if let Some(e) = &p.env_template {
+        return Ok(tag::TagPolicy::EnvTemplate {
+            template: e.template.clone(),
+        });
+    }
+    if let Some(d) = &p.date_time {
+        return Ok(tag::TagPolicy::DateTime(tag::DateTime {
+            format: d.format.clone(),
+            timezone: d.timezone.clone(),
+        }));
+    }
+    if p.input_digest.is_some() {
+        return Ok(tag::TagPolicy::InputDigest);
+    }
+    if let Some(c) = &p.custom_template {
+        let mut components = Vec::new();
+        for comp in &c.components {
+            let name = comp.name.clone().unwrap_or_default();
+            let policy = if let Some(g) = &comp.git_commit {
+                tag::TagPolicy::GitCommit(git_commit(g)?)
+            } else if comp.sha256.is_some() {
+                tag::TagPolicy::Sha256
+            } else if let Some(e) = &comp.env_template {
+                tag::TagPolicy::EnvTemplate {
+                    template: e.template.clone(),
+                }
+            } else if let Some(d) = &comp.date_time {
+                tag::TagPolicy::DateTime(tag::DateTime {
+                    format: d.format.clone(),
+                    timezone: d.timezone.clone(),
+                })
+            } else if comp.input_digest.is_some() {
+                tag::TagPolicy::InputDigest
+            } else {
+                tag::TagPolicy::default()
+            };
+            components.push(tag::Component { name, policy });
+        }
+        return Ok(tag::TagPolicy::CustomTemplate {
+            template: c.template.clone(),
+            components,
+        });
+    }
+    Ok(tag::TagPolicy::default())
+}
+
+fn git_commit(g: &model::GitTagger) -> anyhow::Result<tag::GitCommit> {
+    Ok(tag::GitCommit {
+        variant: g.variant.as_deref().unwrap_or("").parse()?,
+        prefix: g.prefix.clone().unwrap_or_default(),
+        ignore_changes: g.ignore_changes.unwrap_or(false),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_flag_with_and_without_name() {
+        let a = parse_image_flag("gcr.io/p/app:v1@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        assert_eq!(a.image_name, "gcr.io/p/app");
+        let b = parse_image_flag("app=registry/app:v2").unwrap();
+        assert_eq!(b.image_name, "app");
+        assert_eq!(b.tag, "registry/app:v2");
+        assert!(parse_image_flag("Bad Image").is_err());
+    }
+
+    #[test]
+    fn builds_file_parses_and_rejects_other_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = tmp.path().join("b.json");
+        std::fs::write(&good, r#"{"builds":[{"imageName":"a","tag":"a:1"}]}"#).unwrap();
+        assert_eq!(read_builds_file(&good).unwrap()[0].tag, "a:1");
+        let bad = tmp.path().join("c.json");
+        std::fs::write(&bad, r#"{"images":[]}"#).unwrap();
+        let err = format!("{:#}", read_builds_file(&bad).unwrap_err());
+        assert!(err.contains("c.json"), "{err}");
+    }
+
+    #[test]
+    fn sha256_policy_maps() {
+        let p = model::TagPolicy {
+            sha256: Some(Default::default()),
+            ..Default::default()
+        };
+        assert_eq!(tag_policy(Some(&p)).unwrap(), tag::TagPolicy::Sha256);
+        assert_eq!(tag_policy(None).unwrap(), tag::TagPolicy::default());
+    }
+}

@@ -1,0 +1,106 @@
+//! Which kinds the cluster serves, found by API discovery once per run (and again after new
+//! CustomResourceDefinitions are established), so any kind — custom ones included — can be
+//! applied, listed and deleted generically.
+
+use super::{DeployError, ResourceRef};
+use kube::api::{Api, DynamicObject};
+use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope, verbs};
+use std::sync::RwLock;
+
+/// The cluster's kinds, discovered once and refreshed on demand.
+pub struct Kinds {
+    client: kube::Client,
+    discovery: RwLock<Discovery>,
+}
+
+/// A kind the cluster serves and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub resource: ApiResource,
+    pub capabilities: ApiCapabilities,
+}
+
+impl Kind {
+    pub fn namespaced(&self) -> bool {
+        self.capabilities.scope == Scope::Namespaced
+    }
+
+    /// A dynamic API for this kind in `namespace` (ignored for cluster-scoped kinds); all
+    /// namespaces when `namespace` is None.
+    pub fn api(&self, client: &kube::Client, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (self.namespaced(), namespace) {
+            (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &self.resource),
+            _ => Api::all_with(client.clone(), &self.resource),
+        }
+    }
+}
+
+impl Kinds {
+    /// Runs discovery against the cluster.
+    pub async fn discover(client: &kube::Client) -> Result<Kinds, DeployError> {
+        let discovery = Discovery::new(client.clone())
+            .run()
+            .await
+            .map_err(DeployError::Discovery)?;
+        Ok(Kinds {
+            client: client.clone(),
+            discovery: RwLock::new(discovery),
+        })
+    }
+
+    /// Discovers again (after CustomResourceDefinitions were added).
+    pub async fn refresh(&self) -> Result<(), DeployError> {
+        let fresh = Discovery::new(self.client.clone())
+            .run()
+            .await
+            .map_err(DeployError::Discovery)?;
+        if let Ok(mut d) = self.discovery.write() {
+            *d = fresh;
+        }
+        Ok(())
+    }
+
+    /// The kind of `apiVersion` + `kind`, if the cluster serves it.
+    pub fn resolve(&self, api_version: &str, kind: &str) -> Option<Kind> {
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+        let d = self.discovery.read().ok()?;
+        d.resolve_gvk(&gvk).map(|(resource, capabilities)| Kind {
+            resource,
+            capabilities,
+        })
+    }
+
+    /// The kind of `resource`, or the error that says the cluster lacks it.
+    pub fn of(&self, resource: &ResourceRef) -> Result<Kind, DeployError> {
+        self.resolve(&resource.api_version, &resource.kind)
+            .ok_or_else(|| DeployError::UnknownKind {
+                api_version: resource.api_version.clone(),
+                kind: resource.kind.clone(),
+                resource: resource.to_string(),
+            })
+    }
+
+    /// Every kind (preferred version of each group) that can be listed and deleted: where
+    /// devloop looks for its labelled objects when no record says which kinds it used.
+    pub fn deletable(&self) -> Vec<Kind> {
+        let Ok(d) = self.discovery.read() else {
+            return Vec::new();
+        };
+        d.groups()
+            .flat_map(|g| g.recommended_resources())
+            .filter(|(_, caps)| {
+                caps.supports_operation(verbs::LIST) && caps.supports_operation(verbs::DELETE)
+            })
+            // Events and pod metrics are never applied by devloop; listing them is slow.
+            .filter(|(ar, _)| ar.kind != "Event" && ar.group != "metrics.k8s.io")
+            .map(|(resource, capabilities)| Kind {
+                resource,
+                capabilities,
+            })
+            .collect()
+    }
+}

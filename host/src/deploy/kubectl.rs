@@ -1,0 +1,418 @@
+//! The `deploy.kubectl` deployer: server-side apply of rendered manifests through the API
+//! (field manager `devloop`), kinds resolved by discovery, Namespaces and CRDs first, devloop's
+//! labels on every object, and `--force` recreation of objects whose immutable fields changed.
+
+use super::kinds::Kind;
+use super::{
+    Action, Changed, DeployContext, DeployError, Deployed, Deployer, FIELD_MANAGER, ResourceRef,
+    immutable, order, report, rollback,
+};
+use futures::future::BoxFuture;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
+use kube::runtime::wait::{await_condition, conditions};
+use serde_json::Value;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a new CustomResourceDefinition may take to be served.
+const CRD_ESTABLISH_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a `--force` deletion may take (pods of a deleted Job can linger in Terminating).
+const DELETE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Workload kinds whose pod template can be rolled back.
+const ROLLABLE: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
+
+/// Applies a list of rendered manifests.
+pub struct KubectlDeployer {
+    manifests: Vec<Value>,
+    /// What the last deploy applied, as applied: rollback re-applies these with the previous
+    /// pod template, so devloop keeps owning the same fields.
+    applied: Mutex<Vec<(ResourceRef, Value)>>,
+}
+
+impl KubectlDeployer {
+    /// A deployer for `manifests` (parsed YAML documents, e.g. from the render stage).
+    pub fn new(manifests: Vec<Value>) -> Self {
+        KubectlDeployer {
+            manifests,
+            applied: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.manifests.is_empty()
+    }
+
+    async fn apply_all(&self, ctx: &DeployContext<'_>) -> Result<Deployed, DeployError> {
+        let prepared = self.prepare(ctx)?;
+        let [namespaces, crds, objects] = order::by_phase(prepared);
+        let mut deployed = Deployed::default();
+        let mut applied = Vec::new();
+        for m in &namespaces {
+            applied.push(apply_one(ctx, m, &mut deployed).await?);
+        }
+        for m in &crds {
+            applied.push(apply_one(ctx, m, &mut deployed).await?);
+        }
+        if !crds.is_empty() {
+            let api: Api<CustomResourceDefinition> = Api::all(ctx.cluster.client.clone());
+            for crd in &crds {
+                let name = crd
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let established =
+                    await_condition(api.clone(), name, conditions::is_crd_established());
+                match tokio::time::timeout(CRD_ESTABLISH_TIMEOUT, established).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        return Err(DeployError::Wait {
+                            resource: format!("CustomResourceDefinition/{name}"),
+                            message: e.to_string(),
+                        });
+                    }
+                    Err(_) => {
+                        return Err(DeployError::CrdNotEstablished {
+                            name: name.to_string(),
+                            seconds: CRD_ESTABLISH_TIMEOUT.as_secs(),
+                        });
+                    }
+                }
+            }
+            ctx.kinds.refresh().await?;
+        }
+        for m in &objects {
+            applied.push(apply_one(ctx, m, &mut deployed).await?);
+        }
+        if let Ok(mut a) = self.applied.lock() {
+            *a = applied;
+        }
+        Ok(deployed)
+    }
+
+    /// Checks every manifest before anything is applied (so bad input changes nothing),
+    /// then labels it and fills in what server-side apply needs.
+    fn prepare(&self, ctx: &DeployContext<'_>) -> Result<Vec<Value>, DeployError> {
+        let crd_kinds: Vec<(String, String)> = self
+            .manifests
+            .iter()
+            .filter(|m| order::phase(m) == order::Phase::Definitions)
+            .filter_map(|m| {
+                Some((
+                    m.pointer("/spec/group")?.as_str()?.to_string(),
+                    m.pointer("/spec/names/kind")?.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut prepared = Vec::with_capacity(self.manifests.len());
+        for (index, manifest) in self.manifests.iter().enumerate() {
+            let missing = if manifest.get("apiVersion").and_then(Value::as_str).is_none() {
+                Some("apiVersion")
+            } else if manifest.get("kind").and_then(Value::as_str).is_none() {
+                Some("kind")
+            } else if manifest
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .is_none()
+            {
+                Some("metadata.name")
+            } else {
+                None
+            };
+            if let Some(missing) = missing {
+                return Err(DeployError::Incomplete {
+                    index: index + 1,
+                    missing,
+                });
+            }
+            let Some(resource) = ResourceRef::of(manifest) else {
+                return Err(DeployError::Incomplete {
+                    index: index + 1,
+                    missing: "metadata.name",
+                });
+            };
+            let defined_here = crd_kinds
+                .iter()
+                .any(|(g, k)| g == resource.group() && *k == resource.kind);
+            if !defined_here {
+                ctx.kinds.of(&resource)?;
+            }
+            let mut m = manifest.clone();
+            ctx.options.labels.apply_to(&mut m);
+            order::fill_service_protocols(&mut m);
+            order::fill_container_port_protocols(&mut m);
+            prepared.push(m);
+        }
+        Ok(prepared)
+    }
+}
+
+impl Deployer for KubectlDeployer {
+    fn deploy<'a>(
+        &'a self,
+        ctx: &'a DeployContext<'a>,
+    ) -> BoxFuture<'a, Result<Deployed, DeployError>> {
+        Box::pin(self.apply_all(ctx))
+    }
+
+    fn rollback<'a>(
+        &'a self,
+        ctx: &'a DeployContext<'a>,
+        deployed: &'a Deployed,
+    ) -> BoxFuture<'a, Result<(), DeployError>> {
+        Box::pin(async move {
+            for changed in &deployed.changed {
+                self.roll_back(ctx, changed).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl KubectlDeployer {
+    /// Re-applies `changed` as last applied but with its previous pod template.
+    async fn roll_back(
+        &self,
+        ctx: &DeployContext<'_>,
+        changed: &Changed,
+    ) -> Result<(), DeployError> {
+        let resource = &changed.resource;
+        if changed.previous_generation.is_none() {
+            report(
+                ctx.events,
+                Action::RolledBack,
+                resource,
+                "not rolled back: this deploy created it, there is no earlier revision",
+            );
+            return Ok(());
+        }
+        let manifest = self.applied.lock().ok().and_then(|a| {
+            a.iter()
+                .find(|(r, _)| r == resource)
+                .map(|(_, m)| m.clone())
+        });
+        let Some(mut manifest) = manifest else {
+            return Ok(());
+        };
+        let Some(template) = rollback::previous_template(ctx, resource).await? else {
+            report(
+                ctx.events,
+                Action::RolledBack,
+                resource,
+                "not rolled back: no earlier revision is recorded in the cluster",
+            );
+            return Ok(());
+        };
+        if let Some(spec) = manifest.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("template".into(), template);
+        }
+        // The previous template carries the labels of its own run; put this config's back.
+        ctx.options.labels.apply_to(&mut manifest);
+        let kind = ctx.kinds.of(resource)?;
+        let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+        api.patch(
+            &resource.name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&manifest),
+        )
+        .await
+        .map_err(|source| DeployError::Kube {
+            action: "rolling back",
+            resource: resource.to_string(),
+            source,
+        })?;
+        report(
+            ctx.events,
+            Action::RolledBack,
+            resource,
+            "restored the previous pod template",
+        );
+        Ok(())
+    }
+}
+
+/// Applies one object (namespace filled in for namespaced kinds), records it and returns it
+/// as applied.
+async fn apply_one(
+    ctx: &DeployContext<'_>,
+    manifest: &Value,
+    deployed: &mut Deployed,
+) -> Result<(ResourceRef, Value), DeployError> {
+    let mut manifest = manifest.clone();
+    let Some(mut resource) = ResourceRef::of(&manifest) else {
+        return Err(DeployError::Incomplete {
+            index: 0,
+            missing: "metadata.name",
+        });
+    };
+    let kind = ctx.kinds.of(&resource)?;
+    if kind.namespaced() {
+        if resource.namespace.is_none() {
+            let ns = ctx.options.namespace.clone();
+            if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), Value::String(ns.clone()));
+            }
+            resource.namespace = Some(ns);
+        }
+    } else {
+        // A namespace on a cluster-scoped object is ignored by kubectl; the API rejects it.
+        if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("namespace");
+        }
+        resource.namespace = None;
+    }
+    let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+    let before = api
+        .get_opt(&resource.name)
+        .await
+        .map_err(|source| DeployError::Kube {
+            action: "reading",
+            resource: resource.to_string(),
+            source,
+        })?;
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    if ctx.options.force_conflicts {
+        params = params.force();
+    }
+    let (after, action) = match api
+        .patch(&resource.name, &params, &Patch::Apply(&manifest))
+        .await
+    {
+        Ok(after) => {
+            let action = match &before {
+                None => Action::Created,
+                Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
+                    Action::Unchanged
+                }
+                Some(_) => Action::Configured,
+            };
+            (after, action)
+        }
+        Err(kube::Error::Api(status)) => {
+            if let Some(fields) = immutable::immutable_fields(&status) {
+                if !ctx.options.force {
+                    return Err(DeployError::Immutable {
+                        resource: resource.to_string(),
+                        fields: fields.join(", "),
+                    });
+                }
+                let after = recreate(ctx, &kind, &resource, &manifest, &params, &fields).await?;
+                (after, Action::Recreated)
+            } else if status.code == 409 {
+                return Err(DeployError::Conflict {
+                    resource: resource.to_string(),
+                    message: status.message.clone(),
+                });
+            } else {
+                return Err(DeployError::Apply {
+                    resource: resource.to_string(),
+                    message: status.message.clone(),
+                });
+            }
+        }
+        Err(source) => {
+            return Err(DeployError::Kube {
+                action: "applying",
+                resource: resource.to_string(),
+                source,
+            });
+        }
+    };
+    report(ctx.events, action, &resource, "");
+    if ROLLABLE.contains(&resource.kind.as_str()) && resource.group() == "apps" {
+        let previous = before.as_ref().and_then(|b| b.metadata.generation);
+        if previous.is_none()
+            || previous != after.metadata.generation
+            || action == Action::Recreated
+        {
+            deployed.changed.push(Changed {
+                resource: resource.clone(),
+                previous_generation: if action == Action::Recreated {
+                    None
+                } else {
+                    previous
+                },
+            });
+        }
+    }
+    deployed.resources.push(resource.clone());
+    Ok((resource, manifest))
+}
+
+/// Deletes `resource` (foreground: its pods go first), waits until it is gone, applies again.
+async fn recreate(
+    ctx: &DeployContext<'_>,
+    kind: &Kind,
+    resource: &ResourceRef,
+    manifest: &Value,
+    params: &PatchParams,
+    fields: &[String],
+) -> Result<DynamicObject, DeployError> {
+    let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+    ctx.events.info(
+        crate::events::Stage::Deploy,
+        format!(
+            "{resource}: {} cannot change; deleting and recreating it (--force)",
+            fields.join(", ")
+        ),
+    );
+    delete_and_wait(
+        &api,
+        resource,
+        PropagationPolicy::Foreground,
+        DELETE_TIMEOUT,
+    )
+    .await?;
+    api.patch(&resource.name, params, &Patch::Apply(manifest))
+        .await
+        .map_err(|source| DeployError::Kube {
+            action: "recreating",
+            resource: resource.to_string(),
+            source,
+        })
+}
+
+/// Deletes an object and, when `timeout` is not zero, waits until the API no longer has it.
+/// Returns false when it did not exist.
+pub async fn delete_and_wait(
+    api: &Api<DynamicObject>,
+    resource: &ResourceRef,
+    propagation: PropagationPolicy,
+    timeout: Duration,
+) -> Result<bool, DeployError> {
+    let params = DeleteParams {
+        propagation_policy: Some(propagation),
+        ..Default::default()
+    };
+    let uid = match api.delete(&resource.name, &params).await {
+        Ok(either) => either.left().and_then(|o| o.metadata.uid),
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
+        Err(source) => {
+            return Err(DeployError::Kube {
+                action: "deleting",
+                resource: resource.to_string(),
+                source,
+            });
+        }
+    };
+    if timeout.is_zero() {
+        return Ok(true);
+    }
+    let Some(uid) = uid else {
+        return Ok(true);
+    };
+    let gone = await_condition(api.clone(), &resource.name, conditions::is_deleted(&uid));
+    match tokio::time::timeout(timeout, gone).await {
+        Ok(Ok(_)) => Ok(true),
+        Ok(Err(e)) => Err(DeployError::Wait {
+            resource: resource.to_string(),
+            message: e.to_string(),
+        }),
+        Err(_) => Err(DeployError::Wait {
+            resource: resource.to_string(),
+            message: format!("still not deleted after {} s", timeout.as_secs()),
+        }),
+    }
+}

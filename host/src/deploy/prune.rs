@@ -1,0 +1,142 @@
+//! Finds devloop's objects of one config in the cluster by label selector and deletes them:
+//! prune (what the previous deploy applied but this one did not) and delete (everything).
+//! Objects owned by another object (ReplicaSets, Pods, ...) are left to their owner.
+
+use super::kinds::Kind;
+use super::kubectl::delete_and_wait;
+use super::{Action, DeployError, FIELD_MANAGER, ResourceRef, report};
+use crate::events::Events;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{ListParams, PropagationPolicy};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Deletes every object of `kinds` matching `selector` that is not in `keep`, not owned by
+/// another object and not already being deleted. Namespaces and CRDs go last, after what may
+/// live in them. Waits until each is gone when `wait` is set.
+pub async fn delete_labelled(
+    client: &kube::Client,
+    kinds: &[Kind],
+    selector: &str,
+    keep: &HashSet<ResourceRef>,
+    wait: Option<Duration>,
+    action: Action,
+    events: &Events,
+) -> Result<Vec<ResourceRef>, DeployError> {
+    let mut found = Vec::new();
+    for kind in kinds {
+        let api = kind.api(client, None);
+        let list = match api
+            .list_metadata(&ListParams::default().labels(selector))
+            .await
+        {
+            Ok(list) => list,
+            // Kinds the user may not list cannot hold objects devloop applied with their rights.
+            Err(kube::Error::Api(s)) if s.code == 403 || s.code == 404 || s.code == 405 => continue,
+            Err(source) => {
+                return Err(DeployError::Kube {
+                    action: "listing",
+                    resource: kind.resource.kind.clone(),
+                    source,
+                });
+            }
+        };
+        for item in list.items {
+            let meta = item.metadata;
+            if meta.deletion_timestamp.is_some()
+                || meta
+                    .owner_references
+                    .as_ref()
+                    .is_some_and(|o| !o.is_empty())
+                || !applied_by_devloop(&meta)
+            {
+                continue;
+            }
+            let Some(name) = meta.name else { continue };
+            let resource = ResourceRef {
+                api_version: kind.resource.api_version.clone(),
+                kind: kind.resource.kind.clone(),
+                namespace: if kind.namespaced() {
+                    meta.namespace
+                } else {
+                    None
+                },
+                name,
+            };
+            if keep.contains(&resource) {
+                continue;
+            }
+            found.push((kind.clone(), resource));
+        }
+    }
+    found.sort_by_key(|(k, r)| deletion_rank(&k.resource.group, &r.kind));
+    let mut deleted = Vec::new();
+    let timeout = wait.unwrap_or(Duration::ZERO);
+    // Waiting means waiting for the pods too: foreground deletion keeps the owner until its
+    // dependents are gone.
+    let propagation = if wait.is_some() {
+        PropagationPolicy::Foreground
+    } else {
+        PropagationPolicy::Background
+    };
+    for (kind, resource) in found {
+        let api = kind.api(client, resource.namespace.as_deref());
+        if delete_and_wait(&api, &resource, propagation.clone(), timeout).await? {
+            report(events, action, &resource, "");
+            deleted.push(resource);
+        }
+    }
+    Ok(deleted)
+}
+
+/// Whether devloop applied the object itself. Controllers copy labels onto objects they make
+/// without an owner reference (the Endpoints of a Service carry the Service's labels); those
+/// are theirs to remove.
+fn applied_by_devloop(meta: &ObjectMeta) -> bool {
+    meta.managed_fields.iter().flatten().any(|f| {
+        f.manager.as_deref() == Some(FIELD_MANAGER) && f.operation.as_deref() == Some("Apply")
+    })
+}
+
+fn deletion_rank(group: &str, kind: &str) -> u8 {
+    match (group, kind) {
+        ("", "Namespace") => 2,
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => 1,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_devloop_applied_count_as_its_own() {
+        let meta = |manager: &str, operation: &str| -> ObjectMeta {
+            serde_json::from_value(serde_json::json!({"managedFields": [
+                {"manager": "kube-controller-manager", "operation": "Update"},
+                {"manager": manager, "operation": operation}]}))
+            .unwrap()
+        };
+        assert!(applied_by_devloop(&meta("devloop", "Apply")));
+        assert!(!applied_by_devloop(&meta("devloop", "Update")));
+        assert!(!applied_by_devloop(&meta("kubectl", "Apply")));
+        assert!(!applied_by_devloop(&ObjectMeta::default()));
+    }
+
+    #[test]
+    fn namespaces_and_crds_are_deleted_last() {
+        let mut kinds = [
+            ("", "Namespace"),
+            ("apps", "Deployment"),
+            ("apiextensions.k8s.io", "CustomResourceDefinition"),
+            ("", "Service"),
+        ];
+        kinds.sort_by_key(|(g, k)| deletion_rank(g, k));
+        assert_eq!(
+            kinds[2],
+            ("apiextensions.k8s.io", "CustomResourceDefinition")
+        );
+        assert_eq!(kinds[3], ("", "Namespace"));
+    }
+}

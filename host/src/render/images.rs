@@ -1,0 +1,230 @@
+//! Image replacement: every image field that names a built artifact (matched on the name
+//! without tag) gets the artifact's full reference. Images pinned by digest in the manifest
+//! are left as written, like Skaffold does for local manifests.
+
+use super::manifests::{Manifests, group_kind};
+use super::selector::{Scope, scope};
+use crate::image::{Reference, sanitize_image_name};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A built (or tagged) image: the artifact's image name and the full reference to deploy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    pub image_name: String,
+    pub tag: String,
+}
+
+/// Replaces artifact images in every document.
+pub fn replace_images(manifests: &mut Manifests, artifacts: &[Artifact]) {
+    if artifacts.is_empty() {
+        return;
+    }
+    let tags: HashMap<String, String> = artifacts
+        .iter()
+        .map(|a| (sanitize_image_name(&a.image_name), a.tag.clone()))
+        .collect();
+    for doc in &mut manifests.docs {
+        let (group, kind) = group_kind(doc);
+        match scope(&group, &kind) {
+            // Custom resources outside Skaffold's list still get artifact images replaced:
+            // only names that match an artifact change, so nothing foreign is touched.
+            Scope::AllFields | Scope::Unmanaged => replace_everywhere(doc, &tags),
+            Scope::ImagePaths(paths) => {
+                for path in paths {
+                    replace_at(doc, path, &tags);
+                }
+            }
+            Scope::TopLevel => {
+                if let Some(v) = doc.get_mut("image") {
+                    replace_value(v, &tags);
+                }
+            }
+        }
+    }
+}
+
+fn replace_everywhere(v: &mut Value, tags: &HashMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if k == "image" && child.is_string() {
+                    replace_value(child, tags);
+                } else {
+                    replace_everywhere(child, tags);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                replace_everywhere(item, tags);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn replace_at(doc: &mut Value, path: &str, tags: &HashMap<String, String>) {
+    let mut current = doc;
+    for key in path.trim_start_matches('.').split('.') {
+        match current.get_mut(key) {
+            Some(next) => current = next,
+            None => return,
+        }
+    }
+    replace_value(current, tags);
+}
+
+fn replace_value(v: &mut Value, tags: &HashMap<String, String>) {
+    let Some(image) = v.as_str() else { return };
+    if let Some(tag) = replacement(image, tags) {
+        *v = Value::String(tag);
+    }
+}
+
+/// The artifact reference for `image`, if it names an artifact.
+fn replacement(image: &str, tags: &HashMap<String, String>) -> Option<String> {
+    let parsed = match Reference::parse(image) {
+        Ok(p) => p,
+        Err(_) => {
+            // Helm charts written for Skaffold 1's `imageStrategy: helm` render
+            // `<artifact>:<artifact>` placeholders that do not parse as one reference.
+            let (_, placeholder) = image.split_once(':')?;
+            if placeholder.contains(':') || !image.starts_with(placeholder) {
+                return None;
+            }
+            return tags.get(placeholder).cloned();
+        }
+    };
+    if parsed.digest.is_some() {
+        return None;
+    }
+    let mut base = parsed.base_name();
+    // `<artifact>/<artifact>:<tag>` placeholders from `helm+explicitRegistry` charts.
+    if let Some(domain) = &parsed.domain
+        && *domain == parsed.repo()
+        && tags.contains_key(domain)
+    {
+        base = domain.clone();
+    }
+    tags.get(&base).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn artifacts() -> Vec<Artifact> {
+        vec![
+            Artifact {
+                image_name: "leeroy-web".into(),
+                tag: "leeroy-web:v1".into(),
+            },
+            Artifact {
+                image_name: "gcr.io/project/image2".into(),
+                tag: "gcr.io/project/image2:tag2".into(),
+            },
+        ]
+    }
+
+    fn one(doc: Value) -> Manifests {
+        Manifests { docs: vec![doc] }
+    }
+
+    #[test]
+    fn pod_containers_and_init_containers_are_replaced() {
+        let mut m = one(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "spec": {
+                "initContainers": [{"name": "i", "image": "gcr.io/project/image2:old"}],
+                "containers": [
+                    {"name": "a", "image": "leeroy-web"},
+                    {"name": "b", "image": "busybox"}
+                ]
+            }
+        }));
+        replace_images(&mut m, &artifacts());
+        let spec = &m.docs[0]["spec"];
+        assert_eq!(
+            spec["initContainers"][0]["image"],
+            "gcr.io/project/image2:tag2"
+        );
+        assert_eq!(spec["containers"][0]["image"], "leeroy-web:v1");
+        assert_eq!(spec["containers"][1]["image"], "busybox");
+    }
+
+    #[test]
+    fn cronjob_job_template_is_replaced() {
+        let mut m = one(json!({
+            "apiVersion": "batch/v1beta1", "kind": "CronJob",
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+                "containers": [{"name": "c", "image": "leeroy-web:latest"}]
+            }}}}}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(
+            m.docs[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+            "leeroy-web:v1"
+        );
+    }
+
+    #[test]
+    fn digest_pinned_image_is_left_alone() {
+        let pinned = format!("leeroy-web@sha256:{}", "a".repeat(64));
+        let mut m = one(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "spec": {"template": {"spec": {"containers": [{"name": "a", "image": pinned}]}}}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(
+            m.docs[0]["spec"]["template"]["spec"]["containers"][0]["image"],
+            pinned.as_str()
+        );
+    }
+
+    #[test]
+    fn custom_resource_image_field_is_replaced() {
+        let mut m = one(json!({
+            "apiVersion": "example.com/v1", "kind": "Widget",
+            "spec": {"runner": {"image": "leeroy-web"}, "other": {"image": "nginx"}}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(m.docs[0]["spec"]["runner"]["image"], "leeroy-web:v1");
+        assert_eq!(m.docs[0]["spec"]["other"]["image"], "nginx");
+    }
+
+    #[test]
+    fn fixed_path_resource_only_at_its_paths() {
+        let mut m = one(json!({
+            "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaConnect",
+            "spec": {"image": "leeroy-web", "template": {"image": "leeroy-web"}}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(m.docs[0]["spec"]["image"], "leeroy-web:v1");
+        assert_eq!(m.docs[0]["spec"]["template"]["image"], "leeroy-web");
+    }
+
+    #[test]
+    fn helm_placeholders_from_old_image_strategies() {
+        let mut m = one(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "spec": {"containers": [
+                {"name": "a", "image": "leeroy-web/leeroy-web:leeroy-web"}
+            ]}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(m.docs[0]["spec"]["containers"][0]["image"], "leeroy-web:v1");
+    }
+
+    #[test]
+    fn non_string_image_fields_are_ignored() {
+        let mut m = one(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "spec": {"containers": [{"name": "a", "image": 5}]}
+        }));
+        replace_images(&mut m, &artifacts());
+        assert_eq!(m.docs[0]["spec"]["containers"][0]["image"], 5);
+    }
+}

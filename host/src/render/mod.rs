@@ -1,0 +1,315 @@
+//! The render stage: turns each config's `manifests` section into Kubernetes objects with the
+//! built images in them, the way `skaffold render` does.
+//!
+//! Per config, in order: pre-render hooks, the renderers (rawYaml, then kustomize, then
+//! helm), namespace injection (rawYaml and kustomize output, only when `--namespace` is given
+//! and not `--offline`), image replacement, `--label` labels, then post-render hooks.
+//! [`render`] is the stage's face; deploy calls it the same way the `render` command does.
+
+mod helm;
+mod hooks;
+pub mod images;
+mod kustomize;
+pub mod labels;
+pub mod manifests;
+pub mod namespace;
+mod process;
+mod raw_yaml;
+mod selector;
+pub mod setters;
+
+pub use helm::image_env;
+pub use images::Artifact;
+pub use manifests::Manifests;
+pub use setters::Params;
+
+use crate::config::model::{Helm as HelmConfig, RenderConfig};
+use crate::events::{Events, Stage};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Why rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid manifest in {source_name}: {message}")]
+    Parse {
+        source_name: String,
+        message: String,
+    },
+    #[error("cannot write the manifests as YAML: {message}")]
+    Serialize { message: String },
+    #[error("invalid rawYaml pattern {pattern:?}: {message}")]
+    Glob { pattern: String, message: String },
+    #[error(
+        "rawYaml pattern {pattern:?} matches no file in {dir}: fix the path in manifests.rawYaml"
+    )]
+    NoMatch { pattern: String, dir: PathBuf },
+    #[error("`{program}` was not found on PATH: install it or add its directory to PATH")]
+    ProgramMissing { program: String },
+    #[error("cannot run `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed (exit {status}): {stderr}")]
+    ProgramFailed {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("render hook `{command}` failed: {source}")]
+    Hook {
+        command: String,
+        source: Box<RenderError>,
+    },
+    #[error("template {template:?}: {message}")]
+    Template { template: String, message: String },
+    #[error("{message}")]
+    Config { message: String },
+    #[error("{what} is not supported by devloop yet")]
+    Unsupported { what: String },
+    #[error(
+        "nothing was rendered: the configs produce no manifests (check manifests.rawYaml, \
+         manifests.kustomize and manifests.helm, and the -m/-p flags)"
+    )]
+    Empty,
+}
+
+/// One config's part of the plan: where its relative paths start and what it renders.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigPlan {
+    /// The config's file (and module name) as shown in messages.
+    pub source: String,
+    /// The directory the config's relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The `manifests` section, with a legacy `deploy.helm` already moved into `helm`.
+    pub manifests: RenderConfig,
+}
+
+/// Everything the render stage needs, resolved from flags and configs.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub configs: Vec<ConfigPlan>,
+    /// `--label k=v` labels.
+    pub labels: IndexMap<String, String>,
+    /// `--namespace`.
+    pub namespace: Option<String>,
+    /// `--offline`: no cluster access; no namespace injection.
+    pub offline: bool,
+    pub kube_context: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    /// Setter values (`--set-value-file`, overridden by `--set`).
+    pub params: Params,
+    /// `--set` values, also passed to helm.
+    pub helm_set: Params,
+}
+
+impl ConfigPlan {
+    /// `manifests` of a config, with Skaffold's legacy rule: `deploy.helm` releases are
+    /// rendered when `manifests.helm` names none.
+    pub fn new(
+        source: String,
+        dir: PathBuf,
+        mut manifests: RenderConfig,
+        legacy_helm: Option<HelmConfig>,
+    ) -> Self {
+        let has_helm = manifests
+            .helm
+            .as_ref()
+            .is_some_and(|h| !h.releases.is_empty());
+        if !has_helm
+            && let Some(legacy) = legacy_helm
+            && !legacy.releases.is_empty()
+        {
+            manifests.helm = Some(legacy);
+        }
+        ConfigPlan {
+            source,
+            dir,
+            manifests,
+        }
+    }
+}
+
+/// What a renderer sees of the plan.
+#[derive(Clone)]
+pub struct Context {
+    pub dir: PathBuf,
+    pub params: Params,
+    pub helm_set: Params,
+    pub namespace: Option<String>,
+    pub kube_context: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub artifacts: Vec<Artifact>,
+    pub events: Events,
+}
+
+impl Context {
+    /// Expands a Go template with the process environment plus `extra`.
+    pub fn expand(
+        &self,
+        text: &str,
+        extra: &HashMap<String, String>,
+    ) -> Result<String, RenderError> {
+        if !text.contains("{{") {
+            return Ok(text.to_string());
+        }
+        let mut env: HashMap<String, String> = std::env::vars().collect();
+        env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        expand_vars(text, &env).map_err(|message| RenderError::Template {
+            template: text.to_string(),
+            message,
+        })
+    }
+
+    #[cfg(test)]
+    pub fn for_test(dir: &std::path::Path, params: &[(&str, &str)]) -> Self {
+        Context {
+            dir: dir.to_path_buf(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            helm_set: Params::new(),
+            namespace: None,
+            kube_context: None,
+            kubeconfig: None,
+            artifacts: Vec::new(),
+            events: Events::discard(),
+        }
+    }
+}
+
+/// Expands the `{{.NAME}}` field references of a Go template from `vars`; a name that is not
+/// set prints `<no value>`, as Go's text/template does for a missing map key.
+fn expand_vars(template: &str, vars: &HashMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
+        let inner = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let name = inner
+            .strip_prefix('.')
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .ok_or_else(|| format!("`{{{{{inner}}}}}` is not supported: write `{{{{.NAME}}}}`"))?;
+        out.push_str(vars.get(name).map(String::as_str).unwrap_or("<no value>"));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// One way of producing manifests from a config (rawYaml, kustomize, helm).
+pub trait Renderer {
+    /// The config key it renders, for messages.
+    fn name(&self) -> &'static str;
+    /// Whether `--namespace` is written into objects without one.
+    fn injects_namespace(&self) -> bool;
+    /// The rendered manifests as multi-document YAML.
+    fn render(&self, ctx: &Context) -> Result<String, RenderError>;
+}
+
+fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
+    if !manifests.kpt.is_empty() {
+        return Err(RenderError::Unsupported {
+            what: "manifests.kpt (kpt packages)".to_string(),
+        });
+    }
+    if manifests.transform.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(RenderError::Unsupported {
+            what: "manifests.transform (kpt functions)".to_string(),
+        });
+    }
+    if manifests.validate.as_ref().is_some_and(|v| !v.is_empty()) {
+        return Err(RenderError::Unsupported {
+            what: "manifests.validate (kpt functions)".to_string(),
+        });
+    }
+    let mut list: Vec<Box<dyn Renderer>> = Vec::new();
+    if !manifests.raw_yaml.is_empty() {
+        list.push(Box::new(raw_yaml::RawYaml {
+            patterns: manifests.raw_yaml.clone(),
+        }));
+    }
+    if let Some(k) = &manifests.kustomize {
+        let paths = if k.paths.is_empty() {
+            vec![".".to_string()]
+        } else {
+            k.paths.clone()
+        };
+        list.push(Box::new(kustomize::Kustomize {
+            paths,
+            build_args: k.build_args.clone(),
+        }));
+    }
+    if let Some(h) = &manifests.helm
+        && !h.releases.is_empty()
+    {
+        list.push(Box::new(helm::Helm { config: h.clone() }));
+    }
+    Ok(list)
+}
+
+/// Renders every config of the plan with `artifacts` as the images to deploy.
+pub fn render(
+    plan: &Plan,
+    artifacts: &[Artifact],
+    events: &Events,
+) -> Result<Manifests, RenderError> {
+    let mut all = Manifests::default();
+    for config in &plan.configs {
+        let ctx = Context {
+            dir: config.dir.clone(),
+            params: plan.params.clone(),
+            helm_set: plan.helm_set.clone(),
+            namespace: plan.namespace.clone(),
+            kube_context: plan.kube_context.clone(),
+            kubeconfig: plan.kubeconfig.clone(),
+            artifacts: artifacts.to_vec(),
+            events: events.clone(),
+        };
+        let list = renderers(&config.manifests)?;
+        let hooks = config.manifests.hooks.clone().unwrap_or_default();
+        hooks::run_before(&hooks.before, &ctx)?;
+        let mut rendered = Manifests::default();
+        for renderer in list {
+            events.debug(
+                Stage::Render,
+                format!("rendering {} of {}", renderer.name(), config.source),
+            );
+            let text = renderer.render(&ctx)?;
+            let source = format!("{} output of {}", renderer.name(), config.source);
+            let mut m = Manifests::parse(&text, &source)?;
+            if renderer.injects_namespace()
+                && !plan.offline
+                && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
+            {
+                namespace::inject_namespace(&mut m, ns);
+            }
+            images::replace_images(&mut m, artifacts);
+            labels::set_labels(&mut m, &plan.labels);
+            rendered.extend(m);
+        }
+        let rendered = hooks::run_after(&hooks.after, rendered, &ctx, &config.source)?;
+        all.extend(rendered);
+    }
+    if all.is_empty() {
+        return Err(RenderError::Empty);
+    }
+    Ok(all)
+}

@@ -1,0 +1,187 @@
+//! `manifests.rawYaml`: plain manifest files, named by globs relative to the config's
+//! directory, read in the order Skaffold reads them (patterns in order, each pattern's
+//! matches sorted, every file once).
+
+use super::setters::{Params, apply_setters};
+use super::{Context, RenderError, Renderer};
+use globset::{GlobBuilder, GlobMatcher};
+use std::path::{Path, PathBuf};
+
+pub struct RawYaml {
+    pub patterns: Vec<String>,
+}
+
+impl Renderer for RawYaml {
+    fn name(&self) -> &'static str {
+        "rawYaml"
+    }
+
+    fn injects_namespace(&self) -> bool {
+        true
+    }
+
+    fn render(&self, ctx: &Context) -> Result<String, RenderError> {
+        let files = expand(&ctx.dir, &self.patterns)?;
+        read_all(&files, &ctx.params)
+    }
+}
+
+fn read_all(files: &[PathBuf], params: &Params) -> Result<String, RenderError> {
+    let mut out = String::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|source| RenderError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        if !out.is_empty() {
+            out.push_str("\n---\n");
+        }
+        out.push_str(&apply_setters(&text, params));
+    }
+    Ok(out)
+}
+
+/// The files the patterns name, in Skaffold's order.
+pub fn expand(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, RenderError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        if pattern.starts_with("http://") || pattern.starts_with("https://") {
+            return Err(RenderError::Unsupported {
+                what: format!("rawYaml URL {pattern:?} (download it and list the file instead)"),
+            });
+        }
+        let direct = dir.join(pattern);
+        if direct.is_file() {
+            push_unique(&mut files, direct);
+            continue;
+        }
+        let matcher = GlobBuilder::new(&direct.to_string_lossy())
+            .literal_separator(true)
+            .build()
+            .map_err(|e| RenderError::Glob {
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?
+            .compile_matcher();
+        let base = literal_prefix(&direct);
+        let mut matches = Vec::new();
+        walk(&base, &matcher, &mut matches);
+        if matches.is_empty() {
+            return Err(RenderError::NoMatch {
+                pattern: pattern.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        matches.sort();
+        for m in matches {
+            push_unique(&mut files, m);
+        }
+    }
+    Ok(files)
+}
+
+fn push_unique(files: &mut Vec<PathBuf>, file: PathBuf) {
+    if !files.contains(&file) {
+        files.push(file);
+    }
+}
+
+/// The deepest directory of `pattern` that has no glob characters: where the walk starts.
+fn literal_prefix(pattern: &Path) -> PathBuf {
+    let mut base = PathBuf::new();
+    for component in pattern.components() {
+        let s = component.as_os_str().to_string_lossy();
+        if s.contains(['*', '?', '[', '{']) {
+            break;
+        }
+        base.push(component);
+    }
+    base
+}
+
+fn walk(dir: &Path, matcher: &GlobMatcher, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if entry.file_name() != ".git" {
+                walk(&path, matcher, out);
+            }
+        } else if matcher.is_match(&path) {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(dir: &Path, rel: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "kind: ConfigMap\n").unwrap();
+    }
+
+    #[test]
+    fn patterns_in_order_matches_sorted_and_unique() {
+        let tmp = tempfile::tempdir().unwrap();
+        for f in ["k8s/b.yaml", "k8s/a.yaml", "k8s/sub/c.yaml", "first.yaml"] {
+            touch(tmp.path(), f);
+        }
+        let files = expand(
+            tmp.path(),
+            &[
+                "first.yaml".into(),
+                "k8s/*.yaml".into(),
+                "k8s/a.yaml".into(),
+            ],
+        )
+        .unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(tmp.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, ["first.yaml", "k8s/a.yaml", "k8s/b.yaml"]);
+    }
+
+    #[test]
+    fn double_star_crosses_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(tmp.path(), "a/b/c.yaml");
+        touch(tmp.path(), "top.yaml");
+        let files = expand(tmp.path(), &["**/*.yaml".into()]).unwrap();
+        assert_eq!(files.len(), 2);
+    }
+
+    #[test]
+    fn pattern_without_match_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = expand(tmp.path(), &["k8s/*.yaml".into()]).unwrap_err();
+        assert!(err.to_string().contains("k8s/*.yaml"), "{err}");
+    }
+
+    #[test]
+    fn files_are_joined_as_documents_with_setters_applied() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("a.yaml"), "a: 1 # from-param: ${x}").unwrap();
+        std::fs::write(tmp.path().join("b.yaml"), "b: 2\n").unwrap();
+        let params = Params::from([("x".to_string(), "9".to_string())]);
+        let text = read_all(
+            &[tmp.path().join("a.yaml"), tmp.path().join("b.yaml")],
+            &params,
+        )
+        .unwrap();
+        assert_eq!(text, "a: 9 # from-param: ${x}\n---\nb: 2\n");
+    }
+}

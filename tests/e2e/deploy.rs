@@ -1,0 +1,456 @@
+//! End-to-end checks of `kubectl devloop deploy` and `delete` against the real test ground:
+//! server-side apply with devloop's labels, fail-fast status checks with reasons and logs,
+//! progress and status-check deadlines, rollback, immutable fields and `--force`, prune, delete.
+//! Each test writes a small rawYaml project into a temp dir and runs the real binary on it.
+
+use anyhow::Result;
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace, wait_for_deployment_available};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use kube::api::{Api, ListParams};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// A project directory with a skaffold.yaml (config named after the test namespace, so each
+/// test has its own `devloop.dev/config` label) and one rawYaml file.
+struct Project {
+    dir: tempfile::TempDir,
+    ns: TestNamespace,
+    client: kube::Client,
+}
+
+impl Project {
+    async fn new(test: &str) -> Result<Project> {
+        let client = Ground::ensure().client().await?;
+        let ns = TestNamespace::create(&client, test).await?;
+        let dir = tempfile::tempdir()?;
+        let config = format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+            ns.name()
+        );
+        std::fs::write(dir.path().join("skaffold.yaml"), config)?;
+        Ok(Project { dir, ns, client })
+    }
+
+    fn ns(&self) -> &str {
+        self.ns.name()
+    }
+
+    /// Replaces the project's manifests (JSON is YAML).
+    fn manifests(&self, docs: &[Value]) -> Result<()> {
+        let text: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(self.dir.path().join("k8s.yaml"), text.join("\n---\n"))?;
+        Ok(())
+    }
+
+    /// Runs `kubectl devloop <command> -n <ns> <extra...>` in the project.
+    async fn devloop(&self, command: &str, extra: &[&str]) -> Result<DevloopOutput> {
+        Ground::ensure()
+            .devloop()
+            .args([command, "-n", self.ns(), "--color", "never"])
+            .args(extra)
+            .current_dir(self.dir.path())
+            .run()
+            .await
+    }
+
+    fn selector(&self) -> String {
+        format!(
+            "app.kubernetes.io/managed-by=devloop,devloop.dev/config={}",
+            self.ns()
+        )
+    }
+}
+
+fn deployment(name: &str, image: &str, extra: Value) -> Value {
+    let mut container = json!({"name": "app", "image": image, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"containerPort": 8080}]});
+    if let (Some(c), Some(e)) = (container.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]}}}})
+}
+
+fn crashing(name: &str) -> Value {
+    deployment(
+        name,
+        "devloop-test/busybox:v1",
+        json!({"command": ["sh", "-c", "echo boom; exit 1"]}),
+    )
+}
+
+fn never_ready(name: &str) -> Value {
+    deployment(
+        name,
+        "devloop-test/httpd:v1",
+        json!({"readinessProbe": {"httpGet": {"path": "/", "port": 9999}, "periodSeconds": 1}}),
+    )
+}
+
+fn config_map(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
+}
+
+fn job(name: &str, word: &str) -> Value {
+    json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "job", "image": "devloop-test/busybox:v1", "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", format!("echo {word}")]}]}}}})
+}
+
+fn service(name: &str) -> Value {
+    // No `protocol` on the port: server-side apply on 1.20 needs devloop to fill it in.
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}})
+}
+
+#[tokio::test]
+async fn deploy_applies_labelled_objects_waits_until_available_and_prunes() -> Result<()> {
+    let p = Project::new("deploy_labels").await?;
+    p.manifests(&[
+        deployment("web", "devloop-test/httpd:v1", json!({})),
+        service("web"),
+    ])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_success();
+    assert!(out.stderr.contains("Deployments stabilized in"), "{out}");
+
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    let labels = web.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("devloop")
+    );
+    assert_eq!(
+        labels.get("devloop.dev/config").map(String::as_str),
+        Some(p.ns())
+    );
+    let run_id = labels
+        .get("devloop.dev/run-id")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(run_id.len(), 36, "run id {run_id:?}");
+    assert_eq!(web.status.and_then(|s| s.available_replicas), Some(1));
+
+    let services: Api<Service> = Api::namespaced(p.client.clone(), p.ns());
+    let svc = services.get("web").await?;
+    assert_eq!(
+        svc.metadata
+            .labels
+            .unwrap_or_default()
+            .get("devloop.dev/run-id"),
+        Some(&run_id)
+    );
+    let protocol = svc
+        .spec
+        .and_then(|s| s.ports)
+        .and_then(|p| p[0].protocol.clone());
+    assert_eq!(protocol.as_deref(), Some("TCP"));
+
+    // Pods carry the config label too (for status checks and logs).
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
+    let labelled = pods
+        .list(&ListParams::default().labels(&p.selector()))
+        .await?;
+    assert!(
+        !labelled.items.is_empty(),
+        "no pod carries {}",
+        p.selector()
+    );
+
+    // Deploy again without the Service: it is pruned, the Deployment stays healthy.
+    p.manifests(&[deployment("web", "devloop-test/httpd:v1", json!({}))])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    assert!(
+        services.get_opt("web").await?.is_none(),
+        "the Service was not pruned"
+    );
+    assert!(deployments.get_opt("web").await?.is_some());
+    let new_run = deployments
+        .get("web")
+        .await?
+        .metadata
+        .labels
+        .unwrap_or_default();
+    assert_ne!(new_run.get("devloop.dev/run-id"), Some(&run_id));
+    Ok(())
+}
+
+#[tokio::test]
+async fn crash_loop_fails_fast_with_reason_pod_container_and_log_line() -> Result<()> {
+    let p = Project::new("deploy_crash").await?;
+    p.manifests(&[crashing("boom")])?;
+    let started = Instant::now();
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    let took = started.elapsed();
+    assert!(out.stderr.contains("Deployment/boom"), "{out}");
+    assert!(out.stderr.contains("CrashLoopBackOff"), "{out}");
+    assert!(out.stderr.contains("container app"), "{out}");
+    assert!(out.stderr.contains("pod boom-"), "{out}");
+    assert!(
+        out.stderr.lines().any(|l| l.trim() == "boom"),
+        "no log line `boom`: {out}"
+    );
+    assert!(took < Duration::from_secs(40), "took {took:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_image_fails_with_pull_reason() -> Result<()> {
+    let p = Project::new("deploy_noimage").await?;
+    p.manifests(&[deployment("nope", "devloop-test/nope:v9", json!({}))])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains("ErrImagePull") || out.stderr.contains("ImagePullBackOff"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("devloop-test/nope:v9"),
+        "the message names the image: {out}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn never_ready_deployment_fails_at_its_progress_deadline() -> Result<()> {
+    let p = Project::new("deploy_pds").await?;
+    let mut d = never_ready("slow");
+    d["spec"]["progressDeadlineSeconds"] = json!(5);
+    p.manifests(&[d])?;
+    let started = Instant::now();
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    let took = started.elapsed();
+    assert!(out.stderr.contains("ProgressDeadlineExceeded"), "{out}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(30),
+        "took {took:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn status_check_deadline_flag_and_skipping_the_check() -> Result<()> {
+    let p = Project::new("deploy_deadline").await?;
+    p.manifests(&[never_ready("slow")])?;
+    let started = Instant::now();
+    let out = p
+        .devloop("deploy", &["--status-check-deadline", "4s"])
+        .await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("StatusCheckDeadlineExceeded"), "{out}");
+    assert!(out.stderr.contains("within 4 s"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+
+    let skipped = p.devloop("deploy", &["--status-check=false"]).await?;
+    skipped.assert_success();
+    assert!(!skipped.stderr.contains("stabilized"), "{skipped}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rollback_on_failure_brings_the_previous_version_back() -> Result<()> {
+    let p = Project::new("deploy_rollback").await?;
+    p.manifests(&[deployment("web", "devloop-test/httpd:v1", json!({}))])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+
+    p.manifests(&[crashing("web")])?;
+    let out = p.devloop("deploy", &["--rollback-on-failure"]).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("rolled back"), "{out}");
+
+    wait_for_deployment_available(&p.client, p.ns(), "web", Duration::from_secs(90)).await?;
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    let image = web
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers[0].image.clone());
+    assert_eq!(image.as_deref(), Some("devloop-test/httpd:v1"));
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
+    let list = pods.list(&ListParams::default().labels("app=web")).await?;
+    let ready: Vec<&Pod> = list
+        .items
+        .iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter(|pod| {
+            pod.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .collect();
+    assert!(!ready.is_empty(), "no ready pod after the rollback");
+    for pod in ready {
+        let image = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers[0].image.clone());
+        assert_eq!(image.as_deref(), Some("devloop-test/httpd:v1"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()> {
+    let p = Project::new("deploy_job").await?;
+    p.manifests(&[job("once", "one")])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    // The same Job again applies cleanly.
+    p.devloop("deploy", &[]).await?.assert_success();
+
+    p.manifests(&[job("once", "two")])?;
+    let out = p.devloop("deploy", &[]).await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("Job/once"), "{out}");
+    assert!(out.stderr.contains("spec.template"), "{out}");
+    assert!(out.stderr.contains("--force"), "{out}");
+
+    let forced = p.devloop("deploy", &["--force"]).await?;
+    forced.assert_success();
+    assert!(forced.stderr.contains("recreated"), "{forced}");
+    let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
+    let list = pods
+        .list(&ListParams::default().labels("job-name=once"))
+        .await?;
+    let fresh = list
+        .items
+        .iter()
+        .find(|pod| pod.metadata.deletion_timestamp.is_none())
+        .and_then(|pod| pod.metadata.name.clone())
+        .expect("the recreated Job's pod");
+    assert_eq!(pods.logs(&fresh, &Default::default()).await?.trim(), "two");
+    Ok(())
+}
+
+#[tokio::test]
+async fn delete_removes_everything_labelled_and_is_safe_twice() -> Result<()> {
+    let p = Project::new("deploy_delete").await?;
+    p.manifests(&[
+        deployment("web", "devloop-test/httpd:v1", json!({})),
+        service("web"),
+        config_map("a"),
+    ])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    // Another config's object in the same namespace must survive.
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    config_maps
+        .create(
+            &Default::default(),
+            &serde_json::from_value(config_map("theirs"))?,
+        )
+        .await?;
+
+    let out = p.devloop("delete", &["--wait-for-deletions"]).await?;
+    out.assert_success();
+    assert!(out.stderr.contains("Deployment/web"), "{out}");
+    for (kind, list) in [
+        (
+            "pods",
+            Api::<Pod>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "config maps",
+            config_maps
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "services",
+            Api::<Service>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+        (
+            "deployments",
+            Api::<Deployment>::namespaced(p.client.clone(), p.ns())
+                .list(&ListParams::default().labels(&p.selector()))
+                .await?
+                .items
+                .len(),
+        ),
+    ] {
+        assert_eq!(list, 0, "{kind} left after delete");
+    }
+    assert!(config_maps.get_opt("theirs").await?.is_some());
+
+    let again = p.devloop("delete", &[]).await?;
+    again.assert_success();
+    assert!(again.stderr.contains("nothing to delete"), "{again}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn helm_release_is_installed_with_image_values_checked_and_uninstalled() -> Result<()> {
+    let p = Project::new("deploy_helm").await?;
+    let chart = p.dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates"))?;
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )?;
+    std::fs::write(chart.join("values.yaml"), "image: devloop-test/httpd:v1\n")?;
+    let template = deployment("web", "IMAGE", json!({}))
+        .to_string()
+        .replace("\"IMAGE\"", "{{ .Values.image | quote }}");
+    std::fs::write(chart.join("templates/deployment.yaml"), template)?;
+    let config = format!(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}\ndeploy:\n  helm:\n    releases:\n    - name: web\n      chartPath: chart\n      setValueTemplates:\n        image: \"{{{{.IMAGE_REPO_app}}}}:{{{{.IMAGE_TAG_app}}}}\"\n",
+        p.ns()
+    );
+    std::fs::write(p.dir.path().join("skaffold.yaml"), config)?;
+
+    let out = p
+        .devloop("deploy", &["--images", "app=devloop-test/httpd:v2"])
+        .await?;
+    out.assert_success();
+    assert!(out.stderr.contains("release web: installed"), "{out}");
+    assert!(
+        out.stderr.contains("Deployment/web"),
+        "the status check watched the release's Deployment: {out}"
+    );
+    assert!(out.stderr.contains("Deployments stabilized in"), "{out}");
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    let image = web
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers[0].image.clone());
+    assert_eq!(image.as_deref(), Some("devloop-test/httpd:v2"));
+
+    let again = p
+        .devloop("deploy", &["--images", "app=devloop-test/httpd:v1"])
+        .await?;
+    again.assert_success();
+    assert!(again.stderr.contains("release web: upgraded"), "{again}");
+
+    let deleted = p.devloop("delete", &["--wait-for-deletions"]).await?;
+    deleted.assert_success();
+    assert!(
+        deleted.stderr.contains("release web: uninstalled"),
+        "{deleted}"
+    );
+    assert!(deployments.get_opt("web").await?.is_none());
+    let twice = p.devloop("delete", &[]).await?;
+    twice.assert_success();
+    assert!(twice.stderr.contains("nothing to delete"), "{twice}");
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Runs the built `kubectl-devloop` binary against the ground, as a user would.
+
+use crate::Ground;
+use anyhow::{Context, Result, bail};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+/// How long [`Devloop::run`] waits unless told otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The `kubectl-devloop` binary of this build: `target/<profile>/kubectl-devloop`, beside the
+/// `deps/` directory that holds the running test executable.
+///
+/// Panics with what to do when it has not been built: `cargo test -p devloop-e2e` does not
+/// build other packages' binaries.
+pub fn devloop_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the path of the running test executable");
+    let mut candidates = Vec::new();
+    if let Some(profile_dir) = exe.parent().and_then(Path::parent) {
+        candidates.push(profile_dir.join("kubectl-devloop"));
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(target).join("debug/kubectl-devloop"));
+    }
+    match candidates.iter().find(|c| c.is_file()) {
+        Some(found) => found.clone(),
+        None => panic!(
+            "kubectl-devloop is not built (looked for {candidates:?}): run \
+             `cargo build -p kubectl-devloop` first (with the same CARGO_TARGET_DIR)"
+        ),
+    }
+}
+
+/// A `kubectl-devloop` invocation with the ground's KUBECONFIG, DOCKER_HOST and PATH.
+#[derive(Debug, Clone)]
+pub struct Devloop {
+    args: Vec<OsString>,
+    dir: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+    timeout: Duration,
+}
+
+/// What a finished `kubectl-devloop` run left behind.
+#[derive(Debug, Clone)]
+pub struct DevloopOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Devloop {
+    pub fn new(ground: &Ground) -> Devloop {
+        let env = ground
+            .env()
+            .into_iter()
+            .map(|(k, v)| (OsString::from(k), v))
+            .collect();
+        Devloop {
+            args: Vec::new(),
+            dir: None,
+            env,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Devloop {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Devloop
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// The working directory (the project with the skaffold.yaml, usually).
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Devloop {
+        self.dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// An extra environment variable (set after, so it overrides, the ground's).
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Devloop {
+        self.env
+            .push((name.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// How long [`Devloop::run`] waits before it kills the process and fails (default 180 s).
+    pub fn timeout(mut self, timeout: Duration) -> Devloop {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The configured command, for callers that need to drive it themselves (e.g. `dev`,
+    /// which runs until stopped). It is killed when dropped.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(devloop_bin());
+        cmd.args(&self.args).kill_on_drop(true).stdin(Stdio::null());
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
+        }
+        cmd
+    }
+
+    /// Starts it with stdout and stderr piped, without waiting.
+    pub fn spawn(&self) -> Result<tokio::process::Child> {
+        self.command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", self.describe()))
+    }
+
+    /// Runs it to the end and collects its output. A run that outlives the timeout is killed
+    /// and reported as an error.
+    pub async fn run(&self) -> Result<DevloopOutput> {
+        let child = self.spawn()?;
+        let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+            Ok(output) => output.with_context(|| format!("waiting for {}", self.describe()))?,
+            // wait_with_output owned the child: dropping the future kills it (kill_on_drop)
+            Err(_) => bail!(
+                "{} did not finish within {:?}",
+                self.describe(),
+                self.timeout
+            ),
+        };
+        Ok(DevloopOutput {
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        let args: Vec<_> = self.args.iter().map(|a| a.to_string_lossy()).collect();
+        format!("`kubectl-devloop {}`", args.join(" "))
+    }
+}
+
+impl DevloopOutput {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    /// Panics, showing both streams, unless the run succeeded.
+    #[track_caller]
+    pub fn assert_success(&self) -> &DevloopOutput {
+        assert!(self.status.success(), "kubectl-devloop failed: {self}");
+        self
+    }
+
+    /// Panics, showing both streams, unless the run failed.
+    #[track_caller]
+    pub fn assert_failure(&self) -> &DevloopOutput {
+        assert!(
+            !self.status.success(),
+            "kubectl-devloop should have failed: {self}"
+        );
+        self
+    }
+}
+
+impl std::fmt::Display for DevloopOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
