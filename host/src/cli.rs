@@ -69,7 +69,7 @@ pub enum Command {
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(commands::pending::PendingArgs),
     /// Build the artifacts of the config.
-    Build(commands::pending::PendingArgs),
+    Build(Box<commands::build::BuildArgs>),
     /// Render the manifests with the built (or tagged) images, without deploying.
     #[command(args_override_self = true)]
     Render(Box<commands::render::RenderArgs>),
@@ -82,9 +82,9 @@ pub enum Command {
     /// Write a first skaffold.yaml for the project in the current directory.
     Init(commands::pending::PendingArgs),
     /// Print the config upgraded to the newest schema version.
-    Fix(commands::pending::PendingArgs),
+    Fix(commands::fix::FixArgs),
     /// Print the effective config after profiles and upgrades.
-    Diagnose(commands::pending::PendingArgs),
+    Diagnose(commands::diagnose::DiagnoseArgs),
     /// Print the version, the git commit and the build date.
     Version,
 }
@@ -122,7 +122,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         }
         Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::pending::run("run", a),
-        Command::Build(a) => commands::pending::run("build", a),
+        Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
         }
@@ -130,8 +130,8 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::pending::run("test", a),
         Command::Init(a) => commands::pending::run("init", a),
-        Command::Fix(a) => commands::pending::run("fix", a),
-        Command::Diagnose(a) => commands::pending::run("diagnose", a),
+        Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
+        Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
     }
 }
 

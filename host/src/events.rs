@@ -62,6 +62,8 @@ pub enum Event {
     Deploy(crate::deploy::DeployEvent),
     /// Status-check progress and outcome.
     Status(crate::status::StatusEvent),
+    /// What the build stage did for an artifact.
+    Build(crate::build::BuildEvent),
 }
 
 impl Event {

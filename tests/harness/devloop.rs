@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Once;
 use std::time::Duration;
 
 /// How long [`Devloop::run`] waits unless told otherwise.
@@ -25,11 +26,50 @@ pub fn devloop_bin() -> PathBuf {
         candidates.push(PathBuf::from(target).join("debug/kubectl-devloop"));
     }
     match candidates.iter().find(|c| c.is_file()) {
-        Some(found) => found.clone(),
+        Some(found) => {
+            static CHECKED: Once = Once::new();
+            CHECKED.call_once(|| warn_if_built_elsewhere(found));
+            found.clone()
+        }
         None => panic!(
             "kubectl-devloop is not built (looked for {candidates:?}): run \
              `cargo build -p kubectl-devloop` first (with the same CARGO_TARGET_DIR)"
         ),
+    }
+}
+
+/// Several checkouts may share one target directory, so the binary there is whichever was
+/// built last. Says so when its commit is not this checkout's: a test failure could then come
+/// from someone else's code.
+fn warn_if_built_elsewhere(bin: &Path) {
+    let text = |cmd: &mut std::process::Command| {
+        cmd.output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let Some(version) = text(std::process::Command::new(bin).arg("version")) else {
+        return;
+    };
+    let Some(head) = text(
+        std::process::Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    ) else {
+        return;
+    };
+    let built = version
+        .lines()
+        .find_map(|l| l.strip_prefix("git commit: "))
+        .unwrap_or("unknown");
+    let built = built.strip_suffix("-dirty").unwrap_or(built);
+    if built != head.trim() {
+        eprintln!(
+            "warning: {} was built from commit {built}, but this checkout is at {}: run \
+             `cargo build -p kubectl-devloop` here before the tests",
+            bin.display(),
+            head.trim()
+        );
     }
 }
 

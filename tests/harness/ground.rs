@@ -26,6 +26,7 @@ impl Ground {
     ///
     /// Panics with the script's full output when the ground cannot start: an end-to-end test
     /// without its cluster must fail, never pass by skipping.
+    #[track_caller]
     pub fn ensure() -> &'static Ground {
         static GROUND: OnceLock<Result<Ground, String>> = OnceLock::new();
         let ground = GROUND.get_or_init(|| start().map_err(|e| format!("{e:#}")));

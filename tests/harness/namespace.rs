@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 /// found: `kubectl delete ns -l devloop-e2e=true`.
 pub const NAMESPACE_LABEL: &str = "devloop-e2e";
 
-/// How long a new namespace may take to get its `default` ServiceAccount (the
-/// controller-manager's serviceaccount controller makes it; pods are refused until then).
+/// How long a new namespace may take to get its `default` ServiceAccount and its token (the
+/// controller-manager makes both; pods are refused until then).
 const SERVICE_ACCOUNT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A namespace that exists for one test. Dropping it deletes the namespace (without waiting
@@ -25,7 +25,8 @@ pub struct TestNamespace {
 }
 
 impl TestNamespace {
-    /// Creates `e2e-<test name>-<random>` and waits for its `default` ServiceAccount.
+    /// Creates `e2e-<test name>-<random>` and waits until its `default` ServiceAccount has its
+    /// token, so pods can be created at once.
     /// `client` must talk to the ground ([`crate::Ground::client`]).
     pub async fn create(client: &kube::Client, test_name: &str) -> Result<TestNamespace> {
         let ground = crate::Ground::ensure();
@@ -47,10 +48,19 @@ impl TestNamespace {
         };
         let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &guard.name);
         let started = Instant::now();
-        while accounts.get_opt("default").await?.is_none() {
+        // On 1.20 the ServiceAccount admission plugin also refuses pods until the account's
+        // token Secret exists (the tokens controller adds it a moment after the account).
+        loop {
+            let account = accounts.get_opt("default").await?;
+            if account
+                .and_then(|sa| sa.secrets)
+                .is_some_and(|s| !s.is_empty())
+            {
+                break;
+            }
             if started.elapsed() > SERVICE_ACCOUNT_TIMEOUT {
                 bail!(
-                    "namespace {} got no default ServiceAccount within {:?}: is the ground's \
+                    "namespace {} got no default ServiceAccount token within {:?}: is the ground's \
                      kube-controller-manager running?",
                     guard.name,
                     SERVICE_ACCOUNT_TIMEOUT

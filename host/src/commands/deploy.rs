@@ -224,6 +224,7 @@ pub fn helm_release(
 ) -> Result<HelmRelease, RenderError> {
     let ctx = render::Context {
         dir: config.dir.clone(),
+        env: crate::config::template::environment(),
         params: Params::new(),
         helm_set: Params::new(),
         namespace: None,
@@ -312,7 +313,7 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
         labels: Vec::new(),
     };
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
-    let artifacts = images_to_use(&render_args, &configs, default_repo.as_deref())?;
+    let artifacts = images_to_use(&render_args, &configs, default_repo.as_deref(), &events)?;
     run_plan(&plan, &artifacts, &events).await
 }
 

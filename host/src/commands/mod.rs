@@ -1,7 +1,10 @@
 //! One module per subcommand: its flags and how it drives the pipeline stages.
 
+pub mod build;
 pub mod common;
 pub mod delete;
 pub mod deploy;
+pub mod diagnose;
+pub mod fix;
 pub mod pending;
 pub mod render;

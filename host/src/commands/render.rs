@@ -2,6 +2,7 @@
 //! previous build (`--build-artifacts`, `--images`) or the tags the tag policy gives
 //! (`--digest-source tag`), without building or deploying anything.
 
+use crate::build;
 use crate::commands::common::PipelineArgs;
 use crate::config::model::{self, SkaffoldConfig};
 use crate::config::{self, LoadedConfig};
@@ -63,10 +64,11 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let configs = load_configs(&args.pipeline)?;
+    let resolved = resolve(&args.pipeline, "render")?;
+    let configs = &resolved.configs;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
-    let artifacts = images_to_use(&args, &configs, default_repo.as_deref())?;
-    let plan = plan(&args, &configs)?;
+    let artifacts = images_to_use(&args, configs, default_repo.as_deref(), &events)?;
+    let plan = plan(&args, configs, &resolved.env)?;
     let manifests = render::render(&plan, &artifacts, &events)?;
     let yaml = manifests.to_yaml()?;
     match &args.output {
@@ -111,7 +113,24 @@ pub(crate) fn load_configs(args: &PipelineArgs) -> anyhow::Result<Vec<LoadedConf
     Ok(selected)
 }
 
-fn plan(args: &RenderArgs, configs: &[LoadedConfig]) -> anyhow::Result<Plan> {
+/// The effective configs for `command` (requires followed, `-m` modules selected, profiles
+/// applied, defaults filled in).
+pub(crate) fn resolve(args: &PipelineArgs, command: &str) -> anyhow::Result<config::Resolved> {
+    let options = config::ResolveOptions {
+        file: args.filename.clone(),
+        profiles: args.profiles.clone(),
+        modules: args.modules.clone(),
+        auto_activation: args.profile_auto_activation,
+        kube_context: args.kube_context.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        command: command.to_string(),
+        env: config::template::environment(),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+    };
+    Ok(config::resolve::resolve(&options)?)
+}
+
+fn plan(args: &RenderArgs, configs: &[LoadedConfig], env: &config::Vars) -> anyhow::Result<Plan> {
     let mut params = Params::new();
     if let Some(file) = &args.set_value_file {
         let text = std::fs::read_to_string(file)
@@ -163,6 +182,7 @@ fn plan(args: &RenderArgs, configs: &[LoadedConfig]) -> anyhow::Result<Plan> {
         kubeconfig: args.pipeline.kubeconfig.clone(),
         params,
         helm_set,
+        env: env.clone(),
     })
 }
 
@@ -171,6 +191,7 @@ pub(crate) fn images_to_use(
     args: &RenderArgs,
     configs: &[LoadedConfig],
     default_repo: Option<&str>,
+    events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
     let mut given = Vec::new();
     if let Some(file) = &args.build_artifacts {
@@ -184,7 +205,7 @@ pub(crate) fn images_to_use(
     }
     match args.digest_source {
         DigestSource::None => Ok(Vec::new()),
-        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo),
+        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo, events),
         DigestSource::Local | DigestSource::Remote => {
             let wanted: usize = configs.iter().map(|c| artifacts_of(&c.config).len()).sum();
             if wanted == 0 {
@@ -252,12 +273,17 @@ fn tagged_artifacts(
     configs: &[LoadedConfig],
     tag_flag: Option<&str>,
     default_repo: Option<&str>,
+    events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
     let env = tag::process_env();
     let now = jiff::Timestamp::now();
     let mut out = Vec::new();
     for c in configs {
-        let policy = tag_policy(c.config.build.as_ref().and_then(|b| b.tag_policy.as_ref()))?;
+        let policy = match c.config.build.as_ref().and_then(|b| b.tag_policy.as_ref()) {
+            Some(p) => build::tag_policy_of(p)
+                .map_err(|e| anyhow::anyhow!("{}: build.tagPolicy: {e}", c.display_source()))?,
+            None => tag::TagPolicy::default(),
+        };
         for a in artifacts_of(&c.config) {
             let tag = match tag_flag {
                 Some(t) => t.to_string(),
@@ -270,8 +296,18 @@ fn tagged_artifacts(
                         input_digest: None,
                         now,
                     };
-                    tag::generate(&policy, &input)
-                        .with_context(|| format!("tagging {} for render", a.image))?
+                    // As Skaffold does, a policy that cannot tag here (no git work tree, an
+                    // unset variable) falls back to `latest` instead of failing the render.
+                    match tag::generate(&policy, &input) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            events.warn(
+                                Stage::Render,
+                                format!("cannot tag {}: {e}; using the tag `latest`", a.image),
+                            );
+                            "latest".to_string()
+                        }
+                    }
                 }
             };
             let repo = substitute_default_repo(default_repo.unwrap_or(""), &a.image)
@@ -283,71 +319,6 @@ fn tagged_artifacts(
         }
     }
     Ok(out)
-}
-
-/// The config's `tagPolicy` as the tag module's policy (gitCommit when none is set).
-fn tag_policy(policy: Option<&model::TagPolicy>) -> anyhow::Result<tag::TagPolicy> {
-    let Some(p) = policy else {
-        return Ok(tag::TagPolicy::default());
-    };
-    if let Some(g) = &p.git_commit {
-        return Ok(tag::TagPolicy::GitCommit(git_commit(g)?));
-    }
-    if p.sha256.is_some() {
-        return Ok(tag::TagPolicy::Sha256);
-    }
-    if let Some(e) = &p.env_template {
-        return Ok(tag::TagPolicy::EnvTemplate {
-            template: e.template.clone(),
-        });
-    }
-    if let Some(d) = &p.date_time {
-        return Ok(tag::TagPolicy::DateTime(tag::DateTime {
-            format: d.format.clone(),
-            timezone: d.timezone.clone(),
-        }));
-    }
-    if p.input_digest.is_some() {
-        return Ok(tag::TagPolicy::InputDigest);
-    }
-    if let Some(c) = &p.custom_template {
-        let mut components = Vec::new();
-        for comp in &c.components {
-            let name = comp.name.clone().unwrap_or_default();
-            let policy = if let Some(g) = &comp.git_commit {
-                tag::TagPolicy::GitCommit(git_commit(g)?)
-            } else if comp.sha256.is_some() {
-                tag::TagPolicy::Sha256
-            } else if let Some(e) = &comp.env_template {
-                tag::TagPolicy::EnvTemplate {
-                    template: e.template.clone(),
-                }
-            } else if let Some(d) = &comp.date_time {
-                tag::TagPolicy::DateTime(tag::DateTime {
-                    format: d.format.clone(),
-                    timezone: d.timezone.clone(),
-                })
-            } else if comp.input_digest.is_some() {
-                tag::TagPolicy::InputDigest
-            } else {
-                tag::TagPolicy::default()
-            };
-            components.push(tag::Component { name, policy });
-        }
-        return Ok(tag::TagPolicy::CustomTemplate {
-            template: c.template.clone(),
-            components,
-        });
-    }
-    Ok(tag::TagPolicy::default())
-}
-
-fn git_commit(g: &model::GitTagger) -> anyhow::Result<tag::GitCommit> {
-    Ok(tag::GitCommit {
-        variant: g.variant.as_deref().unwrap_or("").parse()?,
-        prefix: g.prefix.clone().unwrap_or_default(),
-        ignore_changes: g.ignore_changes.unwrap_or(false),
-    })
 }
 
 #[cfg(test)]
@@ -374,15 +345,5 @@ mod tests {
         std::fs::write(&bad, r#"{"images":[]}"#).unwrap();
         let err = format!("{:#}", read_builds_file(&bad).unwrap_err());
         assert!(err.contains("c.json"), "{err}");
-    }
-
-    #[test]
-    fn sha256_policy_maps() {
-        let p = model::TagPolicy {
-            sha256: Some(Default::default()),
-            ..Default::default()
-        };
-        assert_eq!(tag_policy(Some(&p)).unwrap(), tag::TagPolicy::Sha256);
-        assert_eq!(tag_policy(None).unwrap(), tag::TagPolicy::default());
     }
 }

@@ -15,14 +15,24 @@
 //! Every error names the file, line and column of the offending YAML node (also for configs
 //! upgraded from older schema versions: upgrades move nodes together with their positions).
 
+pub mod defaults;
+pub mod envfile;
 pub mod error;
+pub mod kubecontext;
 mod lenient;
 pub mod model;
 pub mod node;
+pub mod patch;
+pub mod profiles;
+pub mod resolve;
+pub mod template;
 pub mod upgrade;
+pub mod validate;
 
 pub use error::ConfigError;
 pub use model::SkaffoldConfig;
+pub use resolve::{ResolveOptions, Resolved};
+pub use template::{TemplateError, Vars, image_variables, render_template};
 
 use node::{Node, Value};
 use std::path::{Path, PathBuf};
@@ -41,8 +51,11 @@ pub struct LoadedConfig {
     pub document: usize,
     /// The `apiVersion` the file was written in (before the upgrade).
     pub original_version: String,
-    /// The config, upgraded to the newest schema.
+    /// The config, upgraded to the newest schema (after `resolve`: with its profiles
+    /// applied and defaults filled in).
     pub config: SkaffoldConfig,
+    /// The profiles applied to `config` (empty until `resolve`).
+    pub active_profiles: Vec<String>,
 }
 
 impl LoadedConfig {
@@ -60,6 +73,37 @@ impl LoadedConfig {
     pub fn display_source(&self) -> String {
         display_name(&self.source)
     }
+}
+
+/// The resolved plan for a command: reads `args.filename`, follows `requires`, selects
+/// `-m` modules, activates and applies profiles (`-p`, auto-activation for `command`),
+/// fills in defaults and decides the kube-context. Required configs come first.
+pub fn resolve(
+    args: &crate::commands::common::PipelineArgs,
+    command: &str,
+) -> Result<Resolved, ConfigError> {
+    let options = ResolveOptions {
+        file: args.filename.clone(),
+        profiles: args
+            .profiles
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect(),
+        modules: args
+            .modules
+            .iter()
+            .filter(|m| !m.is_empty())
+            .cloned()
+            .collect(),
+        auto_activation: args.profile_auto_activation,
+        kube_context: args.kube_context.clone().filter(|c| !c.is_empty()),
+        kubeconfig: args.kubeconfig.clone(),
+        command: command.to_string(),
+        env: template::environment(),
+        home: std::env::home_dir(),
+    };
+    resolve::resolve(&options)
 }
 
 /// The name of a config file as shown in messages.
@@ -97,7 +141,7 @@ pub fn load(path: &Path) -> Result<Vec<LoadedConfig>, ConfigError> {
 }
 
 /// The absolute directory of a config file.
-fn config_dir(path: &Path) -> PathBuf {
+pub(crate) fn config_dir(path: &Path) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new(""));
     let parent = if parent.as_os_str().is_empty() {
         Path::new(".")
@@ -121,6 +165,7 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
             document,
             original_version,
             config,
+            active_profiles: Vec::new(),
         });
     }
     Ok(configs)
@@ -153,6 +198,7 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Vec<Node>, ConfigError> {
 /// Returns the document's original `apiVersion` too.
 pub fn typed_config(mut doc: Node, file: &str) -> Result<(String, SkaffoldConfig), ConfigError> {
     let version = upgrade::to_latest(&mut doc, file)?;
+    validate::document(&doc, file)?;
     let config: SkaffoldConfig =
         node::from_node(&doc).map_err(|e| ConfigError::invalid(file, e.pos, e.message))?;
     Ok((version, config))
@@ -253,5 +299,80 @@ mod tests {
             failures.join("\n")
         );
         assert!(loaded >= files.len() - 2);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut inputs: Vec<String> = vec![
+            String::new(),
+            "---\n---\n".into(),
+            "\u{0}\u{1}\u{2}".into(),
+            "[".repeat(5000),
+            "{".repeat(5000),
+            (0..3000).map(|i| format!("{}a:\n", "  ".repeat(i))).collect(),
+            "- ".repeat(3000),
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild: &a\n  artifacts: *a\n".into(),
+            "apiVersion: skaffold/v2beta29\ndeploy: 5\nprofiles: [1, {deploy: [x]}]\n".into(),
+            "apiVersion: skaffold/v2beta29\ndeploy:\n  helm:\n    releases: [1, {artifactOverrides: 3}]\n  kustomize: 7\n".into(),
+            "apiVersion: skaffold/v2alpha1\nbuild:\n  artifacts: [{kaniko: {buildContext: 3}}, 4]\n".into(),
+        ];
+        // Pseudo-random bytes (a fixed linear congruential sequence, so failures reproduce).
+        let mut seed: u32 = 12345;
+        for _ in 0..200 {
+            let len = (seed % 300) as usize;
+            let alphabet = b" \n:-[]{}\"'&*!|>#abc0123456789apiVersion";
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    alphabet[(seed >> 16) as usize % alphabet.len()]
+                })
+                .collect();
+            inputs.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        for input in &inputs {
+            // Any outcome but a panic (or a hang) is fine; errors must name the file.
+            if let Err(e) = load_text(input) {
+                assert!(e.to_string().starts_with("skaffold.yaml"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn older_versions_load_into_the_typed_model() {
+        for version in upgrade::SUPPORTED_VERSIONS {
+            let text = format!(
+                "apiVersion: {version}\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: src\n    docker:\n      dockerfile: Dockerfile.dev\n  local:\n    push: false\ndeploy:\n  kubectl: {{}}\nportForward:\n- resourceType: service\n  resourceName: app\n  port: 8080\nprofiles:\n- name: p\n  build:\n    tagPolicy:\n      sha256: {{}}\n"
+            );
+            let configs = match load_text(&text) {
+                Ok(c) => c,
+                Err(e) => panic!("{version}: {e}"),
+            };
+            let c = &configs[0];
+            assert_eq!(c.original_version, *version);
+            assert_eq!(c.config.api_version, LATEST_VERSION);
+            let artifact = &c.config.build.as_ref().unwrap().artifacts[0];
+            assert_eq!(artifact.context.as_deref(), Some("src"));
+            assert_eq!(c.config.profiles[0].name, "p");
+        }
+    }
+
+    #[test]
+    fn older_version_errors_point_into_the_users_file() {
+        let err = load_text(
+            "apiVersion: skaffold/v2beta26\nkind: Config\ndeploy:\n  kubectl:\n    manifests: [a.yaml]\n    flgs: {}\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "skaffold.yaml:6:5: unknown field `flgs`, did you mean `flags`?"
+        );
+        let err = load_text(
+            "apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  helm:\n    releases:\n    - name: r\n      wait: maybe\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "skaffold.yaml:7:13: invalid type: string \"maybe\", expected a boolean"
+        );
     }
 }

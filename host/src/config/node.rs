@@ -372,8 +372,55 @@ fn parse_options() -> serde_saphyr::Options {
     options
 }
 
+/// How deeply YAML may nest. Configs need a handful of levels; the limit keeps every
+/// recursive walk over the tree far from the end of the stack.
+pub const MAX_DEPTH: usize = 48;
+
 /// Parses every YAML document of `text`. Empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    // The parser recurses once per nesting level before its own limits stop it; a thread
+    // with a generous stack makes hostile input fail with an error instead of a crash.
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("yaml-parse".into())
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || parse_on_this_thread(text))
+            .map(|handle| handle.join())
+    });
+    let docs = match parsed {
+        Ok(Ok(result)) => result?,
+        Ok(Err(_)) => {
+            return Err(SyntaxError {
+                pos: None,
+                message: "the YAML parser failed on this input".into(),
+            });
+        }
+        Err(_) => parse_on_this_thread(text)?,
+    };
+    for doc in &docs {
+        if let Some(pos) = too_deep(doc, 0) {
+            return Err(SyntaxError {
+                pos: Some(pos),
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            });
+        }
+    }
+    Ok(docs)
+}
+
+/// The position of the first node nested deeper than [`MAX_DEPTH`].
+fn too_deep(node: &Node, depth: usize) -> Option<Pos> {
+    if depth > MAX_DEPTH {
+        return Some(node.pos);
+    }
+    match &node.value {
+        Value::Seq(items) => items.iter().find_map(|n| too_deep(n, depth + 1)),
+        Value::Map(entries) => entries.iter().find_map(|(_, n)| too_deep(n, depth + 1)),
+        _ => None,
+    }
+}
+
+fn parse_on_this_thread(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let docs: Vec<Option<serde_saphyr::Spanned<RawValue>>> =
         serde_saphyr::from_multiple_with_options(text, parse_options()).map_err(|e| {
             let pos = e.location().map(|l| pos_of(&l)).filter(Pos::is_known);
@@ -394,6 +441,12 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 /// position as `file:line:column:` in front).
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or(message);
+    if line.contains("budget breached: Depth") || line.contains("recursion limit exceeded") {
+        return "the YAML nests too deeply".into();
+    }
+    if line.contains("recursive references") {
+        return "an alias refers to the node that contains it".into();
+    }
     match line.find(" at line ") {
         Some(i) => line[..i].to_string(),
         None => line.to_string(),
@@ -423,6 +476,28 @@ impl de::Error for DeError {
         }
     }
 
+    fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
+        DeError {
+            pos: None,
+            message: format!(
+                "invalid type: {}, expected {}",
+                describe_unexpected(&unexp),
+                humanize_expected(&exp.to_string())
+            ),
+        }
+    }
+
+    fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
+        DeError {
+            pos: None,
+            message: format!(
+                "invalid value: {}, expected {}",
+                describe_unexpected(&unexp),
+                humanize_expected(&exp.to_string())
+            ),
+        }
+    }
+
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let best = expected
             .iter()
@@ -442,6 +517,32 @@ impl de::Error for DeError {
             ),
         };
         DeError { pos: None, message }
+    }
+}
+
+/// YAML words for serde's description of a found value.
+fn describe_unexpected(unexp: &de::Unexpected) -> String {
+    match unexp {
+        de::Unexpected::Seq => "a list".into(),
+        de::Unexpected::Map => "a mapping".into(),
+        de::Unexpected::Unit => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+/// YAML words for serde's description of what was expected (`i64` → `an integer`).
+fn humanize_expected(expected: &str) -> String {
+    match expected {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" => {
+            "an integer".into()
+        }
+        "f32" | "f64" => "a number".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping".into(),
+        other => match other.strip_prefix("struct ") {
+            Some(name) => format!("a mapping ({name})"),
+            None => other.to_string(),
+        },
     }
 }
 

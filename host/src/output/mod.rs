@@ -1,6 +1,8 @@
 //! The renderers: the only code that prints events. Text for people on a terminal (stderr,
 //! so that stdout stays clean for manifests and JSON), or JSON lines for programs.
 
+pub mod build;
+
 use crate::events::{Event, Events, Level, Stamped};
 use crate::status::StatusEvent;
 use std::io::Write;
@@ -80,6 +82,7 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
             let code = codes[colour % codes.len()];
             format!("{} {line}", paint(settings, code, prefix))
         }),
+        Event::Build(e) => build::text_line(e, settings),
         Event::Deploy(d) => Some(match d.detail.is_empty() {
             true => format!("  {}: {}", d.subject, d.action.verb()),
             false => format!("  {}: {} ({})", d.subject, d.action.verb(), d.detail),

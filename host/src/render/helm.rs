@@ -49,6 +49,11 @@ impl Renderer for Helm {
             }
             let mut args = global_args(&flags.global, ctx);
             args.extend(template_args(release, ctx, &env)?);
+            // Inline `overrides` reach helm as one more values file, after the user's.
+            let overrides = write_overrides(release)?;
+            if let Some(file) = &overrides {
+                args.extend(["-f".to_string(), file.path().display().to_string()]);
+            }
             args.extend(flags.template.iter().cloned());
             let text = process::run("helm", &args, &ctx.dir, None)?.stdout;
             if !out.is_empty() {
@@ -137,6 +142,33 @@ fn template_args(
         args.extend(["--repo".to_string(), repo.clone()]);
     }
     Ok(args)
+}
+
+/// The release's inline `overrides` as a temporary values file (None when there are none).
+fn write_overrides(release: &HelmRelease) -> Result<Option<tempfile::NamedTempFile>, RenderError> {
+    let Some(values) = release
+        .overrides
+        .as_ref()
+        .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+    else {
+        return Ok(None);
+    };
+    let text = serde_saphyr::to_string(values).map_err(|e| RenderError::Serialize {
+        message: e.to_string(),
+    })?;
+    let file = tempfile::Builder::new()
+        .prefix("devloop-overrides-")
+        .suffix(".yaml")
+        .tempfile()
+        .map_err(|source| RenderError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    std::fs::write(file.path(), text).map_err(|source| RenderError::Write {
+        path: file.path().to_path_buf(),
+        source,
+    })?;
+    Ok(Some(file))
 }
 
 fn expand_home(path: &str) -> String {
@@ -323,6 +355,20 @@ mod tests {
         };
         let ctx = Context::for_test(Path::new("."), &[]);
         assert!(template_args(&release, &ctx, &HashMap::new()).is_err());
+    }
+
+    #[test]
+    fn inline_overrides_become_a_values_file() {
+        let release = HelmRelease {
+            name: "rel".into(),
+            overrides: Some(serde_json::json!({"image": {"pullPolicy": "Never"}})),
+            ..Default::default()
+        };
+        let file = write_overrides(&release).unwrap().unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert!(text.contains("pullPolicy: Never"), "{text}");
+        let none = HelmRelease::default();
+        assert!(write_overrides(&none).unwrap().is_none());
     }
 
     #[test]

@@ -62,8 +62,13 @@ impl Manifests {
             if i > 0 {
                 out.push_str("---\n");
             }
-            let text = serde_saphyr::to_string(doc).map_err(|e| RenderError::Serialize {
-                message: e.to_string(),
+            // Long single-line strings (image references) stay plain scalars instead of
+            // folded blocks; multi-line strings still use literal blocks.
+            let options = serde_saphyr::ser_options! { folded_wrap_chars: 1 << 20 };
+            let text = serde_saphyr::to_string_with_options(doc, options).map_err(|e| {
+                RenderError::Serialize {
+                    message: e.to_string(),
+                }
             })?;
             out.push_str(&text);
             if !text.ends_with('\n') {
@@ -119,8 +124,20 @@ mod tests {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels:\n    x: \"1\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: b\n";
         let m = Manifests::parse(text, "test").unwrap();
         let again = Manifests::parse(&m.to_yaml().unwrap(), "again").unwrap();
+        assert!(m.to_yaml().unwrap().contains("name: a\n"));
         assert_eq!(m, again);
         assert_eq!(again.docs[0]["metadata"]["labels"]["x"], "1");
+    }
+
+    #[test]
+    fn long_image_stays_on_one_line_and_multiline_is_literal() {
+        let image = format!("registry.example.com/team/app:{}", "x".repeat(120));
+        let m = Manifests {
+            docs: vec![serde_json::json!({"image": image, "script": "a\nb\n"})],
+        };
+        let text = m.to_yaml().unwrap();
+        assert!(text.contains(&format!("image: {image}\n")), "{text}");
+        assert!(text.contains("script: |"), "{text}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub use manifests::Manifests;
 pub use setters::Params;
 
 use crate::config::model::{Helm as HelmConfig, RenderConfig};
+use crate::config::{self, Vars};
 use crate::events::{Events, Stage};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -73,8 +74,8 @@ pub enum RenderError {
         command: String,
         source: Box<RenderError>,
     },
-    #[error("template {template:?}: {message}")]
-    Template { template: String, message: String },
+    #[error(transparent)]
+    Template(#[from] config::TemplateError),
     #[error("{message}")]
     Config { message: String },
     #[error("{what} is not supported by devloop yet")]
@@ -113,6 +114,8 @@ pub struct Plan {
     pub params: Params,
     /// `--set` values, also passed to helm.
     pub helm_set: Params,
+    /// Template variables for release names, chart paths and `setValueTemplates`.
+    pub env: Vars,
 }
 
 impl ConfigPlan {
@@ -146,6 +149,8 @@ impl ConfigPlan {
 #[derive(Clone)]
 pub struct Context {
     pub dir: PathBuf,
+    /// Template variables: the environment plus `skaffold.env`.
+    pub env: Vars,
     pub params: Params,
     pub helm_set: Params,
     pub namespace: Option<String>,
@@ -156,7 +161,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// Expands a Go template with the process environment plus `extra`.
+    /// A context for one config directory, with no parameters, namespace or kube-context.
+    pub fn new(dir: PathBuf, env: Vars, artifacts: Vec<Artifact>, events: Events) -> Self {
+        Context {
+            dir,
+            env,
+            params: Params::new(),
+            helm_set: Params::new(),
+            namespace: None,
+            kube_context: None,
+            kubeconfig: None,
+            artifacts,
+            events,
+        }
+    }
+
+    /// Expands a Go template with the plan's environment plus `extra`.
     pub fn expand(
         &self,
         text: &str,
@@ -165,53 +185,26 @@ impl Context {
         if !text.contains("{{") {
             return Ok(text.to_string());
         }
-        let mut env: HashMap<String, String> = std::env::vars().collect();
-        env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        expand_vars(text, &env).map_err(|message| RenderError::Template {
-            template: text.to_string(),
-            message,
-        })
+        let mut vars = self.env.clone();
+        vars.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(config::render_template(text, &vars)?)
     }
 
     #[cfg(test)]
     pub fn for_test(dir: &std::path::Path, params: &[(&str, &str)]) -> Self {
         Context {
-            dir: dir.to_path_buf(),
             params: params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            helm_set: Params::new(),
-            namespace: None,
-            kube_context: None,
-            kubeconfig: None,
-            artifacts: Vec::new(),
-            events: Events::discard(),
+            ..Context::new(
+                dir.to_path_buf(),
+                Vars::new(),
+                Vec::new(),
+                Events::discard(),
+            )
         }
     }
-}
-
-/// Expands the `{{.NAME}}` field references of a Go template from `vars`; a name that is not
-/// set prints `<no value>`, as Go's text/template does for a missing map key.
-fn expand_vars(template: &str, vars: &HashMap<String, String>) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
-        let inner = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        let name = inner
-            .strip_prefix('.')
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-            .ok_or_else(|| format!("`{{{{{inner}}}}}` is not supported: write `{{{{.NAME}}}}`"))?;
-        out.push_str(vars.get(name).map(String::as_str).unwrap_or("<no value>"));
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// One way of producing manifests from a config (rawYaml, kustomize, helm).
@@ -228,6 +221,11 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
     if !manifests.kpt.is_empty() {
         return Err(RenderError::Unsupported {
             what: "manifests.kpt (kpt packages)".to_string(),
+        });
+    }
+    if !manifests.remote_manifests.is_empty() {
+        return Err(RenderError::Unsupported {
+            what: "manifests.remoteManifests (manifests read from the cluster)".to_string(),
         });
     }
     if manifests.transform.as_ref().is_some_and(|t| !t.is_empty()) {
@@ -274,14 +272,17 @@ pub fn render(
     let mut all = Manifests::default();
     for config in &plan.configs {
         let ctx = Context {
-            dir: config.dir.clone(),
             params: plan.params.clone(),
             helm_set: plan.helm_set.clone(),
             namespace: plan.namespace.clone(),
             kube_context: plan.kube_context.clone(),
             kubeconfig: plan.kubeconfig.clone(),
-            artifacts: artifacts.to_vec(),
-            events: events.clone(),
+            ..Context::new(
+                config.dir.clone(),
+                plan.env.clone(),
+                artifacts.to_vec(),
+                events.clone(),
+            )
         };
         let list = renderers(&config.manifests)?;
         let hooks = config.manifests.hooks.clone().unwrap_or_default();

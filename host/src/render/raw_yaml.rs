@@ -4,6 +4,7 @@
 
 use super::setters::{Params, apply_setters};
 use super::{Context, RenderError, Renderer};
+use crate::events::Stage;
 use globset::{GlobBuilder, GlobMatcher};
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,16 @@ impl Renderer for RawYaml {
     }
 
     fn render(&self, ctx: &Context) -> Result<String, RenderError> {
-        let files = expand(&ctx.dir, &self.patterns)?;
+        let (files, unmatched) = expand(&ctx.dir, &self.patterns)?;
+        for pattern in unmatched {
+            ctx.events.debug(
+                Stage::Render,
+                format!(
+                    "rawYaml pattern {pattern:?} matches no file in {}",
+                    ctx.dir.display()
+                ),
+            );
+        }
         read_all(&files, &ctx.params)
     }
 }
@@ -41,9 +51,12 @@ fn read_all(files: &[PathBuf], params: &Params) -> Result<String, RenderError> {
     Ok(out)
 }
 
-/// The files the patterns name, in Skaffold's order.
-pub fn expand(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, RenderError> {
+/// The files the patterns name, in Skaffold's order, and the glob patterns that matched
+/// nothing (a config that only `requires` others gets the default `k8s/*.yaml`, which is
+/// allowed to match nothing). A file named without wildcards must exist.
+pub fn expand(dir: &Path, patterns: &[String]) -> Result<(Vec<PathBuf>, Vec<String>), RenderError> {
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut unmatched = Vec::new();
     for pattern in patterns {
         if pattern.starts_with("http://") || pattern.starts_with("https://") {
             return Err(RenderError::Unsupported {
@@ -67,17 +80,21 @@ pub fn expand(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, RenderErr
         let mut matches = Vec::new();
         walk(&base, &matcher, &mut matches);
         if matches.is_empty() {
-            return Err(RenderError::NoMatch {
-                pattern: pattern.clone(),
-                dir: dir.to_path_buf(),
-            });
+            if !pattern.contains(['*', '?', '[', '{']) {
+                return Err(RenderError::NoMatch {
+                    pattern: pattern.clone(),
+                    dir: dir.to_path_buf(),
+                });
+            }
+            unmatched.push(pattern.clone());
+            continue;
         }
         matches.sort();
         for m in matches {
             push_unique(&mut files, m);
         }
     }
-    Ok(files)
+    Ok((files, unmatched))
 }
 
 fn push_unique(files: &mut Vec<PathBuf>, file: PathBuf) {
@@ -134,7 +151,7 @@ mod tests {
         for f in ["k8s/b.yaml", "k8s/a.yaml", "k8s/sub/c.yaml", "first.yaml"] {
             touch(tmp.path(), f);
         }
-        let files = expand(
+        let (files, unmatched) = expand(
             tmp.path(),
             &[
                 "first.yaml".into(),
@@ -143,6 +160,7 @@ mod tests {
             ],
         )
         .unwrap();
+        assert!(unmatched.is_empty());
         let names: Vec<_> = files
             .iter()
             .map(|f| {
@@ -160,15 +178,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         touch(tmp.path(), "a/b/c.yaml");
         touch(tmp.path(), "top.yaml");
-        let files = expand(tmp.path(), &["**/*.yaml".into()]).unwrap();
+        let (files, _) = expand(tmp.path(), &["**/*.yaml".into()]).unwrap();
         assert_eq!(files.len(), 2);
     }
 
     #[test]
-    fn pattern_without_match_is_an_error() {
+    fn missing_file_is_an_error_but_empty_glob_is_not() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = expand(tmp.path(), &["k8s/*.yaml".into()]).unwrap_err();
-        assert!(err.to_string().contains("k8s/*.yaml"), "{err}");
+        let err = expand(tmp.path(), &["k8s/pod.yaml".into()]).unwrap_err();
+        assert!(err.to_string().contains("k8s/pod.yaml"), "{err}");
+        let (files, unmatched) = expand(tmp.path(), &["k8s/*.yaml".into()]).unwrap();
+        assert!(files.is_empty());
+        assert_eq!(unmatched, ["k8s/*.yaml"]);
     }
 
     #[test]

@@ -1,0 +1,332 @@
+//! The artifact cache: remembers, per digest of an artifact's inputs (config, build args,
+//! dependency files), which image was built from them, so an unchanged artifact is found
+//! instead of rebuilt. Per-file digests are memoised on (size, mtime, inode, mode) so that
+//! unchanged files are not read again, and the inputs of each artifact's last build are kept
+//! to say which files changed. Lives in the platform cache directory, not the project.
+
+use super::BuildError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How a cache lookup ended (the user sees these words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum CacheOutcome {
+    /// The engine has the image the inputs last produced, under this tag.
+    #[serde(rename = "Found Locally")]
+    FoundLocally,
+    /// The registry has the image under this tag, with the cached digest.
+    #[serde(rename = "Found Remotely")]
+    FoundRemotely,
+    /// The image exists under another tag: it is tagged (and pushed) instead of rebuilt.
+    #[serde(rename = "Found. Tagging")]
+    FoundTagging,
+    #[serde(rename = "Not found. Building")]
+    NotFound,
+}
+
+impl std::fmt::Display for CacheOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CacheOutcome::FoundLocally => "Found Locally",
+            CacheOutcome::FoundRemotely => "Found Remotely",
+            CacheOutcome::FoundTagging => "Found. Tagging",
+            CacheOutcome::NotFound => "Not found. Building",
+        })
+    }
+}
+
+/// `~/.cache/devloop/artifacts.json` (or the platform's equivalent).
+pub fn default_cache_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "devloop").map(|d| d.cache_dir().join("artifacts.json"))
+}
+
+/// The image built from one set of inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedImage {
+    /// The local image ID; unknown when a custom build pushed straight to the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// The inputs of an artifact's last build, to explain the next miss.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastInputs {
+    pub key: String,
+    pub config: String,
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct FileStamp {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+    mode: u32,
+    digest: String,
+}
+
+/// The cache file's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Cache {
+    #[serde(default)]
+    images: BTreeMap<String, CachedImage>,
+    #[serde(default)]
+    last: BTreeMap<String, LastInputs>,
+    #[serde(default)]
+    files: BTreeMap<String, FileStamp>,
+}
+
+/// The digested inputs of one artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    /// The cache key (hex): also the `inputDigest` tag.
+    pub key: String,
+    /// Digest of the artifact's config and build args.
+    pub config: String,
+    /// Digest per dependency file.
+    pub files: BTreeMap<String, String>,
+}
+
+impl Cache {
+    /// Reads the cache file; a missing or unreadable one is an empty cache (it is only a
+    /// cache: the worst case is a rebuild).
+    pub fn load(path: &Path) -> Cache {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the cache file atomically (write then rename).
+    pub fn save(&self, path: &Path) -> Result<(), BuildError> {
+        let err = |e: std::io::Error| {
+            BuildError::Io(format!(
+                "cannot write the artifact cache {}: {e}",
+                path.display()
+            ))
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let tmp = path.with_extension(format!("json.{}", std::process::id()));
+        let bytes = serde_json::to_vec(self).map_err(|e| BuildError::Io(e.to_string()))?;
+        std::fs::write(&tmp, bytes).map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+
+    /// Digests the inputs: `config` is a canonical text of the artifact's settings, `files`
+    /// its dependency files relative to `context`.
+    pub fn inputs(
+        &mut self,
+        config: &str,
+        context: &Path,
+        files: &[String],
+    ) -> Result<Inputs, BuildError> {
+        let config = hex::encode(Sha256::digest(config.as_bytes()));
+        let mut digests = BTreeMap::new();
+        let mut key = Sha256::new();
+        key.update(b"devloop-artifact-v1\n");
+        key.update(config.as_bytes());
+        key.update(b"\n");
+        for rel in files {
+            let d = self.file_digest(&context.join(rel))?;
+            key.update(rel.as_bytes());
+            key.update(b"\0");
+            key.update(d.as_bytes());
+            key.update(b"\n");
+            digests.insert(rel.clone(), d);
+        }
+        Ok(Inputs {
+            key: hex::encode(key.finalize()),
+            config,
+            files: digests,
+        })
+    }
+
+    /// The digest of one file's content and mode, read only when its stat changed.
+    fn file_digest(&mut self, path: &Path) -> Result<String, BuildError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
+        let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        let key = path.to_string_lossy().into_owned();
+        if let Some(s) = self.files.get(&key)
+            && s.size == meta.size()
+            && s.mtime_ns == mtime_ns
+            && s.inode == meta.ino()
+            && s.mode == meta.mode()
+        {
+            return Ok(s.digest.clone());
+        }
+        let content = if meta.file_type().is_symlink() {
+            std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned().into_bytes())
+        } else {
+            std::fs::read(path)
+        }
+        .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
+        let mut h = Sha256::new();
+        h.update(format!("{:o}\n", meta.mode() & 0o7777).as_bytes());
+        h.update(&content);
+        let digest = hex::encode(h.finalize());
+        self.files.insert(
+            key,
+            FileStamp {
+                size: meta.size(),
+                mtime_ns,
+                inode: meta.ino(),
+                mode: meta.mode(),
+                digest: digest.clone(),
+            },
+        );
+        Ok(digest)
+    }
+
+    pub fn image(&self, key: &str) -> Option<&CachedImage> {
+        self.images.get(key)
+    }
+
+    /// Records a build: the image made from `inputs`, and `inputs` as the artifact's last.
+    pub fn record(&mut self, artifact_id: &str, inputs: &Inputs, image: CachedImage) {
+        self.images.insert(inputs.key.clone(), image);
+        self.remember(artifact_id, inputs);
+    }
+
+    /// Remembers `inputs` as the artifact's last, for the next explanation.
+    pub fn remember(&mut self, artifact_id: &str, inputs: &Inputs) {
+        self.last.insert(
+            artifact_id.to_string(),
+            LastInputs {
+                key: inputs.key.clone(),
+                config: inputs.config.clone(),
+                files: inputs.files.clone(),
+            },
+        );
+    }
+
+    /// Why `inputs` miss the cache, compared with the artifact's last build: the changed,
+    /// added and removed files, or that the config changed.
+    pub fn explain_miss(&self, artifact_id: &str, inputs: &Inputs) -> Vec<String> {
+        let Some(last) = self.last.get(artifact_id) else {
+            return vec!["no earlier build".to_string()];
+        };
+        let mut reasons = Vec::new();
+        if last.config != inputs.config {
+            reasons.push("config or build args changed".to_string());
+        }
+        for (f, d) in &inputs.files {
+            match last.files.get(f) {
+                None => reasons.push(format!("{f} added")),
+                Some(old) if old != d => reasons.push(format!("{f} changed")),
+                _ => {}
+            }
+        }
+        for f in last.files.keys() {
+            if !inputs.files.contains_key(f) {
+                reasons.push(format!("{f} removed"));
+            }
+        }
+        if reasons.is_empty() {
+            reasons.push("the image built from these inputs is gone".to_string());
+        }
+        reasons
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_follows_content_not_timestamps() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.c"), "one").unwrap();
+        std::fs::write(root.join("b.c"), "two").unwrap();
+        let files = vec!["a.c".to_string(), "b.c".to_string()];
+        let mut cache = Cache::default();
+        let first = cache.inputs("cfg", root, &files).unwrap();
+
+        // Rewriting the same content (new mtime) keeps the key.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(root.join("a.c"), "one").unwrap();
+        assert_eq!(cache.inputs("cfg", root, &files).unwrap().key, first.key);
+
+        // The config takes part.
+        let other_cfg = cache.inputs("cfg2", root, &files).unwrap();
+        assert_ne!(other_cfg.key, first.key);
+
+        cache.record(
+            "app",
+            &first,
+            CachedImage {
+                image_id: Some("sha256:1".into()),
+                digest: None,
+            },
+        );
+        assert_eq!(
+            cache.explain_miss("app", &other_cfg),
+            vec!["config or build args changed"]
+        );
+
+        std::fs::write(root.join("b.c"), "three").unwrap();
+        let changed = cache.inputs("cfg", root, &files).unwrap();
+        assert_ne!(changed.key, first.key);
+        assert_eq!(cache.explain_miss("app", &changed), vec!["b.c changed"]);
+
+        let fewer = cache.inputs("cfg", root, &files[..1]).unwrap();
+        assert_eq!(cache.explain_miss("app", &fewer), vec!["b.c removed"]);
+    }
+
+    #[test]
+    fn memo_avoids_rereading_unchanged_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x");
+        std::fs::write(&f, "x").unwrap();
+        let mut cache = Cache::default();
+        let d1 = cache.file_digest(&f).unwrap();
+        // Forge the memo: an unchanged stat must return the memoised digest unread.
+        cache
+            .files
+            .get_mut(&f.to_string_lossy().into_owned())
+            .unwrap()
+            .digest = "memo".into();
+        assert_eq!(cache.file_digest(&f).unwrap(), "memo");
+        assert_ne!(d1, "memo");
+    }
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/artifacts.json");
+        let mut cache = Cache::default();
+        let inputs = Inputs {
+            key: "k".into(),
+            config: "c".into(),
+            files: BTreeMap::new(),
+        };
+        cache.record(
+            "app",
+            &inputs,
+            CachedImage {
+                image_id: Some("sha256:abc".into()),
+                digest: Some("sha256:def".into()),
+            },
+        );
+        cache.save(&path).unwrap();
+        let loaded = Cache::load(&path);
+        assert_eq!(
+            loaded.image("k").unwrap().image_id.as_deref(),
+            Some("sha256:abc")
+        );
+        assert!(
+            Cache::load(&dir.path().join("missing.json"))
+                .image("k")
+                .is_none()
+        );
+    }
+}

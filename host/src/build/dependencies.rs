@@ -1,0 +1,256 @@
+//! The files an artifact is built from: for Docker, the context files its Dockerfile copies
+//! (minus `.dockerignore`), plus the Dockerfile itself; for custom builds, what
+//! `dependencies` declares. Paths are relative to the context, `/`-separated and sorted.
+
+use super::dockerignore::DockerIgnore;
+use super::{Artifact, ArtifactKind, BuildError, CustomDependencies, context, dockerfile};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The dependency files of `artifact`, given its resolved Docker build args.
+pub fn dependencies(
+    artifact: &Artifact,
+    build_args: &BTreeMap<String, Option<String>>,
+) -> Result<Vec<String>, BuildError> {
+    let ctx = &artifact.context;
+    match &artifact.kind {
+        ArtifactKind::Docker(spec) => dockerfile_dependencies(ctx, &spec.dockerfile, build_args),
+        ArtifactKind::Custom(spec) => match &spec.dependencies {
+            CustomDependencies::Context => {
+                let ignore = load_ignore(ctx)?;
+                context::walk(ctx, &ignore)
+            }
+            CustomDependencies::Paths { paths, ignore } => {
+                let include = patterns(paths, ctx)?;
+                let exclude = patterns(ignore, ctx)?;
+                let all = context::walk(ctx, &DockerIgnore::default())?;
+                Ok(all
+                    .into_iter()
+                    .filter(|f| include.is_excluded(f) && !exclude.is_excluded(f))
+                    .collect())
+            }
+            CustomDependencies::Dockerfile { path, build_args } => {
+                dockerfile_dependencies(ctx, path, build_args)
+            }
+            CustomDependencies::Command(command) => command_dependencies(ctx, command),
+        },
+    }
+}
+
+fn load_ignore(ctx: &Path) -> Result<DockerIgnore, BuildError> {
+    DockerIgnore::load(ctx).map_err(|e| BuildError::Config(e.to_string()))
+}
+
+/// Patterns matched like `.dockerignore` lines: a path, a directory (all below it) or a glob.
+fn patterns(list: &[String], ctx: &Path) -> Result<DockerIgnore, BuildError> {
+    DockerIgnore::parse(
+        &list.join("\n"),
+        &format!("dependencies of {}", ctx.display()),
+    )
+    .map_err(|e| BuildError::Config(e.to_string()))
+}
+
+fn dockerfile_dependencies(
+    ctx: &Path,
+    dockerfile: &str,
+    build_args: &BTreeMap<String, Option<String>>,
+) -> Result<Vec<String>, BuildError> {
+    let path = ctx.join(dockerfile);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        BuildError::Config(format!(
+            "cannot read the Dockerfile {}: {e}; check `docker.dockerfile` and `context` of the artifact",
+            path.display()
+        ))
+    })?;
+    let sources = dockerfile::copy_sources(&text, &path.display().to_string(), build_args)
+        .map_err(|e| BuildError::Config(e.to_string()))?;
+    let mut ignore = load_ignore(ctx)?;
+    ignore.keep(dockerfile);
+    let files = context::walk(ctx, &ignore)?;
+    let mut deps = BTreeSet::new();
+    deps.insert(dockerfile.trim_start_matches("./").to_string());
+    for source in sources {
+        let matcher = DockerIgnore::parse(&source.pattern, &path.display().to_string())
+            .map_err(|e| BuildError::Config(e.to_string()))?;
+        let whole = source.pattern.trim_matches('/').trim_start_matches("./");
+        let everything = whole.is_empty() || whole == ".";
+        let mut any = false;
+        for f in &files {
+            if everything || matcher.is_excluded(f) {
+                deps.insert(f.clone());
+                any = true;
+            }
+        }
+        if !any && !ctx.join(whole).is_dir() {
+            return Err(BuildError::Config(format!(
+                "{}:{}: `{}` matches no file in the context {} (or all of it is excluded by .dockerignore)",
+                path.display(),
+                source.line,
+                source.pattern,
+                ctx.display()
+            )));
+        }
+    }
+    Ok(deps.into_iter().collect())
+}
+
+fn command_dependencies(ctx: &Path, command: &str) -> Result<Vec<String>, BuildError> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(ctx)
+        .output()
+        .map_err(|e| BuildError::Io(format!("cannot run `{command}`: {e}")))?;
+    if !out.status.success() {
+        return Err(BuildError::Failed {
+            message: format!(
+                "the dependencies command `{command}` failed ({})",
+                out.status
+            ),
+            output: String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        });
+    }
+    let paths: Vec<String> = serde_json::from_slice(&out.stdout).map_err(|e| {
+        BuildError::Config(format!(
+            "the dependencies command `{command}` must print a JSON list of paths: {e}"
+        ))
+    })?;
+    let mut deps = BTreeSet::new();
+    for p in paths {
+        let full = ctx.join(&p);
+        if full.is_dir() {
+            deps.extend(
+                context::walk(&full, &DockerIgnore::default())?
+                    .into_iter()
+                    .map(|f| relative(ctx, &full.join(f))),
+            );
+        } else {
+            deps.insert(relative(ctx, &full));
+        }
+    }
+    Ok(deps.into_iter().collect())
+}
+
+fn relative(ctx: &Path, path: &Path) -> String {
+    path.strip_prefix(ctx)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{CustomSpec, DockerSpec};
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn artifact(ctx: &Path, kind: ArtifactKind) -> Artifact {
+        Artifact {
+            name: "app".into(),
+            image: "app".into(),
+            context: ctx.to_path_buf(),
+            kind,
+            requires: vec![],
+            platforms: vec![],
+        }
+    }
+
+    #[test]
+    fn docker_dependencies_honour_dockerignore() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "Dockerfile",
+            "FROM scratch AS b\nCOPY src /src\nCOPY conf/*.cfg /etc/\nFROM scratch\nCOPY --from=b /src /x\n",
+        );
+        write(root, "src/main.c", "int main(){}");
+        write(root, "src/notes.md", "x");
+        write(root, "src/keep.md", "x");
+        write(root, "conf/a.cfg", "");
+        write(root, "conf/b.txt", "");
+        write(root, "other.txt", "");
+        write(root, ".dockerignore", "**/*.md\n!src/keep.md\n");
+        let a = artifact(
+            root,
+            ArtifactKind::Docker(DockerSpec {
+                dockerfile: "Dockerfile".into(),
+                ..Default::default()
+            }),
+        );
+        assert_eq!(
+            dependencies(&a, &BTreeMap::new()).unwrap(),
+            vec!["Dockerfile", "conf/a.cfg", "src/keep.md", "src/main.c"]
+        );
+    }
+
+    #[test]
+    fn missing_copy_source_is_an_error_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "Dockerfile", "FROM scratch\nCOPY nothere /\n");
+        let a = artifact(
+            dir.path(),
+            ArtifactKind::Docker(DockerSpec {
+                dockerfile: "Dockerfile".into(),
+                ..Default::default()
+            }),
+        );
+        let err = dependencies(&a, &BTreeMap::new()).unwrap_err().to_string();
+        assert!(err.contains("Dockerfile:2"), "{err}");
+    }
+
+    #[test]
+    fn custom_paths_ignore_and_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "src/a.go", "");
+        write(root, "src/a_test.go", "");
+        write(root, "build.sh", "");
+        let paths = artifact(
+            root,
+            ArtifactKind::Custom(CustomSpec {
+                build_command: "./build.sh".into(),
+                dependencies: CustomDependencies::Paths {
+                    paths: vec!["src".into(), "build.sh".into()],
+                    ignore: vec!["**/*_test.go".into()],
+                },
+            }),
+        );
+        assert_eq!(
+            dependencies(&paths, &BTreeMap::new()).unwrap(),
+            vec!["build.sh", "src/a.go"]
+        );
+        let command = artifact(
+            root,
+            ArtifactKind::Custom(CustomSpec {
+                build_command: "./build.sh".into(),
+                dependencies: CustomDependencies::Command("echo '[\"build.sh\", \"src\"]'".into()),
+            }),
+        );
+        assert_eq!(
+            dependencies(&command, &BTreeMap::new()).unwrap(),
+            vec!["build.sh", "src/a.go", "src/a_test.go"]
+        );
+        let bad = artifact(
+            root,
+            ArtifactKind::Custom(CustomSpec {
+                build_command: "x".into(),
+                dependencies: CustomDependencies::Command("echo nope".into()),
+            }),
+        );
+        assert!(
+            dependencies(&bad, &BTreeMap::new())
+                .unwrap_err()
+                .to_string()
+                .contains("JSON list")
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The Docker engine, as the build stage uses it: look images up, tag, push, and ask the
+//! registry (through the engine, which knows its insecure registries and proxies) for a
+//! tag's digest.
+
+use super::{BuildError, credentials};
+use bollard::Docker;
+use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
+use futures::StreamExt;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Engine {
+    pub docker: Docker,
+}
+
+impl Engine {
+    /// Connects to `$DOCKER_HOST` (or the default socket) and agrees on an API version.
+    pub async fn connect() -> Result<Engine, BuildError> {
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST")))?
+            .with_timeout(Duration::from_secs(3600));
+        let docker = docker.negotiate_version().await.map_err(|e| {
+            BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST"))
+        })?;
+        Ok(Engine { docker })
+    }
+
+    /// The ID of the local image `reference` (a name or an ID), or None when there is none.
+    pub async fn image_id(&self, reference: &str) -> Result<Option<String>, BuildError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(image.id),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(BuildError::Engine(e.to_string())),
+        }
+    }
+
+    /// Gives the image `source` the name `target` (`repo:tag`).
+    pub async fn tag(&self, source: &str, target: &str) -> Result<(), BuildError> {
+        let (repo, tag) = split_tag(target);
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.docker
+            .tag_image(source, Some(options))
+            .await
+            .map_err(|e| BuildError::Engine(format!("cannot tag {source} as {target}: {e}")))
+    }
+
+    /// Pushes `reference` (`repo:tag`) and returns the digest the registry stored it under.
+    pub async fn push(&self, reference: &str) -> Result<String, BuildError> {
+        let (repo, tag) = split_tag(reference);
+        let credentials = credentials::for_registry(&credentials::registry_of(repo));
+        let options = PushImageOptionsBuilder::default().tag(tag).build();
+        let mut stream = self.docker.push_image(repo, Some(options), credentials);
+        let mut digest = None;
+        let mut last = Vec::new();
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| BuildError::Failed {
+                message: format!("cannot push {reference}: {e}"),
+                output: last.clone(),
+            })?;
+            if let Some(status) = info.status {
+                // The last status line reads `<tag>: digest: sha256:... size: N`.
+                if let Some(d) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
+                    digest = Some(d.to_string());
+                }
+                last.push(status);
+                if last.len() > 5 {
+                    last.remove(0);
+                }
+            }
+        }
+        digest.ok_or_else(|| BuildError::Failed {
+            message: format!("pushed {reference} but the registry reported no digest"),
+            output: last,
+        })
+    }
+
+    /// The digest the registry holds for `reference`, or None when it has no such tag.
+    pub async fn remote_digest(&self, reference: &str) -> Result<Option<String>, BuildError> {
+        let (repo, _) = split_tag(reference);
+        let credentials = credentials::for_registry(&credentials::registry_of(repo));
+        match self
+            .docker
+            .inspect_registry_image(reference, credentials)
+            .await
+        {
+            Ok(d) => Ok(d.descriptor.digest),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code, .. })
+                if status_code == 404 || status_code == 401 || status_code == 403 =>
+            {
+                Ok(None)
+            }
+            // An unreachable registry is a cache miss, not a failure: the build will then
+            // try the registry again and report the real error on push.
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// `repo:tag` → (`repo`, `tag`), minding registry ports (`host:5000/app:v1`).
+pub fn split_tag(reference: &str) -> (&str, &str) {
+    let name = reference.split('@').next().unwrap_or(reference);
+    match name.rfind(':') {
+        Some(i) if !name[i..].contains('/') => (&name[..i], &name[i + 1..]),
+        _ => (name, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_tags_not_ports() {
+        assert_eq!(
+            split_tag("127.0.0.1:5000/app:v1"),
+            ("127.0.0.1:5000/app", "v1")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/app"),
+            ("127.0.0.1:5000/app", "latest")
+        );
+        assert_eq!(split_tag("app:v1@sha256:abc"), ("app", "v1"));
+    }
+}

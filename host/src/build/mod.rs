@@ -1,0 +1,194 @@
+//! The build stage: builds every artifact of the plan as `skaffold build` does — in
+//! dependency order (`requires`), independent artifacts in parallel, skipping those whose
+//! inputs are unchanged since an earlier build (the artifact cache), tagging them by the tag
+//! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
+//! file each (`docker.rs`, `custom.rs`).
+
+mod cache;
+mod context;
+mod credentials;
+mod custom;
+mod dependencies;
+mod docker;
+pub mod dockerfile;
+pub mod dockerignore;
+mod engine;
+mod event;
+mod local_cluster;
+mod plan;
+mod run;
+mod schedule;
+
+pub use cache::{CacheOutcome, default_cache_file};
+pub use dependencies::dependencies;
+pub use event::{BuildEvent, SummaryEntry};
+pub use local_cluster::is_local_context;
+pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
+pub use run::run;
+
+use crate::events::Events;
+use crate::tag::TagPolicy;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One artifact to build, with every path resolved and every default applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    /// The image name as the config writes it.
+    pub name: String,
+    /// The image name to build and push, without tag (after `--default-repo` rewriting).
+    pub image: String,
+    /// The build context: an absolute directory.
+    pub context: PathBuf,
+    pub kind: ArtifactKind,
+    /// Artifacts that must be built first, and the alias under which their image is handed in.
+    pub requires: Vec<Requirement>,
+    /// Target platforms, e.g. `linux/amd64`; empty means the engine's own.
+    pub platforms: Vec<String>,
+}
+
+/// How an artifact is built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ArtifactKind {
+    Docker(DockerSpec),
+    Custom(CustomSpec),
+}
+
+/// `docker:` settings. String values may hold `{{.ENV}}` templates, expanded at build time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerSpec {
+    /// Relative to the context; default `Dockerfile`.
+    pub dockerfile: String,
+    pub target: Option<String>,
+    /// A `None` value takes the variable of the same name from the environment.
+    pub build_args: BTreeMap<String, Option<String>>,
+    pub network: Option<String>,
+    pub add_host: Vec<String>,
+    pub cache_from: Vec<String>,
+    pub no_cache: bool,
+    pub pull_parent: bool,
+    pub squash: bool,
+}
+
+/// `custom:` settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomSpec {
+    /// Run with `sh -c` in the context directory.
+    pub build_command: String,
+    pub dependencies: CustomDependencies,
+}
+
+/// Which files a custom artifact depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CustomDependencies {
+    /// Nothing declared: every file of the context.
+    #[default]
+    Context,
+    /// Glob patterns relative to the context, minus `ignore` patterns.
+    Paths {
+        paths: Vec<String>,
+        ignore: Vec<String>,
+    },
+    /// The `COPY`/`ADD` sources of this Dockerfile (relative to the context).
+    Dockerfile {
+        path: String,
+        build_args: BTreeMap<String, Option<String>>,
+    },
+    /// A command (run with `sh -c` in the context) printing a JSON list of paths.
+    Command(String),
+}
+
+/// `requires:` entry: the artifact building `image` must be built first; its reference is
+/// handed to this build as `alias` (a build arg for Docker, an environment variable for
+/// custom builds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    pub image: String,
+    pub alias: String,
+}
+
+/// Everything the build stage needs, resolved once from flags and config.
+#[derive(Debug, Clone)]
+pub struct BuildPlan {
+    pub artifacts: Vec<Artifact>,
+    pub tag_policy: TagPolicy,
+    /// `-t/--tag`: use this tag for every artifact instead of the policy's.
+    pub tag_override: Option<String>,
+    /// Push built images to their registry.
+    pub push: bool,
+    /// How many artifacts build at once; 0 means no limit.
+    pub concurrency: usize,
+    /// The artifact cache file; `None` turns the cache off (`--cache-artifacts=false`).
+    pub cache_file: Option<PathBuf>,
+    /// Variables for templates and for custom build commands (the environment plus
+    /// `skaffold.env`).
+    pub env: crate::config::Vars,
+}
+
+/// The result for one artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Built {
+    /// The image name, as in the config.
+    pub image_name: String,
+    /// The full reference to deploy: `name:tag@sha256:...` when pushed, else `name:<image id>`.
+    pub tag: String,
+}
+
+/// What one builder needs for one build.
+pub struct BuildRequest<'a> {
+    pub artifact: &'a Artifact,
+    /// `name:tag` to build.
+    pub tag: &'a str,
+    /// The references of required artifacts, by alias.
+    pub required: &'a BTreeMap<String, String>,
+    pub push: bool,
+    pub env: &'a crate::config::Vars,
+    pub events: &'a Events,
+}
+
+/// What a builder produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOutput {
+    /// Whether the builder pushed the image itself (custom builds do when asked).
+    pub pushed: bool,
+}
+
+/// Builds one kind of artifact.
+pub trait Builder: Send + Sync {
+    fn build<'a>(
+        &'a self,
+        request: BuildRequest<'a>,
+    ) -> BoxFuture<'a, Result<BuildOutput, BuildError>>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot talk to the Docker engine: {0}")]
+    Engine(String),
+    #[error("{message}{}", tail(.output))]
+    Failed {
+        message: String,
+        /// The last lines of the build output.
+        output: Vec<String>,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+fn tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n    {}", lines.join("\n    "))
+    }
+}

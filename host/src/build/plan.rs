@@ -1,0 +1,292 @@
+//! Turns loaded configs plus the command line's choices into one [`BuildPlan`]: contexts made
+//! absolute, builder defaults applied (`Dockerfile`, a Docker build when no builder is
+//! named), the tag policy and `build.local` settings read, the push default decided.
+
+use super::{
+    Artifact, ArtifactKind, BuildPlan, CustomDependencies, CustomSpec, DockerSpec, Requirement,
+};
+use crate::config::LoadedConfig;
+use crate::config::model;
+use crate::tag::{self, TagPolicy};
+use std::path::PathBuf;
+
+/// What the command line decides about a build.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `-t/--tag`.
+    pub tag_override: Option<String>,
+    /// `--push`; None follows `build.local.push`, then whether the cluster is local.
+    pub push: Option<bool>,
+    /// Whether the kube-context points at a local cluster (then images are not pushed by
+    /// default).
+    pub local_cluster: bool,
+    /// `--cache-artifacts`: the cache file, or None to build everything.
+    pub cache_file: Option<PathBuf>,
+    /// `--default-repo`: a registry prefix for every image name.
+    pub default_repo: Option<String>,
+    pub env: crate::config::Vars,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{source_file}: {message}")]
+pub struct PlanError {
+    pub source_file: String,
+    pub message: String,
+}
+
+/// The build plan for the artifacts of `configs`.
+pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan, PlanError> {
+    let mut artifacts = Vec::new();
+    let mut tag_policy = None;
+    let mut local: Option<&model::LocalBuild> = None;
+    for loaded in configs {
+        let Some(build) = &loaded.config.build else {
+            continue;
+        };
+        let err = |message: String| PlanError {
+            source_file: loaded.display_source(),
+            message,
+        };
+        if tag_policy.is_none()
+            && let Some(p) = &build.tag_policy
+        {
+            tag_policy = Some(tag_policy_of(p).map_err(|e| err(format!("build.tagPolicy: {e}")))?);
+        }
+        if local.is_none() {
+            local = build.local.as_ref();
+        }
+        for (i, a) in build.artifacts.iter().enumerate() {
+            let at = format!("build.artifacts[{i}] ({})", a.image);
+            let context = loaded.path(a.context.as_deref().unwrap_or("."));
+            let context = context.canonicalize().map_err(|e| {
+                err(format!(
+                    "{at}: the context {} cannot be used: {e}",
+                    context.display()
+                ))
+            })?;
+            let kind = kind_of(a).map_err(|m| err(format!("{at}: {m}")))?;
+            let rename = |image: &str| match &options.default_repo {
+                Some(repo) => crate::image::substitute_default_repo(repo, image)
+                    .map_err(|m| err(format!("{at}: {m}"))),
+                None => Ok(image.to_string()),
+            };
+            let requires = a
+                .requires
+                .iter()
+                .map(|r| {
+                    Ok(Requirement {
+                        image: rename(&r.image)?,
+                        alias: r.alias.clone().unwrap_or_else(|| r.image.clone()),
+                    })
+                })
+                .collect::<Result<Vec<_>, PlanError>>()?;
+            artifacts.push(Artifact {
+                name: a.image.clone(),
+                image: rename(&a.image)?,
+                context,
+                kind,
+                requires,
+                platforms: if a.platforms.is_empty() {
+                    build.platforms.clone()
+                } else {
+                    a.platforms.clone()
+                },
+            });
+        }
+    }
+    let push = options
+        .push
+        .or(local.and_then(|l| l.push))
+        .unwrap_or(!options.local_cluster);
+    let concurrency = local.and_then(|l| l.concurrency).unwrap_or(1).max(0) as usize;
+    Ok(BuildPlan {
+        artifacts,
+        tag_policy: tag_policy.unwrap_or_default(),
+        tag_override: options.tag_override,
+        push,
+        concurrency,
+        cache_file: options.cache_file,
+        env: options.env,
+    })
+}
+
+fn kind_of(a: &model::Artifact) -> Result<ArtifactKind, String> {
+    let unsupported = [
+        ("bazel", a.bazel.is_some()),
+        ("ko", a.ko.is_some()),
+        ("jib", a.jib.is_some()),
+        ("kaniko", a.kaniko.is_some()),
+        ("buildpacks", a.buildpacks.is_some()),
+    ];
+    if let Some((name, _)) = unsupported.iter().find(|(_, set)| *set) {
+        return Err(format!(
+            "the `{name}` builder is not supported by devloop's local build; use `docker` or `custom`"
+        ));
+    }
+    if let Some(c) = &a.custom {
+        return Ok(ArtifactKind::Custom(CustomSpec {
+            build_command: c.build_command.clone().unwrap_or_default(),
+            dependencies: match &c.dependencies {
+                None => CustomDependencies::Context,
+                Some(d) => {
+                    if let Some(df) = &d.dockerfile {
+                        CustomDependencies::Dockerfile {
+                            path: df.path.clone().unwrap_or_else(|| "Dockerfile".into()),
+                            build_args: df
+                                .build_args
+                                .iter()
+                                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                                .collect(),
+                        }
+                    } else if let Some(cmd) = &d.command {
+                        CustomDependencies::Command(cmd.clone())
+                    } else if !d.paths.is_empty() {
+                        CustomDependencies::Paths {
+                            paths: d.paths.clone(),
+                            ignore: d.ignore.clone(),
+                        }
+                    } else {
+                        CustomDependencies::Context
+                    }
+                }
+            },
+        }));
+    }
+    let d = a.docker.clone().unwrap_or_default();
+    Ok(ArtifactKind::Docker(DockerSpec {
+        dockerfile: d.dockerfile.unwrap_or_else(|| "Dockerfile".into()),
+        target: d.target,
+        build_args: d.build_args.into_iter().collect(),
+        network: d.network,
+        add_host: d.add_host,
+        cache_from: d.cache_from,
+        no_cache: d.no_cache.unwrap_or(false),
+        pull_parent: d.pull_parent.unwrap_or(false),
+        squash: d.squash.unwrap_or(false),
+    }))
+}
+
+/// The tag policy `build.tagPolicy` describes (the first policy set, as Skaffold reads it).
+pub fn tag_policy_of(p: &model::TagPolicy) -> Result<TagPolicy, String> {
+    if let Some(g) = &p.git_commit {
+        return Ok(TagPolicy::GitCommit(tag::GitCommit {
+            variant: g
+                .variant
+                .as_deref()
+                .unwrap_or("")
+                .parse()
+                .map_err(|e: tag::TagError| e.to_string())?,
+            prefix: g.prefix.clone().unwrap_or_default(),
+            ignore_changes: g.ignore_changes.unwrap_or(false),
+        }));
+    }
+    if p.sha256.is_some() {
+        return Ok(TagPolicy::Sha256);
+    }
+    if let Some(e) = &p.env_template {
+        return Ok(TagPolicy::EnvTemplate {
+            template: e.template.clone(),
+        });
+    }
+    if let Some(d) = &p.date_time {
+        return Ok(TagPolicy::DateTime(tag::DateTime {
+            format: d.format.clone(),
+            timezone: d.timezone.clone(),
+        }));
+    }
+    if let Some(c) = &p.custom_template {
+        let components =
+            c.components
+                .iter()
+                .map(|comp| {
+                    let name = comp.name.clone().ok_or_else(|| {
+                        "every customTemplate component needs a `name`".to_string()
+                    })?;
+                    let inner = model::TagPolicy {
+                        git_commit: comp.git_commit.clone(),
+                        sha256: comp.sha256.clone(),
+                        env_template: comp.env_template.clone(),
+                        date_time: comp.date_time.clone(),
+                        custom_template: comp.custom_template.clone(),
+                        input_digest: comp.input_digest.clone(),
+                    };
+                    Ok(tag::Component {
+                        name,
+                        policy: tag_policy_of(&inner)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+        return Ok(TagPolicy::CustomTemplate {
+            template: c.template.clone(),
+            components,
+        });
+    }
+    if p.input_digest.is_some() {
+        return Ok(TagPolicy::InputDigest);
+    }
+    Ok(TagPolicy::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str, dir: &std::path::Path) -> Vec<LoadedConfig> {
+        crate::config::load_str(yaml, &dir.join("skaffold.yaml"), dir).unwrap()
+    }
+
+    #[test]
+    fn maps_artifacts_defaults_and_push() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("svc")).unwrap();
+        let configs = load(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    dateTime:\n      format: \"2006\"\n  local:\n    concurrency: 0\n  artifacts:\n  - image: base\n    context: svc\n  - image: app\n    requires:\n    - image: base\n      alias: BASE\n    custom:\n      buildCommand: ./b.sh\n      dependencies:\n        paths: [src]\n",
+            dir.path(),
+        );
+        let p = plan(
+            &configs,
+            PlanOptions {
+                local_cluster: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(p.concurrency, 0);
+        assert!(!p.push, "local cluster: no push by default");
+        assert_eq!(
+            p.tag_policy,
+            TagPolicy::DateTime(tag::DateTime {
+                format: Some("2006".into()),
+                timezone: None
+            })
+        );
+        assert_eq!(
+            p.artifacts[0].context,
+            dir.path().join("svc").canonicalize().unwrap()
+        );
+        assert!(
+            matches!(&p.artifacts[0].kind, ArtifactKind::Docker(d) if d.dockerfile == "Dockerfile")
+        );
+        assert_eq!(p.artifacts[1].requires[0].alias, "BASE");
+        assert!(
+            matches!(&p.artifacts[1].kind, ArtifactKind::Custom(c) if c.build_command == "./b.sh")
+        );
+
+        let remote = plan(&configs, PlanOptions::default()).unwrap();
+        assert!(remote.push, "remote cluster: push by default");
+    }
+
+    #[test]
+    fn missing_context_names_the_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let configs = load(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: nowhere\n",
+            dir.path(),
+        );
+        let err = plan(&configs, PlanOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("build.artifacts[0] (app)"), "{err}");
+        assert!(err.contains("nowhere"), "{err}");
+    }
+}

@@ -1,0 +1,443 @@
+//! Runs a [`BuildPlan`]: every artifact after the ones it requires, up to `concurrency` at
+//! once; each one tagged, looked up in the cache, built on a miss, pushed when asked, and
+//! reported. A failed artifact does not stop independent ones; what succeeded stays cached.
+
+use super::cache::{Cache, CachedImage, Inputs};
+use super::custom::CustomBuilder;
+use super::docker::{DockerBuilder, build_args};
+use super::engine::{Engine, split_tag};
+use super::{
+    ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built, CacheOutcome,
+    CustomDependencies, SummaryEntry, dependencies, schedule,
+};
+use crate::events::{Event, Events, Stage};
+use crate::tag::{self, TagInput};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Semaphore;
+
+/// How one artifact ended.
+#[derive(Debug, Clone)]
+struct Finished {
+    result: Result<Built, String>,
+    /// Whether it was built (rather than found in the cache).
+    built: bool,
+    elapsed_ms: u64,
+}
+
+type Slot = Shared<BoxFuture<'static, Finished>>;
+
+/// What every artifact task shares.
+struct Run {
+    plan: BuildPlan,
+    events: Events,
+    engine: Engine,
+    cache: Mutex<Cache>,
+    permits: Semaphore,
+    now: jiff::Timestamp,
+}
+
+/// Builds every artifact of `plan` and returns their references, in the order of the plan.
+/// When some fail, the error names them (each failure was also sent as an event).
+pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildError> {
+    let started = Instant::now();
+    let deps = schedule::dependency_indexes(&plan.artifacts)?;
+    let engine = Engine::connect().await?;
+    let cache = match &plan.cache_file {
+        Some(path) => Cache::load(path),
+        None => Cache::default(),
+    };
+    let permits = match plan.concurrency {
+        0 => Semaphore::MAX_PERMITS,
+        n => n,
+    };
+    let run = Arc::new(Run {
+        plan: plan.clone(),
+        events: events.clone(),
+        engine,
+        cache: Mutex::new(cache),
+        permits: Semaphore::new(permits),
+        now: jiff::Timestamp::now(),
+    });
+
+    // Slots are made in dependency order so that each can wait on the ones it requires.
+    let mut slots: Vec<Option<Slot>> = vec![None; plan.artifacts.len()];
+    for i in topological(&deps) {
+        let waits: Vec<(String, String, Slot)> = plan.artifacts[i]
+            .requires
+            .iter()
+            .zip(&deps[i])
+            .filter_map(|(r, &j)| {
+                slots[j]
+                    .clone()
+                    .map(|s| (r.alias.clone(), r.image.clone(), s))
+            })
+            .collect();
+        let run = run.clone();
+        let task: BoxFuture<'static, Finished> = Box::pin(artifact_task(run, i, waits));
+        slots[i] = Some(task.shared());
+    }
+    let finished = futures::future::join_all(slots.into_iter().flatten()).await;
+
+    if let Some(path) = &plan.cache_file {
+        let cache = run.cache.lock().map(|c| c.clone()).unwrap_or_default();
+        if let Err(e) = cache.save(path) {
+            events.warn(Stage::Build, e.to_string());
+        }
+    }
+
+    let mut built = Vec::new();
+    let mut failed = Vec::new();
+    let mut summary = Vec::new();
+    for (artifact, f) in plan.artifacts.iter().zip(finished) {
+        summary.push(SummaryEntry {
+            artifact: artifact.image.clone(),
+            result: match (&f.result, f.built) {
+                (Err(_), _) => "failed",
+                (Ok(_), true) => "built",
+                (Ok(_), false) => "cached",
+            }
+            .to_string(),
+            reference: f.result.as_ref().ok().map(|b| b.tag.clone()),
+            elapsed_ms: f.elapsed_ms,
+        });
+        match f.result {
+            Ok(b) => built.push(b),
+            Err(_) => failed.push(artifact.image.clone()),
+        }
+    }
+    events.send(Event::Build(BuildEvent::Summary {
+        artifacts: summary,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }));
+    if failed.is_empty() {
+        Ok(built)
+    } else {
+        Err(BuildError::Failed {
+            message: format!(
+                "{} of {} artifacts failed to build: {}",
+                failed.len(),
+                plan.artifacts.len(),
+                failed.join(", ")
+            ),
+            output: vec![],
+        })
+    }
+}
+
+/// Indexes in an order where every artifact comes after the ones it requires.
+fn topological(deps: &[Vec<usize>]) -> Vec<usize> {
+    fn visit(n: usize, deps: &[Vec<usize>], seen: &mut [bool], out: &mut Vec<usize>) {
+        if seen[n] {
+            return;
+        }
+        seen[n] = true;
+        for &m in &deps[n] {
+            visit(m, deps, seen, out);
+        }
+        out.push(n);
+    }
+    let mut seen = vec![false; deps.len()];
+    let mut out = Vec::with_capacity(deps.len());
+    for n in 0..deps.len() {
+        visit(n, deps, &mut seen, &mut out);
+    }
+    out
+}
+
+async fn artifact_task(run: Arc<Run>, i: usize, waits: Vec<(String, String, Slot)>) -> Finished {
+    let artifact = run.plan.artifacts[i].image.clone();
+    let mut required = BTreeMap::new();
+    for (alias, image, slot) in waits {
+        match slot.await.result {
+            Ok(b) => {
+                required.insert(alias, b.tag);
+            }
+            Err(_) => {
+                let error =
+                    format!("{artifact} was not built: the artifact it requires, {image}, failed");
+                run.events.send(Event::Build(BuildEvent::Failed {
+                    artifact,
+                    error: error.clone(),
+                }));
+                return Finished {
+                    result: Err(error),
+                    built: false,
+                    elapsed_ms: 0,
+                };
+            }
+        }
+    }
+    let _permit = run.permits.acquire().await;
+    let started = Instant::now();
+    let outcome = build_one(&run, i, &required).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok((built, fresh)) => {
+            run.events.send(Event::Build(BuildEvent::Completed {
+                artifact,
+                reference: built.tag.clone(),
+                built: fresh,
+                elapsed_ms,
+            }));
+            Finished {
+                result: Ok(built),
+                built: fresh,
+                elapsed_ms,
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            run.events.send(Event::Build(BuildEvent::Failed {
+                artifact,
+                error: error.clone(),
+            }));
+            Finished {
+                result: Err(error),
+                built: false,
+                elapsed_ms,
+            }
+        }
+    }
+}
+
+/// Tags, looks up and (on a miss) builds artifact `i`; returns its reference and whether it
+/// was built.
+async fn build_one(
+    run: &Run,
+    i: usize,
+    required: &BTreeMap<String, String>,
+) -> Result<(Built, bool), BuildError> {
+    let plan = &run.plan;
+    let artifact = &plan.artifacts[i];
+    let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
+
+    let args = match &artifact.kind {
+        ArtifactKind::Docker(spec) => build_args(spec, &plan.env, required)?,
+        ArtifactKind::Custom(spec) => match &spec.dependencies {
+            CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
+            _ => BTreeMap::new(),
+        },
+    };
+    let files = dependencies(artifact, &args)?;
+    let config = serde_json::to_string(&(artifact, &args, required))
+        .map_err(|e| BuildError::Io(e.to_string()))?;
+    let inputs = {
+        let mut cache = run
+            .cache
+            .lock()
+            .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
+        cache.inputs(&config, &artifact.context, &files)?
+    };
+
+    let tag = match &plan.tag_override {
+        Some(t) => t.clone(),
+        None => {
+            let input = TagInput {
+                image: &artifact.image,
+                context: &artifact.context,
+                env: &plan.env,
+                input_digest: Some(&inputs.key),
+                now: run.now,
+            };
+            match tag::generate(&plan.tag_policy, &input) {
+                Ok(t) => t,
+                // Skaffold falls back to the `sha256` tagger when the policy cannot tag.
+                Err(e) => {
+                    run.events.warn(
+                        Stage::Build,
+                        format!("{}: {e}; tagging with `latest` instead", artifact.image),
+                    );
+                    tag::generate(&tag::TagPolicy::Sha256, &input)
+                        .unwrap_or_else(|_| "latest".into())
+                }
+            }
+        }
+    };
+    let name_tag = format!("{}:{}", artifact.image, tag);
+
+    if plan.cache_file.is_some()
+        && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag, &artifact.name).await?
+    {
+        return Ok((built, false));
+    }
+
+    run.events.send(Event::Build(BuildEvent::Started {
+        artifact: artifact.image.clone(),
+        tag: name_tag.clone(),
+    }));
+    let request = BuildRequest {
+        artifact,
+        tag: &name_tag,
+        required,
+        push: plan.push,
+        env: &plan.env,
+        events: &run.events,
+    };
+    let output = match &artifact.kind {
+        ArtifactKind::Docker(_) => {
+            DockerBuilder {
+                engine: run.engine.clone(),
+            }
+            .build(request)
+            .await?
+        }
+        ArtifactKind::Custom(_) => CustomBuilder.build(request).await?,
+    };
+
+    let image_id = run.engine.image_id(&name_tag).await?;
+    let (reference, digest) = if plan.push {
+        let digest = if output.pushed {
+            run.engine
+                .remote_digest(&name_tag)
+                .await?
+                .ok_or_else(|| BuildError::Failed {
+                    message: format!(
+                        "the build command of {} did not push {name_tag} (PUSH_IMAGE was true)",
+                        artifact.image
+                    ),
+                    output: vec![],
+                })?
+        } else {
+            push(run, &artifact.image, &name_tag).await?
+        };
+        (format!("{name_tag}@{digest}"), Some(digest))
+    } else {
+        let id = image_id.clone().ok_or_else(|| BuildError::Failed {
+            message: format!(
+                "the build of {} did not leave the image {name_tag} in the Docker engine",
+                artifact.image
+            ),
+            output: vec![],
+        })?;
+        (tag_with_id(run, &artifact.image, &id).await?, None)
+    };
+    if let Ok(mut cache) = run.cache.lock() {
+        cache.record(&artifact_id, &inputs, CachedImage { image_id, digest });
+    }
+    Ok((
+        Built {
+            image_name: artifact.name.clone(),
+            tag: reference,
+        },
+        true,
+    ))
+}
+
+/// The cache lookup: the reference of a found image (after tagging/pushing it as needed), or
+/// None on a miss. Sends the outcome, and on a miss the reasons.
+async fn lookup(
+    run: &Run,
+    artifact_id: &str,
+    inputs: &Inputs,
+    name_tag: &str,
+    name: &str,
+) -> Result<Option<Built>, BuildError> {
+    let image = split_tag(name_tag).0.to_string();
+    let (entry, reasons) = {
+        let cache = run
+            .cache
+            .lock()
+            .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
+        (
+            cache.image(&inputs.key).cloned(),
+            cache.explain_miss(artifact_id, inputs),
+        )
+    };
+    let send = |outcome: CacheOutcome, reasons: Vec<String>| {
+        run.events.send(Event::Build(BuildEvent::Cache {
+            artifact: image.clone(),
+            outcome,
+            reasons,
+        }));
+    };
+    let Some(entry) = entry else {
+        send(CacheOutcome::NotFound, reasons);
+        return Ok(None);
+    };
+    let local_id = match &entry.image_id {
+        Some(id) => run.engine.image_id(id).await?,
+        None => None,
+    };
+    let reference = if run.plan.push {
+        let remote = run.engine.remote_digest(name_tag).await?;
+        if entry.digest.is_some() && remote == entry.digest {
+            send(CacheOutcome::FoundRemotely, vec![]);
+            format!("{name_tag}@{}", remote.unwrap_or_default())
+        } else if let Some(id) = &local_id {
+            send(CacheOutcome::FoundTagging, vec![]);
+            run.engine.tag(id, name_tag).await?;
+            let digest = push(run, &image, name_tag).await?;
+            if let Ok(mut cache) = run.cache.lock() {
+                cache.record(
+                    artifact_id,
+                    inputs,
+                    CachedImage {
+                        image_id: Some(id.clone()),
+                        digest: Some(digest.clone()),
+                    },
+                );
+            }
+            format!("{name_tag}@{digest}")
+        } else {
+            send(
+                CacheOutcome::NotFound,
+                vec!["the image built from these inputs is neither in the registry nor in the engine".into()],
+            );
+            return Ok(None);
+        }
+    } else {
+        let Some(id) = local_id else {
+            send(
+                CacheOutcome::NotFound,
+                vec!["the image built from these inputs is no longer in the Docker engine".into()],
+            );
+            return Ok(None);
+        };
+        if run.engine.image_id(name_tag).await?.as_deref() == Some(id.as_str()) {
+            send(CacheOutcome::FoundLocally, vec![]);
+        } else {
+            send(CacheOutcome::FoundTagging, vec![]);
+            run.engine.tag(&id, name_tag).await?;
+        }
+        tag_with_id(run, &image, &id).await?
+    };
+    if let Ok(mut cache) = run.cache.lock() {
+        cache.remember(artifact_id, inputs);
+    }
+    Ok(Some(Built {
+        image_name: name.to_string(),
+        tag: reference,
+    }))
+}
+
+async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildError> {
+    let digest = run.engine.push(name_tag).await?;
+    run.events.send(Event::Build(BuildEvent::Pushed {
+        artifact: image.to_string(),
+        reference: format!("{name_tag}@{digest}"),
+    }));
+    Ok(digest)
+}
+
+/// Tags the image `id` as `image:<id hex>` and returns that reference: as Skaffold does for
+/// images that are not pushed, so that a deploy names this exact image.
+async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildError> {
+    let reference = format!("{image}:{}", id.trim_start_matches("sha256:"));
+    run.engine.tag(id, &reference).await?;
+    Ok(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topological_puts_requirements_first() {
+        let deps = vec![vec![2], vec![], vec![1]];
+        assert_eq!(topological(&deps), vec![1, 2, 0]);
+    }
+}

@@ -1,0 +1,107 @@
+//! `kubectl devloop build`: builds every artifact of the config (as `skaffold build`), then
+//! prints or writes what was built as `{"builds":[{"imageName":...,"tag":...}]}`.
+
+use crate::build::{self, Built, PlanOptions};
+use crate::commands::common::PipelineArgs;
+use crate::events::{Events, Stage};
+use anyhow::Context;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Use this tag for every image instead of the tag policy's.
+    #[arg(short = 't', long = "tag")]
+    pub tag: Option<String>,
+    /// Write the built images as JSON to this file (input for `deploy --build-artifacts`).
+    #[arg(long = "file-output")]
+    pub file_output: Option<PathBuf>,
+    /// Print only the built images as JSON on stdout.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Set to false to rebuild every artifact instead of reusing unchanged ones.
+    #[arg(long = "cache-artifacts", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cache_artifacts: bool,
+    /// Push the built images (default: `build.local.push`, else push unless the cluster is
+    /// local).
+    #[arg(long = "push", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub push: Option<bool>,
+}
+
+/// The `--file-output` / `--quiet` document, in Skaffold's shape.
+#[derive(Debug, Serialize)]
+pub struct BuildOutputFile<'a> {
+    pub builds: &'a [Built],
+}
+
+pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
+    let resolved = crate::config::resolve(&args.pipeline, "build")?;
+    let events = if args.quiet {
+        Events::discard()
+    } else {
+        events
+    };
+    let local_cluster = kube_context_is_local(&resolved, &events);
+    let plan = build::plan(
+        &resolved.configs,
+        PlanOptions {
+            tag_override: args.tag.clone(),
+            push: args.push,
+            local_cluster,
+            cache_file: if args.cache_artifacts {
+                build::default_cache_file()
+            } else {
+                None
+            },
+            default_repo: args.pipeline.default_repo.clone(),
+            env: resolved.env.clone(),
+        },
+    )?;
+    if plan.artifacts.is_empty() {
+        events.info(Stage::Build, "No artifacts to build.");
+    }
+    let built = build::run(&plan, &events).await?;
+    let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
+    if let Some(path) = &args.file_output {
+        std::fs::write(path, format!("{doc}\n"))
+            .with_context(|| format!("cannot write --file-output {}", path.display()))?;
+    }
+    if args.quiet {
+        println!("{doc}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the kube-context in use points at a local cluster (by its name or its API server's
+/// address). Without any kubeconfig there is no cluster to pull from a registry: local.
+fn kube_context_is_local(resolved: &crate::config::Resolved, events: &Events) -> bool {
+    let Some(name) = resolved.kube_context.as_deref() else {
+        events.debug(
+            Stage::Build,
+            "no kube-context: treating the cluster as local, images are not pushed",
+        );
+        return true;
+    };
+    let server = resolved
+        .kubeconfig
+        .as_deref()
+        .and_then(|path| kube::config::Kubeconfig::read_from(path).ok())
+        .and_then(|kubeconfig| {
+            let cluster = kubeconfig
+                .contexts
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.context.as_ref())
+                .map(|c| c.cluster.clone())?;
+            kubeconfig
+                .clusters
+                .into_iter()
+                .find(|cl| cl.name == cluster)
+                .and_then(|cl| cl.cluster)
+                .and_then(|cl| cl.server)
+        });
+    build::is_local_context(name, server.as_deref())
+}

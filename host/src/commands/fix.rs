@@ -1,0 +1,180 @@
+//! `kubectl devloop fix`: prints the config upgraded to the newest schema version
+//! (`skaffold/v4beta14`), or with `--overwrite` writes it back, keeping the original as a
+//! backup next to it (`skaffold.yaml.v2`, never replacing an earlier backup).
+
+use crate::config::{self, LATEST_VERSION, LoadedConfig};
+use crate::events::{Events, Stage};
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FixArgs {
+    /// Path to the config file, or `-` to read it from stdin.
+    #[arg(short = 'f', long = "filename", default_value = "skaffold.yaml")]
+    pub filename: PathBuf,
+    /// Write the upgraded config back to the file (the original is kept as `<file>.v2`).
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// The upgraded configs as one YAML text, one document per config.
+pub fn upgraded_yaml(configs: &[LoadedConfig]) -> anyhow::Result<String> {
+    let mut text = String::new();
+    for (i, loaded) in configs.iter().enumerate() {
+        if i > 0 {
+            text.push_str("---\n");
+        }
+        let yaml = serde_saphyr::to_string(&loaded.config)
+            .with_context(|| format!("cannot write document {} as YAML", i + 1))?;
+        text.push_str(&yaml);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}
+
+/// The first free backup name: `<file>.v2`, then `<file>.v2.1`, `<file>.v2.2`, ...
+pub fn backup_path(file: &Path) -> PathBuf {
+    let base = format!("{}.v2", file.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{base}.{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Writes `text` to `file` atomically (temporary file in the same directory, then rename),
+/// after copying the original to a backup. Returns the backup's path.
+pub fn overwrite(file: &Path, text: &str) -> anyhow::Result<PathBuf> {
+    let backup = backup_path(file);
+    std::fs::copy(file, &backup)
+        .with_context(|| format!("cannot back up {} to {}", file.display(), backup.display()))?;
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "skaffold.yaml".into());
+    let temp = dir.join(format!(".{name}.devloop-fix.tmp"));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&temp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(file) {
+            std::fs::set_permissions(&temp, meta.permissions())?;
+        }
+        std::fs::rename(&temp, file)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e).with_context(|| format!("cannot write {}", file.display()));
+    }
+    Ok(backup)
+}
+
+pub fn run(args: FixArgs, events: &Events, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let configs = config::load(&args.filename)?;
+    if configs.is_empty() {
+        bail!(
+            "{}: no config documents found",
+            config::display_name(&args.filename)
+        );
+    }
+    let text = upgraded_yaml(&configs)?;
+    let already_latest = configs.iter().all(|c| c.original_version == LATEST_VERSION);
+    if !args.overwrite {
+        out.write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.filename == Path::new("-") {
+        bail!("--overwrite needs a file (-f); the config was read from stdin");
+    }
+    if already_latest {
+        events.info(
+            Stage::Config,
+            format!(
+                "{} is already at {LATEST_VERSION}; nothing to write",
+                args.filename.display()
+            ),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let backup = overwrite(&args.filename, &text)?;
+    events.info(
+        Stage::Config,
+        format!(
+            "upgraded {} to {LATEST_VERSION}; the original is in {}",
+            args.filename.display(),
+            backup.display()
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V2: &str = "apiVersion: skaffold/v2beta29\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    docker:\n      buildArgs:\n        DEBUG: 1\ndeploy:\n  kubectl:\n    manifests:\n    - k8s/*.yaml\n---\napiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: second\n";
+
+    #[test]
+    fn prints_every_document_upgraded_and_tidy() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("skaffold.yaml");
+        std::fs::write(&file, V2).unwrap();
+        let mut out = Vec::new();
+        let args = FixArgs {
+            filename: file.clone(),
+            overwrite: false,
+        };
+        run(args, &Events::discard(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.matches("apiVersion: skaffold/v4beta14").count(),
+            2,
+            "{text}"
+        );
+        assert!(text.contains("rawYaml:"), "{text}");
+        assert!(!text.contains("null"), "{text}");
+        assert!(!text.contains("setValues"), "{text}");
+        // The printed text reads back as the same configs.
+        let again = config::load_str(&text, Path::new("out.yaml"), dir.path()).unwrap();
+        let before = config::load(&file).unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(again[0].config, before[0].config);
+        assert_eq!(again[1].config, before[1].config);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), V2);
+    }
+
+    #[test]
+    fn overwrite_keeps_every_original_as_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("skaffold.yaml");
+        std::fs::write(&file, V2).unwrap();
+        let args = FixArgs {
+            filename: file.clone(),
+            overwrite: true,
+        };
+        run(args.clone(), &Events::discard(), &mut Vec::new()).unwrap();
+        let backup = dir.path().join("skaffold.yaml.v2");
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), V2);
+        let written = config::load(&file).unwrap();
+        assert!(written.iter().all(|c| c.original_version == LATEST_VERSION));
+
+        // A second old file must not replace the first backup.
+        std::fs::write(&file, V2.replace("app", "other")).unwrap();
+        run(args, &Events::discard(), &mut Vec::new()).unwrap();
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), V2);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("skaffold.yaml.v2.1")).unwrap(),
+            V2.replace("app", "other")
+        );
+    }
+}

@@ -1,0 +1,576 @@
+//! The resolved plan: from the command line to the list of effective configs every stage
+//! works on. This is the one place that follows `requires`, selects modules (`-m`), decides
+//! the kube-context, activates and applies profiles, reads `skaffold.env` and fills in
+//! defaults.
+//!
+//! Order is Skaffold's: a config's required configs come before it (depth first, in the
+//! order of `requires`), then the config itself; a config required twice appears once.
+
+use super::envfile;
+use super::error::ConfigError;
+use super::kubecontext;
+use super::model::{ConfigDependency, SkaffoldConfig};
+use super::profiles::{self, ActivationContext};
+use super::template::Vars;
+use super::{LoadedConfig, defaults, display_name};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Everything `resolve` needs, without clap (the command layer fills it from its flags).
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// The config file (`-` = stdin).
+    pub file: PathBuf,
+    /// `-p`: profiles to add; `-name` removes an auto-activated one.
+    pub profiles: Vec<String>,
+    /// `-m`: run only these configs (by `metadata.name`) and what they require.
+    pub modules: Vec<String>,
+    /// `--profile-auto-activation`.
+    pub auto_activation: bool,
+    /// `--kube-context`.
+    pub kube_context: Option<String>,
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<PathBuf>,
+    /// The subcommand (`dev`, `run`, `render`, ...), for `activation.command`.
+    pub command: String,
+    /// The environment (`skaffold.env` is added to it).
+    pub env: Vars,
+    /// `$HOME`, to find `~/.kube/config`.
+    pub home: Option<PathBuf>,
+}
+
+/// The outcome of [`resolve`].
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Effective configs (profiles applied, defaults filled in), required ones first.
+    pub configs: Vec<LoadedConfig>,
+    /// The kube-context to use: `--kube-context`, else `deploy.kubeContext`, else the
+    /// kubeconfig's current context (`None` when there is none at all).
+    pub kube_context: Option<String>,
+    /// The kubeconfig file in use, if any.
+    pub kubeconfig: Option<PathBuf>,
+    /// Environment plus `skaffold.env`: the base variables of every template.
+    pub env: Vars,
+}
+
+/// Resolves the configs of `options`.
+pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
+    let kubeconfig = kubecontext::kubeconfig_path(
+        options.kubeconfig.as_deref(),
+        options.env.get("KUBECONFIG").map(String::as_str),
+        options.home.as_deref(),
+    );
+    let current_context = match &kubeconfig {
+        Some(path) if path.is_file() => kubecontext::current_context(path)?,
+        Some(path) if options.kubeconfig.is_some() => {
+            return Err(ConfigError::Resolve(format!(
+                "--kubeconfig {}: no such file",
+                path.display()
+            )));
+        }
+        _ => None,
+    };
+    let activation_context = options
+        .kube_context
+        .clone()
+        .or_else(|| current_context.clone())
+        .unwrap_or_default();
+
+    let root_dir = if options.file == Path::new("-") {
+        std::env::current_dir().map_err(|source| ConfigError::Read {
+            path: PathBuf::from("."),
+            source,
+        })?
+    } else {
+        super::config_dir(&options.file)
+    };
+    let env = envfile::merged_with(options.env.clone(), &root_dir)?;
+
+    let mut walk = Walk {
+        options,
+        env: &env,
+        kube_context: &activation_context,
+        stack: Vec::new(),
+        done: HashMap::new(),
+        out: Vec::new(),
+        edges: Vec::new(),
+        defined_profiles: BTreeSet::new(),
+    };
+    walk.file(&options.file, &[], &[], None)?;
+
+    for name in options.profiles.iter().map(|p| p.trim_start_matches('-')) {
+        if !walk.defined_profiles.contains(name) {
+            let available: Vec<&str> = walk.defined_profiles.iter().map(String::as_str).collect();
+            return Err(ConfigError::Resolve(format!(
+                "profile `{name}` (from -p) is not defined in any config; available profiles: {}",
+                if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                }
+            )));
+        }
+    }
+
+    let selected = select_modules(&walk.out, &walk.edges, &options.modules)?;
+    let configs: Vec<LoadedConfig> = walk
+        .out
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| selected.contains(i))
+        .map(|(_, c)| c)
+        .collect();
+
+    let kube_context = match &options.kube_context {
+        Some(flag) => Some(flag.clone()),
+        None => deploy_kube_context(&configs)?.or(current_context),
+    };
+    Ok(Resolved {
+        configs,
+        kube_context,
+        kubeconfig,
+        env,
+    })
+}
+
+/// `deploy.kubeContext` of the configs; they must agree.
+fn deploy_kube_context(configs: &[LoadedConfig]) -> Result<Option<String>, ConfigError> {
+    let mut chosen: Option<(&str, &LoadedConfig)> = None;
+    for c in configs {
+        let Some(ctx) = c
+            .config
+            .deploy
+            .as_ref()
+            .and_then(|d| d.kube_context.as_deref())
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        match chosen {
+            Some((other, first)) if other != ctx => {
+                return Err(ConfigError::Resolve(format!(
+                    "configs name different kube-contexts: `{other}` in {} and `{ctx}` in {}; use one, or pass --kube-context",
+                    first.display_source(),
+                    c.display_source()
+                )));
+            }
+            Some(_) => {}
+            None => chosen = Some((ctx, c)),
+        }
+    }
+    Ok(chosen.map(|(ctx, _)| ctx.to_string()))
+}
+
+/// Indices of the configs to keep: all, or the named modules and what they require.
+fn select_modules(
+    out: &[LoadedConfig],
+    edges: &[Vec<usize>],
+    modules: &[String],
+) -> Result<BTreeSet<usize>, ConfigError> {
+    if modules.is_empty() {
+        return Ok((0..out.len()).collect());
+    }
+    let mut keep = BTreeSet::new();
+    for module in modules {
+        let found: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name() == Some(module.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if found.is_empty() {
+            let names: Vec<&str> = out.iter().filter_map(LoadedConfig::name).collect();
+            return Err(ConfigError::Resolve(format!(
+                "no config named `{module}` (from -m); named configs: {}",
+                if names.is_empty() {
+                    "none (set `metadata.name`)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        let mut todo = found;
+        while let Some(i) = todo.pop() {
+            if keep.insert(i) {
+                todo.extend(edges[i].iter().copied());
+            }
+        }
+    }
+    Ok(keep)
+}
+
+struct Walk<'a> {
+    options: &'a ResolveOptions,
+    env: &'a Vars,
+    kube_context: &'a str,
+    /// Configs being processed (file, document), for cycle detection.
+    stack: Vec<(PathBuf, usize, String)>,
+    /// Configs already done: their output index and the profiles they were resolved with.
+    done: HashMap<(PathBuf, usize), (usize, Vec<String>)>,
+    out: Vec<LoadedConfig>,
+    /// For each output config, the output indices of the configs it requires.
+    edges: Vec<Vec<usize>>,
+    defined_profiles: BTreeSet<String>,
+}
+
+impl Walk<'_> {
+    /// Processes the configs of one file; `names` picks configs by `metadata.name` (all when
+    /// empty); `required_profiles` come from the requiring config's `activeProfiles`.
+    /// Returns the output indices of the picked configs.
+    fn file(
+        &mut self,
+        path: &Path,
+        names: &[String],
+        required_profiles: &[String],
+        required_by: Option<&str>,
+    ) -> Result<Vec<usize>, ConfigError> {
+        let loaded = super::load(path).map_err(|e| match (required_by, e) {
+            (Some(by), ConfigError::Read { path, source }) => ConfigError::Resolve(format!(
+                "cannot read {} (required by {by}): {source}",
+                path.display()
+            )),
+            (_, e) => e,
+        })?;
+        for name in names {
+            if !loaded.iter().any(|c| c.name() == Some(name.as_str())) {
+                return Err(ConfigError::Resolve(format!(
+                    "{}{}: no config named `{name}` in this file",
+                    display_name(path),
+                    required_by
+                        .map(|b| format!(" (required by {b})"))
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        let key_path = if path == Path::new("-") {
+            path.to_path_buf()
+        } else {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        };
+        let mut indices = Vec::new();
+        for loaded in loaded {
+            if !names.is_empty() && !names.iter().any(|n| Some(n.as_str()) == loaded.name()) {
+                continue;
+            }
+            indices.push(self.config(loaded, key_path.clone(), required_profiles)?);
+        }
+        Ok(indices)
+    }
+
+    fn config(
+        &mut self,
+        mut loaded: LoadedConfig,
+        key_path: PathBuf,
+        required_profiles: &[String],
+    ) -> Result<usize, ConfigError> {
+        let label = match loaded.name() {
+            Some(name) => format!("{} (config `{name}`)", loaded.display_source()),
+            None if loaded.document > 0 => format!(
+                "{} (document {})",
+                loaded.display_source(),
+                loaded.document + 1
+            ),
+            None => loaded.display_source(),
+        };
+        let key = (key_path, loaded.document);
+        if self
+            .stack
+            .iter()
+            .any(|(p, d, _)| (p, *d) == (&key.0, key.1))
+        {
+            let mut chain: Vec<&str> = self.stack.iter().map(|(_, _, l)| l.as_str()).collect();
+            chain.push(&label);
+            return Err(ConfigError::Resolve(format!(
+                "cycle in `requires`: {}",
+                chain.join(" → ")
+            )));
+        }
+        for p in &loaded.config.profiles {
+            self.defined_profiles.insert(p.name.clone());
+        }
+
+        let auto = if self.options.auto_activation {
+            let ctx = ActivationContext {
+                command: &self.options.command,
+                kube_context: self.kube_context,
+                env: self.env,
+            };
+            profiles::auto_activated(&loaded.config.profiles, &ctx)
+                .map_err(|e| ConfigError::Resolve(format!("{label}: {e}")))?
+        } else {
+            Vec::new()
+        };
+        let mut requested: Vec<String> = required_profiles.to_vec();
+        requested.extend(self.options.profiles.iter().cloned());
+        let active: Vec<String> = profiles::combine(auto, &requested)
+            .into_iter()
+            .filter(|n| loaded.config.profiles.iter().any(|p| &p.name == n))
+            .collect();
+
+        if let Some((index, profiles)) = self.done.get(&key) {
+            if *profiles == active {
+                return Ok(*index);
+            }
+            return Err(ConfigError::Resolve(format!(
+                "{label} is required twice with different active profiles ({} and {})",
+                list(profiles),
+                list(&active)
+            )));
+        }
+
+        self.stack.push((key.0.clone(), key.1, label.clone()));
+        let mut deps = Vec::new();
+        for dependency in &loaded.config.requires {
+            let dep_path = dependency_path(&loaded, dependency, &label)?;
+            let dep_profiles: Vec<String> = dependency
+                .active_profiles
+                .iter()
+                .filter(|ap| {
+                    ap.activated_by.is_empty() || ap.activated_by.iter().any(|b| active.contains(b))
+                })
+                .map(|ap| ap.name.clone())
+                .collect();
+            let picked = self.file(&dep_path, &dependency.configs, &dep_profiles, Some(&label))?;
+            deps.extend(picked);
+        }
+        self.stack.pop();
+
+        let effective: SkaffoldConfig = profiles::apply(&loaded.config, &active)
+            .map_err(|e| ConfigError::Resolve(format!("{label}: {e}")))?;
+        loaded.config = effective;
+        defaults::apply(&mut loaded.config);
+        loaded.active_profiles = active.clone();
+        let index = self.out.len();
+        self.out.push(loaded);
+        self.edges.push(deps);
+        self.done.insert(key, (index, active));
+        Ok(index)
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The file a `requires` entry points to (a directory means its `skaffold.yaml`).
+fn dependency_path(
+    loaded: &LoadedConfig,
+    dependency: &ConfigDependency,
+    label: &str,
+) -> Result<PathBuf, ConfigError> {
+    let remote = if dependency.git.is_some() {
+        Some("git")
+    } else if dependency.google_cloud_storage.is_some() {
+        Some("googleCloudStorage")
+    } else if dependency.google_cloud_build_repo_v2.is_some() {
+        Some("googleCloudBuildRepoV2")
+    } else {
+        None
+    };
+    if let Some(kind) = remote {
+        return Err(ConfigError::Resolve(format!(
+            "{label}: `requires` with `{kind}` is not supported: devloop works offline; check the config out locally and require it by `path`"
+        )));
+    }
+    let Some(path) = dependency.path.as_deref().filter(|p| !p.is_empty()) else {
+        if !dependency.configs.is_empty() {
+            // Skaffold reads named configs from the same file when no path is given.
+            return Ok(loaded.source.clone());
+        }
+        return Err(ConfigError::Resolve(format!(
+            "{label}: a `requires` entry needs a `path` (or `configs` of this file)"
+        )));
+    };
+    let full = loaded.path(path);
+    Ok(if full.is_dir() {
+        full.join("skaffold.yaml")
+    } else {
+        full
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn options(file: PathBuf) -> ResolveOptions {
+        ResolveOptions {
+            file,
+            auto_activation: true,
+            command: "run".into(),
+            ..Default::default()
+        }
+    }
+
+    fn names(r: &Resolved) -> Vec<String> {
+        r.configs
+            .iter()
+            .map(|c| c.name().unwrap_or("-").to_string())
+            .collect()
+    }
+
+    const HEAD: &str = "apiVersion: skaffold/v4beta14\nkind: Config\n";
+
+    #[test]
+    fn requires_come_first_with_active_profiles_and_modules_select() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "lib/skaffold.yaml",
+            &format!(
+                "{HEAD}metadata:\n  name: lib\nbuild:\n  artifacts:\n  - image: lib\nprofiles:\n- name: fast\n  build:\n    tagPolicy:\n      sha256: {{}}\n---\n{HEAD}metadata:\n  name: other\n"
+            ),
+        );
+        let root = write(
+            d,
+            "skaffold.yaml",
+            &format!(
+                "{HEAD}metadata:\n  name: app\nrequires:\n- path: lib\n  configs: [lib]\n  activeProfiles:\n  - name: fast\n    activatedBy: [prod]\nprofiles:\n- name: prod\n---\n{HEAD}metadata:\n  name: web\nrequires:\n- path: ./lib/skaffold.yaml\n  configs: [lib]\n  activeProfiles:\n  - name: fast\n    activatedBy: [prod]\nprofiles:\n- name: prod\n"
+            ),
+        );
+        let mut opts = options(root.clone());
+        let r = resolve(&opts).unwrap();
+        assert_eq!(names(&r), ["lib", "app", "web"]);
+        assert!(r.configs[0].active_profiles.is_empty());
+
+        opts.profiles = vec!["prod".into()];
+        let r = resolve(&opts).unwrap();
+        assert_eq!(r.configs[0].active_profiles, ["fast"]);
+        let tag = r.configs[0]
+            .config
+            .build
+            .as_ref()
+            .unwrap()
+            .tag_policy
+            .as_ref()
+            .unwrap();
+        assert!(tag.sha256.is_some());
+        assert_eq!(r.configs[1].active_profiles, ["prod"]);
+
+        opts.profiles.clear();
+        opts.modules = vec!["web".into()];
+        assert_eq!(names(&resolve(&opts).unwrap()), ["lib", "web"]);
+        opts.modules = vec!["nope".into()];
+        assert_eq!(
+            resolve(&opts).unwrap_err().to_string(),
+            "no config named `nope` (from -m); named configs: lib, app, web"
+        );
+    }
+
+    #[test]
+    fn cycles_unknown_profiles_and_remote_requires_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let a = write(
+            d,
+            "a.yaml",
+            &format!(
+                "{HEAD}metadata:\n  name: a\nrequires:\n- path: b.yaml\nprofiles:\n- name: pa\n"
+            ),
+        );
+        write(
+            d,
+            "b.yaml",
+            &format!("{HEAD}metadata:\n  name: b\nrequires:\n- path: a.yaml\n"),
+        );
+        let err = resolve(&options(a.clone())).unwrap_err().to_string();
+        assert!(err.starts_with("cycle in `requires`: "), "{err}");
+        assert!(
+            err.contains("(config `a`) → ") && err.ends_with("a.yaml (config `a`)"),
+            "{err}"
+        );
+
+        let single = write(
+            d,
+            "single.yaml",
+            &format!("{HEAD}profiles:\n- name: one\n- name: two\n"),
+        );
+        let mut opts = options(single);
+        opts.profiles = vec!["three".into()];
+        assert_eq!(
+            resolve(&opts).unwrap_err().to_string(),
+            "profile `three` (from -p) is not defined in any config; available profiles: one, two"
+        );
+
+        let git = write(
+            d,
+            "git.yaml",
+            &format!("{HEAD}requires:\n- git:\n    repo: https://example.com/x.git\n"),
+        );
+        let err = resolve(&options(git)).unwrap_err().to_string();
+        assert!(
+            err.contains("`requires` with `git` is not supported"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn kube_context_comes_from_flag_config_or_kubeconfig_and_activates_profiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let kubeconfig = write(d, "kubeconfig", "current-context: kind-dev\n");
+        let root = write(
+            d,
+            "skaffold.yaml",
+            &format!(
+                "{HEAD}profiles:\n- name: kind\n  activation:\n  - kubeContext: kind-.*\n  deploy:\n    kubeContext: from-profile\n"
+            ),
+        );
+        let mut opts = options(root);
+        opts.kubeconfig = Some(kubeconfig.clone());
+        let r = resolve(&opts).unwrap();
+        assert_eq!(r.configs[0].active_profiles, ["kind"]);
+        assert_eq!(r.kube_context.as_deref(), Some("from-profile"));
+
+        opts.kube_context = Some("minikube".into());
+        let r = resolve(&opts).unwrap();
+        assert!(r.configs[0].active_profiles.is_empty());
+        assert_eq!(r.kube_context.as_deref(), Some("minikube"));
+
+        opts.kube_context = None;
+        opts.auto_activation = false;
+        let r = resolve(&opts).unwrap();
+        assert!(r.configs[0].active_profiles.is_empty());
+        assert_eq!(r.kube_context.as_deref(), Some("kind-dev"));
+        assert_eq!(r.kubeconfig.as_deref(), Some(kubeconfig.as_path()));
+
+        opts.env.insert("KUBECONFIG".into(), "/nonexistent".into());
+        opts.kubeconfig = None;
+        assert_eq!(resolve(&opts).unwrap().kube_context, None);
+    }
+
+    #[test]
+    fn env_file_and_command_activation() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "skaffold.env", "STAGE=prod\n");
+        let root = write(
+            d,
+            "skaffold.yaml",
+            &format!(
+                "{HEAD}profiles:\n- name: staged\n  activation:\n  - env: STAGE=prod\n- name: dev\n  activation:\n  - command: dev\n"
+            ),
+        );
+        let mut opts = options(root);
+        let r = resolve(&opts).unwrap();
+        assert_eq!(r.env["STAGE"], "prod");
+        assert_eq!(r.configs[0].active_profiles, ["staged"]);
+        opts.command = "dev".into();
+        opts.profiles = vec!["-staged".into()];
+        assert_eq!(resolve(&opts).unwrap().configs[0].active_profiles, ["dev"]);
+    }
+}
