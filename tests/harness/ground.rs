@@ -122,9 +122,11 @@ fn start() -> Result<Ground> {
             started.elapsed().as_secs_f64()
         );
     }
-    parse_env(&stdout, std::env::var_os("PATH").unwrap_or_default()).with_context(|| {
+    let ground = parse_env(&stdout, std::env::var_os("PATH").unwrap_or_default()).with_context(|| {
         format!("reading the environment `{} up` printed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}", script.display())
-    })
+    })?;
+    crate::namespace::sweep_abandoned(&ground.kubeconfig);
+    Ok(ground)
 }
 
 /// Reads the `export NAME=value` lines the script prints; `$PATH` in a value stands for the

@@ -3,6 +3,9 @@
 //! offers the few cluster operations tests need (wait for a Deployment, exec, logs,
 //! port-forward + HTTP GET), all through kube-rs.
 //!
+//! Namespaces are labelled `devloop-e2e=true`; those older than an hour (left by killed runs)
+//! are deleted when the ground is first ensured.
+//!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
 //! use devloop_e2e::{Ground, TestNamespace};

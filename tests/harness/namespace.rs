@@ -16,6 +16,9 @@ pub const NAMESPACE_LABEL: &str = "devloop-e2e";
 /// controller-manager makes both; pods are refused until then).
 const SERVICE_ACCOUNT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long dropping a namespace may wait for the apiserver to accept its deletion.
+const DELETE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A namespace that exists for one test. Dropping it deletes the namespace (without waiting
 /// for Kubernetes to finish: its pods linger Terminating for up to a minute on the ground).
 #[derive(Debug)]
@@ -89,12 +92,18 @@ impl Drop for TestNamespace {
                 .build()?;
             runtime
                 .block_on(async {
-                    let client = crate::ground::client_for(&kubeconfig).await?;
-                    let namespaces: Api<Namespace> = Api::all(client);
-                    namespaces
-                        .delete(&name, &DeleteParams::background())
-                        .await?;
-                    Ok::<_, anyhow::Error>(())
+                    let delete = async {
+                        let client = crate::ground::client_for(&kubeconfig).await?;
+                        let namespaces: Api<Namespace> = Api::all(client);
+                        namespaces
+                            .delete(&name, &DeleteParams::background())
+                            .await?;
+                        Ok::<_, anyhow::Error>(())
+                    };
+                    // a dead apiserver must not hang the end of the test run
+                    tokio::time::timeout(DELETE_TIMEOUT, delete)
+                        .await
+                        .map_err(|_| anyhow::anyhow!("no answer within {DELETE_TIMEOUT:?}"))?
                 })
                 .with_context(|| format!("deleting the test namespace {name}"))
         });
@@ -103,6 +112,61 @@ impl Drop for TestNamespace {
             Ok(Err(e)) => eprintln!("warning: {e:#}"),
             Err(_) => eprintln!("warning: the namespace deletion thread panicked"),
         }
+    }
+}
+
+/// Namespaces of test runs that were killed before they could clean up: older than any test
+/// runs, so no test still uses them.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes the harness's namespaces that are older than [`ABANDONED_AFTER`] (left by test
+/// processes that were killed: a Drop never ran). Best effort: problems are only reported.
+pub(crate) fn sweep_abandoned(kubeconfig: &std::path::Path) {
+    let kubeconfig = kubeconfig.to_owned();
+    let sweep = std::thread::spawn(move || -> Result<Vec<String>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let client = crate::ground::client_for(&kubeconfig).await?;
+            let namespaces: Api<Namespace> = Api::all(client);
+            let selector = format!("{NAMESPACE_LABEL}=true");
+            let list = namespaces
+                .list(&kube::api::ListParams::default().labels(&selector))
+                .await?;
+            let now = std::time::SystemTime::now();
+            let mut deleted = Vec::new();
+            for ns in list.items {
+                let created = ns
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| std::time::SystemTime::from(t.0));
+                let old = created
+                    .and_then(|c| now.duration_since(c).ok())
+                    .is_some_and(|age| age > ABANDONED_AFTER);
+                if old && ns.metadata.deletion_timestamp.is_none() {
+                    let name = ns.metadata.name.unwrap_or_default();
+                    namespaces
+                        .delete(&name, &DeleteParams::background())
+                        .await?;
+                    deleted.push(name);
+                }
+            }
+            Ok(deleted)
+        })
+    });
+    match sweep.join() {
+        Ok(Ok(deleted)) if !deleted.is_empty() => {
+            eprintln!(
+                "deleted {} abandoned test namespaces: {}",
+                deleted.len(),
+                deleted.join(", ")
+            )
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => eprintln!("warning: sweeping abandoned test namespaces: {e:#}"),
+        Err(_) => eprintln!("warning: the namespace sweep panicked"),
     }
 }
 
