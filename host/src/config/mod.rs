@@ -1,19 +1,34 @@
-//! Reading `skaffold.yaml` into devloop's one config model.
+//! Reading `skaffold.yaml` into devloop's one config model, and turning the command line
+//! plus the config files into the resolved list of configs every stage works on.
 //!
-//! Public API (other stages call these; nothing else in devloop parses skaffold.yaml):
+//! Public API (nothing else in devloop parses skaffold.yaml):
 //!
-//! - [`model`]: the `skaffold/v4beta14` schema as plain serde structs ([`model::SkaffoldConfig`]).
-//! - [`load`]`(path) -> Result<Vec<LoadedConfig>, ConfigError>`: reads one file (`-` = stdin),
-//!   every YAML document of it, upgrades each from its `apiVersion` to v4beta14 in memory and
-//!   returns them in file order. Top-level keys starting with `.` (YAML anchor holders) are
-//!   dropped. Nothing is resolved yet: no profiles, no `requires`, no defaults.
-//! - [`LoadedConfig`]: one config document plus where it came from. Paths inside the config
-//!   are kept as written; they are relative to [`LoadedConfig::dir`] (the directory of the
-//!   file the config was read from; the working directory for stdin) — join them with
-//!   [`LoadedConfig::path`].
+//! - [`resolve()`]`(&PipelineArgs, command) -> Result<Resolved, ConfigError>`: the entry point
+//!   for pipeline commands. [`Resolved`] holds `configs: Vec<LoadedConfig>` (required configs
+//!   first, `-m` applied, profiles applied, defaults filled in), `kube_context:
+//!   Option<String>` (`--kube-context`, else `deploy.kubeContext`, else the kubeconfig's
+//!   current context), `kubeconfig: Option<PathBuf>` and `env: Vars` (environment plus
+//!   `skaffold.env`, the base of every template). [`resolve::resolve`] takes
+//!   [`ResolveOptions`] instead of clap flags (for tests and callers without a CLI).
+//! - [`load`]`(path) -> Result<Vec<LoadedConfig>, ConfigError>`: one file (`-` = stdin), every
+//!   YAML document of it upgraded from its `apiVersion` (skaffold/v2alpha1 … v4beta14) to the
+//!   model, in file order; top-level keys starting with `.` (anchor holders) dropped. No
+//!   profiles, `requires` or defaults. [`load_str`] does the same for text in memory.
+//! - [`LoadedConfig`]: `source` (file, `-` for stdin), `dir` (the directory relative paths of
+//!   this config are resolved against: the file's directory, the working directory for
+//!   stdin), `document` (index in the file), `original_version`, `config`
+//!   ([`model::SkaffoldConfig`]) and `active_profiles`. Paths in the config are kept as
+//!   written; join them with [`LoadedConfig::path`].
+//! - [`model`]: the `skaffold/v4beta14` schema as plain serde structs.
+//! - [`template`]: [`render_template`]`(text, &Vars) -> Result<String, TemplateError>` for
+//!   Skaffold's Go-template subset, [`image_variables`]`(artifact_image, reference,
+//!   unsuffixed) -> Vars` for the `IMAGE_REPO_<x>`/`IMAGE_TAG_<x>`/... variables.
+//! - [`defaults::apply`], [`profiles`], [`patch`], [`upgrade`]: the steps `resolve` runs, for
+//!   callers that need one of them alone.
 //!
-//! Every error names the file, line and column of the offending YAML node (also for configs
-//! upgraded from older schema versions: upgrades move nodes together with their positions).
+//! Every error about a file's content names the file, line and column of the offending YAML
+//! node — also for configs upgraded from older schema versions, since upgrades move nodes
+//! together with their positions (see [`node`]).
 
 pub mod defaults;
 pub mod envfile;

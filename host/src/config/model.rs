@@ -399,7 +399,7 @@ pub struct CloudRunDeploy {
     /// the GCP Project to use for Cloud Run. If specified, all Services will be deployed to this project. If not specified, each Service will be deployed to the project specified in `metadata.namespace` of the Cloud Run manifest.
     #[serde(rename = "projectid", default, skip_serializing_if = "Option::is_none")]
     pub projectid: Option<String>,
-    /// GCP location to use for the Cloud Run Deploy. Must be one of the regions listed in https://cloud.google.com/run/docs/locations.
+    /// GCP location to use for the Cloud Run Deploy. Must be one of the regions listed in <https://cloud.google.com/run/docs/locations>.
     #[serde(rename = "region", default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// describes a set of lifecycle host hooks that are executed before and after the Cloud Run deployer.
@@ -812,7 +812,7 @@ pub struct DockerArtifact {
     /// used to pass in --secret to docker build, `useBuildKit: true` is required.
     #[serde(rename = "secrets", default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<DockerSecret>,
-    /// used to pass in --ssh to docker build to use SSH agent. Format is "default|<id>[=<socket>|<key>[,<key>]]".
+    /// used to pass in --ssh to docker build to use SSH agent. Format is `"default|<id>[=<socket>|<key>[,<key>]]"`.
     #[serde(rename = "ssh", default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<String>,
 }

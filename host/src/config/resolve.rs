@@ -573,4 +573,96 @@ mod tests {
         opts.profiles = vec!["-staged".into()];
         assert_eq!(resolve(&opts).unwrap().configs[0].active_profiles, ["dev"]);
     }
+
+    /// The `-p`/`--profile`, `-m`/`--module` and `-f` values of a render case's `args.txt`.
+    fn case_flags(args: &str) -> (Vec<String>, Vec<String>, Option<String>) {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (mut profiles, mut modules, mut file) = (Vec::new(), Vec::new(), None);
+        let mut i = 0;
+        while i < words.len() {
+            let (flag, inline) = match words[i].split_once('=') {
+                Some((f, v)) => (f, Some(v.to_string())),
+                None => (words[i], None),
+            };
+            let takes = matches!(
+                flag,
+                "-p" | "--profile" | "-m" | "--module" | "-f" | "--filename"
+            );
+            let value = if takes && inline.is_none() {
+                i += 1;
+                words.get(i).map(|w| w.to_string())
+            } else {
+                inline
+            };
+            if let Some(v) = value.filter(|_| takes) {
+                let list = v.split(',').map(str::to_string);
+                match flag {
+                    "-p" | "--profile" => profiles.extend(list),
+                    "-m" | "--module" => modules.extend(list),
+                    _ => file = Some(v),
+                }
+            }
+            i += 1;
+        }
+        (profiles, modules, file)
+    }
+
+    #[test]
+    fn every_render_case_resolves_with_its_flags() {
+        let cases = Path::new("/work/shared/conformance/skaffold/render-cases");
+        let Ok(entries) = std::fs::read_dir(cases) else {
+            // The conformance corpus is not part of the repository; nothing to check here.
+            return;
+        };
+        let mut checked = 0;
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Ok(args) = std::fs::read_to_string(dir.join("args.txt")) else {
+                continue;
+            };
+            let (profiles, modules, file) = case_flags(&args);
+            let input = dir.join("input");
+            let file = input.join(file.unwrap_or_else(|| "skaffold.yaml".into()));
+            let opts = ResolveOptions {
+                file,
+                profiles: profiles.clone(),
+                modules: modules.clone(),
+                auto_activation: true,
+                command: "render".into(),
+                ..Default::default()
+            };
+            let resolved = match resolve(&opts) {
+                Ok(r) => r,
+                Err(e) => panic!("{}: {e}", dir.display()),
+            };
+            assert!(!resolved.configs.is_empty(), "{}", dir.display());
+            if !modules.is_empty() {
+                assert!(
+                    resolved
+                        .configs
+                        .iter()
+                        .all(|c| c.name().is_some_and(|n| modules.iter().any(|m| m == n))),
+                    "{}: {:?}",
+                    dir.display(),
+                    resolved
+                        .configs
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                );
+            }
+            for name in &profiles {
+                assert!(
+                    resolved
+                        .configs
+                        .iter()
+                        .any(|c| c.active_profiles.contains(name)),
+                    "{}: profile {name} not applied",
+                    dir.display()
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} render cases found");
+    }
 }
