@@ -193,6 +193,9 @@ pub(crate) fn images_to_use(
     default_repo: Option<&str>,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
+    if args.digest_source == DigestSource::None {
+        return Ok(Vec::new());
+    }
     let mut given = Vec::new();
     if let Some(file) = &args.build_artifacts {
         given.extend(read_builds_file(file)?);
@@ -333,6 +336,40 @@ mod tests {
         assert_eq!(b.image_name, "app");
         assert_eq!(b.tag, "registry/app:v2");
         assert!(parse_image_flag("Bad Image").is_err());
+    }
+
+    fn loaded(yaml: &str, dir: &Path) -> Vec<LoadedConfig> {
+        config::load_str(yaml, Path::new("skaffold.yaml"), dir).unwrap()
+    }
+
+    #[test]
+    fn tag_flag_and_default_repo_name_every_artifact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: web\n  - image: gcr.io/k8s-skaffold/api\n",
+            tmp.path(),
+        );
+        let a = tagged_artifacts(
+            &configs,
+            Some("v1"),
+            Some("gcr.io/k8s-skaffold"),
+            &Events::discard(),
+        )
+        .unwrap();
+        assert_eq!(a[0].image_name, "web");
+        assert_eq!(a[0].tag, "gcr.io/k8s-skaffold/web:v1");
+        assert_eq!(a[1].tag, "gcr.io/k8s-skaffold/api:v1");
+    }
+
+    #[test]
+    fn sha256_policy_tags_latest_without_building() {
+        let tmp = tempfile::tempdir().unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {}\n  artifacts:\n  - image: web\n",
+            tmp.path(),
+        );
+        let a = tagged_artifacts(&configs, None, None, &Events::discard()).unwrap();
+        assert_eq!(a[0].tag, "web:latest");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::images::Artifact;
 use super::process;
 use super::setters::apply_setters;
-use super::{Context, RenderError, Renderer};
+use super::{Context, RenderError, Renderer, Source};
 use crate::config::model::{Helm as HelmConfig, HelmRelease};
 use crate::image::Reference;
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ impl Renderer for Helm {
         false
     }
 
-    fn render(&self, ctx: &Context) -> Result<String, RenderError> {
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError> {
         if !process::on_path("helm") {
             return Err(RenderError::ProgramMissing {
                 program: "helm".to_string(),
@@ -33,7 +33,7 @@ impl Renderer for Helm {
         }
         let env = image_env(&ctx.artifacts);
         let flags = self.config.flags.clone().unwrap_or_default();
-        let mut out = String::new();
+        let mut out = Vec::with_capacity(self.config.releases.len());
         for release in &self.config.releases {
             if let Some(chart) = &release.chart_path
                 && !release.skip_build_dependencies.unwrap_or(false)
@@ -56,10 +56,10 @@ impl Renderer for Helm {
             }
             args.extend(flags.template.iter().cloned());
             let text = process::run("helm", &args, &ctx.dir, None)?.stdout;
-            if !out.is_empty() {
-                out.push_str("\n---\n");
-            }
-            out.push_str(&apply_setters(&text, &ctx.params));
+            out.push(Source {
+                name: format!("the output of helm template for release {:?}", release.name),
+                text: apply_setters(&text, &ctx.params),
+            });
         }
         Ok(out)
     }

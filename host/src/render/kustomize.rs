@@ -4,7 +4,7 @@
 
 use super::process;
 use super::setters::apply_setters;
-use super::{Context, RenderError, Renderer};
+use super::{Context, RenderError, Renderer, Source};
 use std::path::{Component, Path, PathBuf};
 
 pub struct Kustomize {
@@ -21,14 +21,14 @@ impl Renderer for Kustomize {
         true
     }
 
-    fn render(&self, ctx: &Context) -> Result<String, RenderError> {
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError> {
         let staged = if ctx.params.is_empty() {
             None
         } else {
             Some(stage_with_setters(&ctx.dir, ctx)?)
         };
         let root = staged.as_ref().map(|t| t.path()).unwrap_or(&ctx.dir);
-        let mut out = String::new();
+        let mut out = Vec::with_capacity(self.paths.len());
         for path in &self.paths {
             let inside = root.join(path);
             // A path that leaves the config directory was not copied: build it in place.
@@ -37,14 +37,10 @@ impl Renderer for Kustomize {
             } else {
                 ctx.dir.join(path)
             };
-            let text = build(&target, &self.build_args, &ctx.dir)?;
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            if !out.is_empty() {
-                out.push_str("---\n");
-            }
-            out.push_str(&text);
+            out.push(Source {
+                name: format!("the output of kustomize build {path}"),
+                text: build(&target, &self.build_args, &ctx.dir)?,
+            });
         }
         Ok(out)
     }

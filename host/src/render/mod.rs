@@ -213,8 +213,16 @@ pub trait Renderer {
     fn name(&self) -> &'static str;
     /// Whether `--namespace` is written into objects without one.
     fn injects_namespace(&self) -> bool;
-    /// The rendered manifests as multi-document YAML.
-    fn render(&self, ctx: &Context) -> Result<String, RenderError>;
+    /// The rendered manifests as multi-document YAML, one piece per file, path or release
+    /// so that a YAML error names where it came from.
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError>;
+}
+
+/// YAML text produced by a renderer, and where it came from (for error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
 }
 
 fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
@@ -293,9 +301,10 @@ pub fn render(
                 Stage::Render,
                 format!("rendering {} of {}", renderer.name(), config.source),
             );
-            let text = renderer.render(&ctx)?;
-            let source = format!("{} output of {}", renderer.name(), config.source);
-            let mut m = Manifests::parse(&text, &source)?;
+            let mut m = Manifests::default();
+            for source in renderer.render(&ctx)? {
+                m.extend(Manifests::parse(&source.text, &source.name)?);
+            }
             if renderer.injects_namespace()
                 && !plan.offline
                 && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
@@ -313,4 +322,141 @@ pub fn render(
         return Err(RenderError::Empty);
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Kustomize as KustomizeConfig;
+
+    fn raw_yaml_plan(dir: &std::path::Path) -> Plan {
+        std::fs::write(
+            dir.join("pod.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: web\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n",
+        )
+        .unwrap();
+        Plan {
+            configs: vec![ConfigPlan::new(
+                "skaffold.yaml".into(),
+                dir.to_path_buf(),
+                RenderConfig {
+                    raw_yaml: vec!["*.yaml".into()],
+                    ..Default::default()
+                },
+                None,
+            )],
+            labels: IndexMap::from([("team".to_string(), "a".to_string())]),
+            namespace: Some("dev".into()),
+            ..Default::default()
+        }
+    }
+
+    fn web() -> Vec<Artifact> {
+        vec![Artifact {
+            image_name: "web".into(),
+            tag: "registry/web:v1".into(),
+        }]
+    }
+
+    #[test]
+    fn raw_yaml_gets_images_labels_and_namespace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = raw_yaml_plan(tmp.path());
+        let m = render(&plan, &web(), &Events::discard()).unwrap();
+        assert_eq!(m.len(), 2);
+        let pod = &m.docs[0];
+        assert_eq!(pod["spec"]["containers"][0]["image"], "registry/web:v1");
+        assert_eq!(pod["metadata"]["namespace"], "dev");
+        assert_eq!(pod["metadata"]["labels"]["team"], "a");
+        assert!(m.docs[1]["metadata"].get("namespace").is_none());
+    }
+
+    #[test]
+    fn offline_render_injects_no_namespace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = raw_yaml_plan(tmp.path());
+        plan.offline = true;
+        let m = render(&plan, &web(), &Events::discard()).unwrap();
+        assert!(m.docs[0]["metadata"].get("namespace").is_none());
+    }
+
+    #[test]
+    fn nothing_rendered_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = Plan {
+            configs: vec![ConfigPlan::new(
+                "skaffold.yaml".into(),
+                tmp.path().to_path_buf(),
+                RenderConfig {
+                    raw_yaml: vec!["k8s/*.yaml".into()],
+                    ..Default::default()
+                },
+                None,
+            )],
+            ..Default::default()
+        };
+        let err = render(&plan, &[], &Events::discard()).unwrap_err();
+        assert!(matches!(err, RenderError::Empty));
+    }
+
+    #[test]
+    fn kpt_is_reported_as_unsupported() {
+        let manifests = RenderConfig {
+            kpt: vec!["pkg".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            renderers(&manifests),
+            Err(RenderError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn renderer_order_is_raw_yaml_kustomize_helm() {
+        let manifests = RenderConfig {
+            raw_yaml: vec!["a.yaml".into()],
+            kustomize: Some(KustomizeConfig::default()),
+            helm: Some(HelmConfig {
+                releases: vec![Default::default()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let names: Vec<_> = renderers(&manifests)
+            .unwrap()
+            .iter()
+            .map(|r| r.name())
+            .collect();
+        assert_eq!(names, ["rawYaml", "kustomize", "helm"]);
+    }
+
+    #[test]
+    fn legacy_deploy_helm_used_only_without_manifests_helm() {
+        let legacy = HelmConfig {
+            releases: vec![crate::config::model::HelmRelease {
+                name: "legacy".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let plan = ConfigPlan::new(
+            "s".into(),
+            ".".into(),
+            RenderConfig::default(),
+            Some(legacy.clone()),
+        );
+        assert_eq!(plan.manifests.helm.unwrap().releases[0].name, "legacy");
+        let own = RenderConfig {
+            helm: Some(HelmConfig {
+                releases: vec![crate::config::model::HelmRelease {
+                    name: "own".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let plan = ConfigPlan::new("s".into(), ".".into(), own, Some(legacy));
+        assert_eq!(plan.manifests.helm.unwrap().releases[0].name, "own");
+    }
 }

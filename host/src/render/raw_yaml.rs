@@ -3,7 +3,7 @@
 //! matches sorted, every file once).
 
 use super::setters::{Params, apply_setters};
-use super::{Context, RenderError, Renderer};
+use super::{Context, RenderError, Renderer, Source};
 use crate::events::Stage;
 use globset::{GlobBuilder, GlobMatcher};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ impl Renderer for RawYaml {
         true
     }
 
-    fn render(&self, ctx: &Context) -> Result<String, RenderError> {
+    fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError> {
         let (files, unmatched) = expand(&ctx.dir, &self.patterns)?;
         for pattern in unmatched {
             ctx.events.debug(
@@ -36,17 +36,17 @@ impl Renderer for RawYaml {
     }
 }
 
-fn read_all(files: &[PathBuf], params: &Params) -> Result<String, RenderError> {
-    let mut out = String::new();
+fn read_all(files: &[PathBuf], params: &Params) -> Result<Vec<Source>, RenderError> {
+    let mut out = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|source| RenderError::Read {
             path: file.clone(),
             source,
         })?;
-        if !out.is_empty() {
-            out.push_str("\n---\n");
-        }
-        out.push_str(&apply_setters(&text, params));
+        out.push(Source {
+            name: file.display().to_string(),
+            text: apply_setters(&text, params),
+        });
     }
     Ok(out)
 }
@@ -193,16 +193,18 @@ mod tests {
     }
 
     #[test]
-    fn files_are_joined_as_documents_with_setters_applied() {
+    fn files_are_read_one_source_each_with_setters_applied() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("a.yaml"), "a: 1 # from-param: ${x}").unwrap();
         std::fs::write(tmp.path().join("b.yaml"), "b: 2\n").unwrap();
         let params = Params::from([("x".to_string(), "9".to_string())]);
-        let text = read_all(
+        let sources = read_all(
             &[tmp.path().join("a.yaml"), tmp.path().join("b.yaml")],
             &params,
         )
         .unwrap();
-        assert_eq!(text, "a: 9 # from-param: ${x}\n---\nb: 2\n");
+        assert_eq!(sources[0].text, "a: 9 # from-param: ${x}");
+        assert!(sources[0].name.ends_with("a.yaml"));
+        assert_eq!(sources[1].text, "b: 2\n");
     }
 }
