@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deploy;
+pub mod dev;
 pub mod events;
 pub mod image;
 pub mod logs;
