@@ -527,3 +527,284 @@ async fn sync_latency_benchmark() {
         ms(d50)
     );
 }
+
+/// A dev session of the real binary whose stderr lines are collected as they come.
+struct DevSession {
+    child: tokio::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl DevSession {
+    fn start(project: &Path, args: &[&str]) -> DevSession {
+        let mut child = devloop_command(project)
+            .arg("dev")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut reader = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        DevSession { child, lines }
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    fn transcript(&self) -> String {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| !l.contains("request ") && !l.contains("Broken pipe"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Waits until `needle` has appeared `n` times.
+    async fn wait_for(&mut self, needle: &str, n: usize, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.count(needle) < n {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                panic!(
+                    "dev exited ({status}) before `{needle}`:\n{}",
+                    self.transcript()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` x{n} within {secs} s; dev said:\n{}",
+                self.transcript()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The local port of the first forward, from its event.
+    fn forwarded_port(&self) -> u16 {
+        let lines = self.lines.lock().unwrap();
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("Port forwarding"))
+            .expect("a port-forward event");
+        line.rsplit(':').next().unwrap().trim().parse().unwrap()
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// The binary under test: `DEVLOOP_BIN` when set (the shared target directory may hold
+/// another checkout's build), else the harness's.
+fn devloop_command(dir: &Path) -> tokio::process::Command {
+    let bin = std::env::var_os("DEVLOOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(devloop_e2e::devloop_bin);
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.envs(devloop_e2e::Ground::ensure().env())
+        .current_dir(dir);
+    cmd
+}
+
+/// A project: one artifact FROM the ground's busybox whose `www/` is synced, a Deployment,
+/// and a forward of the Deployment's port.
+fn dev_project(name: &str, image: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("web/www")).unwrap();
+    std::fs::create_dir_all(p.join("k8s")).unwrap();
+    std::fs::write(
+        p.join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: /www\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\nportForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("web/Dockerfile"),
+        "FROM devloop-test/busybox:v1\nCOPY www /www\nCOPY version.txt /version.txt\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("web/www/index.html"), "hello v1\n").unwrap();
+    std::fs::write(p.join("web/version.txt"), "1\n").unwrap();
+    std::fs::write(
+        p.join("k8s/web.yaml"),
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// GETs through the forward until the body is `want` (a rollout or sync may be under way).
+async fn served(addr: SocketAddr, want: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match http_get(addr).await {
+            Ok(body) if body == want => return,
+            Ok(body) => last = body,
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{addr} did not serve {want:?} within {secs} s; last: {last:?}");
+}
+
+async fn deployments(client: &kube::Client, ns: &str) -> Vec<Deployment> {
+    Api::<Deployment>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "loop").await;
+    let project = dev_project(&format!("loop-{}", ns.name), "devloop-e2e/dev-loop-web");
+    let p = project.path();
+    let mut dev = DevSession::start(p, &["-n", &ns.name, "--port-forward"]);
+    dev.wait_for("Watching for changes", 1, 180).await;
+    let addr: SocketAddr = format!("127.0.0.1:{}", dev.forwarded_port())
+        .parse()
+        .unwrap();
+    served(addr, "hello v1\n", 20).await;
+    let builds = dev.count("Built [");
+    assert_eq!(builds, 1, "{}", dev.transcript());
+
+    // A synced file: new content served, no rebuild.
+    std::fs::write(p.join("web/www/index.html"), "hello v2\n").unwrap();
+    served(addr, "hello v2\n", 10).await;
+    dev.wait_for("Synced 1 file(s)", 1, 10).await;
+    assert_eq!(dev.count("Built ["), builds);
+
+    // A non-synced source: the artifact rebuilds and the pods roll.
+    std::fs::write(p.join("web/version.txt"), "2\n").unwrap();
+    dev.wait_for("Built [", builds + 1, 60).await;
+    dev.wait_for("Watching for changes", 3, 120).await;
+    served(addr, "hello v2\n", 30).await;
+    let pods = ready_pods(&client, &ns.name, "web", 1).await;
+    assert_eq!(
+        exec_out(&client, &ns.name, &pods[0], &["cat", "/version.txt"]).await,
+        "2\n"
+    );
+
+    // A broken build is reported; the old version keeps being served.
+    let dockerfile = std::fs::read_to_string(p.join("web/Dockerfile")).unwrap();
+    std::fs::write(
+        p.join("web/Dockerfile"),
+        format!("{dockerfile}COPY missing.txt /missing.txt\n"),
+    )
+    .unwrap();
+    dev.wait_for(
+        "build failed; the last good deployment keeps running",
+        1,
+        60,
+    )
+    .await;
+    served(addr, "hello v2\n", 5).await;
+
+    // Fixed: the new version is built and served.
+    std::fs::write(p.join("web/Dockerfile"), &dockerfile).unwrap();
+    std::fs::write(p.join("web/www/index.html"), "hello v3\n").unwrap();
+    served(addr, "hello v3\n", 90).await;
+    dev.wait_for("Watching for changes", 5, 120).await;
+    let builds = dev.count("Built [");
+
+    // A manifest edit redeploys without a rebuild.
+    let manifest = std::fs::read_to_string(p.join("k8s/web.yaml")).unwrap();
+    std::fs::write(
+        p.join("k8s/web.yaml"),
+        manifest.replace("replicas: 1", "replicas: 2"),
+    )
+    .unwrap();
+    let two = ready_pods(&client, &ns.name, "web", 2).await;
+    assert_eq!(two.len(), 2);
+    dev.wait_for("Watching for changes", 6, 60).await;
+    assert_eq!(dev.count("Built ["), builds, "{}", dev.transcript());
+
+    // The forward survives a pod deletion; the new pod's logs show up.
+    Api::<Pod>::namespaced(client.clone(), &ns.name)
+        .delete(&two[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let replacement = loop {
+        let now = ready_pods(&client, &ns.name, "web", 2).await;
+        if let Some(new) = now.iter().find(|p| !two.contains(p)) {
+            break new.clone();
+        }
+        assert!(Instant::now() < deadline, "a replacement pod within 90 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    served(addr, "hello v3\n", 30).await;
+    dev.wait_for(&format!("[{replacement} web]"), 1, 30).await;
+
+    // Ctrl+C: everything dev deployed is deleted.
+    dev.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
+        .await
+        .expect("dev exits within 60 s of Ctrl+C")
+        .unwrap();
+    assert!(status.success(), "{}", dev.transcript());
+    assert!(
+        deployments(&client, &ns.name).await.is_empty(),
+        "{}",
+        dev.transcript()
+    );
+}
+
+#[tokio::test]
+async fn dev_killed_with_sigkill_is_cleaned_up_by_delete() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "kill").await;
+    let project = dev_project(&format!("kill-{}", ns.name), "devloop-e2e/dev-kill-web");
+    let mut dev = DevSession::start(project.path(), &["-n", &ns.name]);
+    dev.wait_for("Watching for changes", 1, 180).await;
+    assert_eq!(deployments(&client, &ns.name).await.len(), 1);
+    dev.signal("-KILL");
+    let _ = dev.child.wait().await;
+    assert_eq!(
+        deployments(&client, &ns.name).await.len(),
+        1,
+        "SIGKILL leaves the deployment"
+    );
+    let out = devloop_command(project.path())
+        .args(["delete", "-n", &ns.name])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "delete: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(deployments(&client, &ns.name).await.is_empty());
+}
