@@ -10,7 +10,7 @@ use devloop::sync::{
 };
 use devloop::watch::{FileWatcher, IgnoreRules, QUIET, Trigger};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,91 +19,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SELECTOR: &str = "app.kubernetes.io/managed-by=devloop";
 
-/// The ground's environment (KUBECONFIG, PATH with kubectl): from the process when the suite
-/// runs under `ground env`, else asked from the ground script.
-fn ground_env() -> Vec<(String, String)> {
-    if let Ok(k) = std::env::var("KUBECONFIG") {
-        return vec![
-            ("KUBECONFIG".into(), k),
-            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
-        ];
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("cluster/ground");
-    let out = std::process::Command::new(script)
-        .arg("env")
-        .output()
-        .expect("tests/cluster/ground env runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut vars = Vec::new();
-    for line in text.lines() {
-        if let Some((k, v)) = line.trim_start_matches("export ").split_once('=') {
-            let v = v.replace("$PATH", &std::env::var("PATH").unwrap_or_default());
-            vars.push((k.to_string(), v));
-        }
-    }
-    vars
-}
-
-fn env_var(name: &str) -> String {
-    ground_env()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| {
-            panic!("the ground gives no {name}; start it with tests/cluster/ground up")
-        })
-}
-
 async fn client() -> kube::Client {
-    let kubeconfig = kube::config::Kubeconfig::read_from(env_var("KUBECONFIG")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+    devloop_e2e::Ground::ensure().client().await.unwrap()
+}
+
+async fn namespace(client: &kube::Client, test: &str) -> devloop_e2e::TestNamespace {
+    devloop_e2e::TestNamespace::create(client, test)
         .await
-        .unwrap();
-    kube::Client::try_from(config).unwrap()
-}
-
-/// A namespace of the test's own, deleted when the test ends.
-struct TestNamespace {
-    name: String,
-}
-
-impl TestNamespace {
-    async fn new(client: &kube::Client, test: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("dev-{test}-{nanos:x}");
-        let ns: Namespace = serde_json::from_value(serde_json::json!({
-            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}
-        }))
-        .unwrap();
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await
-            .unwrap();
-        // The namespace's default service account is needed before pods can be created.
-        for _ in 0..100 {
-            let sa: Api<k8s_openapi::api::core::v1::ServiceAccount> =
-                Api::namespaced(client.clone(), &name);
-            if sa.get_opt("default").await.unwrap().is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        TestNamespace { name }
-    }
-}
-
-impl Drop for TestNamespace {
-    fn drop(&mut self) {
-        // The kube client's connection is driven by the test's (now blocked) runtime, so the
-        // namespace goes through kubectl.
-        let _ = std::process::Command::new("kubectl")
-            .envs(ground_env())
-            .args(["delete", "namespace", &self.name, "--wait=false"])
-            .output();
-    }
+        .unwrap()
 }
 
 /// A Deployment `name` of `image` with the labels devloop puts on what it deploys.
@@ -229,16 +152,24 @@ fn pod_spec(name: &str, ns: &str) -> ForwardSpec {
 #[tokio::test]
 async fn sync_reaches_every_replica_and_is_served() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "sync").await;
-    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 2, None).await;
-    let pods = ready_pods(&client, &ns.name, "web", 2).await;
+    let ns = namespace(&client, "dev_sync").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        2,
+        None,
+    )
+    .await;
+    let pods = ready_pods(&client, ns.name(), "web", 2).await;
 
     let (_dir, ctx, rules) = www_context();
     let index = ctx.join("www/index.html");
     std::fs::write(&index, "synced by devloop\n").unwrap();
     std::fs::create_dir_all(ctx.join("www/deep/er")).unwrap();
     std::fs::write(ctx.join("www/deep/er/x.txt"), "nested\n").unwrap();
-    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/busybox:v9")
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/busybox:v9")
         .await
         .unwrap();
     assert_eq!(targets.len(), 2, "{targets:?}");
@@ -259,15 +190,15 @@ async fn sync_reaches_every_replica_and_is_served() {
     let mut forwarder = PortForwarder::new(client.clone(), Events::discard());
     for pod in &pods {
         assert_eq!(
-            exec_out(&client, &ns.name, pod, &["cat", "/www/index.html"]).await,
+            exec_out(&client, ns.name(), pod, &["cat", "/www/index.html"]).await,
             "synced by devloop\n"
         );
         assert_eq!(
-            exec_out(&client, &ns.name, pod, &["cat", "/www/deep/er/x.txt"]).await,
+            exec_out(&client, ns.name(), pod, &["cat", "/www/deep/er/x.txt"]).await,
             "nested\n"
         );
         // What the replica serves, through a port-forward to that very pod.
-        let addr = forwarder.start(pod_spec(pod, &ns.name)).await.unwrap();
+        let addr = forwarder.start(pod_spec(pod, ns.name())).await.unwrap();
         assert_eq!(http_get(addr).await.unwrap(), "synced by devloop\n");
     }
 
@@ -285,7 +216,7 @@ async fn sync_reaches_every_replica_and_is_served() {
     syncer.sync(&targets, &p).await.unwrap();
     for pod in &pods {
         assert_eq!(
-            exec_out(&client, &ns.name, pod, &["ls", "/www/deep/er"]).await,
+            exec_out(&client, ns.name(), pod, &["ls", "/www/deep/er"]).await,
             ""
         );
     }
@@ -295,12 +226,12 @@ async fn sync_reaches_every_replica_and_is_served() {
 #[tokio::test]
 async fn sync_into_container_without_tar_names_pod_and_fix() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "notar").await;
-    deploy(&client, &ns.name, "bare", "devloop-test/httpd:v1", 1, None).await;
-    let pods = ready_pods(&client, &ns.name, "bare", 1).await;
+    let ns = namespace(&client, "dev_notar").await;
+    deploy(&client, ns.name(), "bare", "devloop-test/httpd:v1", 1, None).await;
+    let pods = ready_pods(&client, ns.name(), "bare", 1).await;
     let (_dir, ctx, rules) = www_context();
     std::fs::write(ctx.join("www/index.html"), "x").unwrap();
-    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/httpd")
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/httpd")
         .await
         .unwrap();
     let p = plan(
@@ -329,16 +260,24 @@ async fn sync_into_container_without_tar_names_pod_and_fix() {
 #[tokio::test]
 async fn port_forward_follows_the_deployment_across_pod_deletion() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "pf").await;
-    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 1, None).await;
-    let first = ready_pods(&client, &ns.name, "web", 1).await;
+    let ns = namespace(&client, "dev_pf").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        1,
+        None,
+    )
+    .await;
+    let first = ready_pods(&client, ns.name(), "web", 1).await;
     let (events, seen) = Events::collect();
     let mut forwarder = PortForwarder::new(client.clone(), events);
     let addr = forwarder
         .start(ForwardSpec {
             kind: ResourceKind::Deployment,
             name: "web".into(),
-            namespace: ns.name.clone(),
+            namespace: ns.name().to_string(),
             port: RemotePort::Number(8080),
             local_port: None,
             address: "127.0.0.1".into(),
@@ -351,14 +290,14 @@ async fn port_forward_follows_the_deployment_across_pod_deletion() {
     )));
     assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
 
-    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns.name());
     pods.delete(&first[0], &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
     // The same local port reaches the replacement pod once it is ready.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let now_ready = ready_pods(&client, &ns.name, "web", 1).await;
+        let now_ready = ready_pods(&client, ns.name(), "web", 1).await;
         if !now_ready.contains(&first[0]) {
             break;
         }
@@ -372,10 +311,10 @@ async fn port_forward_follows_the_deployment_across_pod_deletion() {
 #[tokio::test]
 async fn logs_show_lines_of_new_pods() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "logs").await;
+    let ns = namespace(&client, "dev_logs").await;
     deploy(
         &client,
-        &ns.name,
+        ns.name(),
         "talker",
         "devloop-test/busybox:v1",
         1,
@@ -386,13 +325,13 @@ async fn logs_show_lines_of_new_pods() {
         ]),
     )
     .await;
-    let first = ready_pods(&client, &ns.name, "talker", 1).await;
+    let first = ready_pods(&client, ns.name(), "talker", 1).await;
     let (events, seen) = Events::collect();
     let _tailer = LogTailer::start(
         client.clone(),
         events,
         TailSettings {
-            namespaces: vec![ns.name.clone()],
+            namespaces: vec![ns.name().to_string()],
             selector: SELECTOR.into(),
             prefix: Prefix::PodAndContainer,
             tail_lines: None,
@@ -411,13 +350,13 @@ async fn logs_show_lines_of_new_pods() {
         assert!(Instant::now() < deadline, "first pod's lines within 30 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Api::<Pod>::namespaced(client.clone(), &ns.name)
+    Api::<Pod>::namespaced(client.clone(), ns.name())
         .delete(&first[0], &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let pods = ready_pods(&client, &ns.name, "talker", 1).await;
+        let pods = ready_pods(&client, ns.name(), "talker", 1).await;
         if let Some(new) = pods.iter().find(|p| **p != first[0])
             && logged(new)
         {
@@ -442,13 +381,21 @@ fn ms(d: Duration) -> f64 {
 #[tokio::test]
 async fn sync_latency_benchmark() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "bench").await;
-    deploy(&client, &ns.name, "web", "devloop-test/busybox:v1", 2, None).await;
-    let pods = ready_pods(&client, &ns.name, "web", 2).await;
+    let ns = namespace(&client, "dev_bench").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        2,
+        None,
+    )
+    .await;
+    let pods = ready_pods(&client, ns.name(), "web", 2).await;
     let (_dir, ctx, rules) = www_context();
     let index = ctx.join("www/index.html");
     std::fs::write(&index, "start\n").unwrap();
-    let targets = find_targets(&client, &ns.name, SELECTOR, "devloop-test/busybox")
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/busybox")
         .await
         .unwrap();
     let syncer = KubeExecSyncer::new(client.clone());
@@ -472,20 +419,19 @@ async fn sync_latency_benchmark() {
         devloop_times.push(saved.elapsed());
         for pod in &pods {
             assert_eq!(
-                exec_out(&client, &ns.name, pod, &["cat", "/www/index.html"]).await,
+                exec_out(&client, ns.name(), pod, &["cat", "/www/index.html"]).await,
                 content
             );
         }
     }
 
     let mut kubectl_times = Vec::new();
-    let env = ground_env();
     for i in 0..10 {
         std::fs::write(&index, format!("kubectl {i}\n")).unwrap();
         let start = Instant::now();
         let out = std::process::Command::new("kubectl")
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .args(["cp", "-n", &ns.name, "-c", "web"])
+            .envs(devloop_e2e::Ground::ensure().env())
+            .args(["cp", "-n", ns.name(), "-c", "web"])
             .arg(&index)
             .arg(format!("{}:/www/index.html", pods[0]))
             .output()
@@ -687,10 +633,10 @@ async fn deployments(client: &kube::Client, ns: &str) -> Vec<Deployment> {
 #[tokio::test]
 async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "loop").await;
-    let project = dev_project(&format!("loop-{}", ns.name), "devloop-e2e/dev-loop-web");
+    let ns = namespace(&client, "dev_loop").await;
+    let project = dev_project(&format!("loop-{}", ns.name()), "devloop-e2e/dev-loop-web");
     let p = project.path();
-    let mut dev = DevSession::start(p, &["-n", &ns.name, "--port-forward"]);
+    let mut dev = DevSession::start(p, &["-n", ns.name(), "--port-forward"]);
     dev.wait_for("Watching for changes", 1, 180).await;
     let addr: SocketAddr = format!("127.0.0.1:{}", dev.forwarded_port())
         .parse()
@@ -710,9 +656,9 @@ async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
     dev.wait_for("Built [", builds + 1, 60).await;
     dev.wait_for("Watching for changes", 3, 120).await;
     served(addr, "hello v2\n", 30).await;
-    let pods = ready_pods(&client, &ns.name, "web", 1).await;
+    let pods = ready_pods(&client, ns.name(), "web", 1).await;
     assert_eq!(
-        exec_out(&client, &ns.name, &pods[0], &["cat", "/version.txt"]).await,
+        exec_out(&client, ns.name(), &pods[0], &["cat", "/version.txt"]).await,
         "2\n"
     );
 
@@ -745,19 +691,19 @@ async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
         manifest.replace("replicas: 1", "replicas: 2"),
     )
     .unwrap();
-    let two = ready_pods(&client, &ns.name, "web", 2).await;
+    let two = ready_pods(&client, ns.name(), "web", 2).await;
     assert_eq!(two.len(), 2);
     dev.wait_for("Watching for changes", 6, 60).await;
     assert_eq!(dev.count("Built ["), builds, "{}", dev.transcript());
 
     // The forward survives a pod deletion; the new pod's logs show up.
-    Api::<Pod>::namespaced(client.clone(), &ns.name)
+    Api::<Pod>::namespaced(client.clone(), ns.name())
         .delete(&two[0], &DeleteParams::default().grace_period(0))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     let replacement = loop {
-        let now = ready_pods(&client, &ns.name, "web", 2).await;
+        let now = ready_pods(&client, ns.name(), "web", 2).await;
         if let Some(new) = now.iter().find(|p| !two.contains(p)) {
             break new.clone();
         }
@@ -775,7 +721,7 @@ async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
         .unwrap();
     assert!(status.success(), "{}", dev.transcript());
     assert!(
-        deployments(&client, &ns.name).await.is_empty(),
+        deployments(&client, ns.name()).await.is_empty(),
         "{}",
         dev.transcript()
     );
@@ -784,20 +730,20 @@ async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
 #[tokio::test]
 async fn dev_killed_with_sigkill_is_cleaned_up_by_delete() {
     let client = client().await;
-    let ns = TestNamespace::new(&client, "kill").await;
-    let project = dev_project(&format!("kill-{}", ns.name), "devloop-e2e/dev-kill-web");
-    let mut dev = DevSession::start(project.path(), &["-n", &ns.name]);
+    let ns = namespace(&client, "dev_kill").await;
+    let project = dev_project(&format!("kill-{}", ns.name()), "devloop-e2e/dev-kill-web");
+    let mut dev = DevSession::start(project.path(), &["-n", ns.name()]);
     dev.wait_for("Watching for changes", 1, 180).await;
-    assert_eq!(deployments(&client, &ns.name).await.len(), 1);
+    assert_eq!(deployments(&client, ns.name()).await.len(), 1);
     dev.signal("-KILL");
     let _ = dev.child.wait().await;
     assert_eq!(
-        deployments(&client, &ns.name).await.len(),
+        deployments(&client, ns.name()).await.len(),
         1,
         "SIGKILL leaves the deployment"
     );
     let out = devloop_command(project.path())
-        .args(["delete", "-n", &ns.name])
+        .args(["delete", "-n", ns.name()])
         .output()
         .await
         .unwrap();
@@ -806,5 +752,5 @@ async fn dev_killed_with_sigkill_is_cleaned_up_by_delete() {
         "delete: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(deployments(&client, &ns.name).await.is_empty());
+    assert!(deployments(&client, ns.name()).await.is_empty());
 }
