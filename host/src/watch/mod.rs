@@ -97,15 +97,23 @@ impl FileWatcher {
                 })?,
             ),
         };
+        let mut watched: Vec<PathBuf> = Vec::new();
         for root in outermost(roots) {
             if !root.exists() {
                 continue;
             }
-            let mode = if root.is_dir() {
-                RecursiveMode::Recursive
-            } else {
-                RecursiveMode::NonRecursive
+            // A single file is watched through its folder: editors that save by writing a
+            // new file and renaming it over the old one would leave a watch on the file itself
+            // pointing at a deleted inode.
+            let (root, mode) = match (root.is_dir(), root.parent()) {
+                (true, _) => (root.clone(), RecursiveMode::Recursive),
+                (false, Some(parent)) => (parent.to_path_buf(), RecursiveMode::NonRecursive),
+                (false, None) => (root.clone(), RecursiveMode::NonRecursive),
             };
+            if watched.contains(&root) {
+                continue;
+            }
+            watched.push(root.clone());
             watcher.watch(&root, mode).map_err(|source| WatchError {
                 path: root.clone(),
                 source,
@@ -196,6 +204,41 @@ mod tests {
     #[tokio::test]
     async fn notify_batches_edits_and_skips_ignored() {
         watch_sees_edits(Trigger::Notify).await;
+    }
+
+    #[tokio::test]
+    async fn a_watched_file_replaced_by_rename_is_still_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let config = root.join("skaffold.yaml");
+        std::fs::write(&config, "a").unwrap();
+        let mut w = FileWatcher::start(
+            std::slice::from_ref(&config),
+            vec![],
+            Trigger::Notify,
+            QUIET,
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for round in 0..2 {
+            let tmp = root.join(format!(".skaffold.yaml.swp{round}"));
+            std::fs::write(&tmp, format!("v{round}")).unwrap();
+            std::fs::rename(&tmp, &config).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let batch = tokio::time::timeout(Duration::from_secs(5), w.next())
+                    .await
+                    .expect("a batch within 5 s")
+                    .unwrap();
+                if batch.iter().any(|c| c.path == config && !c.deleted) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "round {round}: {batch:?}"
+                );
+            }
+        }
     }
 
     #[tokio::test]
