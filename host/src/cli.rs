@@ -65,7 +65,7 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build, deploy and watch: sync or rebuild on every save, stream logs, forward ports.
-    Dev(commands::pending::PendingArgs),
+    Dev(Box<commands::dev::DevArgs>),
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(Box<commands::run::RunArgs>),
     /// Build the artifacts of the config.
@@ -124,8 +124,8 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
             print!("{}", crate::version::describe());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dev(a) => commands::pending::run("dev", a),
         Command::Run(a) => commands::run::run(*a, events).await,
+        Command::Dev(a) => commands::dev::run(*a, events).await,
         Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?

@@ -42,6 +42,24 @@ pub enum Event {
     },
     /// What the build stage did for an artifact.
     Build(crate::build::BuildEvent),
+    /// A local port now forwards to a resource's port (dev and `--port-forward`).
+    PortForward {
+        resource: String,
+        namespace: String,
+        port: String,
+        address: String,
+        local_port: u16,
+    },
+    /// One line a deployed container wrote. `prefix` is what to show before it (may be
+    /// empty); `colour` picks one of the renderer's colours so that a container keeps its own.
+    Log {
+        namespace: String,
+        pod: String,
+        container: String,
+        prefix: String,
+        colour: usize,
+        line: String,
+    },
     /// The deploy stage applied, pruned, deleted or rolled back something.
     Deploy(crate::deploy::DeployEvent),
     /// Status-check progress and outcome.

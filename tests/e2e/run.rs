@@ -74,11 +74,31 @@ impl Example {
         let ns = self.ns.name();
         let lp = ListParams::default().labels("app.kubernetes.io/managed-by=devloop");
         let c = &self.client;
-        let left = Api::<Deployment>::namespaced(c.clone(), ns).list(&lp).await?.items.len()
-            + Api::<Service>::namespaced(c.clone(), ns).list(&lp).await?.items.len()
-            + Api::<ConfigMap>::namespaced(c.clone(), ns).list(&lp).await?.items.len()
-            + Api::<Secret>::namespaced(c.clone(), ns).list(&lp).await?.items.len()
-            + Api::<Job>::namespaced(c.clone(), ns).list(&lp).await?.items.len();
+        let left = Api::<Deployment>::namespaced(c.clone(), ns)
+            .list(&lp)
+            .await?
+            .items
+            .len()
+            + Api::<Service>::namespaced(c.clone(), ns)
+                .list(&lp)
+                .await?
+                .items
+                .len()
+            + Api::<ConfigMap>::namespaced(c.clone(), ns)
+                .list(&lp)
+                .await?
+                .items
+                .len()
+            + Api::<Secret>::namespaced(c.clone(), ns)
+                .list(&lp)
+                .await?
+                .items
+                .len()
+            + Api::<Job>::namespaced(c.clone(), ns)
+                .list(&lp)
+                .await?
+                .items
+                .len();
         let all = Api::<Deployment>::namespaced(c.clone(), ns)
             .list(&ListParams::default())
             .await?
@@ -154,7 +174,10 @@ async fn kustomize_overlay_with_generators_and_a_job() -> Result<()> {
             .iter()
             .any(|m| m.metadata.name.as_deref() == Some("frontend-config-f666d5b9f5")),
         "{:?}",
-        maps.items.iter().map(|m| &m.metadata.name).collect::<Vec<_>>()
+        maps.items
+            .iter()
+            .map(|m| &m.metadata.name)
+            .collect::<Vec<_>>()
     );
     let job = Api::<Job>::namespaced(ex.client.clone(), ex.ns.name())
         .get("seed-db")

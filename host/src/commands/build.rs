@@ -94,7 +94,7 @@ pub(crate) async fn build_all(
 
 /// Whether the kube-context in use points at a local cluster (by its name or its API server's
 /// address). Without any kubeconfig there is no cluster to pull from a registry: local.
-fn kube_context_is_local(resolved: &crate::config::Resolved, events: &Events) -> bool {
+pub(crate) fn kube_context_is_local(resolved: &crate::config::Resolved, events: &Events) -> bool {
     let Some(name) = resolved.kube_context.as_deref() else {
         events.debug(
             Stage::Build,

@@ -4,6 +4,7 @@ pub mod build;
 pub mod common;
 pub mod delete;
 pub mod deploy;
+pub mod dev;
 pub mod diagnose;
 pub mod fix;
 pub mod helm;

@@ -64,6 +64,27 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
         Event::Build(e) => build::text_line(e, settings),
         Event::Deploy(d) => Some(deploy::deploy_line(d)),
         Event::Status(s) => deploy::status_line(s, settings),
+        Event::PortForward {
+            resource,
+            namespace,
+            port,
+            address,
+            local_port,
+        } => Some(format!(
+            "Port forwarding {resource} in {namespace} port {port} on {address}:{local_port}"
+        )),
+        Event::Log {
+            prefix,
+            colour,
+            line,
+            ..
+        } => Some(if prefix.is_empty() {
+            line.clone()
+        } else {
+            let codes = ["32", "33", "34", "35", "36", "92", "93", "94", "95", "96"];
+            let code = codes[colour % codes.len()];
+            format!("{} {line}", paint(settings, code, prefix))
+        }),
     }
 }
 

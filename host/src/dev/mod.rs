@@ -1,0 +1,543 @@
+//! The `dev` loop: build, deploy and wait once, then watch. Each batch of file changes is
+//! classified (sync, rebuild, redeploy, reload the config); the work runs while logs stream
+//! and ports stay forwarded. A failed build, deploy or sync is reported and the loop goes on
+//! with the last good deployment. Ctrl+C (SIGINT/SIGTERM) cancels what is in flight, stops
+//! forwards and log streams, and deletes what the session deployed.
+
+mod control;
+mod pipeline;
+
+pub use pipeline::Pipeline;
+
+use crate::build::BuildPlan;
+use crate::commands::deploy::DeployPlan;
+use crate::events::{Event, Events, Level, Stage};
+use crate::logs::{LogTailer, Prefix, TailSettings};
+use crate::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
+use crate::render::Artifact;
+use crate::sync::hooks::{self, SyncHook};
+use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
+use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::api::{Api, ListParams};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// How one artifact syncs.
+#[derive(Debug, Clone)]
+pub struct ArtifactSync {
+    /// The image name as the config writes it.
+    pub image_name: String,
+    pub context: PathBuf,
+    pub rules: SyncRules,
+    pub before: Vec<SyncHook>,
+    pub after: Vec<SyncHook>,
+}
+
+/// A `portForward` entry; a missing namespace means the deploy namespace.
+#[derive(Debug, Clone)]
+pub struct UserForward {
+    pub kind: ResourceKind,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub port: RemotePort,
+    pub local_port: Option<u16>,
+    pub address: String,
+}
+
+/// Everything one config load yields for `dev`; rebuilt when the config changes.
+pub struct DevPlan {
+    pub build: BuildPlan,
+    pub deploy: DeployPlan,
+    pub watch: WatchPlan,
+    /// Ignore rules for the watcher (per artifact context and the config's folder).
+    pub ignores: Vec<IgnoreRules>,
+    pub sync: Vec<ArtifactSync>,
+    pub forwards: Vec<UserForward>,
+    pub log_prefix: Prefix,
+}
+
+/// `--port-forward` modes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardModes {
+    pub user: bool,
+    pub services: bool,
+    pub pods: bool,
+}
+
+/// The session's settings from the command line.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    pub trigger: Trigger,
+    pub quiet: Duration,
+    pub auto_build: bool,
+    pub auto_sync: bool,
+    pub auto_deploy: bool,
+    pub cleanup: bool,
+    pub forwards: ForwardModes,
+    /// Port of the local control API (`POST /v1/execute`); None: no API.
+    pub control_port: Option<u16>,
+}
+
+/// Loads (or reloads) the config into a plan.
+pub type Loader = Box<dyn Fn() -> anyhow::Result<DevPlan> + Send>;
+
+struct Session {
+    options: DevOptions,
+    load: Loader,
+    plan: DevPlan,
+    pipeline: Pipeline,
+    syncer: KubeExecSyncer,
+    forwarder: PortForwarder,
+    tailer: Option<LogTailer>,
+    /// Image name → the reference deployed for it.
+    built: BTreeMap<String, String>,
+    watcher: FileWatcher,
+    started: jiff::Timestamp,
+    events: Events,
+}
+
+fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWatcher> {
+    Ok(FileWatcher::start(
+        &plan.watch.roots(),
+        plan.ignores.clone(),
+        options.trigger,
+        options.quiet,
+    )?)
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The part of `pending` that may run without a manual trigger.
+fn runnable(pending: &mut Actions, options: &DevOptions, manual: bool) -> Actions {
+    if manual {
+        return std::mem::take(pending);
+    }
+    if options.trigger == Trigger::Manual {
+        return Actions::default();
+    }
+    let mut now = Actions::default();
+    if options.auto_build && options.auto_deploy {
+        now.reload_config = std::mem::take(&mut pending.reload_config);
+    }
+    if options.auto_build {
+        now.rebuild = std::mem::take(&mut pending.rebuild);
+    }
+    if options.auto_deploy {
+        now.redeploy = std::mem::take(&mut pending.redeploy);
+    }
+    if options.auto_sync {
+        now.sync = std::mem::take(&mut pending.sync);
+    }
+    now
+}
+
+/// Runs the dev loop until a shutdown signal, then cleans up.
+pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::Result<()> {
+    let plan = load()?;
+    let pipeline = Pipeline::connect(&plan.deploy).await?;
+    let client = pipeline.cluster.client.clone();
+    let watcher = start_watcher(&plan, &options)?;
+    let (trigger_tx, trigger_rx) = unbounded_channel();
+    let manual_needed = options.trigger == Trigger::Manual
+        || !(options.auto_build && options.auto_sync && options.auto_deploy);
+    if manual_needed {
+        control::stdin_triggers(trigger_tx.clone());
+        events.info(Stage::Dev, "Press Enter to run the pending changes");
+    }
+    if let Some(port) = options.control_port {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        events.info(
+            Stage::Dev,
+            format!(
+                "Control API on http://{}/v1/execute (POST)",
+                listener.local_addr()?
+            ),
+        );
+        tokio::spawn(control::serve(listener, trigger_tx.clone()));
+    }
+    drop(trigger_tx);
+    let mut session = Session {
+        options,
+        load,
+        pipeline,
+        syncer: KubeExecSyncer::new(client.clone()),
+        forwarder: PortForwarder::new(client, events.clone()),
+        tailer: None,
+        built: BTreeMap::new(),
+        watcher,
+        started: jiff::Timestamp::now(),
+        events: events.clone(),
+        plan,
+    };
+    session.run_loop(trigger_rx).await;
+    session.shut_down().await
+}
+
+impl Session {
+    async fn run_loop(&mut self, mut triggers: UnboundedReceiver<()>) {
+        let mut pending = Actions {
+            rebuild: self
+                .plan
+                .build
+                .artifacts
+                .iter()
+                .map(|a| a.name.clone())
+                .collect(),
+            redeploy: true,
+            ..Actions::default()
+        };
+        let mut first = true;
+        let mut manual = false;
+        loop {
+            let now = runnable(&mut pending, &self.options, first || manual);
+            first = false;
+            manual = false;
+            if !now.is_empty() {
+                tokio::select! {
+                    _ = self.execute(now) => {}
+                    _ = shutdown_signal() => {
+                        self.events.info(Stage::Dev, "Interrupted: stopping the work in flight");
+                        return;
+                    }
+                }
+                self.events.info(Stage::Dev, "Watching for changes...");
+            }
+            tokio::select! {
+                batch = self.watcher.next() => {
+                    let Some(batch) = batch else { return };
+                    pending.merge(classify(&self.plan.watch, &batch));
+                }
+                Some(()) = triggers.recv() => { manual = true; }
+                _ = shutdown_signal() => return,
+            }
+        }
+    }
+
+    fn error(&self, text: String) {
+        self.events
+            .send(Event::message(Stage::Dev, Level::Error, text));
+    }
+
+    fn artifacts(&self) -> Vec<Artifact> {
+        self.built
+            .iter()
+            .map(|(image_name, tag)| Artifact {
+                image_name: image_name.clone(),
+                tag: tag.clone(),
+            })
+            .collect()
+    }
+
+    /// Runs one round of work. Failures are reported; the loop goes on.
+    async fn execute(&mut self, mut actions: Actions) {
+        if actions.reload_config {
+            match (self.load)() {
+                Ok(plan) => {
+                    self.events.info(Stage::Dev, "Config changed: reloaded");
+                    self.plan = plan;
+                    match start_watcher(&self.plan, &self.options) {
+                        Ok(w) => self.watcher = w,
+                        Err(e) => self.error(format!("cannot watch the new config's files: {e:#}")),
+                    }
+                    actions.rebuild = self
+                        .plan
+                        .build
+                        .artifacts
+                        .iter()
+                        .map(|a| a.name.clone())
+                        .collect();
+                    actions.redeploy = true;
+                    actions.sync.clear();
+                }
+                Err(e) => {
+                    self.error(format!(
+                        "the config no longer loads; still running the last good one: {e:#}"
+                    ));
+                    return;
+                }
+            }
+        }
+        if !actions.rebuild.is_empty() {
+            let only = actions.rebuild.clone();
+            match self
+                .pipeline
+                .build(&self.plan.build, Some(&only), &self.events)
+                .await
+            {
+                Ok(built) => {
+                    for b in built {
+                        self.built.insert(b.image_name, b.tag);
+                    }
+                }
+                Err(e) => {
+                    self.error(format!(
+                        "build failed; the last good deployment keeps running: {e:#}"
+                    ));
+                    return;
+                }
+            }
+        }
+        if actions.redeploy {
+            let artifacts = self.artifacts();
+            match self
+                .pipeline
+                .deploy(&self.plan.deploy, &artifacts, &self.events)
+                .await
+            {
+                Ok(_) => self.after_deploy().await,
+                Err(e) => {
+                    self.error(format!("deploy failed: {e:#}"));
+                    return;
+                }
+            }
+        }
+        for (image, changes) in actions.sync {
+            if let Err(e) = self.sync(&image, &changes).await {
+                self.error(format!("sync of {image} failed: {e:#}"));
+            }
+        }
+    }
+
+    async fn sync(
+        &mut self,
+        image: &str,
+        changes: &[crate::sync::FileChange],
+    ) -> anyhow::Result<()> {
+        let Some(art) = self.plan.sync.iter().find(|s| s.image_name == image) else {
+            return Ok(());
+        };
+        let start = Instant::now();
+        let plan = crate::sync::plan(&art.context, &art.rules, changes)?;
+        let reference = self
+            .built
+            .get(image)
+            .cloned()
+            .unwrap_or_else(|| image.to_string());
+        let client = self.pipeline.cluster.client.clone();
+        let targets = find_targets(
+            &client,
+            &self.pipeline.namespace,
+            &self.pipeline.pod_selector(),
+            &reference,
+        )
+        .await?;
+        if targets.is_empty() {
+            self.events.warn(
+                Stage::Dev,
+                format!("no running container of {image} to sync into"),
+            );
+            return Ok(());
+        }
+        hooks::run(&client, &art.before, image, &art.context, &plan, &targets).await?;
+        self.syncer.sync(&targets, &plan).await?;
+        hooks::run(&client, &art.after, image, &art.context, &plan, &targets).await?;
+        self.events.info(
+            Stage::Dev,
+            format!(
+                "Synced {} file(s), deleted {} in {} container(s) of {image} [{} ms]",
+                plan.copy.len(),
+                plan.delete.len(),
+                targets.len(),
+                start.elapsed().as_millis()
+            ),
+        );
+        Ok(())
+    }
+
+    /// After a healthy deploy: logs start (once), forwards follow what is deployed now.
+    async fn after_deploy(&mut self) {
+        if self.tailer.is_none() {
+            self.tailer = Some(LogTailer::start(
+                self.pipeline.cluster.client.clone(),
+                self.events.clone(),
+                TailSettings {
+                    namespaces: vec![self.pipeline.namespace.clone()],
+                    selector: self.pipeline.pod_selector(),
+                    prefix: self.plan.log_prefix,
+                    tail_lines: None,
+                    since: Some(self.started),
+                },
+            ));
+        }
+        let specs = self.forward_specs().await;
+        self.forwarder.ensure(specs).await;
+    }
+
+    async fn forward_specs(&self) -> Vec<ForwardSpec> {
+        let ns = &self.pipeline.namespace;
+        let mut specs = Vec::new();
+        let modes = self.options.forwards;
+        if modes.user {
+            for f in &self.plan.forwards {
+                specs.push(ForwardSpec {
+                    kind: f.kind,
+                    name: f.name.clone(),
+                    namespace: f.namespace.clone().unwrap_or_else(|| ns.clone()),
+                    port: f.port.clone(),
+                    local_port: f.local_port,
+                    address: f.address.clone(),
+                });
+            }
+        }
+        let client = &self.pipeline.cluster.client;
+        let selector = ListParams::default().labels(&self.pipeline.pod_selector());
+        if modes.services
+            && let Ok(list) = Api::<Service>::namespaced(client.clone(), ns)
+                .list(&selector)
+                .await
+        {
+            for svc in list.items {
+                let name = svc.metadata.name.clone().unwrap_or_default();
+                for p in svc.spec.and_then(|s| s.ports).unwrap_or_default() {
+                    specs.push(ForwardSpec {
+                        kind: ResourceKind::Service,
+                        name: name.clone(),
+                        namespace: ns.clone(),
+                        port: RemotePort::Number(u16::try_from(p.port).unwrap_or(0)),
+                        local_port: None,
+                        address: "127.0.0.1".into(),
+                    });
+                }
+            }
+        }
+        if modes.pods
+            && let Ok(list) = Api::<Pod>::namespaced(client.clone(), ns)
+                .list(&selector)
+                .await
+        {
+            for pod in list.items {
+                if pod.metadata.deletion_timestamp.is_some() {
+                    continue;
+                }
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                let ports = pod
+                    .spec
+                    .iter()
+                    .flat_map(|s| s.containers.iter())
+                    .flat_map(|c| c.ports.iter().flatten())
+                    .filter_map(|p| u16::try_from(p.container_port).ok())
+                    .collect::<Vec<_>>();
+                for port in ports {
+                    specs.push(ForwardSpec {
+                        kind: ResourceKind::Pod,
+                        name: name.clone(),
+                        namespace: ns.clone(),
+                        port: RemotePort::Number(port),
+                        local_port: None,
+                        address: "127.0.0.1".into(),
+                    });
+                }
+            }
+        }
+        specs.sort();
+        specs.dedup();
+        specs
+    }
+
+    /// Stops forwards and logs, then deletes what was deployed. Further signals do not stop
+    /// the deletion half-way: they are answered with what is going on.
+    async fn shut_down(mut self) -> anyhow::Result<()> {
+        self.forwarder.stop();
+        if let Some(mut t) = self.tailer.take() {
+            t.stop();
+        }
+        if !self.options.cleanup {
+            self.events.info(
+                Stage::Dev,
+                "--cleanup=false: what this session deployed keeps running; `kubectl devloop delete` removes it",
+            );
+            return Ok(());
+        }
+        self.events
+            .info(Stage::Dev, "Cleaning up what this session deployed...");
+        let deletion = self.pipeline.delete(&self.plan.deploy, &self.events);
+        tokio::pin!(deletion);
+        loop {
+            tokio::select! {
+                result = &mut deletion => {
+                    return result.map(|_| ()).map_err(|e| e.context(
+                        "cleanup failed; `kubectl devloop delete` with the same config removes what is left",
+                    ));
+                }
+                _ = shutdown_signal() => {
+                    self.events.warn(Stage::Dev,
+                        "cleanup is deleting the session's objects; it finishes first so nothing is left half-deleted");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn options(trigger: Trigger, auto: bool) -> DevOptions {
+        DevOptions {
+            trigger,
+            quiet: Duration::from_millis(30),
+            auto_build: auto,
+            auto_sync: true,
+            auto_deploy: true,
+            cleanup: true,
+            forwards: ForwardModes::default(),
+            control_port: None,
+        }
+    }
+
+    fn pending() -> Actions {
+        Actions {
+            reload_config: false,
+            redeploy: true,
+            rebuild: BTreeSet::from(["app".to_string()]),
+            sync: BTreeMap::from([("web".to_string(), Vec::new())]),
+        }
+    }
+
+    #[test]
+    fn auto_build_off_holds_rebuilds_until_triggered() {
+        let mut p = pending();
+        let now = runnable(&mut p, &options(Trigger::Notify, false), false);
+        assert!(now.rebuild.is_empty());
+        assert!(now.redeploy && now.sync.contains_key("web"));
+        assert!(p.rebuild.contains("app"));
+        let later = runnable(&mut p, &options(Trigger::Notify, false), true);
+        assert!(later.rebuild.contains("app"));
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn manual_trigger_runs_nothing_until_asked() {
+        let mut p = pending();
+        assert!(runnable(&mut p, &options(Trigger::Manual, true), false).is_empty());
+        assert_eq!(
+            runnable(&mut p, &options(Trigger::Manual, true), true),
+            pending()
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! Log tailing: follows every container of every pod devloop deployed (by label selector),
+//! picking up new pods and restarted containers as a pod watch reports them. Each line becomes
+//! an `Event::Log` with a `[pod container]` prefix and a colour of its own per container.
+
+use crate::events::{Event, Events, Level, Stage};
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams};
+use kube::runtime::watcher;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// `deploy.logs.prefix`: what goes before each line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prefix {
+    Container,
+    PodAndContainer,
+    #[default]
+    Auto,
+    None,
+}
+
+impl std::str::FromStr for Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "container" => Ok(Prefix::Container),
+            "podAndContainer" => Ok(Prefix::PodAndContainer),
+            "auto" | "" => Ok(Prefix::Auto),
+            "none" => Ok(Prefix::None),
+            other => Err(format!(
+                "unknown logs prefix `{other}`; use container, podAndContainer, auto or none"
+            )),
+        }
+    }
+}
+
+impl Prefix {
+    /// The prefix text for a container of a pod.
+    pub fn render(self, pod: &str, container: &str) -> String {
+        match self {
+            Prefix::None => String::new(),
+            Prefix::Container => format!("[{container}]"),
+            Prefix::PodAndContainer => format!("[{pod} {container}]"),
+            Prefix::Auto if pod == container => format!("[{container}]"),
+            Prefix::Auto => format!("[{pod} {container}]"),
+        }
+    }
+}
+
+/// What to tail and how.
+#[derive(Debug, Clone)]
+pub struct TailSettings {
+    pub namespaces: Vec<String>,
+    pub selector: String,
+    pub prefix: Prefix,
+    /// Lines of each container's past output to show first (`--tail`); None shows the
+    /// output since `since`.
+    pub tail_lines: Option<i64>,
+    /// Containers already running when tailing starts show output from this moment on.
+    pub since: Option<jiff::Timestamp>,
+}
+
+/// A running tailer; dropping it (or `stop`) ends every stream.
+pub struct LogTailer {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A container instance: a restart is a new instance with its own stream.
+type InstanceKey = (String, String, String, i32);
+
+impl LogTailer {
+    pub fn start(client: kube::Client, events: Events, settings: TailSettings) -> Self {
+        let colours = Arc::new(Mutex::new(HashMap::<(String, String), usize>::new()));
+        let tasks = settings
+            .namespaces
+            .iter()
+            .map(|ns| {
+                tokio::spawn(tail_namespace(
+                    client.clone(),
+                    events.clone(),
+                    ns.clone(),
+                    settings.clone(),
+                    colours.clone(),
+                ))
+            })
+            .collect();
+        LogTailer { tasks }
+    }
+
+    pub fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for LogTailer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The containers of a pod that have output to follow now, with their restart counts.
+fn started_containers(pod: &Pod) -> Vec<(String, i32)> {
+    let Some(status) = pod.status.as_ref() else {
+        return Vec::new();
+    };
+    status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten())
+        .filter(|c| {
+            c.state
+                .as_ref()
+                .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+        })
+        .map(|c| (c.name.clone(), c.restart_count))
+        .collect()
+}
+
+async fn tail_namespace(
+    client: kube::Client,
+    events: Events,
+    namespace: String,
+    settings: TailSettings,
+    colours: Arc<Mutex<HashMap<(String, String), usize>>>,
+) {
+    let pods: Api<Pod> = Api::namespaced(client, &namespace);
+    let mut seen: HashSet<InstanceKey> = HashSet::new();
+    let mut streams = JoinSet::new();
+    let mut stream = watcher(
+        pods.clone(),
+        watcher::Config::default().labels(&settings.selector),
+    )
+    .boxed();
+    // Instances seen in the first listing were running before tailing began: they start at
+    // `since`/`tail`; later instances are new and are shown from their first line.
+    let mut initial = true;
+    loop {
+        tokio::select! {
+            ev = stream.try_next() => {
+                let pod = match ev {
+                    Ok(Some(watcher::Event::Apply(p))) => p,
+                    Ok(Some(watcher::Event::InitApply(p))) => p,
+                    Ok(Some(watcher::Event::InitDone)) => { initial = false; continue; }
+                    Ok(Some(_)) => continue,
+                    Ok(None) => return,
+                    Err(e) => {
+                        events.send(Event::message(Stage::Dev, Level::Debug,
+                            format!("log watch in {namespace}: {e}")));
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        continue;
+                    }
+                };
+                let Some(pod_name) = pod.metadata.name.clone() else { continue };
+                let uid = pod.metadata.uid.clone().unwrap_or_default();
+                for (container, restarts) in started_containers(&pod) {
+                    let key = (uid.clone(), pod_name.clone(), container.clone(), restarts);
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                    let colour = {
+                        let mut c = colours.lock().unwrap_or_else(|e| e.into_inner());
+                        let next = c.len();
+                        *c.entry((pod_name.clone(), container.clone())).or_insert(next)
+                    };
+                    let params = LogParams {
+                        container: Some(container.clone()),
+                        follow: true,
+                        since_time: if initial && settings.tail_lines.is_none() { settings.since } else { None },
+                        tail_lines: if initial { settings.tail_lines } else { None },
+                        ..LogParams::default()
+                    };
+                    let prefix = settings.prefix.render(&pod_name, &container);
+                    streams.spawn(follow(
+                        pods.clone(), events.clone(), namespace.clone(), pod_name.clone(),
+                        container, prefix, colour, params,
+                    ));
+                }
+            }
+            Some(_) = streams.join_next(), if !streams.is_empty() => {}
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn follow(
+    pods: Api<Pod>,
+    events: Events,
+    namespace: String,
+    pod: String,
+    container: String,
+    prefix: String,
+    colour: usize,
+    params: LogParams,
+) {
+    let reader = match pods.log_stream(&pod, &params).await {
+        Ok(r) => r,
+        Err(e) => {
+            events.send(Event::message(
+                Stage::Dev,
+                Level::Debug,
+                format!("cannot follow logs of {pod}/{container}: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut lines = reader.lines();
+    while let Some(Ok(line)) = lines.next().await {
+        events.send(Event::Log {
+            namespace: namespace.clone(),
+            pod: pod.clone(),
+            container: container.clone(),
+            prefix: prefix.clone(),
+            colour,
+            line,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(Prefix::Auto.render("web-1", "web"), "[web-1 web]");
+        assert_eq!(Prefix::Auto.render("web", "web"), "[web]");
+        assert_eq!(Prefix::Container.render("web-1", "app"), "[app]");
+        assert_eq!(Prefix::PodAndContainer.render("web", "web"), "[web web]");
+        assert_eq!(Prefix::None.render("a", "b"), "");
+        assert_eq!(
+            "podAndContainer".parse::<Prefix>(),
+            Ok(Prefix::PodAndContainer)
+        );
+        assert!("pod".parse::<Prefix>().is_err());
+    }
+}

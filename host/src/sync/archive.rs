@@ -1,0 +1,73 @@
+//! The tar stream a sync sends: every copied file under its container path, as a regular file
+//! with its local permissions.
+
+use super::{SyncError, SyncPlan};
+
+/// A tar archive (ending with the end-of-archive marker) of the plan's copies. Paths are
+/// relative to `/`, so the container side extracts with `tar -x -C /`.
+pub fn tar_of(plan: &SyncPlan) -> Result<Vec<u8>, SyncError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    for (source, dest) in &plan.copy {
+        let read_err = |source_err| SyncError::Read {
+            path: source.clone(),
+            source: source_err,
+        };
+        let data = std::fs::read(source).map_err(read_err)?;
+        let meta = std::fs::metadata(source).map_err(read_err)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(permissions(&meta));
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        header.set_mtime(mtime);
+        builder
+            .append_data(&mut header, dest.trim_start_matches('/'), data.as_slice())
+            .map_err(read_err)?;
+    }
+    builder.into_inner().map_err(|e| SyncError::Read {
+        path: "<tar>".into(),
+        source: e,
+    })
+}
+
+#[cfg(unix)]
+fn permissions(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn permissions(_meta: &std::fs::Metadata) -> u32 {
+    0o644
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_holds_files_at_container_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        std::fs::write(&f, "hello").unwrap();
+        let plan = SyncPlan {
+            copy: vec![(f.clone(), "/www/deep/a.txt".into())],
+            delete: vec![],
+        };
+        let bytes = tar_of(&plan).unwrap();
+        let mut ar = tar::Archive::new(bytes.as_slice());
+        let mut entries = ar.entries().unwrap();
+        let mut e = entries.next().unwrap().unwrap();
+        assert_eq!(e.path().unwrap().to_str(), Some("www/deep/a.txt"));
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut e, &mut s).unwrap();
+        assert_eq!(s, "hello");
+        assert!(entries.next().is_none());
+    }
+}

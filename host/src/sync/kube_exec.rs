@@ -1,0 +1,306 @@
+//! The `Syncer` that delivers files through the pods' exec subresource (kube-rs, websocket).
+//! The tar's size goes first, as `head -c N | tar -x`: Kubernetes 1.20's exec protocol
+//! (v4.channel.k8s.io) cannot signal end-of-stdin, so the container side must know where the
+//! stream ends instead of waiting for stdin to close.
+//!
+//! Starting an exec costs tens of milliseconds in the container runtime, so each container
+//! keeps one shell open that reads `<size>\n<tar>` records and answers `synced <status>`;
+//! deletions, and any failure of that shell, go through a one-off exec (which also gives the
+//! precise error, e.g. a container without `tar`).
+
+use super::{SyncError, SyncPlan, SyncTarget, Syncer, tar_of};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::AttachedProcess;
+use kube::api::{Api, AttachParams};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{
+    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, SimplexStream, WriteHalf,
+};
+
+/// How long one container may take to receive a sync.
+const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The long-lived receiver: one record per sync, answered on stdout. `read` in a POSIX shell
+/// consumes stdin one byte at a time, so it never eats into the archive.
+const RECEIVER: &str =
+    "while read -r n; do head -c \"$n\" | tar -xmf - -C /; echo \"synced $?\"; done";
+
+/// An open receiver shell in one container.
+struct Session {
+    stdin: WriteHalf<SimplexStream>,
+    stdout: BufReader<ReadHalf<SimplexStream>>,
+    // Dropping the process ends the exec.
+    _process: AttachedProcess,
+}
+
+/// Syncs through `kube::Api<Pod>::exec`.
+#[derive(Clone)]
+pub struct KubeExecSyncer {
+    client: kube::Client,
+    sessions: Arc<tokio::sync::Mutex<HashMap<SyncTarget, Session>>>,
+}
+
+impl KubeExecSyncer {
+    pub fn new(client: kube::Client) -> Self {
+        KubeExecSyncer {
+            client,
+            sessions: Arc::default(),
+        }
+    }
+
+    /// Copies through the container's receiver shell, opening it when needed. Any failure
+    /// closes the session; the caller then falls back to a one-off exec.
+    async fn through_session(&self, target: &SyncTarget, tar: &[u8]) -> Result<(), String> {
+        let existing = self.sessions.lock().await.remove(target);
+        let mut session = match existing {
+            Some(s) => s,
+            None => open_session(&self.client, target).await?,
+        };
+        let exchange = async {
+            session
+                .stdin
+                .write_all(format!("{}\n", tar.len()).as_bytes())
+                .await?;
+            session.stdin.write_all(tar).await?;
+            session.stdin.flush().await?;
+            let mut line = String::new();
+            session.stdout.read_line(&mut line).await?;
+            Ok::<String, std::io::Error>(line)
+        };
+        let line = tokio::time::timeout(EXEC_TIMEOUT, exchange)
+            .await
+            .map_err(|_| "no answer".to_string())?
+            .map_err(|e| e.to_string())?;
+        if line.trim() != "synced 0" {
+            return Err(format!("receiver answered `{}`", line.trim()));
+        }
+        self.sessions.lock().await.insert(target.clone(), session);
+        Ok(())
+    }
+
+    /// Closes the receivers of containers that are no longer targets (rolled-out pods).
+    async fn forget_others(&self, targets: &[SyncTarget]) {
+        self.sessions
+            .lock()
+            .await
+            .retain(|t, _| targets.contains(t));
+    }
+}
+
+async fn open_session(client: &kube::Client, target: &SyncTarget) -> Result<Session, String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &target.namespace);
+    let params = AttachParams::default()
+        .container(target.container.clone())
+        .stdin(true)
+        .stdout(true)
+        .stderr(false);
+    let mut process = pods
+        .exec(&target.pod, ["sh", "-c", RECEIVER], &params)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stdin = process.stdin().ok_or("no stdin")?;
+    let stdout = process.stdout().ok_or("no stdout")?;
+    Ok(Session {
+        stdin,
+        stdout: BufReader::new(stdout),
+        _process: process,
+    })
+}
+
+/// The command run in the container, and the bytes it reads from stdin.
+fn command(plan: &SyncPlan, tar_len: usize) -> Vec<String> {
+    let mut script = String::new();
+    if !plan.delete.is_empty() {
+        script.push_str("rm -rf -- \"$@\" && ");
+    }
+    if !plan.copy.is_empty() {
+        script.push_str(&format!("head -c {tar_len} | tar -xmf - -C /"));
+    } else {
+        script.push_str("true");
+    }
+    let mut cmd = vec!["sh".to_string(), "-c".to_string(), script, "sh".to_string()];
+    cmd.extend(plan.delete.iter().cloned());
+    cmd
+}
+
+impl Syncer for KubeExecSyncer {
+    async fn sync(&self, targets: &[SyncTarget], plan: &SyncPlan) -> Result<(), SyncError> {
+        if plan.is_empty() || targets.is_empty() {
+            return Ok(());
+        }
+        let tar = if plan.copy.is_empty() {
+            Vec::new()
+        } else {
+            tar_of(plan)?
+        };
+        self.forget_others(targets).await;
+        let cmd = command(plan, tar.len());
+        let runs = targets.iter().map(|t| {
+            let (cmd, tar) = (cmd.clone(), &tar);
+            async move {
+                if plan.delete.is_empty() && self.through_session(t, tar).await.is_ok() {
+                    return Ok(());
+                }
+                exec_in(&self.client, t, cmd, tar).await
+            }
+        });
+        let results = futures::future::join_all(runs).await;
+        results
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()
+            .map(|_| ())
+    }
+}
+
+/// Runs `cmd` in one container with `input` on stdin; success is the exec's Success status.
+pub(crate) async fn exec_in(
+    client: &kube::Client,
+    target: &SyncTarget,
+    cmd: Vec<String>,
+    input: &[u8],
+) -> Result<(), SyncError> {
+    let remote = |detail: String| SyncError::Remote {
+        namespace: target.namespace.clone(),
+        pod: target.pod.clone(),
+        container: target.container.clone(),
+        detail,
+    };
+    let run = async {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &target.namespace);
+        let params = AttachParams::default()
+            .container(target.container.clone())
+            .stdin(!input.is_empty())
+            .stdout(true)
+            .stderr(true);
+        let mut proc = pods
+            .exec(&target.pod, cmd, &params)
+            .await
+            .map_err(|e| remote(e.to_string()))?;
+        let status = proc.take_status();
+        let mut stdout = proc.stdout();
+        let mut stderr = proc.stderr();
+        // The writer stays alive until the status arrives: dropping it would close the whole
+        // websocket on a v4 server before the result is read.
+        let mut stdin = proc.stdin();
+        let read_out = async {
+            let mut out = Vec::new();
+            if let Some(s) = stdout.as_mut() {
+                let _ = s.read_to_end(&mut out).await;
+            }
+            out
+        };
+        let read_err = async {
+            let mut err = Vec::new();
+            if let Some(s) = stderr.as_mut() {
+                let _ = s.read_to_end(&mut err).await;
+            }
+            err
+        };
+        let write = async {
+            if let Some(w) = stdin.as_mut()
+                && !input.is_empty()
+            {
+                w.write_all(input).await?;
+                w.flush().await?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        let wait_status = async {
+            match status {
+                Some(s) => s.await,
+                None => None,
+            }
+        };
+        let (written, status, out, err) = tokio::join!(write, wait_status, read_out, read_err);
+        drop(stdin);
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let err = String::from_utf8_lossy(&err).into_owned();
+        let succeeded = status.as_ref().and_then(|s| s.status.as_deref()) == Some("Success");
+        if succeeded {
+            return Ok(());
+        }
+        let message = status
+            .as_ref()
+            .and_then(|s| s.message.clone())
+            .unwrap_or_else(|| "the exec ended without a status".into());
+        let detail = [message.trim(), err.trim(), out.trim()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        if let Some(missing) = missing_tool(&detail) {
+            return Err(SyncError::MissingTools {
+                namespace: target.namespace.clone(),
+                pod: target.pod.clone(),
+                container: target.container.clone(),
+                missing: missing.to_string(),
+                detail,
+            });
+        }
+        if let Err(e) = written {
+            return Err(remote(format!("{detail}; writing the archive failed: {e}")));
+        }
+        Err(remote(detail))
+    };
+    match tokio::time::timeout(EXEC_TIMEOUT, run).await {
+        Ok(r) => r,
+        Err(_) => Err(remote(format!(
+            "no answer within {} s",
+            EXEC_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Which tool an exec failure says is missing, if that is what it says.
+fn missing_tool(detail: &str) -> Option<&'static str> {
+    let d = detail.to_ascii_lowercase();
+    for tool in ["tar", "head", "rm"] {
+        if d.contains(&format!("{tool}: not found"))
+            || d.contains(&format!("{tool}: command not found"))
+            || d.contains(&format!("\"{tool}\": executable file not found"))
+        {
+            return Some(tool);
+        }
+    }
+    if d.contains("executable file not found")
+        || d.contains("no such file or directory") && d.contains("exec")
+        || d.contains("sh: not found")
+    {
+        return Some("sh");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_sends_size_first_and_passes_deletions_as_arguments() {
+        let plan = SyncPlan {
+            copy: vec![("/x/a".into(), "/www/a".into())],
+            delete: vec!["/www/it's gone".into()],
+        };
+        let cmd = command(&plan, 2048);
+        assert_eq!(cmd[0], "sh");
+        assert_eq!(cmd[2], "rm -rf -- \"$@\" && head -c 2048 | tar -xmf - -C /");
+        // Paths are positional parameters, never spliced into the script.
+        assert_eq!(cmd[4], "/www/it's gone");
+    }
+
+    #[test]
+    fn recognises_missing_tools() {
+        assert_eq!(missing_tool("sh: tar: not found"), Some("tar"));
+        assert_eq!(
+            missing_tool(
+                "OCI runtime exec failed: exec failed: container_linux.go:370: starting \
+                 container process caused: exec: \"sh\": executable file not found in $PATH"
+            ),
+            Some("sh")
+        );
+        assert_eq!(missing_tool("tar: short read"), None);
+    }
+}

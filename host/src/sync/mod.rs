@@ -1,0 +1,150 @@
+//! File sync: copies changed files straight into the running containers of an artifact
+//! instead of rebuilding its image. Rules (`sync.manual`, `sync.infer`) turn a changed file
+//! into container paths; a `Syncer` delivers a batch of copies and deletions to every target
+//! container.
+
+mod archive;
+mod error;
+pub mod hooks;
+mod infer;
+mod kube_exec;
+mod paths;
+mod rules;
+mod targets;
+
+pub use archive::tar_of;
+pub use error::SyncError;
+pub use infer::{CopyInstruction, DockerfileCopies};
+pub use kube_exec::KubeExecSyncer;
+pub use rules::{ManualRule, SyncRules};
+pub use targets::{SyncTarget, find_targets, image_matches};
+
+use std::path::{Path, PathBuf};
+
+/// One file that changed on disk, by absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: PathBuf,
+    pub deleted: bool,
+}
+
+/// What one sync delivers to a container: files to write (local source, container path) and
+/// container paths to remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncPlan {
+    pub copy: Vec<(PathBuf, String)>,
+    pub delete: Vec<String>,
+}
+
+impl SyncPlan {
+    pub fn is_empty(&self) -> bool {
+        self.copy.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// Turns changed files of an artifact into a plan. Every change must be matched by `rules`
+/// (callers check `SyncRules::matches` first: an unmatched change means a rebuild).
+pub fn plan(
+    context: &Path,
+    rules: &SyncRules,
+    changes: &[FileChange],
+) -> Result<SyncPlan, SyncError> {
+    let mut out = SyncPlan::default();
+    for change in changes {
+        let rel = paths::relative_in_context(context, &change.path)?;
+        let dests = rules.destinations(&rel, context)?;
+        if dests.is_empty() {
+            return Err(SyncError::NotSyncable { file: rel });
+        }
+        if change.deleted {
+            out.delete.extend(dests);
+        } else {
+            let source = paths::readable_source(context, &change.path)?;
+            for d in dests {
+                out.copy.push((source.clone(), d));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Delivers a plan to containers.
+pub trait Syncer {
+    /// Copies and deletes in every target; all targets are tried, the first error is returned
+    /// after the others finish.
+    fn sync(
+        &self,
+        targets: &[SyncTarget],
+        plan: &SyncPlan,
+    ) -> impl std::future::Future<Output = Result<(), SyncError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_maps_changes_and_deletions() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(ctx.join("www")).unwrap();
+        std::fs::write(ctx.join("www/index.html"), "x").unwrap();
+        let rules = SyncRules::new(
+            &[ManualRule {
+                src: "www/**".into(),
+                dest: "/www".into(),
+                strip: Some("www/".into()),
+            }],
+            &[],
+            None,
+        )
+        .unwrap();
+        let p = plan(
+            &ctx,
+            &rules,
+            &[
+                FileChange {
+                    path: ctx.join("www/index.html"),
+                    deleted: false,
+                },
+                FileChange {
+                    path: ctx.join("www/old.html"),
+                    deleted: true,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            p.copy,
+            vec![(ctx.join("www/index.html"), "/www/index.html".to_string())]
+        );
+        assert_eq!(p.delete, vec!["/www/old.html".to_string()]);
+    }
+
+    #[test]
+    fn plan_rejects_unmatched_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path().canonicalize().unwrap();
+        std::fs::write(ctx.join("main.go"), "x").unwrap();
+        let rules = SyncRules::new(
+            &[ManualRule {
+                src: "*.html".into(),
+                dest: "/www".into(),
+                strip: None,
+            }],
+            &[],
+            None,
+        )
+        .unwrap();
+        let err = plan(
+            &ctx,
+            &rules,
+            &[FileChange {
+                path: ctx.join("main.go"),
+                deleted: false,
+            }],
+        )
+        .unwrap_err();
+        assert!(matches!(err, SyncError::NotSyncable { .. }), "{err}");
+    }
+}

@@ -1,0 +1,248 @@
+//! Watching the files a `dev` session depends on: inotify (notify's recommended watcher) or
+//! polling on a set of roots, ignored paths dropped, bursts debounced into batches of
+//! `FileChange`s. `classify` turns a batch into the work it calls for.
+
+mod classify;
+mod debounce;
+mod ignore;
+
+pub use classify::{Actions, ArtifactWatch, WatchPlan, classify};
+pub use debounce::{MAX_WAIT, QUIET, next_batch};
+pub use ignore::{HEAVY_DIRS, IgnoreRules};
+
+use crate::sync::FileChange;
+use notify::RecursiveMode;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// How changes are noticed (`--trigger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// File system notifications.
+    Notify,
+    /// Scanning the roots every interval (for file systems without notifications).
+    Polling(Duration),
+    /// Changes are noticed like `Notify` but only acted upon when the user asks.
+    Manual,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot watch {}: {source}", path.display())]
+pub struct WatchError {
+    pub path: PathBuf,
+    pub source: notify::Error,
+}
+
+/// A running watcher; batches come from `next`.
+pub struct FileWatcher {
+    rx: UnboundedReceiver<PathBuf>,
+    quiet: Duration,
+    _watcher: Box<dyn notify::Watcher + Send>,
+}
+
+/// The roots without those inside another root (watched recursively anyway).
+fn outermost(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut sorted: Vec<PathBuf> = roots.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for r in sorted {
+        if !out.iter().any(|o| r.starts_with(o)) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+impl FileWatcher {
+    /// Watches `roots` (directories recursively, files alone); paths that one of `ignores`
+    /// ignores never reach a batch.
+    pub fn start(
+        roots: &[PathBuf],
+        ignores: Vec<IgnoreRules>,
+        trigger: Trigger,
+        quiet: Duration,
+    ) -> Result<Self, WatchError> {
+        let (tx, rx) = unbounded_channel();
+        let handler = move |res: notify::Result<notify::Event>| {
+            let Ok(event) = res else { return };
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            for p in event.paths {
+                if ignores.iter().any(|i| i.is_ignored(&p)) {
+                    continue;
+                }
+                let _ = tx.send(p);
+            }
+        };
+        let mut watcher: Box<dyn notify::Watcher + Send> = match trigger {
+            Trigger::Polling(every) => Box::new(
+                notify::PollWatcher::new(
+                    handler,
+                    notify::Config::default()
+                        .with_poll_interval(every)
+                        .with_compare_contents(false),
+                )
+                .map_err(|source| WatchError {
+                    path: PathBuf::new(),
+                    source,
+                })?,
+            ),
+            Trigger::Notify | Trigger::Manual => Box::new(
+                notify::recommended_watcher(handler).map_err(|source| WatchError {
+                    path: PathBuf::new(),
+                    source,
+                })?,
+            ),
+        };
+        let mut watched: Vec<PathBuf> = Vec::new();
+        for root in outermost(roots) {
+            if !root.exists() {
+                continue;
+            }
+            // A single file is watched through its folder: editors that save by writing a
+            // new file and renaming it over the old one would leave a watch on the file itself
+            // pointing at a deleted inode.
+            let (root, mode) = match (root.is_dir(), root.parent()) {
+                (true, _) => (root.clone(), RecursiveMode::Recursive),
+                (false, Some(parent)) => (parent.to_path_buf(), RecursiveMode::NonRecursive),
+                (false, None) => (root.clone(), RecursiveMode::NonRecursive),
+            };
+            if watched.contains(&root) {
+                continue;
+            }
+            watched.push(root.clone());
+            watcher.watch(&root, mode).map_err(|source| WatchError {
+                path: root.clone(),
+                source,
+            })?;
+        }
+        Ok(FileWatcher {
+            rx,
+            quiet,
+            _watcher: watcher,
+        })
+    }
+
+    /// The next debounced batch. A path that no longer exists is a deletion. Directories are
+    /// left out (their files come as their own events).
+    pub async fn next(&mut self) -> Option<Vec<FileChange>> {
+        loop {
+            let batch = next_batch(&mut self.rx, self.quiet, MAX_WAIT).await?;
+            let changes: Vec<FileChange> = batch
+                .into_iter()
+                .filter(|p| !p.is_dir())
+                .map(|p| FileChange {
+                    deleted: !exists_no_follow(&p),
+                    path: p,
+                })
+                .collect();
+            if !changes.is_empty() {
+                return Some(changes);
+            }
+        }
+    }
+}
+
+fn exists_no_follow(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_roots_collapse() {
+        let r = outermost(&[
+            PathBuf::from("/p/a/b"),
+            PathBuf::from("/p/a"),
+            PathBuf::from("/p/ab"),
+            PathBuf::from("/p/a"),
+        ]);
+        assert_eq!(r, vec![PathBuf::from("/p/a"), PathBuf::from("/p/ab")]);
+    }
+
+    async fn watch_sees_edits(trigger: Trigger) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("node_modules")).unwrap();
+        std::fs::write(root.join(".gitignore"), "*.log\n").unwrap();
+        std::fs::write(root.join("src/gone.txt"), "x").unwrap();
+        let mut w = FileWatcher::start(
+            std::slice::from_ref(&root),
+            vec![IgnoreRules::load(&root)],
+            trigger,
+            QUIET,
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        std::fs::write(root.join("debug.log"), "ignored").unwrap();
+        std::fs::write(root.join("node_modules/x.js"), "ignored").unwrap();
+        std::fs::write(root.join("src/main.go"), "package main").unwrap();
+        std::fs::remove_file(root.join("src/gone.txt")).unwrap();
+        let batch = tokio::time::timeout(Duration::from_secs(5), w.next())
+            .await
+            .expect("a batch within 5 s")
+            .unwrap();
+        let mut got: Vec<(PathBuf, bool)> =
+            batch.into_iter().map(|c| (c.path, c.deleted)).collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(
+            got,
+            vec![
+                (root.join("src/gone.txt"), true),
+                (root.join("src/main.go"), false)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn notify_batches_edits_and_skips_ignored() {
+        watch_sees_edits(Trigger::Notify).await;
+    }
+
+    #[tokio::test]
+    async fn a_watched_file_replaced_by_rename_is_still_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let config = root.join("skaffold.yaml");
+        std::fs::write(&config, "a").unwrap();
+        let mut w = FileWatcher::start(
+            std::slice::from_ref(&config),
+            vec![],
+            Trigger::Notify,
+            QUIET,
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for round in 0..2 {
+            let tmp = root.join(format!(".skaffold.yaml.swp{round}"));
+            std::fs::write(&tmp, format!("v{round}")).unwrap();
+            std::fs::rename(&tmp, &config).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let batch = tokio::time::timeout(Duration::from_secs(5), w.next())
+                    .await
+                    .expect("a batch within 5 s")
+                    .unwrap();
+                if batch.iter().any(|c| c.path == config && !c.deleted) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "round {round}: {batch:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn polling_batches_edits_and_skips_ignored() {
+        watch_sees_edits(Trigger::Polling(Duration::from_millis(100))).await;
+    }
+}

@@ -1,0 +1,756 @@
+//! End-to-end tests of `dev`'s parts against the real test ground: file sync into every
+//! replica, port forwarding across pod restarts, log tailing of new pods, and the sync latency
+//! benchmark (printed, with its ratio against `kubectl cp` measured in the same run).
+
+use devloop::events::{Event, Events};
+use devloop::logs::{LogTailer, Prefix, TailSettings};
+use devloop::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
+use devloop::sync::{
+    FileChange, KubeExecSyncer, ManualRule, SyncError, SyncRules, Syncer, find_targets, plan,
+};
+use devloop::watch::{FileWatcher, IgnoreRules, QUIET, Trigger};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SELECTOR: &str = "app.kubernetes.io/managed-by=devloop";
+
+async fn client() -> kube::Client {
+    devloop_e2e::Ground::ensure().client().await.unwrap()
+}
+
+async fn namespace(client: &kube::Client, test: &str) -> devloop_e2e::TestNamespace {
+    devloop_e2e::TestNamespace::create(client, test)
+        .await
+        .unwrap()
+}
+
+/// A Deployment `name` of `image` with the labels devloop puts on what it deploys.
+async fn deploy(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    image: &str,
+    replicas: i32,
+    command: Option<&[&str]>,
+) {
+    let mut container = serde_json::json!({
+        "name": name, "image": image, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}
+    });
+    if let Some(cmd) = command {
+        container["command"] = serde_json::json!(cmd);
+        container.as_object_mut().unwrap().remove("readinessProbe");
+    }
+    let d: Deployment = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "devloop"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {
+                    "app": name,
+                    "app.kubernetes.io/managed-by": "devloop",
+                    "devloop.dev/run-id": "e2e"
+                }},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]}
+            }
+        }
+    }))
+    .unwrap();
+    Api::<Deployment>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &d)
+        .await
+        .unwrap();
+}
+
+/// Waits until `n` pods of `app` are ready (not terminating) and returns their names.
+async fn ready_pods(client: &kube::Client, ns: &str, app: &str, n: usize) -> Vec<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let list = pods
+            .list(&ListParams::default().labels(&format!("app={app}")))
+            .await
+            .unwrap();
+        let ready: Vec<String> = list
+            .items
+            .iter()
+            .filter(|p| devloop::portforward::is_ready(p))
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        if ready.len() >= n {
+            return ready;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} ready pods of {app} in {ns} within 90 s (have {ready:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Standard output of a command run in a pod.
+async fn exec_out(client: &kube::Client, ns: &str, pod: &str, cmd: &[&str]) -> String {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let mut p = pods
+        .exec(pod, cmd.to_vec(), &AttachParams::default().stderr(false))
+        .await
+        .unwrap();
+    let mut out = String::new();
+    p.stdout().unwrap().read_to_string(&mut out).await.unwrap();
+    let _ = p.join().await;
+    out
+}
+
+/// The body of `GET /` on a local address.
+async fn http_get(addr: SocketAddr) -> std::io::Result<String> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .map_err(|_| std::io::Error::other("timed out"))??;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    Ok(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+}
+
+fn www_context() -> (tempfile::TempDir, PathBuf, SyncRules) {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(ctx.join("www")).unwrap();
+    let rules = SyncRules::new(
+        &[ManualRule {
+            src: "www/**".into(),
+            dest: "/www".into(),
+            strip: Some("www/".into()),
+        }],
+        &[],
+        None,
+    )
+    .unwrap();
+    (dir, ctx, rules)
+}
+
+fn pod_spec(name: &str, ns: &str) -> ForwardSpec {
+    ForwardSpec {
+        kind: ResourceKind::Pod,
+        name: name.into(),
+        namespace: ns.into(),
+        port: RemotePort::Name("http".into()),
+        local_port: None,
+        address: "127.0.0.1".into(),
+    }
+}
+
+#[tokio::test]
+async fn sync_reaches_every_replica_and_is_served() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_sync").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        2,
+        None,
+    )
+    .await;
+    let pods = ready_pods(&client, ns.name(), "web", 2).await;
+
+    let (_dir, ctx, rules) = www_context();
+    let index = ctx.join("www/index.html");
+    std::fs::write(&index, "synced by devloop\n").unwrap();
+    std::fs::create_dir_all(ctx.join("www/deep/er")).unwrap();
+    std::fs::write(ctx.join("www/deep/er/x.txt"), "nested\n").unwrap();
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/busybox:v9")
+        .await
+        .unwrap();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    let changes = [
+        FileChange {
+            path: index.clone(),
+            deleted: false,
+        },
+        FileChange {
+            path: ctx.join("www/deep/er/x.txt"),
+            deleted: false,
+        },
+    ];
+    let p = plan(&ctx, &rules, &changes).unwrap();
+    let syncer = KubeExecSyncer::new(client.clone());
+    syncer.sync(&targets, &p).await.unwrap();
+
+    let mut forwarder = PortForwarder::new(client.clone(), Events::discard());
+    for pod in &pods {
+        assert_eq!(
+            exec_out(&client, ns.name(), pod, &["cat", "/www/index.html"]).await,
+            "synced by devloop\n"
+        );
+        assert_eq!(
+            exec_out(&client, ns.name(), pod, &["cat", "/www/deep/er/x.txt"]).await,
+            "nested\n"
+        );
+        // What the replica serves, through a port-forward to that very pod.
+        let addr = forwarder.start(pod_spec(pod, ns.name())).await.unwrap();
+        assert_eq!(http_get(addr).await.unwrap(), "synced by devloop\n");
+    }
+
+    // A deletion removes the file in every container.
+    std::fs::remove_file(ctx.join("www/deep/er/x.txt")).unwrap();
+    let p = plan(
+        &ctx,
+        &rules,
+        &[FileChange {
+            path: ctx.join("www/deep/er/x.txt"),
+            deleted: true,
+        }],
+    )
+    .unwrap();
+    syncer.sync(&targets, &p).await.unwrap();
+    for pod in &pods {
+        assert_eq!(
+            exec_out(&client, ns.name(), pod, &["ls", "/www/deep/er"]).await,
+            ""
+        );
+    }
+    forwarder.stop();
+}
+
+#[tokio::test]
+async fn sync_into_container_without_tar_names_pod_and_fix() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_notar").await;
+    deploy(&client, ns.name(), "bare", "devloop-test/httpd:v1", 1, None).await;
+    let pods = ready_pods(&client, ns.name(), "bare", 1).await;
+    let (_dir, ctx, rules) = www_context();
+    std::fs::write(ctx.join("www/index.html"), "x").unwrap();
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/httpd")
+        .await
+        .unwrap();
+    let p = plan(
+        &ctx,
+        &rules,
+        &[FileChange {
+            path: ctx.join("www/index.html"),
+            deleted: false,
+        }],
+    )
+    .unwrap();
+    let err = KubeExecSyncer::new(client.clone())
+        .sync(&targets, &p)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SyncError::MissingTools { .. }), "{text}");
+    assert!(text.contains(&pods[0]), "names the pod: {text}");
+    assert!(
+        text.contains("container `bare`"),
+        "names the container: {text}"
+    );
+    assert!(text.contains("add busybox"), "says what to do: {text}");
+}
+
+#[tokio::test]
+async fn port_forward_follows_the_deployment_across_pod_deletion() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_pf").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        1,
+        None,
+    )
+    .await;
+    let first = ready_pods(&client, ns.name(), "web", 1).await;
+    let (events, seen) = Events::collect();
+    let mut forwarder = PortForwarder::new(client.clone(), events);
+    let addr = forwarder
+        .start(ForwardSpec {
+            kind: ResourceKind::Deployment,
+            name: "web".into(),
+            namespace: ns.name().to_string(),
+            port: RemotePort::Number(8080),
+            local_port: None,
+            address: "127.0.0.1".into(),
+        })
+        .await
+        .unwrap();
+    assert!(seen.lock().unwrap().iter().any(|e| matches!(
+        e,
+        Event::PortForward { local_port, .. } if *local_port == addr.port()
+    )));
+    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns.name());
+    pods.delete(&first[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    // The same local port reaches the replacement pod once it is ready.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let now_ready = ready_pods(&client, ns.name(), "web", 1).await;
+        if !now_ready.contains(&first[0]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a replacement pod within 90 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+    forwarder.stop();
+}
+
+#[tokio::test]
+async fn logs_show_lines_of_new_pods() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_logs").await;
+    deploy(
+        &client,
+        ns.name(),
+        "talker",
+        "devloop-test/busybox:v1",
+        1,
+        Some(&[
+            "sh",
+            "-c",
+            "while true; do echo line-from-$(hostname); sleep 0.3; done",
+        ]),
+    )
+    .await;
+    let first = ready_pods(&client, ns.name(), "talker", 1).await;
+    let (events, seen) = Events::collect();
+    let _tailer = LogTailer::start(
+        client.clone(),
+        events,
+        TailSettings {
+            namespaces: vec![ns.name().to_string()],
+            selector: SELECTOR.into(),
+            prefix: Prefix::PodAndContainer,
+            tail_lines: None,
+            since: None,
+        },
+    );
+    let logged = |pod: &str| {
+        let want = format!("line-from-{pod}");
+        seen.lock().unwrap().iter().any(|e| {
+            matches!(e, Event::Log { line, prefix, .. }
+                if *line == want && *prefix == format!("[{pod} talker]"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !logged(&first[0]) {
+        assert!(Instant::now() < deadline, "first pod's lines within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Api::<Pod>::namespaced(client.clone(), ns.name())
+        .delete(&first[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let pods = ready_pods(&client, ns.name(), "talker", 1).await;
+        if let Some(new) = pods.iter().find(|p| **p != first[0])
+            && logged(new)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new pod's lines within 90 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Save → in-container latency of sync (watcher, debounce, plan, tar over exec into both
+/// replicas) over 20 edits, against `kubectl cp` of the same file in the same run.
+#[tokio::test]
+async fn sync_latency_benchmark() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_bench").await;
+    deploy(
+        &client,
+        ns.name(),
+        "web",
+        "devloop-test/busybox:v1",
+        2,
+        None,
+    )
+    .await;
+    let pods = ready_pods(&client, ns.name(), "web", 2).await;
+    let (_dir, ctx, rules) = www_context();
+    let index = ctx.join("www/index.html");
+    std::fs::write(&index, "start\n").unwrap();
+    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/busybox")
+        .await
+        .unwrap();
+    let syncer = KubeExecSyncer::new(client.clone());
+    let mut watcher = FileWatcher::start(
+        std::slice::from_ref(&ctx),
+        vec![IgnoreRules::load(&ctx)],
+        Trigger::Notify,
+        QUIET,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut devloop_times = Vec::new();
+    for i in 0..20 {
+        let content = format!("edit {i}\n");
+        let saved = Instant::now();
+        std::fs::write(&index, &content).unwrap();
+        let batch = watcher.next().await.unwrap();
+        let p = plan(&ctx, &rules, &batch).unwrap();
+        syncer.sync(&targets, &p).await.unwrap();
+        devloop_times.push(saved.elapsed());
+        for pod in &pods {
+            assert_eq!(
+                exec_out(&client, ns.name(), pod, &["cat", "/www/index.html"]).await,
+                content
+            );
+        }
+    }
+
+    let mut kubectl_times = Vec::new();
+    for i in 0..10 {
+        std::fs::write(&index, format!("kubectl {i}\n")).unwrap();
+        let start = Instant::now();
+        let out = std::process::Command::new("kubectl")
+            .envs(devloop_e2e::Ground::ensure().env())
+            .args(["cp", "-n", ns.name(), "-c", "web"])
+            .arg(&index)
+            .arg(format!("{}:/www/index.html", pods[0]))
+            .output()
+            .expect("kubectl runs");
+        kubectl_times.push(start.elapsed());
+        assert!(
+            out.status.success(),
+            "kubectl cp: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    devloop_times.sort();
+    kubectl_times.sort();
+    let (d50, d99) = (
+        percentile(&devloop_times, 0.5),
+        percentile(&devloop_times, 0.99),
+    );
+    let (k50, k99) = (
+        percentile(&kubectl_times, 0.5),
+        percentile(&kubectl_times, 0.99),
+    );
+    println!(
+        "sync latency, save -> in container, 20 edits, 2 replicas: p50 {:.1} ms, p99 {:.1} ms",
+        ms(d50),
+        ms(d99)
+    );
+    println!(
+        "kubectl cp of the same file, 10 copies, 1 pod: p50 {:.1} ms, p99 {:.1} ms",
+        ms(k50),
+        ms(k99)
+    );
+    println!(
+        "ratio kubectl cp / devloop sync at p50: {:.1}x",
+        ms(k50) / ms(d50)
+    );
+    assert!(
+        d50 < Duration::from_millis(100),
+        "p50 sync latency {:.1} ms is over the 100 ms target",
+        ms(d50)
+    );
+}
+
+/// A dev session of the real binary whose stderr lines are collected as they come.
+struct DevSession {
+    child: tokio::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl DevSession {
+    fn start(project: &Path, args: &[&str]) -> DevSession {
+        let mut child = devloop_command(project)
+            .arg("dev")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut reader = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        DevSession { child, lines }
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    fn transcript(&self) -> String {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| !l.contains("request ") && !l.contains("Broken pipe"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Waits until `needle` has appeared `n` times.
+    async fn wait_for(&mut self, needle: &str, n: usize, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.count(needle) < n {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                panic!(
+                    "dev exited ({status}) before `{needle}`:\n{}",
+                    self.transcript()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` x{n} within {secs} s; dev said:\n{}",
+                self.transcript()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The local port of the first forward, from its event.
+    fn forwarded_port(&self) -> u16 {
+        let lines = self.lines.lock().unwrap();
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("Port forwarding"))
+            .expect("a port-forward event");
+        line.rsplit(':').next().unwrap().trim().parse().unwrap()
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// The binary under test: `DEVLOOP_BIN` when set (the shared target directory may hold
+/// another checkout's build), else the harness's.
+fn devloop_command(dir: &Path) -> tokio::process::Command {
+    let bin = std::env::var_os("DEVLOOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(devloop_e2e::devloop_bin);
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.envs(devloop_e2e::Ground::ensure().env())
+        .current_dir(dir);
+    cmd
+}
+
+/// A project: one artifact FROM the ground's busybox whose `www/` is synced, a Deployment,
+/// and a forward of the Deployment's port.
+fn dev_project(name: &str, image: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("web/www")).unwrap();
+    std::fs::create_dir_all(p.join("k8s")).unwrap();
+    std::fs::write(
+        p.join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: /www\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\nportForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("web/Dockerfile"),
+        "FROM devloop-test/busybox:v1\nCOPY www /www\nCOPY version.txt /version.txt\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("web/www/index.html"), "hello v1\n").unwrap();
+    std::fs::write(p.join("web/version.txt"), "1\n").unwrap();
+    std::fs::write(
+        p.join("k8s/web.yaml"),
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// GETs through the forward until the body is `want` (a rollout or sync may be under way).
+async fn served(addr: SocketAddr, want: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match http_get(addr).await {
+            Ok(body) if body == want => return,
+            Ok(body) => last = body,
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{addr} did not serve {want:?} within {secs} s; last: {last:?}");
+}
+
+async fn deployments(client: &kube::Client, ns: &str) -> Vec<Deployment> {
+    Api::<Deployment>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_loop").await;
+    let project = dev_project(&format!("loop-{}", ns.name()), "devloop-e2e/dev-loop-web");
+    let p = project.path();
+    let mut dev = DevSession::start(p, &["-n", ns.name(), "--port-forward"]);
+    dev.wait_for("Watching for changes", 1, 180).await;
+    let addr: SocketAddr = format!("127.0.0.1:{}", dev.forwarded_port())
+        .parse()
+        .unwrap();
+    served(addr, "hello v1\n", 20).await;
+    let builds = dev.count("Built [");
+    assert_eq!(builds, 1, "{}", dev.transcript());
+
+    // A synced file: new content served, no rebuild.
+    std::fs::write(p.join("web/www/index.html"), "hello v2\n").unwrap();
+    served(addr, "hello v2\n", 10).await;
+    dev.wait_for("Synced 1 file(s)", 1, 10).await;
+    assert_eq!(dev.count("Built ["), builds);
+
+    // A non-synced source: the artifact rebuilds and the pods roll.
+    std::fs::write(p.join("web/version.txt"), "2\n").unwrap();
+    dev.wait_for("Built [", builds + 1, 60).await;
+    dev.wait_for("Watching for changes", 3, 120).await;
+    served(addr, "hello v2\n", 30).await;
+    let pods = ready_pods(&client, ns.name(), "web", 1).await;
+    assert_eq!(
+        exec_out(&client, ns.name(), &pods[0], &["cat", "/version.txt"]).await,
+        "2\n"
+    );
+
+    // A broken build is reported; the old version keeps being served.
+    let dockerfile = std::fs::read_to_string(p.join("web/Dockerfile")).unwrap();
+    std::fs::write(
+        p.join("web/Dockerfile"),
+        format!("{dockerfile}COPY missing.txt /missing.txt\n"),
+    )
+    .unwrap();
+    dev.wait_for(
+        "build failed; the last good deployment keeps running",
+        1,
+        60,
+    )
+    .await;
+    served(addr, "hello v2\n", 5).await;
+
+    // Fixed: the new version is built and served.
+    std::fs::write(p.join("web/Dockerfile"), &dockerfile).unwrap();
+    std::fs::write(p.join("web/www/index.html"), "hello v3\n").unwrap();
+    served(addr, "hello v3\n", 90).await;
+    dev.wait_for("Watching for changes", 5, 120).await;
+    let builds = dev.count("Built [");
+
+    // A manifest edit redeploys without a rebuild.
+    let manifest = std::fs::read_to_string(p.join("k8s/web.yaml")).unwrap();
+    std::fs::write(
+        p.join("k8s/web.yaml"),
+        manifest.replace("replicas: 1", "replicas: 2"),
+    )
+    .unwrap();
+    let two = ready_pods(&client, ns.name(), "web", 2).await;
+    assert_eq!(two.len(), 2);
+    dev.wait_for("Watching for changes", 6, 60).await;
+    assert_eq!(dev.count("Built ["), builds, "{}", dev.transcript());
+
+    // The forward survives a pod deletion; the new pod's logs show up.
+    Api::<Pod>::namespaced(client.clone(), ns.name())
+        .delete(&two[0], &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let replacement = loop {
+        let now = ready_pods(&client, ns.name(), "web", 2).await;
+        if let Some(new) = now.iter().find(|p| !two.contains(p)) {
+            break new.clone();
+        }
+        assert!(Instant::now() < deadline, "a replacement pod within 90 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    served(addr, "hello v3\n", 30).await;
+    dev.wait_for(&format!("[{replacement} web]"), 1, 30).await;
+
+    // Ctrl+C: everything dev deployed is deleted.
+    dev.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
+        .await
+        .expect("dev exits within 60 s of Ctrl+C")
+        .unwrap();
+    assert!(status.success(), "{}", dev.transcript());
+    assert!(
+        deployments(&client, ns.name()).await.is_empty(),
+        "{}",
+        dev.transcript()
+    );
+}
+
+#[tokio::test]
+async fn dev_killed_with_sigkill_is_cleaned_up_by_delete() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_kill").await;
+    let project = dev_project(&format!("kill-{}", ns.name()), "devloop-e2e/dev-kill-web");
+    let mut dev = DevSession::start(project.path(), &["-n", ns.name()]);
+    dev.wait_for("Watching for changes", 1, 180).await;
+    assert_eq!(deployments(&client, ns.name()).await.len(), 1);
+    dev.signal("-KILL");
+    let _ = dev.child.wait().await;
+    assert_eq!(
+        deployments(&client, ns.name()).await.len(),
+        1,
+        "SIGKILL leaves the deployment"
+    );
+    let out = devloop_command(project.path())
+        .args(["delete", "-n", ns.name()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "delete: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(deployments(&client, ns.name()).await.is_empty());
+}
