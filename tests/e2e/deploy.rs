@@ -236,6 +236,38 @@ async fn never_ready_deployment_fails_at_its_progress_deadline() -> Result<()> {
         took >= Duration::from_secs(5) && took < Duration::from_secs(30),
         "took {took:?}"
     );
+    // Progress is reported while waiting: what is pending and on what.
+    assert!(out.stderr.contains("Waiting for 1 resource(s):"), "{out}");
+    assert!(out.stderr.contains("  - Deployment/slow"), "{out}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn tolerated_failures_are_reported_at_the_deadline() -> Result<()> {
+    let p = Project::new("deploy_tolerate").await?;
+    p.manifests(&[crashing("boom")])?;
+    let started = Instant::now();
+    let out = p
+        .devloop(
+            "deploy",
+            &[
+                "--tolerate-failures-until-deadline",
+                "--status-check-deadline",
+                "12s",
+            ],
+        )
+        .await?;
+    out.assert_failure();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(12),
+        "gave up before the deadline: {took:?}"
+    );
+    assert!(
+        out.stderr.contains("CrashLoopBackOff"),
+        "the last failure is reported: {out}"
+    );
+    assert!(out.stderr.lines().any(|l| l.trim() == "boom"), "{out}");
     Ok(())
 }
 
