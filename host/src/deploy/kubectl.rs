@@ -463,25 +463,33 @@ pub async fn delete_and_wait(
     propagation: PropagationPolicy,
     timeout: Duration,
 ) -> Result<bool, DeployError> {
+    let kube_err = |source| DeployError::Kube {
+        action: "deleting",
+        resource: resource.to_string(),
+        source,
+    };
+    // The uid comes from a read before the delete: some kinds (Services) answer a delete with
+    // a bare Status even when foreground deletion keeps the object around for a while.
+    let Some(existing) = api
+        .get_metadata_opt(&resource.name)
+        .await
+        .map_err(kube_err)?
+    else {
+        return Ok(false);
+    };
     let params = DeleteParams {
         propagation_policy: Some(propagation),
         ..Default::default()
     };
-    let uid = match api.delete(&resource.name, &params).await {
-        Ok(either) => either.left().and_then(|o| o.metadata.uid),
+    match api.delete(&resource.name, &params).await {
+        Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
-        Err(source) => {
-            return Err(DeployError::Kube {
-                action: "deleting",
-                resource: resource.to_string(),
-                source,
-            });
-        }
-    };
+        Err(source) => return Err(kube_err(source)),
+    }
     if timeout.is_zero() {
         return Ok(true);
     }
-    let Some(uid) = uid else {
+    let Some(uid) = existing.metadata.uid else {
         return Ok(true);
     };
     let gone = await_condition(api.clone(), &resource.name, conditions::is_deleted(&uid));
