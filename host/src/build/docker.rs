@@ -6,6 +6,7 @@ use super::engine::Engine;
 use super::{
     ArtifactKind, BuildError, BuildEvent, BuildOutput, BuildRequest, Builder, DockerSpec, context,
 };
+use crate::config::Vars;
 use crate::events::Event;
 use bollard::query_parameters::BuildImageOptions;
 use futures::StreamExt;
@@ -24,7 +25,7 @@ pub struct DockerBuilder {
 /// from the environment, required artifacts' images under their alias.
 pub fn build_args(
     spec: &DockerSpec,
-    env: &BTreeMap<String, String>,
+    env: &Vars,
     required: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, Option<String>>, BuildError> {
     let mut args = BTreeMap::new();
@@ -44,7 +45,7 @@ pub fn build_args(
     Ok(args)
 }
 
-fn expand(field: &str, value: &str, env: &BTreeMap<String, String>) -> Result<String, BuildError> {
+fn expand(field: &str, value: &str, env: &Vars) -> Result<String, BuildError> {
     crate::tag::expand(value, env).map_err(|e| BuildError::Config(format!("docker.{field}: {e}")))
 }
 
@@ -175,7 +176,7 @@ mod tests {
             .collect(),
             ..Default::default()
         };
-        let env: BTreeMap<String, String> = [
+        let env: Vars = [
             ("PROFILE".to_string(), "dev".to_string()),
             ("FROM_ENV".to_string(), "e".to_string()),
         ]

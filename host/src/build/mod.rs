@@ -8,7 +8,6 @@ mod cache;
 mod context;
 mod credentials;
 mod custom;
-mod default_repo;
 mod dependencies;
 mod docker;
 pub mod dockerfile;
@@ -25,7 +24,7 @@ pub use dependencies::dependencies;
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;
 pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
-pub use run::run;
+pub use run::{input_digest, run};
 
 use crate::events::Events;
 use crate::tag::TagPolicy;
@@ -128,8 +127,9 @@ pub struct BuildPlan {
     pub concurrency: usize,
     /// The artifact cache file; `None` turns the cache off (`--cache-artifacts=false`).
     pub cache_file: Option<PathBuf>,
-    /// Variables for templates and for custom build commands.
-    pub env: BTreeMap<String, String>,
+    /// Variables for templates and for custom build commands (the environment plus
+    /// `skaffold.env`).
+    pub env: crate::config::Vars,
 }
 
 /// The result for one artifact.
@@ -150,7 +150,7 @@ pub struct BuildRequest<'a> {
     /// The references of required artifacts, by alias.
     pub required: &'a BTreeMap<String, String>,
     pub push: bool,
-    pub env: &'a BTreeMap<String, String>,
+    pub env: &'a crate::config::Vars,
     pub events: &'a Events,
 }
 

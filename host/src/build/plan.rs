@@ -2,14 +2,12 @@
 //! absolute, builder defaults applied (`Dockerfile`, a Docker build when no builder is
 //! named), the tag policy and `build.local` settings read, the push default decided.
 
-use super::default_repo;
 use super::{
     Artifact, ArtifactKind, BuildPlan, CustomDependencies, CustomSpec, DockerSpec, Requirement,
 };
 use crate::config::LoadedConfig;
 use crate::config::model;
 use crate::tag::{self, TagPolicy};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What the command line decides about a build.
@@ -26,7 +24,7 @@ pub struct PlanOptions {
     pub cache_file: Option<PathBuf>,
     /// `--default-repo`: a registry prefix for every image name.
     pub default_repo: Option<String>,
-    pub env: BTreeMap<String, String>,
+    pub env: crate::config::Vars,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +66,8 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
             })?;
             let kind = kind_of(a).map_err(|m| err(format!("{at}: {m}")))?;
             let rename = |image: &str| match &options.default_repo {
-                Some(repo) => {
-                    default_repo::substitute(repo, image).map_err(|m| err(format!("{at}: {m}")))
-                }
+                Some(repo) => crate::image::substitute_default_repo(repo, image)
+                    .map_err(|m| err(format!("{at}: {m}"))),
                 None => Ok(image.to_string()),
             };
             let requires = a

@@ -7,9 +7,10 @@ use super::custom::CustomBuilder;
 use super::docker::{DockerBuilder, build_args};
 use super::engine::{Engine, split_tag};
 use super::{
-    ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built, CacheOutcome,
-    CustomDependencies, SummaryEntry, dependencies, schedule,
+    Artifact, ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built,
+    CacheOutcome, CustomDependencies, SummaryEntry, dependencies, schedule,
 };
+use crate::config::Vars;
 use crate::events::{Event, Events, Stage};
 use crate::tag::{self, TagInput};
 use futures::FutureExt;
@@ -215,22 +216,12 @@ async fn build_one(
     let artifact = &plan.artifacts[i];
     let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
 
-    let args = match &artifact.kind {
-        ArtifactKind::Docker(spec) => build_args(spec, &plan.env, required)?,
-        ArtifactKind::Custom(spec) => match &spec.dependencies {
-            CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
-            _ => BTreeMap::new(),
-        },
-    };
-    let files = dependencies(artifact, &args)?;
-    let config = serde_json::to_string(&(artifact, &args, required))
-        .map_err(|e| BuildError::Io(e.to_string()))?;
     let inputs = {
         let mut cache = run
             .cache
             .lock()
             .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
-        cache.inputs(&config, &artifact.context, &files)?
+        digest_inputs(artifact, &plan.env, required, &mut cache)?
     };
 
     let tag = match &plan.tag_override {
@@ -423,6 +414,35 @@ async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildErr
     Ok(digest)
 }
 
+/// Digests what goes into `artifact`: its settings, its resolved build args, the references
+/// of the artifacts it requires, and its dependency files.
+fn digest_inputs(
+    artifact: &Artifact,
+    env: &Vars,
+    required: &BTreeMap<String, String>,
+    cache: &mut Cache,
+) -> Result<Inputs, BuildError> {
+    let args = match &artifact.kind {
+        ArtifactKind::Docker(spec) => build_args(spec, env, required)?,
+        ArtifactKind::Custom(spec) => match &spec.dependencies {
+            CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
+            _ => BTreeMap::new(),
+        },
+    };
+    let files = dependencies(artifact, &args)?;
+    let config = serde_json::to_string(&(artifact, &args, required))
+        .map_err(|e| BuildError::Io(e.to_string()))?;
+    cache.inputs(&config, &artifact.context, &files)
+}
+
+/// The input digest of `artifact` (hex) as the `inputDigest` tag policy uses it, for callers
+/// that tag without building (render). For an artifact that `requires` others, the build
+/// stage also digests the required images, which are only known after building them; here
+/// they are left out.
+pub fn input_digest(artifact: &Artifact, env: &Vars) -> Result<String, BuildError> {
+    Ok(digest_inputs(artifact, env, &BTreeMap::new(), &mut Cache::default())?.key)
+}
+
 /// Tags the image `id` as `image:<id hex>` and returns that reference: as Skaffold does for
 /// images that are not pushed, so that a deploy names this exact image.
 async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildError> {
@@ -434,6 +454,40 @@ async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_digest_follows_dependency_files_and_build_args() {
+        use crate::build::DockerSpec;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("Dockerfile"), "FROM scratch\nARG F\nCOPY $F /\n").unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        std::fs::write(root.join("b.txt"), "b").unwrap();
+        let artifact = |file: &str| Artifact {
+            name: "app".into(),
+            image: "app".into(),
+            context: root.to_path_buf(),
+            kind: ArtifactKind::Docker(DockerSpec {
+                dockerfile: "Dockerfile".into(),
+                build_args: [("F".to_string(), Some(file.to_string()))]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }),
+            requires: vec![],
+            platforms: vec![],
+        };
+        let env = Vars::new();
+        let a = input_digest(&artifact("a.txt"), &env).unwrap();
+        assert_eq!(a.len(), 64);
+        assert_eq!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
+        assert_ne!(input_digest(&artifact("b.txt"), &env).unwrap(), a);
+        // A file the Dockerfile does not copy does not count.
+        std::fs::write(root.join("b.txt"), "changed").unwrap();
+        assert_eq!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
+        std::fs::write(root.join("a.txt"), "changed").unwrap();
+        assert_ne!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
+    }
 
     #[test]
     fn topological_puts_requirements_first() {

@@ -4,7 +4,7 @@
 use crate::build::{self, Built, PlanOptions};
 use crate::commands::common::PipelineArgs;
 use crate::events::{Events, Stage};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,32 +38,15 @@ pub struct BuildOutputFile<'a> {
 }
 
 pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let p = &args.pipeline;
-    if !p.profiles.is_empty() {
-        bail!(
-            "--profile is not supported by `build` in this version; build without `-p {}`",
-            p.profiles.join(",")
-        );
-    }
-    let mut configs = crate::config::load(&p.filename)?;
-    if !p.modules.is_empty() {
-        configs.retain(|c| c.name().is_some_and(|n| p.modules.iter().any(|m| m == n)));
-        if configs.is_empty() {
-            bail!(
-                "--module {}: no config of {} has that `metadata.name`",
-                p.modules.join(","),
-                crate::config::display_name(&p.filename)
-            );
-        }
-    }
+    let resolved = crate::config::resolve(&args.pipeline, "build")?;
     let events = if args.quiet {
         Events::discard()
     } else {
         events
     };
-    let local_cluster = kube_context_is_local(p, &events);
+    let local_cluster = kube_context_is_local(&resolved, &events);
     let plan = build::plan(
-        &configs,
+        &resolved.configs,
         PlanOptions {
             tag_override: args.tag.clone(),
             push: args.push,
@@ -73,8 +56,8 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
             } else {
                 None
             },
-            default_repo: p.default_repo.clone(),
-            env: crate::tag::process_env(),
+            default_repo: args.pipeline.default_repo.clone(),
+            env: resolved.env.clone(),
         },
     )?;
     if plan.artifacts.is_empty() {
@@ -92,39 +75,33 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the kube-context in use points at a local cluster; an unreadable kubeconfig counts
-/// as local (nothing to push to), with a note.
-fn kube_context_is_local(p: &PipelineArgs, events: &Events) -> bool {
-    let kubeconfig = match &p.kubeconfig {
-        Some(path) => kube::config::Kubeconfig::read_from(path),
-        None => kube::config::Kubeconfig::read(),
-    };
-    let kubeconfig = match kubeconfig {
-        Ok(k) => k,
-        Err(e) => {
-            events.debug(
-                Stage::Build,
-                format!(
-                    "no kubeconfig ({e}); treating the cluster as local: images are not pushed"
-                ),
-            );
-            return true;
-        }
-    };
-    let Some(name) = p
-        .kube_context
-        .clone()
-        .or_else(|| kubeconfig.current_context.clone())
-    else {
+/// Whether the kube-context in use points at a local cluster (by its name or its API server's
+/// address). Without any kubeconfig there is no cluster to pull from a registry: local.
+fn kube_context_is_local(resolved: &crate::config::Resolved, events: &Events) -> bool {
+    let Some(name) = resolved.kube_context.as_deref() else {
+        events.debug(
+            Stage::Build,
+            "no kube-context: treating the cluster as local, images are not pushed",
+        );
         return true;
     };
-    let server = kubeconfig
-        .contexts
-        .iter()
-        .find(|c| c.name == name)
-        .and_then(|c| c.context.as_ref())
-        .and_then(|c| kubeconfig.clusters.iter().find(|cl| cl.name == c.cluster))
-        .and_then(|cl| cl.cluster.as_ref())
-        .and_then(|cl| cl.server.clone());
-    build::is_local_context(&name, server.as_deref())
+    let server = resolved
+        .kubeconfig
+        .as_deref()
+        .and_then(|path| kube::config::Kubeconfig::read_from(path).ok())
+        .and_then(|kubeconfig| {
+            let cluster = kubeconfig
+                .contexts
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.context.as_ref())
+                .map(|c| c.cluster.clone())?;
+            kubeconfig
+                .clusters
+                .into_iter()
+                .find(|cl| cl.name == cluster)
+                .and_then(|cl| cl.cluster)
+                .and_then(|cl| cl.server)
+        });
+    build::is_local_context(name, server.as_deref())
 }

@@ -328,6 +328,7 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
         &render_args,
         &resolved.configs,
         default_repo.as_deref(),
+        &resolved.env,
         &events,
     )?;
     run_plan(&plan, &artifacts, &events).await

@@ -67,7 +67,13 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "render")?;
     let configs = &resolved.configs;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
-    let artifacts = images_to_use(&args, configs, default_repo.as_deref(), &events)?;
+    let artifacts = images_to_use(
+        &args,
+        configs,
+        default_repo.as_deref(),
+        &resolved.env,
+        &events,
+    )?;
     let plan = plan(&args, configs, &resolved.env)?;
     let manifests = render::render(&plan, &artifacts, &events)?;
     let yaml = manifests.to_yaml()?;
@@ -168,6 +174,7 @@ pub(crate) fn images_to_use(
     args: &RenderArgs,
     configs: &[LoadedConfig],
     default_repo: Option<&str>,
+    vars: &config::Vars,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
     if args.digest_source == DigestSource::None {
@@ -185,7 +192,9 @@ pub(crate) fn images_to_use(
     }
     match args.digest_source {
         DigestSource::None => Ok(Vec::new()),
-        DigestSource::Tag => tagged_artifacts(configs, args.tag.as_deref(), default_repo, events),
+        DigestSource::Tag => {
+            tagged_artifacts(configs, args.tag.as_deref(), default_repo, vars, events)
+        }
         DigestSource::Local | DigestSource::Remote => {
             let wanted: usize = configs.iter().map(|c| artifacts_of(&c.config).len()).sum();
             if wanted == 0 {
@@ -253,10 +262,11 @@ fn tagged_artifacts(
     configs: &[LoadedConfig],
     tag_flag: Option<&str>,
     default_repo: Option<&str>,
+    vars: &config::Vars,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
-    let env = tag::process_env();
     let now = jiff::Timestamp::now();
+    let mut build_plan: Option<Option<build::BuildPlan>> = None;
     let mut out = Vec::new();
     for c in configs {
         let policy = match c.config.build.as_ref().and_then(|b| b.tag_policy.as_ref()) {
@@ -268,12 +278,33 @@ fn tagged_artifacts(
             let tag = match tag_flag {
                 Some(t) => t.to_string(),
                 None => {
+                    let digest = if uses_input_digest(&policy) {
+                        let plan = build_plan.get_or_insert_with(|| {
+                            build::plan(
+                                configs,
+                                build::PlanOptions {
+                                    tag_override: None,
+                                    push: Some(false),
+                                    local_cluster: true,
+                                    cache_file: None,
+                                    default_repo: default_repo.map(str::to_string),
+                                    env: vars.clone(),
+                                },
+                            )
+                            .ok()
+                        });
+                        plan.as_ref()
+                            .and_then(|p| p.artifacts.iter().find(|b| b.name == a.image))
+                            .and_then(|b| build::input_digest(b, vars).ok())
+                    } else {
+                        None
+                    };
                     let context = c.path(a.context.as_deref().unwrap_or("."));
                     let input = tag::TagInput {
                         image: &a.image,
                         context: &context,
-                        env: &env,
-                        input_digest: None,
+                        env: vars,
+                        input_digest: digest.as_deref(),
                         now,
                     };
                     // As Skaffold does, a policy that cannot tag here (no git work tree, an
@@ -299,6 +330,17 @@ fn tagged_artifacts(
         }
     }
     Ok(out)
+}
+
+/// Whether tagging with `policy` needs the artifact's input digest.
+fn uses_input_digest(policy: &tag::TagPolicy) -> bool {
+    match policy {
+        tag::TagPolicy::InputDigest => true,
+        tag::TagPolicy::CustomTemplate { components, .. } => {
+            components.iter().any(|c| uses_input_digest(&c.policy))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +372,7 @@ mod tests {
             &configs,
             Some("v1"),
             Some("gcr.io/k8s-skaffold"),
+            &config::Vars::new(),
             &Events::discard(),
         )
         .unwrap();
@@ -345,8 +388,47 @@ mod tests {
             "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {}\n  artifacts:\n  - image: web\n",
             tmp.path(),
         );
-        let a = tagged_artifacts(&configs, None, None, &Events::discard()).unwrap();
+        let a = tagged_artifacts(
+            &configs,
+            None,
+            None,
+            &config::Vars::new(),
+            &Events::discard(),
+        )
+        .unwrap();
         assert_eq!(a[0].tag, "web:latest");
+    }
+
+    #[test]
+    fn env_template_reads_the_resolved_environment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    envTemplate:\n      template: \"{{.RELEASE}}\"\n  artifacts:\n  - image: web\n",
+            tmp.path(),
+        );
+        let vars = config::Vars::from([("RELEASE".to_string(), "r7".to_string())]);
+        let a = tagged_artifacts(&configs, None, None, &vars, &Events::discard()).unwrap();
+        assert_eq!(a[0].tag, "web:r7");
+    }
+
+    #[test]
+    fn input_digest_policy_tags_without_building() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        let configs = loaded(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    inputDigest: {}\n  artifacts:\n  - image: web\n    context: .\n    docker:\n      dockerfile: Dockerfile\n",
+            tmp.path(),
+        );
+        let (events, list) = Events::collect();
+        let a = tagged_artifacts(&configs, None, None, &config::Vars::new(), &events).unwrap();
+        assert!(
+            list.lock().unwrap().is_empty(),
+            "warned: {:?}",
+            list.lock().unwrap()
+        );
+        let tag = a[0].tag.strip_prefix("web:").unwrap();
+        assert_ne!(tag, "latest");
+        assert!(tag.len() >= 12, "{tag}");
     }
 
     #[test]

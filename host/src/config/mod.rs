@@ -390,4 +390,37 @@ mod tests {
             "skaffold.yaml:7:13: invalid type: string \"maybe\", expected a boolean"
         );
     }
+
+    #[test]
+    fn syntax_and_structure_errors_name_line_and_column() {
+        let cases = [
+            (
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: [unclosed\n",
+                "skaffold.yaml:5:12: unclosed bracket '['",
+            ),
+            (
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - context: x\n",
+                "skaffold.yaml:5:5: missing field `image`",
+            ),
+            (
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild: [1]\n",
+                "skaffold.yaml:3:8: invalid type: a list, expected a mapping (BuildConfig)",
+            ),
+            (
+                "apiVersion: skaffold/v4beta14\nkind: Config\nportForward:\n- port: [1]\n",
+                "skaffold.yaml:4:9: invalid type: a list, expected a port number or a port name",
+            ),
+            (
+                "- just\n- a list\n",
+                "skaffold.yaml:1:1: a config must be a mapping with `apiVersion` and `kind`, found a list",
+            ),
+            (
+                "apiVersion: 4\n",
+                "skaffold.yaml:1:13: `apiVersion` must be a string such as `skaffold/v4beta14`, found an integer",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(load_text(text).unwrap_err().to_string(), expected);
+        }
+    }
 }

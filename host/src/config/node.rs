@@ -368,8 +368,20 @@ fn parse_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     // kubectl (and Go's YAML) read `0644` as octal; so does devloop.
     options.legacy_octal_numbers = true;
+    // Skaffold reads configs with Go's yaml.v3: `yes`/`on`/`y` are strings, except where a
+    // boolean is expected (see `deserialize_bool`).
+    options.strict_booleans = true;
     options.with_snippet = false;
     options
+}
+
+/// YAML 1.1 spellings yaml.v3 still accepts for a boolean field.
+fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
 }
 
 /// How deeply YAML may nest. Configs need a handful of levels; the limit keeps every
@@ -663,9 +675,14 @@ impl<'de, 'a> Deserializer<'de> for NodeDe<'a> {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.node.value {
-            Value::Bool(b) => visitor.visit_bool(b),
-            _ => Err(self.invalid(&visitor)),
+        let value = match &self.node.value {
+            Value::Bool(b) => Some(*b),
+            Value::Str(s) => yaml11_bool(s),
+            _ => None,
+        };
+        match value {
+            Some(b) => visitor.visit_bool(b),
+            None => Err(self.invalid(&visitor)),
         }
     }
 
@@ -852,6 +869,16 @@ mod tests {
     fn duplicate_keys_are_rejected() {
         let err = parse_documents("a: 1\na: 2\n").unwrap_err();
         assert!(err.message.contains("duplicate"), "{}", err.message);
+    }
+
+    #[test]
+    fn yaml11_booleans_are_strings_except_for_boolean_fields() {
+        let docs = parse_documents("flag: yes\ny: on\n").unwrap();
+        assert_eq!(docs[0].as_map().unwrap()[1].0.name, "y");
+        assert_eq!(docs[0].get("y").unwrap().value, Value::Str("on".into()));
+        let docs = parse_documents("flag: yes\n").unwrap();
+        let small: Small = from_node(&docs[0]).unwrap();
+        assert_eq!(small.flag, Some(true));
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         out: Vec::new(),
         edges: Vec::new(),
         defined_profiles: BTreeSet::new(),
+        context_profiles: Vec::new(),
     };
     walk.file(&options.file, &[], &[], None)?;
 
@@ -123,7 +124,22 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
 
     let kube_context = match &options.kube_context {
         Some(flag) => Some(flag.clone()),
-        None => deploy_kube_context(&configs)?.or(current_context),
+        None => {
+            let from_config = deploy_kube_context(&configs)?;
+            // As Skaffold: profiles chosen for the current context must not end up deploying
+            // to another one.
+            if let Some(ctx) = &from_config
+                && !walk.context_profiles.is_empty()
+                && Some(ctx) != current_context.as_ref()
+            {
+                return Err(ConfigError::Resolve(format!(
+                    "profiles {} were activated by kube-context `{}`, but the effective kube-context is `{ctx}` (deploy.kubeContext); revise `profiles.activation` and `deploy.kubeContext`, or pass --kube-context",
+                    walk.context_profiles.join(", "),
+                    current_context.as_deref().unwrap_or("")
+                )));
+            }
+            from_config.or(current_context)
+        }
     };
     Ok(Resolved {
         configs,
@@ -211,6 +227,8 @@ struct Walk<'a> {
     /// For each output config, the output indices of the configs it requires.
     edges: Vec<Vec<usize>>,
     defined_profiles: BTreeSet<String>,
+    /// Profiles auto-activated by a `kubeContext` activation.
+    context_profiles: Vec<String>,
 }
 
 impl Walk<'_> {
@@ -302,10 +320,21 @@ impl Walk<'_> {
         };
         let mut requested: Vec<String> = required_profiles.to_vec();
         requested.extend(self.options.profiles.iter().cloned());
-        let active: Vec<String> = profiles::combine(auto, &requested)
+        let active: Vec<String> = profiles::combine(auto.clone(), &requested)
             .into_iter()
             .filter(|n| loaded.config.profiles.iter().any(|p| &p.name == n))
             .collect();
+        for name in auto.iter().filter(|n| active.contains(n)) {
+            let by_context = loaded.config.profiles.iter().any(|p| {
+                &p.name == name
+                    && p.activation
+                        .iter()
+                        .any(|a| a.kube_context.as_deref().is_some_and(|c| !c.is_empty()))
+            });
+            if by_context && !self.context_profiles.contains(name) {
+                self.context_profiles.push(name.clone());
+            }
+        }
 
         if let Some((index, profiles)) = self.done.get(&key) {
             if *profiles == active {
@@ -527,14 +556,20 @@ mod tests {
             d,
             "skaffold.yaml",
             &format!(
-                "{HEAD}profiles:\n- name: kind\n  activation:\n  - kubeContext: kind-.*\n  deploy:\n    kubeContext: from-profile\n"
+                "{HEAD}profiles:\n- name: kind\n  activation:\n  - kubeContext: kind-.*\n  deploy:\n    kubeContext: from-profile\n- name: named\n  deploy:\n    kubeContext: from-profile\n"
             ),
         );
         let mut opts = options(root);
         opts.kubeconfig = Some(kubeconfig.clone());
+        assert_eq!(
+            resolve(&opts).unwrap_err().to_string(),
+            "profiles kind were activated by kube-context `kind-dev`, but the effective kube-context is `from-profile` (deploy.kubeContext); revise `profiles.activation` and `deploy.kubeContext`, or pass --kube-context"
+        );
+        opts.profiles = vec!["-kind".into(), "named".into()];
         let r = resolve(&opts).unwrap();
-        assert_eq!(r.configs[0].active_profiles, ["kind"]);
+        assert_eq!(r.configs[0].active_profiles, ["named"]);
         assert_eq!(r.kube_context.as_deref(), Some("from-profile"));
+        opts.profiles.clear();
 
         opts.kube_context = Some("minikube".into());
         let r = resolve(&opts).unwrap();
@@ -572,5 +607,97 @@ mod tests {
         opts.command = "dev".into();
         opts.profiles = vec!["-staged".into()];
         assert_eq!(resolve(&opts).unwrap().configs[0].active_profiles, ["dev"]);
+    }
+
+    /// The `-p`/`--profile`, `-m`/`--module` and `-f` values of a render case's `args.txt`.
+    fn case_flags(args: &str) -> (Vec<String>, Vec<String>, Option<String>) {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (mut profiles, mut modules, mut file) = (Vec::new(), Vec::new(), None);
+        let mut i = 0;
+        while i < words.len() {
+            let (flag, inline) = match words[i].split_once('=') {
+                Some((f, v)) => (f, Some(v.to_string())),
+                None => (words[i], None),
+            };
+            let takes = matches!(
+                flag,
+                "-p" | "--profile" | "-m" | "--module" | "-f" | "--filename"
+            );
+            let value = if takes && inline.is_none() {
+                i += 1;
+                words.get(i).map(|w| w.to_string())
+            } else {
+                inline
+            };
+            if let Some(v) = value.filter(|_| takes) {
+                let list = v.split(',').map(str::to_string);
+                match flag {
+                    "-p" | "--profile" => profiles.extend(list),
+                    "-m" | "--module" => modules.extend(list),
+                    _ => file = Some(v),
+                }
+            }
+            i += 1;
+        }
+        (profiles, modules, file)
+    }
+
+    #[test]
+    fn every_render_case_resolves_with_its_flags() {
+        let cases = Path::new("/work/shared/conformance/skaffold/render-cases");
+        let Ok(entries) = std::fs::read_dir(cases) else {
+            // The conformance corpus is not part of the repository; nothing to check here.
+            return;
+        };
+        let mut checked = 0;
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Ok(args) = std::fs::read_to_string(dir.join("args.txt")) else {
+                continue;
+            };
+            let (profiles, modules, file) = case_flags(&args);
+            let input = dir.join("input");
+            let file = input.join(file.unwrap_or_else(|| "skaffold.yaml".into()));
+            let opts = ResolveOptions {
+                file,
+                profiles: profiles.clone(),
+                modules: modules.clone(),
+                auto_activation: true,
+                command: "render".into(),
+                ..Default::default()
+            };
+            let resolved = match resolve(&opts) {
+                Ok(r) => r,
+                Err(e) => panic!("{}: {e}", dir.display()),
+            };
+            assert!(!resolved.configs.is_empty(), "{}", dir.display());
+            if !modules.is_empty() {
+                assert!(
+                    resolved
+                        .configs
+                        .iter()
+                        .all(|c| c.name().is_some_and(|n| modules.iter().any(|m| m == n))),
+                    "{}: {:?}",
+                    dir.display(),
+                    resolved
+                        .configs
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                );
+            }
+            for name in &profiles {
+                assert!(
+                    resolved
+                        .configs
+                        .iter()
+                        .any(|c| c.active_profiles.contains(name)),
+                    "{}: profile {name} not applied",
+                    dir.display()
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} render cases found");
     }
 }

@@ -82,8 +82,13 @@ pub fn text_line(event: &BuildEvent, settings: Settings) -> Option<String> {
     })
 }
 
+/// Milliseconds under a second (a cache hit takes a few), else seconds with one decimal.
 fn seconds(ms: u64) -> String {
-    format!("{:.1}s", ms as f64 / 1000.0)
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    }
 }
 
 #[cfg(test)]

@@ -219,6 +219,21 @@ mod tests {
     }
 
     #[test]
+    fn fully_qualified_helm_placeholder_is_replaced() {
+        let mut m = one(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "spec": {"containers": [
+                {"name": "a", "image": "gcr.io/project/image2:gcr.io/project/image2"},
+                {"name": "b", "image": "gcr.io/other/x:gcr.io/other/x"}
+            ]}
+        }));
+        replace_images(&mut m, &artifacts());
+        let c = &m.docs[0]["spec"]["containers"];
+        assert_eq!(c[0]["image"], "gcr.io/project/image2:tag2");
+        assert_eq!(c[1]["image"], "gcr.io/other/x:gcr.io/other/x");
+    }
+
+    #[test]
     fn non_string_image_fields_are_ignored() {
         let mut m = one(json!({
             "apiVersion": "v1", "kind": "Pod",

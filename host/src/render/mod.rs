@@ -4,7 +4,9 @@
 //! Per config, in order: pre-render hooks, the renderers (rawYaml, then kustomize, then
 //! helm), namespace injection (rawYaml and kustomize output, only when `--namespace` is given
 //! and not `--offline`), image replacement, `--label` labels, then post-render hooks.
-//! [`render`] is the stage's face; deploy calls it the same way the `render` command does.
+//! [`render`] is the stage's face; deploy calls it the same way the `render` command does
+//! (it runs external programs and blocks, so async callers use `spawn_blocking`). The result,
+//! [`Manifests`], holds parsed objects ready to apply and can be written back as YAML.
 
 mod helm;
 mod hooks;
@@ -309,7 +311,15 @@ pub fn render(
                 && !plan.offline
                 && let Some(ns) = plan.namespace.as_deref().filter(|n| !n.is_empty())
             {
-                namespace::inject_namespace(&mut m, ns);
+                for existing in namespace::inject_namespace(&mut m, ns) {
+                    events.warn(
+                        Stage::Render,
+                        format!(
+                            "a manifest already has namespace {existing:?}, which conflicts \
+                             with --namespace {ns:?}; it is kept"
+                        ),
+                    );
+                }
             }
             images::replace_images(&mut m, artifacts);
             labels::set_labels(&mut m, &plan.labels);

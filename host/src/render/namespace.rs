@@ -40,8 +40,11 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         .any(|(g, k)| *g == group && *k == kind)
 }
 
-/// Sets `metadata.namespace` on every namespaced object that has none.
-pub fn inject_namespace(manifests: &mut Manifests, namespace: &str) {
+/// Sets `metadata.namespace` on every namespaced object that has none, and returns the
+/// namespaces already written that differ from `namespace` (Skaffold warns about them and
+/// keeps them).
+pub fn inject_namespace(manifests: &mut Manifests, namespace: &str) -> Vec<String> {
+    let mut conflicts = Vec::new();
     for doc in &mut manifests.docs {
         let (group, kind) = group_kind(doc);
         if is_cluster_scoped(&group, &kind) {
@@ -59,14 +62,18 @@ pub fn inject_namespace(manifests: &mut Manifests, namespace: &str) {
         let Some(meta) = meta.as_object_mut() else {
             continue;
         };
-        let has_namespace = meta
-            .get("namespace")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty());
-        if !has_namespace {
-            meta.insert("namespace".into(), Value::String(namespace.to_string()));
+        match meta.get("namespace").and_then(Value::as_str).map(str::trim) {
+            Some(existing) if !existing.is_empty() => {
+                if existing != namespace && !conflicts.iter().any(|c| c == existing) {
+                    conflicts.push(existing.to_string());
+                }
+            }
+            _ => {
+                meta.insert("namespace".into(), Value::String(namespace.to_string()));
+            }
         }
     }
+    conflicts
 }
 
 #[cfg(test)]
@@ -83,7 +90,8 @@ mod tests {
                 json!({"apiVersion": "v1", "kind": "Pod", "spec": {}}),
             ],
         };
-        inject_namespace(&mut m, "ns1");
+        let conflicts = inject_namespace(&mut m, "ns1");
+        assert_eq!(conflicts, ["keep"]);
         assert_eq!(m.docs[0]["metadata"]["namespace"], "ns1");
         assert_eq!(m.docs[1]["metadata"]["namespace"], "keep");
         assert_eq!(m.docs[2]["metadata"]["namespace"], "ns1");

@@ -2,14 +2,14 @@
 //! plus the built-in `GIT`, `DATE` and `SHA` (Skaffold's defaults for unnamed references).
 
 use super::{Component, DateTime, GitCommit, TagError, TagInput, TagPolicy, expand, generate};
-use std::collections::BTreeMap;
+use crate::config::Vars;
 
 pub(super) fn tag(
     template: &str,
     components: &[Component],
     input: &TagInput,
 ) -> Result<String, TagError> {
-    let mut vars = BTreeMap::new();
+    let mut vars = Vars::new();
     for c in components {
         if matches!(c.policy, TagPolicy::CustomTemplate { .. }) {
             return Err(TagError::Invalid(format!(
@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn combines_components() {
-        let env: BTreeMap<String, String> = [("USER".to_string(), "ann".to_string())]
+        let env: Vars = [("USER".to_string(), "ann".to_string())]
             .into_iter()
             .collect();
         let input = TagInput {

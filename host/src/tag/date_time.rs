@@ -191,7 +191,7 @@ fn fraction(t: &Zoned, s: &str) -> (usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::config::Vars;
 
     fn at(ts: &str, zone: &str) -> Zoned {
         ts.parse::<jiff::Timestamp>()
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn unknown_timezone_is_an_error() {
-        let env = BTreeMap::new();
+        let env = Vars::new();
         let input = TagInput {
             image: "app",
             context: std::path::Path::new("."),

@@ -9,11 +9,11 @@ pub(super) fn tag(template: &str, input: &TagInput) -> Result<String, TagError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::config::Vars;
 
     #[test]
     fn expands_from_the_given_environment() {
-        let env: BTreeMap<String, String> = [("RELEASE".to_string(), "1.2".to_string())]
+        let env: Vars = [("RELEASE".to_string(), "1.2".to_string())]
             .into_iter()
             .collect();
         let input = TagInput {

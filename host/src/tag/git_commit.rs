@@ -60,7 +60,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, TagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::config::Vars;
 
     fn run(dir: &Path, args: &[&str]) {
         let ok = Command::new("git")
@@ -77,7 +77,7 @@ mod tests {
     }
 
     fn tag_of(dir: &Path, variant: GitVariant, ignore_changes: bool) -> String {
-        let env = BTreeMap::new();
+        let env = Vars::new();
         let input = TagInput {
             image: "app",
             context: dir,
@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn outside_a_repository_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let env = BTreeMap::new();
+        let env = Vars::new();
         let input = TagInput {
             image: "app",
             context: dir.path(),

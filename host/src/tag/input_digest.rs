@@ -13,11 +13,11 @@ pub(super) fn tag(input: &TagInput) -> Result<String, TagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::config::Vars;
 
     #[test]
     fn uses_the_given_digest() {
-        let env = BTreeMap::new();
+        let env = Vars::new();
         let mut input = TagInput {
             image: "app",
             context: std::path::Path::new("."),

@@ -9,7 +9,7 @@ mod git_commit;
 mod input_digest;
 mod sha256;
 
-use std::collections::BTreeMap;
+use crate::config::Vars;
 use std::path::Path;
 
 pub use date_time::format_go_layout;
@@ -105,9 +105,9 @@ pub struct TagInput<'a> {
     /// The artifact's context directory (git runs there).
     pub context: &'a Path,
     /// Variables for templates: normally the process environment.
-    pub env: &'a BTreeMap<String, String>,
+    pub env: &'a Vars,
     /// The artifact's input digest (hex), when the caller computed it; `inputDigest` needs it
-    /// (the build stage computes it as `build::Artifact::input_digest`).
+    /// (`build::input_digest` computes it; the build stage passes the one it computed).
     pub input_digest: Option<&'a str>,
     /// The build time, so every artifact of one run gets the same `dateTime` tag.
     pub now: jiff::Timestamp,
@@ -145,8 +145,8 @@ pub fn generate(policy: &TagPolicy, input: &TagInput) -> Result<String, TagError
 }
 
 /// The environment of this process, as templates see it.
-pub fn process_env() -> BTreeMap<String, String> {
-    std::env::vars().collect()
+pub fn process_env() -> Vars {
+    crate::config::template::environment()
 }
 
 /// Docker tags allow `[A-Za-z0-9_.-]`, up to 128 characters, not starting with `.` or `-`.
@@ -168,43 +168,19 @@ fn sanitize(tag: &str) -> String {
     out
 }
 
-/// Expands `{{.NAME}}` references in `template` from `vars`. Only plain field references are
-/// supported, which is what tag templates use; anything else is a clear error.
-pub(crate) fn expand(template: &str, vars: &BTreeMap<String, String>) -> Result<String, TagError> {
-    let err = |reason: String| TagError::Template {
+/// Evaluates a tag template (config's Go-template subset). A variable that is not set is an
+/// error here: Go would print `<no value>`, which is no usable tag.
+pub(crate) fn expand(template: &str, vars: &Vars) -> Result<String, TagError> {
+    let out = crate::config::render_template(template, vars).map_err(|e| TagError::Template {
         template: template.to_string(),
-        reason,
-    };
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| err("`{{` without a closing `}}`".into()))?;
-        let inner = after[..end]
-            .trim()
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        let name = inner.strip_prefix('.').ok_or_else(|| {
-            err(format!(
-                "`{{{{{inner}}}}}` is not supported: write a variable as `{{{{.NAME}}}}`"
-            ))
-        })?;
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(err(format!("`{inner}` is not a variable name")));
-        }
-        // Go's text/template prints a missing map key as `<no value>`; Skaffold then rejects
-        // the tag, so say which variable is missing instead.
-        let value = vars
-            .get(name)
-            .ok_or_else(|| err(format!("variable `{name}` is not set")))?;
-        out.push_str(value);
-        rest = &after[end + 2..];
+        reason: format!("column {}: {}", e.column, e.message),
+    })?;
+    if out.contains("<no value>") {
+        return Err(TagError::Template {
+            template: template.to_string(),
+            reason: "a variable it uses is not set".to_string(),
+        });
     }
-    out.push_str(rest);
     Ok(out)
 }
 
@@ -221,7 +197,7 @@ mod tests {
 
     #[test]
     fn expand_variables() {
-        let vars: BTreeMap<String, String> = [("FOO".to_string(), "bar".to_string())]
+        let vars: Vars = [("FOO".to_string(), "bar".to_string())]
             .into_iter()
             .collect();
         assert_eq!(expand("x-{{.FOO}}-{{ .FOO }}", &vars).unwrap(), "x-bar-bar");
@@ -231,6 +207,7 @@ mod tests {
         ));
         assert!(expand("{{.FOO", &vars).is_err());
         assert!(expand("{{ printf \"x\" }}", &vars).is_err());
+        assert_eq!(expand("{{.NOPE | default \"d\"}}", &vars).unwrap(), "d");
     }
 
     #[test]
