@@ -236,6 +236,38 @@ async fn never_ready_deployment_fails_at_its_progress_deadline() -> Result<()> {
         took >= Duration::from_secs(5) && took < Duration::from_secs(30),
         "took {took:?}"
     );
+    // Progress is reported while waiting: what is pending and on what.
+    assert!(out.stderr.contains("Waiting for 1 resource(s):"), "{out}");
+    assert!(out.stderr.contains("  - Deployment/slow"), "{out}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn tolerated_failures_are_reported_at_the_deadline() -> Result<()> {
+    let p = Project::new("deploy_tolerate").await?;
+    p.manifests(&[crashing("boom")])?;
+    let started = Instant::now();
+    let out = p
+        .devloop(
+            "deploy",
+            &[
+                "--tolerate-failures-until-deadline",
+                "--status-check-deadline",
+                "12s",
+            ],
+        )
+        .await?;
+    out.assert_failure();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(12),
+        "gave up before the deadline: {took:?}"
+    );
+    assert!(
+        out.stderr.contains("CrashLoopBackOff"),
+        "the last failure is reported: {out}"
+    );
+    assert!(out.stderr.lines().any(|l| l.trim() == "boom"), "{out}");
     Ok(())
 }
 
@@ -309,9 +341,16 @@ async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()
     // The same Job again applies cleanly.
     p.devloop("deploy", &[]).await?.assert_success();
 
-    p.manifests(&[job("once", "two")])?;
+    // A new ConfigMap rendered before the changed Job: the rejected Job stops the deploy
+    // before anything changes (server-side dry run first), so it is not created either.
+    p.manifests(&[config_map("first"), job("once", "two")])?;
     let out = p.devloop("deploy", &[]).await?;
     out.assert_failure();
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(
+        config_maps.get_opt("first").await?.is_none(),
+        "half-applied: {out}"
+    );
     assert!(out.stderr.contains("Job/once"), "{out}");
     assert!(out.stderr.contains("spec.template"), "{out}");
     assert!(out.stderr.contains("--force"), "{out}");
@@ -319,6 +358,7 @@ async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()
     let forced = p.devloop("deploy", &["--force"]).await?;
     forced.assert_success();
     assert!(forced.stderr.contains("recreated"), "{forced}");
+    assert!(config_maps.get_opt("first").await?.is_some());
     let pods: Api<Pod> = Api::namespaced(p.client.clone(), p.ns());
     let list = pods
         .list(&ListParams::default().labels("job-name=once"))
@@ -388,7 +428,7 @@ async fn delete_removes_everything_labelled_and_is_safe_twice() -> Result<()> {
                 .len(),
         ),
     ] {
-        assert_eq!(list, 0, "{kind} left after delete");
+        assert_eq!(list, 0, "{kind} left after delete: {out}");
     }
     assert!(config_maps.get_opt("theirs").await?.is_some());
 

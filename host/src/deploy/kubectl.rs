@@ -47,6 +47,7 @@ impl KubectlDeployer {
 
     async fn apply_all(&self, ctx: &DeployContext<'_>) -> Result<Deployed, DeployError> {
         let prepared = self.prepare(ctx)?;
+        dry_run_all(ctx, &prepared).await?;
         let [namespaces, crds, objects] = order::by_phase(prepared);
         let mut deployed = Deployed::default();
         let mut applied = Vec::new();
@@ -233,14 +234,12 @@ impl KubectlDeployer {
     }
 }
 
-/// Applies one object (namespace filled in for namespaced kinds), records it and returns it
-/// as applied.
-async fn apply_one(
+/// The object's kind, identity and manifest with the namespace settled: the default namespace
+/// for namespaced kinds that name none, no namespace for cluster-scoped kinds.
+fn place(
     ctx: &DeployContext<'_>,
-    manifest: &Value,
-    deployed: &mut Deployed,
-) -> Result<(ResourceRef, Value), DeployError> {
-    let mut manifest = manifest.clone();
+    mut manifest: Value,
+) -> Result<(Kind, ResourceRef, Value), DeployError> {
     let Some(mut resource) = ResourceRef::of(&manifest) else {
         return Err(DeployError::Incomplete {
             index: 0,
@@ -263,6 +262,105 @@ async fn apply_one(
         }
         resource.namespace = None;
     }
+    Ok((kind, resource, manifest))
+}
+
+/// Server-side dry run of every object whose kind and namespace already exist, so an object the
+/// API would reject (invalid, immutable field without `--force`, conflict without
+/// `--force-conflicts`) stops the deploy before anything has changed.
+async fn dry_run_all(ctx: &DeployContext<'_>, manifests: &[Value]) -> Result<(), DeployError> {
+    let new_namespaces: Vec<&str> = manifests
+        .iter()
+        .filter(|m| order::phase(m) == order::Phase::Namespaces)
+        .filter_map(|m| m.pointer("/metadata/name").and_then(Value::as_str))
+        .collect();
+    for manifest in manifests {
+        let Some(resource) = ResourceRef::of(manifest) else {
+            continue;
+        };
+        // Kinds defined by CRDs in this render do not exist yet.
+        if ctx
+            .kinds
+            .resolve(&resource.api_version, &resource.kind)
+            .is_none()
+        {
+            continue;
+        }
+        let (kind, resource, manifest) = place(ctx, manifest.clone())?;
+        if resource
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| new_namespaces.contains(&ns))
+        {
+            continue;
+        }
+        let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+        let mut params = apply_params(ctx);
+        params.dry_run = true;
+        match api
+            .patch(&resource.name, &params, &Patch::Apply(&manifest))
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) => match rejection(ctx, &resource, &status) {
+                // With --force the real apply deletes and recreates it.
+                None => {}
+                Some(e) => return Err(e),
+            },
+            Err(source) => {
+                return Err(DeployError::Kube {
+                    action: "checking (dry run)",
+                    resource: resource.to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_params(ctx: &DeployContext<'_>) -> PatchParams {
+    let params = PatchParams::apply(FIELD_MANAGER);
+    if ctx.options.force_conflicts {
+        params.force()
+    } else {
+        params
+    }
+}
+
+/// The error for an apply the API rejected; None when `--force` may recreate the object.
+fn rejection(
+    ctx: &DeployContext<'_>,
+    resource: &ResourceRef,
+    status: &kube::core::Status,
+) -> Option<DeployError> {
+    if let Some(fields) = immutable::immutable_fields(status) {
+        return (!ctx.options.force).then(|| DeployError::Immutable {
+            resource: resource.to_string(),
+            fields: fields.join(", "),
+        });
+    }
+    Some(if status.code == 409 {
+        DeployError::Conflict {
+            resource: resource.to_string(),
+            message: status.message.clone(),
+        }
+    } else {
+        DeployError::Apply {
+            resource: resource.to_string(),
+            message: status.message.clone(),
+        }
+    })
+}
+
+/// Applies one object (namespace filled in for namespaced kinds), records it and returns it
+/// as applied.
+async fn apply_one(
+    ctx: &DeployContext<'_>,
+    manifest: &Value,
+    deployed: &mut Deployed,
+) -> Result<(ResourceRef, Value), DeployError> {
+    let (kind, resource, manifest) = place(ctx, manifest.clone())?;
     let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
     let before = api
         .get_opt(&resource.name)
@@ -272,10 +370,7 @@ async fn apply_one(
             resource: resource.to_string(),
             source,
         })?;
-    let mut params = PatchParams::apply(FIELD_MANAGER);
-    if ctx.options.force_conflicts {
-        params = params.force();
-    }
+    let params = apply_params(ctx);
     let (after, action) = match api
         .patch(&resource.name, &params, &Patch::Apply(&manifest))
         .await
@@ -290,28 +385,14 @@ async fn apply_one(
             };
             (after, action)
         }
-        Err(kube::Error::Api(status)) => {
-            if let Some(fields) = immutable::immutable_fields(&status) {
-                if !ctx.options.force {
-                    return Err(DeployError::Immutable {
-                        resource: resource.to_string(),
-                        fields: fields.join(", "),
-                    });
-                }
+        Err(kube::Error::Api(status)) => match rejection(ctx, &resource, &status) {
+            Some(e) => return Err(e),
+            None => {
+                let fields = immutable::immutable_fields(&status).unwrap_or_default();
                 let after = recreate(ctx, &kind, &resource, &manifest, &params, &fields).await?;
                 (after, Action::Recreated)
-            } else if status.code == 409 {
-                return Err(DeployError::Conflict {
-                    resource: resource.to_string(),
-                    message: status.message.clone(),
-                });
-            } else {
-                return Err(DeployError::Apply {
-                    resource: resource.to_string(),
-                    message: status.message.clone(),
-                });
             }
-        }
+        },
         Err(source) => {
             return Err(DeployError::Kube {
                 action: "applying",
@@ -382,25 +463,33 @@ pub async fn delete_and_wait(
     propagation: PropagationPolicy,
     timeout: Duration,
 ) -> Result<bool, DeployError> {
+    let kube_err = |source| DeployError::Kube {
+        action: "deleting",
+        resource: resource.to_string(),
+        source,
+    };
+    // The uid comes from a read before the delete: some kinds (Services) answer a delete with
+    // a bare Status even when foreground deletion keeps the object around for a while.
+    let Some(existing) = api
+        .get_metadata_opt(&resource.name)
+        .await
+        .map_err(kube_err)?
+    else {
+        return Ok(false);
+    };
     let params = DeleteParams {
         propagation_policy: Some(propagation),
         ..Default::default()
     };
-    let uid = match api.delete(&resource.name, &params).await {
-        Ok(either) => either.left().and_then(|o| o.metadata.uid),
+    match api.delete(&resource.name, &params).await {
+        Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
-        Err(source) => {
-            return Err(DeployError::Kube {
-                action: "deleting",
-                resource: resource.to_string(),
-                source,
-            });
-        }
-    };
+        Err(source) => return Err(kube_err(source)),
+    }
     if timeout.is_zero() {
         return Ok(true);
     }
-    let Some(uid) = uid else {
+    let Some(uid) = existing.metadata.uid else {
         return Ok(true);
     };
     let gone = await_condition(api.clone(), &resource.name, conditions::is_deleted(&uid));
