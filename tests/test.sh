@@ -12,7 +12,8 @@ section() { printf '\n==> %s\n' "$*"; }
 
 section "set-up: Debian packages, Kubernetes binaries (cached), helm and kubectl"
 $ground setup
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup component add rustfmt clippy
+rustup target add wasm32-wasip2   # the WebAssembly plugins and their tests
 
 started_here=false
 if ! $ground is-up; then
