@@ -334,6 +334,73 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     run_plan(&plan, &artifacts, &events).await
 }
 
+/// What one deploy puts into the cluster: the rendered manifests (server-side applied) and the
+/// `deploy.helm` releases, both with the images of `artifacts`. Shared by `deploy`, `run` and
+/// every redeploy of `dev`.
+pub struct Deployers {
+    kubectl: KubectlDeployer,
+    helm: HelmDeployer,
+    has_helm: bool,
+}
+
+impl Deployers {
+    /// Renders the manifests and expands the releases; nothing to deploy at all is an error.
+    pub async fn prepare(
+        plan: &DeployPlan,
+        artifacts: &[Artifact],
+        events: &Events,
+    ) -> anyhow::Result<Deployers> {
+        let manifests = match &plan.render {
+            Some(render_plan) => {
+                let (render_plan, artifacts_owned, ev) =
+                    (render_plan.clone(), artifacts.to_vec(), events.clone());
+                match tokio::task::spawn_blocking(move || {
+                    render::render(&render_plan, &artifacts_owned, &ev)
+                })
+                .await?
+                {
+                    Ok(m) => m.docs,
+                    Err(RenderError::Empty) if !plan.helm.is_empty() => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => Vec::new(),
+        };
+        let mut releases = Vec::new();
+        for (config, release) in &plan.helm {
+            releases.push(helm_release(
+                config,
+                release,
+                plan.namespace.as_deref(),
+                artifacts,
+                &plan.env,
+            )?);
+        }
+        if manifests.is_empty() && releases.is_empty() {
+            bail!(
+                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm) and no deploy.helm releases"
+            );
+        }
+        Ok(Deployers {
+            kubectl: KubectlDeployer::new(manifests),
+            helm: HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone()),
+            has_helm: !plan.helm.is_empty(),
+        })
+    }
+
+    /// The deployers with something to do, in the order they run.
+    pub fn list(&self) -> Vec<&dyn Deployer> {
+        let mut deployers: Vec<&dyn Deployer> = Vec::new();
+        if !self.kubectl.is_empty() {
+            deployers.push(&self.kubectl);
+        }
+        if self.has_helm {
+            deployers.push(&self.helm);
+        }
+        deployers
+    }
+}
+
 /// Renders, deploys, checks status and (when asked) rolls back: what `deploy` does after
 /// resolving its plan, and what `run` does after building.
 pub async fn run_plan(
@@ -341,38 +408,7 @@ pub async fn run_plan(
     artifacts: &[Artifact],
     events: &Events,
 ) -> anyhow::Result<ExitCode> {
-    let manifests = match &plan.render {
-        Some(render_plan) => {
-            let (render_plan, artifacts_owned, ev) =
-                (render_plan.clone(), artifacts.to_vec(), events.clone());
-            match tokio::task::spawn_blocking(move || {
-                render::render(&render_plan, &artifacts_owned, &ev)
-            })
-            .await?
-            {
-                Ok(m) => m.docs,
-                Err(RenderError::Empty) if !plan.helm.is_empty() => Vec::new(),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        None => Vec::new(),
-    };
-    let mut releases = Vec::new();
-    for (config, release) in &plan.helm {
-        releases.push(helm_release(
-            config,
-            release,
-            plan.namespace.as_deref(),
-            artifacts,
-            &plan.env,
-        )?);
-    }
-    if manifests.is_empty() && releases.is_empty() {
-        bail!(
-            "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm) and no deploy.helm releases"
-        );
-    }
-
+    let prepared = Deployers::prepare(plan, artifacts, events).await?;
     let cluster =
         Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;
     let kinds = Kinds::discover(&cluster.client).await?;
@@ -391,15 +427,7 @@ pub async fn run_plan(
         options: &options,
         events,
     };
-    let kubectl = KubectlDeployer::new(manifests);
-    let helm = HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone());
-    let mut deployers: Vec<&dyn Deployer> = Vec::new();
-    if !kubectl.is_empty() {
-        deployers.push(&kubectl);
-    }
-    if !plan.helm.is_empty() {
-        deployers.push(&helm);
-    }
+    let deployers = prepared.list();
     events.info(
         Stage::Deploy,
         format!(

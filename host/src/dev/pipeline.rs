@@ -5,14 +5,13 @@
 //! deployed instead of an exit code.
 
 use crate::build::{self, BuildPlan, Built};
-use crate::commands::deploy::{DeployPlan, helm_release};
+use crate::commands::deploy::{DeployPlan, Deployers};
 use crate::deploy::{
-    self, Cluster, DeployContext, DeployOptions, Deployed, Deployer, HelmDeployer, Kinds,
-    KubectlDeployer, Labels,
+    self, Cluster, DeployContext, DeployOptions, Deployed, HelmDeployer, Kinds, Labels,
 };
 use crate::events::{Events, Stage};
-use crate::render::{self, Artifact, RenderError};
-use anyhow::{Context as _, bail};
+use crate::render::Artifact;
+use anyhow::Context as _;
 use std::collections::BTreeSet;
 
 pub struct Pipeline {
@@ -80,33 +79,7 @@ impl Pipeline {
         artifacts: &[Artifact],
         events: &Events,
     ) -> anyhow::Result<Deployed> {
-        let manifests = match &plan.render {
-            Some(render_plan) => {
-                let (render_plan, owned, ev) =
-                    (render_plan.clone(), artifacts.to_vec(), events.clone());
-                match tokio::task::spawn_blocking(move || render::render(&render_plan, &owned, &ev))
-                    .await?
-                {
-                    Ok(m) => m.docs,
-                    Err(RenderError::Empty) if !plan.helm.is_empty() => Vec::new(),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            None => Vec::new(),
-        };
-        let mut releases = Vec::new();
-        for (config, release) in &plan.helm {
-            releases.push(helm_release(
-                config,
-                release,
-                plan.namespace.as_deref(),
-                artifacts,
-                &plan.env,
-            )?);
-        }
-        if manifests.is_empty() && releases.is_empty() {
-            bail!("nothing to deploy: the configs have no manifests and no deploy.helm releases");
-        }
+        let prepared = Deployers::prepare(plan, artifacts, events).await?;
         let options = DeployOptions {
             labels: self.labels.clone(),
             namespace: self.namespace.clone(),
@@ -119,16 +92,7 @@ impl Pipeline {
             options: &options,
             events,
         };
-        let kubectl = KubectlDeployer::new(manifests);
-        let helm = HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone());
-        let mut deployers: Vec<&dyn Deployer> = Vec::new();
-        if !kubectl.is_empty() {
-            deployers.push(&kubectl);
-        }
-        if !plan.helm.is_empty() {
-            deployers.push(&helm);
-        }
-        let deployed = deploy::deploy(&ctx, &deployers).await?;
+        let deployed = deploy::deploy(&ctx, &prepared.list()).await?;
         if let Some(status_options) = &plan.status {
             crate::status::check(
                 &self.cluster.client,
