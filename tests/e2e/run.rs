@@ -5,7 +5,7 @@
 //! is served; `delete` leaves nothing of it in the cluster.
 
 use anyhow::{Context, Result, bail};
-use devloop_e2e::{DevloopOutput, Ground, TestNamespace, http_get, wait_for_running_pod};
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace, describe_pods, http_get, pods_matching};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
@@ -54,19 +54,48 @@ impl Example {
             .await
     }
 
-    /// The body a ready, current pod of `app` serves on 8080.
+    /// The body a ready pod of the current rollout of Deployment `app` serves on 8080 (pods of
+    /// the previous rollout may still be shutting down right after a `run`).
     async fn page(&self, app: &str) -> Result<String> {
-        let pod = wait_for_running_pod(
-            &self.client,
-            self.ns.name(),
-            &format!("app={app}"),
-            Duration::from_secs(60),
-        )
-        .await?;
-        let name = pod.metadata.name.context("pod without a name")?;
-        Ok(http_get(&self.client, self.ns.name(), &name, 8080, "/")
-            .await?
-            .body)
+        let ns = self.ns.name();
+        let deployment = Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .get(app)
+            .await?;
+        let image = deployment
+            .spec
+            .and_then(|s| s.template.spec)
+            .and_then(|s| s.containers.first().and_then(|c| c.image.clone()))
+            .context("deployment without a container image")?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let current = pods_matching(&self.client, ns, &format!("app={app}"))
+                .await?
+                .into_iter()
+                .find(|p| {
+                    p.metadata.deletion_timestamp.is_none()
+                        && p.spec.as_ref().is_some_and(|s| {
+                            s.containers.first().and_then(|c| c.image.as_deref())
+                                == Some(image.as_str())
+                        })
+                        && p.status.as_ref().is_some_and(|s| {
+                            s.conditions
+                                .iter()
+                                .flatten()
+                                .any(|c| c.type_ == "Ready" && c.status == "True")
+                        })
+                });
+            if let Some(pod) = current {
+                let name = pod.metadata.name.context("pod without a name")?;
+                return Ok(http_get(&self.client, ns, &name, 8080, "/").await?.body);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!(
+                    "no ready pod of {app} runs {image}: {}",
+                    describe_pods(&self.client, ns).await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Fails unless nothing devloop deployed is left in the namespace.

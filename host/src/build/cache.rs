@@ -102,7 +102,9 @@ impl Cache {
             .unwrap_or_default()
     }
 
-    /// Writes the cache file atomically (write then rename).
+    /// Writes the cache file atomically (write then rename). Several devloop processes may
+    /// build at once (two terminals, `dev` beside `run`): under a lock, the file is read again
+    /// and this cache's entries are merged into it, so no process drops another's results.
     pub fn save(&self, path: &Path) -> Result<(), BuildError> {
         let err = |e: std::io::Error| {
             BuildError::Io(format!(
@@ -113,8 +115,19 @@ impl Cache {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.with_extension("json.lock"))
+            .map_err(err)?;
+        lock.lock().map_err(err)?;
+        let mut merged = Cache::load(path);
+        merged.images.extend(self.images.clone());
+        merged.last.extend(self.last.clone());
+        merged.files.extend(self.files.clone());
         let tmp = path.with_extension(format!("json.{}", std::process::id()));
-        let bytes = serde_json::to_vec(self).map_err(|e| BuildError::Io(e.to_string()))?;
+        let bytes = serde_json::to_vec(&merged).map_err(|e| BuildError::Io(e.to_string()))?;
         std::fs::write(&tmp, bytes).map_err(err)?;
         std::fs::rename(&tmp, path).map_err(err)
     }
@@ -297,6 +310,26 @@ mod tests {
             .digest = "memo".into();
         assert_eq!(cache.file_digest(&f).unwrap(), "memo");
         assert_ne!(d1, "memo");
+    }
+
+    #[test]
+    fn concurrent_savers_keep_each_others_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("artifacts.json");
+        let image = |id: &str| CachedImage {
+            image_id: Some(id.to_string()),
+            digest: None,
+        };
+        // both processes loaded the (empty) file before either saved
+        let mut first = Cache::load(&path);
+        let mut second = Cache::load(&path);
+        first.images.insert("key-a".into(), image("sha256:a"));
+        second.images.insert("key-b".into(), image("sha256:b"));
+        first.save(&path).unwrap();
+        second.save(&path).unwrap();
+        let loaded = Cache::load(&path);
+        assert_eq!(loaded.images.get("key-a"), Some(&image("sha256:a")));
+        assert_eq!(loaded.images.get("key-b"), Some(&image("sha256:b")));
     }
 
     #[test]
