@@ -29,8 +29,9 @@ pub enum HelmCommand {
     Upgrade(ReleaseArgs),
     /// Build the config's images, then print what `helm template` renders with them.
     Template(ReleaseArgs),
-    /// Build, deploy and watch the config's releases with Helm's settings.
-    Dev(ReleaseArgs),
+    /// Build, deploy and watch the config's releases with Helm's settings (`kubectl devloop dev`
+    /// with Helm's kube-context, kubeconfig and namespace).
+    Dev(Box<crate::commands::dev::DevArgs>),
     /// Print the helm binary, kubeconfig, kube-context and namespace devloop resolved from
     /// Helm's environment and the flags.
     Env(EnvArgs),
@@ -121,13 +122,14 @@ pub async fn run(args: HelmArgs, events: Events) -> anyhow::Result<ExitCode> {
         HelmCommand::PostRender(a) => post_render::run(a),
         HelmCommand::Upgrade(a) => release_command(a, release::Action::Upgrade, events).await,
         HelmCommand::Template(a) => release_command(a, release::Action::Template, events).await,
-        HelmCommand::Dev(a) => {
-            settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
-            bail!(
-                "`helm devloop dev` needs devloop's dev loop, which is not available in devloop {} yet; \
-                 use `helm devloop upgrade` after each change",
-                crate::version::VERSION
-            )
+        HelmCommand::Dev(mut a) => {
+            let s = settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
+            a.pipeline.kube_context = Some(s.target.context.clone());
+            a.pipeline.namespace = Some(s.target.namespace.clone());
+            if a.pipeline.kubeconfig.is_none() {
+                a.pipeline.kubeconfig = s.target.kubeconfig.first().cloned();
+            }
+            crate::commands::dev::run(*a, events).await
         }
     }
 }
