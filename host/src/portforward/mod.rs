@@ -329,30 +329,42 @@ mod tests {
         assert!("CronThing".parse::<ResourceKind>().is_err());
     }
 
+    /// Binds through `bind_local` with a port that was free just before, and returns it once
+    /// `bind_local` used exactly that port.
+    async fn free_port_used_as_is(make: impl Fn(u16) -> ForwardSpec) -> u16 {
+        for _ in 0..20 {
+            let port = {
+                let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                l.local_addr().unwrap().port()
+            };
+            let l = bind_local(&make(port)).await.unwrap();
+            if l.local_addr().unwrap().port() == port {
+                return port;
+            }
+            drop(l);
+            assert!(
+                std::net::TcpListener::bind(("127.0.0.1", port)).is_err(),
+                "port {port} was free, yet bind_local chose another one"
+            );
+        }
+        panic!("no free port stayed free long enough");
+    }
+
     #[tokio::test]
     async fn local_port_prefers_request_then_remote_then_any() {
         let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let busy = taken.local_addr().unwrap().port();
-        // The requested port when free.
-        let free = {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let l = bind_local(&spec(RemotePort::Number(80), Some(free)))
-            .await
-            .unwrap();
-        assert_eq!(l.local_addr().unwrap().port(), free);
-        drop(l);
+        // The requested port when free. Other tests bind ephemeral ports in parallel, so a
+        // port seen free a moment ago may have been taken since: then try another one, but
+        // only after checking that it really was taken.
+        free_port_used_as_is(|port| spec(RemotePort::Number(80), Some(port))).await;
         // A busy requested port falls back to any free port.
         let l = bind_local(&spec(RemotePort::Number(80), Some(busy)))
             .await
             .unwrap();
         assert_ne!(l.local_addr().unwrap().port(), busy);
         // A remote port ≥ 1024 is used locally when free.
-        let l = bind_local(&spec(RemotePort::Number(free), None))
-            .await
-            .unwrap();
-        assert_eq!(l.local_addr().unwrap().port(), free);
+        free_port_used_as_is(|port| spec(RemotePort::Number(port), None)).await;
         // A privileged remote port is never tried locally.
         let l = bind_local(&spec(RemotePort::Number(80), None))
             .await
