@@ -62,15 +62,17 @@ fn building_needs_buildah_allowed() {
 }
 
 /// Needs `buildah` on PATH and a container engine (`DOCKER_HOST`, e.g. from
-/// `eval "$(tests/cluster/ground env)"`); says so and passes without them.
+/// `eval "$(tests/cluster/ground env)"`); fails without them.
 #[test]
 fn buildah_builds_and_the_host_loads_the_image() {
     let has_buildah = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
         .unwrap_or(false);
     if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        eprintln!("skipped: needs buildah on PATH and DOCKER_HOST set");
-        return;
+        panic!(
+            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
+             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
+        );
     }
     let ctx = context();
     let b = builder(|s| {
@@ -117,8 +119,10 @@ fn buildah_builds_and_the_host_pushes_to_the_registry() {
         .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
         .unwrap_or(false);
     if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        eprintln!("skipped: needs buildah on PATH and DOCKER_HOST set");
-        return;
+        panic!(
+            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
+             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
+        );
     }
     let ctx = context();
     let b = builder(|s| {
