@@ -1,7 +1,8 @@
 //! `kubectl devloop build` builds a `plugin:` artifact with the first-party buildah builder
-//! plugin, through the real binary: the image lands in the container engine and the build
-//! output names it. Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from
-//! `eval "$(tests/cluster/ground env)"`); says so and passes without them.
+//! plugin, through the real binary: the image lands in the container engine, the build
+//! output names it, and the plugin's dependencies decide when the artifact cache is used.
+//! Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from `eval "$(tests/cluster/ground env)"`);
+//! says so and passes without them.
 
 mod support;
 
@@ -9,6 +10,14 @@ use std::process::Command;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The image reference the last build wrote to `build.json`.
+fn reference_in(project: &std::path::Path) -> String {
+    let builds: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("build.json")).unwrap())
+            .unwrap();
+    builds["builds"][0]["tag"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -38,29 +47,40 @@ fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
     )
     .unwrap();
     let tag = format!("t{}", std::process::id());
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
-        .args([
-            "build",
-            "--push=false",
-            "--cache-artifacts=false",
-            "-t",
-            &tag,
-        ])
-        .args(["--file-output", "build.json"])
-        .current_dir(dir.path())
-        .env("XDG_CACHE_HOME", cache.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let builds: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("build.json")).unwrap())
-            .unwrap();
-    let reference = builds["builds"][0]["tag"].as_str().unwrap().to_string();
+    let build = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
+            .args(["build", "--push=false", "-t", &tag])
+            .args(["--file-output", "build.json"])
+            .current_dir(dir.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = build();
+    let first_reference = reference_in(dir.path());
+    assert!(
+        first.contains("Built [devloop-test/stage-built]"),
+        "{first}"
+    );
+    // The plugin's dependencies are the artifact's inputs: unchanged, it is not rebuilt ...
+    let again = build();
+    assert!(again.contains("in the cache"), "{again}");
+    // ... and a change to one of them rebuilds it.
+    std::fs::write(dir.path().join("app/hello.txt"), "hello again\n").unwrap();
+    let changed = build();
+    assert!(
+        changed.contains("Built [devloop-test/stage-built]"),
+        "{changed}"
+    );
+    let reference = reference_in(dir.path());
     assert!(
         reference.starts_with("devloop-test/stage-built:"),
-        "{builds}"
+        "{reference}"
     );
+    assert_ne!(reference, first_reference, "a rebuild gets a new image");
     // The engine has it; leave the engine as it was.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let inspected = runtime.block_on(async {
