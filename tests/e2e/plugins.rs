@@ -1,5 +1,6 @@
 //! WebAssembly plugins as stages of `kubectl devloop run` against the real test ground: a
-//! config's `manifests.transform` plugin changes what is deployed.
+//! config's `manifests.transform` plugin changes what is deployed, and a failing one stops
+//! the deploy before anything is applied.
 
 use anyhow::Result;
 use devloop_e2e::{Ground, TestNamespace};
@@ -43,24 +44,31 @@ fn transform_plugin(name: &str) -> PathBuf {
         .join(format!("devloop_transform_{name}.wasm"))
 }
 
-#[tokio::test]
-async fn run_deploys_what_the_transform_plugin_made() -> Result<()> {
-    let ground = Ground::ensure();
-    let client = ground.client().await?;
-    let ns = TestNamespace::create(&client, "plugins_transform").await?;
+/// A rawYaml project with one ConfigMap and the labels plugin configured with `config`.
+fn project(config: &str) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     std::fs::copy(transform_plugin("labels"), dir.path().join("labels.wasm"))?;
     std::fs::write(
         dir.path().join("skaffold.yaml"),
-        "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: transformed\n\
-         manifests:\n  rawYaml: [config.yaml]\n  transform:\n  - name: labels\n    plugin:\n      \
-         path: labels.wasm\n      config: {labels: {team: core}, annotations: {note: from-plugin}}\n\
-         deploy:\n  kubectl: {}\n",
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: transformed\n\
+             manifests:\n  rawYaml: [config.yaml]\n  transform:\n  - name: labels\n    plugin:\n      \
+             path: labels.wasm\n      config: {config}\ndeploy:\n  kubectl: {{}}\n"
+        ),
     )?;
     std::fs::write(
         dir.path().join("config.yaml"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: dev\n",
     )?;
+    Ok(dir)
+}
+
+#[tokio::test]
+async fn run_deploys_what_the_transform_plugin_made() -> Result<()> {
+    let ground = Ground::ensure();
+    let client = ground.client().await?;
+    let ns = TestNamespace::create(&client, "plugins_transform").await?;
+    let dir = project("{labels: {team: core}, annotations: {note: from-plugin}}")?;
     ground
         .devloop()
         .args(["run", "-n", ns.name(), "--color", "never"])
@@ -79,5 +87,28 @@ async fn run_deploys_what_the_transform_plugin_made() -> Result<()> {
         annotations.get("note").map(String::as_str),
         Some("from-plugin")
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_transform_plugin_stops_the_deploy() -> Result<()> {
+    let ground = Ground::ensure();
+    let client = ground.client().await?;
+    let ns = TestNamespace::create(&client, "plugins_transform_fails").await?;
+    // The labels plugin refuses a config field it does not know.
+    let dir = project("{colour: blue}")?;
+    let out = ground
+        .devloop()
+        .args(["run", "-n", ns.name(), "--color", "never"])
+        .current_dir(dir.path())
+        .timeout(Duration::from_secs(240))
+        .run()
+        .await?;
+    out.assert_failure();
+    assert!(out.stderr.contains("manifests.transform"), "{out}");
+    let found = Api::<ConfigMap>::namespaced(client.clone(), ns.name())
+        .get_opt("settings")
+        .await?;
+    assert!(found.is_none(), "the ConfigMap was applied: {found:?}");
     Ok(())
 }
