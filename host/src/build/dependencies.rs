@@ -1,6 +1,6 @@
 //! The files an artifact is built from: for Docker, the context files its Dockerfile copies
 //! (minus `.dockerignore`), plus the Dockerfile itself; for custom builds, what
-//! `dependencies` declares. Paths are relative to the context, `/`-separated and sorted.
+//! `dependencies` declares; for builder plugins, what the plugin lists. Paths are relative to the context, `/`-separated and sorted.
 
 use super::dockerignore::DockerIgnore;
 use super::{Artifact, ArtifactKind, BuildError, CustomDependencies, context, dockerfile};
@@ -34,6 +34,9 @@ pub fn dependencies(
             }
             CustomDependencies::Command(command) => command_dependencies(ctx, command),
         },
+        ArtifactKind::Plugin(spec) => {
+            super::plugin::dependencies(spec, &artifact.image, &artifact.platforms, ctx)
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! dependency order (`requires`), independent artifacts in parallel, skipping those whose
 //! inputs are unchanged since an earlier build (the artifact cache), tagging them by the tag
 //! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
-//! file each (`docker.rs`, `custom.rs`).
+//! file each (`docker.rs`, `custom.rs`, `plugin.rs`).
 
 mod cache;
 mod context;
@@ -16,6 +16,7 @@ mod engine;
 mod event;
 mod local_cluster;
 mod plan;
+mod plugin;
 mod run;
 mod schedule;
 
@@ -56,6 +57,8 @@ pub struct Artifact {
 pub enum ArtifactKind {
     Docker(DockerSpec),
     Custom(CustomSpec),
+    /// `plugin:` (a devloop extension): a builder plugin, its path made absolute.
+    Plugin(crate::plugin::PluginSpec),
 }
 
 /// `docker:` settings. String values may hold `{{.ENV}}` templates, expanded at build time.

@@ -64,7 +64,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                     context.display()
                 ))
             })?;
-            let kind = kind_of(a).map_err(|m| err(format!("{at}: {m}")))?;
+            let kind = kind_of(a, &loaded.dir).map_err(|m| err(format!("{at}: {m}")))?;
             let rename = |image: &str| match &options.default_repo {
                 Some(repo) => crate::image::substitute_default_repo(repo, image)
                     .map_err(|m| err(format!("{at}: {m}"))),
@@ -110,7 +110,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
     })
 }
 
-fn kind_of(a: &model::Artifact) -> Result<ArtifactKind, String> {
+fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<ArtifactKind, String> {
     let unsupported = [
         ("bazel", a.bazel.is_some()),
         ("ko", a.ko.is_some()),
@@ -122,6 +122,12 @@ fn kind_of(a: &model::Artifact) -> Result<ArtifactKind, String> {
         return Err(format!(
             "the `{name}` builder is not supported by devloop's local build; use `docker` or `custom`"
         ));
+    }
+    // Config validation already refused an artifact naming more than one builder.
+    if let Some(spec) = &a.plugin {
+        let mut spec = spec.clone();
+        spec.path = config_dir.join(&spec.path);
+        return Ok(ArtifactKind::Plugin(spec));
     }
     if let Some(c) = &a.custom {
         return Ok(ArtifactKind::Custom(CustomSpec {
@@ -274,6 +280,22 @@ mod tests {
 
         let remote = plan(&configs, PlanOptions::default()).unwrap();
         assert!(remote.push, "remote cluster: push by default");
+    }
+
+    #[test]
+    fn plugin_artifact_gets_its_path_from_the_config_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let configs = load(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    plugin:\n      path: plugins/buildah.wasm\n      allow: {run: [buildah], images: true}\n",
+            dir.path(),
+        );
+        let p = plan(&configs, PlanOptions::default()).unwrap();
+        let ArtifactKind::Plugin(spec) = &p.artifacts[0].kind else {
+            panic!("not a plugin artifact: {:?}", p.artifacts[0].kind);
+        };
+        assert_eq!(spec.path, dir.path().join("plugins/buildah.wasm"));
+        assert_eq!(spec.allow.run, ["buildah"]);
+        assert!(spec.allow.images);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::cache::{Cache, CachedImage, Inputs};
 use super::custom::CustomBuilder;
 use super::docker::{DockerBuilder, build_args};
 use super::engine::{Engine, split_tag};
+use super::plugin::PluginBuilder;
 use super::{
     Artifact, ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built,
     CacheOutcome, CustomDependencies, SummaryEntry, dependencies, schedule,
@@ -277,6 +278,7 @@ async fn build_one(
             .await?
         }
         ArtifactKind::Custom(_) => CustomBuilder.build(request).await?,
+        ArtifactKind::Plugin(_) => PluginBuilder.build(request).await?,
     };
 
     let image_id = run.engine.image_id(&name_tag).await?;
@@ -428,6 +430,7 @@ fn digest_inputs(
             CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
             _ => BTreeMap::new(),
         },
+        ArtifactKind::Plugin(_) => BTreeMap::new(),
     };
     let files = dependencies(artifact, &args)?;
     let config = serde_json::to_string(&(artifact, &args, required))

@@ -15,7 +15,7 @@ use std::time::Duration;
 ///   timeout: 30s
 ///   memory: 256Mi
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PluginSpec {
     /// The component file, relative to the config file's directory.

@@ -3,7 +3,8 @@
 //!
 //! Per config, in order: pre-render hooks, the renderers (rawYaml, then kustomize, then
 //! helm), namespace injection (rawYaml and kustomize output, only when `--namespace` is given
-//! and not `--offline`), image replacement, `--label` labels, then post-render hooks.
+//! and not `--offline`), the `manifests.transform` plugins in list order, image replacement,
+//! `--label` labels, then post-render hooks.
 //! [`render`] is the stage's face; deploy calls it the same way the `render` command does
 //! (it runs external programs and blocks, so async callers use `spawn_blocking`). The result,
 //! [`Manifests`], holds parsed objects ready to apply and can be written back as YAML.
@@ -28,6 +29,7 @@ pub use setters::Params;
 use crate::config::model::{Helm as HelmConfig, RenderConfig};
 use crate::config::{self, Vars};
 use crate::events::{Events, Stage};
+use crate::plugin::{ManifestTransforms, PluginEngine};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -82,6 +84,11 @@ pub enum RenderError {
     Config { message: String },
     #[error("{what} is not supported by devloop yet")]
     Unsupported { what: String },
+    #[error("manifests.transform of {source_name}: {error}")]
+    Transform {
+        source_name: String,
+        error: crate::plugin::PluginError,
+    },
     #[error(
         "nothing was rendered: the configs produce no manifests (check manifests.rawYaml, \
          manifests.kustomize and manifests.helm, and the -m/-p flags)"
@@ -238,9 +245,18 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
             what: "manifests.remoteManifests (manifests read from the cluster)".to_string(),
         });
     }
-    if manifests.transform.as_ref().is_some_and(|t| !t.is_empty()) {
+    // Entries naming a `plugin:` are run by `transform`; the rest are kpt functions.
+    if let Some(kpt) = manifests
+        .transform
+        .iter()
+        .flatten()
+        .find(|t| t.plugin.is_none())
+    {
         return Err(RenderError::Unsupported {
-            what: "manifests.transform (kpt functions)".to_string(),
+            what: format!(
+                "manifests.transform entry {:?} (kpt functions; give it a `plugin:` instead)",
+                kpt.name
+            ),
         });
     }
     if manifests.validate.as_ref().is_some_and(|v| !v.is_empty()) {
@@ -273,6 +289,22 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
     Ok(list)
 }
 
+/// The config's transform plugins, loaded (compiled or read from the cache) before any
+/// renderer runs so a missing or broken plugin fails fast; None when it has none.
+fn load_transforms(config: &ConfigPlan) -> Result<Option<ManifestTransforms>, RenderError> {
+    let entries = config.manifests.transform.as_deref().unwrap_or_default();
+    if entries.iter().all(|t| t.plugin.is_none()) {
+        return Ok(None);
+    }
+    let fail = |error| RenderError::Transform {
+        source_name: config.source.clone(),
+        error,
+    };
+    let engine = PluginEngine::global().map_err(fail)?;
+    let transforms = ManifestTransforms::load(engine, entries, &config.dir).map_err(fail)?;
+    Ok(Some(transforms))
+}
+
 /// Renders every config of the plan with `artifacts` as the images to deploy.
 pub fn render(
     plan: &Plan,
@@ -297,6 +329,7 @@ pub fn render(
         let list = renderers(&config.manifests)?;
         let hooks = config.manifests.hooks.clone().unwrap_or_default();
         hooks::run_before(&hooks.before, &ctx)?;
+        let transforms = load_transforms(config)?;
         let mut rendered = Manifests::default();
         for renderer in list {
             events.debug(
@@ -321,10 +354,23 @@ pub fn render(
                     );
                 }
             }
-            images::replace_images(&mut m, artifacts);
-            labels::set_labels(&mut m, &plan.labels);
             rendered.extend(m);
         }
+        if let Some(transforms) = &transforms {
+            events.debug(
+                Stage::Render,
+                format!("running manifests.transform of {}", config.source),
+            );
+            let out = transforms
+                .run(std::mem::take(&mut rendered.docs), events)
+                .map_err(|error| RenderError::Transform {
+                    source_name: config.source.clone(),
+                    error,
+                })?;
+            rendered.docs = out.objects;
+        }
+        images::replace_images(&mut rendered, artifacts);
+        labels::set_labels(&mut rendered, &plan.labels);
         let rendered = hooks::run_after(&hooks.after, rendered, &ctx, &config.source)?;
         all.extend(rendered);
     }
@@ -419,6 +465,48 @@ mod tests {
             renderers(&manifests),
             Err(RenderError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn kpt_transform_is_unsupported_but_plugin_transform_is_not() {
+        use crate::config::model::Transformer;
+        let kpt = RenderConfig {
+            transform: Some(vec![Transformer {
+                name: "set-labels".into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let err = renderers(&kpt).err().expect("kpt transform is refused");
+        assert!(err.to_string().contains("set-labels"), "{err}");
+        let plugin = RenderConfig {
+            transform: Some(vec![Transformer {
+                name: "labels".into(),
+                plugin: Some(crate::plugin::PluginSpec::new("labels.wasm")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        assert!(renderers(&plugin).is_ok());
+    }
+
+    #[test]
+    fn missing_transform_plugin_fails_the_render_naming_the_config() {
+        use crate::config::model::Transformer;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = raw_yaml_plan(tmp.path());
+        plan.configs[0].manifests.transform = Some(vec![Transformer {
+            name: "labels".into(),
+            plugin: Some(crate::plugin::PluginSpec::new("missing.wasm")),
+            ..Default::default()
+        }]);
+        let err = render(&plan, &web(), &Events::discard()).unwrap_err();
+        assert!(matches!(err, RenderError::Transform { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("skaffold.yaml") && text.contains("missing.wasm"),
+            "{text}"
+        );
     }
 
     #[test]

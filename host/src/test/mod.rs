@@ -1,8 +1,10 @@
 //! The test stage: runs the tests a config declares (Skaffold's `test:` section) against the
-//! images the build produced — custom commands and container-structure-test files. A failing
+//! images the build produced — custom commands, container-structure-test files and tester
+//! plugins (`test[].plugin`, a devloop extension). A failing
 //! test fails the pipeline before anything is rendered or deployed.
 
 pub mod custom;
+pub mod plugin;
 pub mod structure;
 
 use crate::config::LoadedConfig;
@@ -57,6 +59,13 @@ pub enum TestError {
         what: &'static str,
         image: String,
     },
+    #[error("test `{test}` for {image}: {source}")]
+    Plugin {
+        test: String,
+        image: String,
+        #[source]
+        source: Box<crate::plugin::PluginError>,
+    },
     #[error("test `{test}` for {image}: {message}")]
     Invalid {
         test: String,
@@ -73,7 +82,8 @@ fn last_lines(output: &[String]) -> String {
     }
 }
 
-/// One kind of test. Implementations: [`custom::CustomTester`], [`structure::StructureTester`].
+/// One kind of test. Implementations: [`custom::CustomTester`], [`structure::StructureTester`],
+/// [`plugin::PluginTester`].
 pub trait Tester: Send + Sync {
     /// What the test is called in messages.
     fn describe(&self) -> String;
@@ -86,7 +96,7 @@ pub trait Tester: Send + Sync {
 }
 
 /// The testers of one `test:` entry, in the order Skaffold runs them (structure tests first,
-/// then custom commands).
+/// then custom commands), then the entry's tester plugin.
 pub fn testers_for(
     config: &LoadedConfig,
     case: &crate::config::model::TestCase,
@@ -101,6 +111,12 @@ pub fn testers_for(
     }
     for test in &case.custom {
         testers.push(Box::new(custom::CustomTester::from_config(test)));
+    }
+    if let Some(spec) = &case.plugin {
+        testers.push(Box::new(plugin::PluginTester {
+            spec: spec.clone(),
+            config_dir: config.dir.clone(),
+        }));
     }
     testers
 }

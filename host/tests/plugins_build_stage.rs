@@ -1,0 +1,107 @@
+//! `kubectl devloop build` builds a `plugin:` artifact with the first-party buildah builder
+//! plugin, through the real binary: the image lands in the container engine, the build
+//! output names it, and the plugin's dependencies decide when the artifact cache is used.
+//! Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from `eval "$(tests/cluster/ground env)"`);
+//! says so and passes without them.
+
+mod support;
+
+use std::process::Command;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The image reference the last build wrote to `build.json`.
+fn reference_in(project: &std::path::Path) -> String {
+    let builds: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("build.json")).unwrap())
+            .unwrap();
+    builds["builds"][0]["tag"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
+    let has_buildah = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
+        .unwrap_or(false);
+    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
+        eprintln!("skipped: needs buildah on PATH and DOCKER_HOST set");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::copy(support::buildah_plugin(), dir.path().join("buildah.wasm")).unwrap();
+    std::fs::create_dir(dir.path().join("app")).unwrap();
+    std::fs::write(
+        dir.path().join("app/Dockerfile"),
+        "FROM scratch\nCOPY hello.txt /hello.txt\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app/hello.txt"), "hello\n").unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  \
+         - image: devloop-test/stage-built\n    context: app\n    plugin:\n      \
+         path: buildah.wasm\n      allow: {run: [buildah], images: true}\n      timeout: 300s\n",
+    )
+    .unwrap();
+    let tag = format!("t{}", std::process::id());
+    let build = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
+            .args(["build", "--push=false", "-t", &tag])
+            .args(["--file-output", "build.json"])
+            .current_dir(dir.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = build();
+    let first_reference = reference_in(dir.path());
+    assert!(
+        first.contains("Built [devloop-test/stage-built]"),
+        "{first}"
+    );
+    // The plugin's dependencies are the artifact's inputs: unchanged, it is not rebuilt ...
+    let again = build();
+    assert!(again.contains("in the cache"), "{again}");
+    // ... and a change to one of them rebuilds it.
+    std::fs::write(dir.path().join("app/hello.txt"), "hello again\n").unwrap();
+    let changed = build();
+    assert!(
+        changed.contains("Built [devloop-test/stage-built]"),
+        "{changed}"
+    );
+    let reference = reference_in(dir.path());
+    assert!(
+        reference.starts_with("devloop-test/stage-built:"),
+        "{reference}"
+    );
+    assert_ne!(reference, first_reference, "a rebuild gets a new image");
+    // The engine has it; leave the engine as it was.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let inspected = runtime.block_on(async {
+        let docker = bollard::Docker::connect_with_defaults().unwrap();
+        let docker = docker.negotiate_version().await.unwrap();
+        let tagged = format!("devloop-test/stage-built:{tag}");
+        let inspected = docker.inspect_image(&tagged).await;
+        for name in [
+            reference.clone(),
+            tagged.clone(),
+            format!("localhost/{tagged}"),
+        ] {
+            let _ = docker
+                .remove_image(
+                    &name,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await;
+        }
+        inspected
+    });
+    assert!(inspected.is_ok(), "{inspected:?}");
+}
