@@ -26,8 +26,10 @@ fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
         .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
         .unwrap_or(false);
     if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        eprintln!("skipped: needs buildah on PATH and DOCKER_HOST set");
-        return;
+        panic!(
+            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
+             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
