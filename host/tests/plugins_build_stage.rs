@@ -2,7 +2,7 @@
 //! plugin, through the real binary: the image lands in the container engine, the build
 //! output names it, and the plugin's dependencies decide when the artifact cache is used.
 //! Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from `eval "$(tests/cluster/ground env)"`);
-//! says so and passes without them.
+//! fails without them.
 
 mod support;
 
