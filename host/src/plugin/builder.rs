@@ -42,17 +42,7 @@ pub struct WasmBuilder {
 impl WasmBuilder {
     /// Checks that `plugin` is a builder and prepares it for instantiation.
     pub fn new(plugin: Plugin) -> Result<Self, PluginError> {
-        let wrong = |e: wasmtime::Error| PluginError::WrongWorld {
-            plugin: plugin.name.clone(),
-            expected: "builder",
-            reason: format!("{e:#}"),
-        };
-        let pre = plugin
-            .engine
-            .linker()
-            .instantiate_pre(&plugin.component)
-            .map_err(wrong)?;
-        let pre = BuilderPre::new(pre).map_err(wrong)?;
+        let pre = plugin.prepare("builder", BuilderPre::new)?;
         Ok(WasmBuilder { plugin, pre })
     }
 

@@ -48,6 +48,31 @@ pub struct Plugin {
     pub engine: PluginEngine,
 }
 
+impl Plugin {
+    /// Prepares the component for instantiation as the world `expected`, with `world_pre`
+    /// being that world's bindgen `…Pre::new`: a component of another kind is a clear error
+    /// naming the plugin.
+    pub fn prepare<P>(
+        &self,
+        expected: &'static str,
+        world_pre: impl FnOnce(
+            wasmtime::component::InstancePre<super::sandbox::PluginState>,
+        ) -> wasmtime::Result<P>,
+    ) -> Result<P, PluginError> {
+        let wrong = |e: wasmtime::Error| PluginError::WrongWorld {
+            plugin: self.name.clone(),
+            expected,
+            reason: format!("{e:#}"),
+        };
+        let pre = self
+            .engine
+            .linker()
+            .instantiate_pre(&self.component)
+            .map_err(wrong)?;
+        world_pre(pre).map_err(wrong)
+    }
+}
+
 impl PluginEngine {
     /// The process-wide engine, with the cache in the platform cache directory.
     pub fn global() -> Result<&'static PluginEngine, PluginError> {

@@ -54,17 +54,7 @@ pub struct WasmTester {
 impl WasmTester {
     /// Checks that `plugin` is a tester and prepares it for instantiation.
     pub fn new(plugin: Plugin) -> Result<Self, PluginError> {
-        let wrong = |e: wasmtime::Error| PluginError::WrongWorld {
-            plugin: plugin.name.clone(),
-            expected: "tester",
-            reason: format!("{e:#}"),
-        };
-        let pre = plugin
-            .engine
-            .linker()
-            .instantiate_pre(&plugin.component)
-            .map_err(wrong)?;
-        let pre = TesterPre::new(pre).map_err(wrong)?;
+        let pre = plugin.prepare("tester", TesterPre::new)?;
         Ok(WasmTester { plugin, pre })
     }
 }

@@ -107,17 +107,7 @@ pub struct WasmTransformer {
 impl WasmTransformer {
     /// Checks that `plugin` is a transformer and prepares it for instantiation.
     pub fn new(plugin: Plugin) -> Result<Self, PluginError> {
-        let wrong = |e: wasmtime::Error| PluginError::WrongWorld {
-            plugin: plugin.name.clone(),
-            expected: "transformer",
-            reason: format!("{e:#}"),
-        };
-        let pre = plugin
-            .engine
-            .linker()
-            .instantiate_pre(&plugin.component)
-            .map_err(wrong)?;
-        let pre = TransformerPre::new(pre).map_err(wrong)?;
+        let pre = plugin.prepare("transformer", TransformerPre::new)?;
         Ok(WasmTransformer { plugin, pre })
     }
 
