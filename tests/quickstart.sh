@@ -10,8 +10,8 @@ ground=tests/cluster/ground
 $ground setup
 eval "$($ground up | grep '^export ')"
 
-cargo build --release -p kubectl-devloop
-bin_dir=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
+cargo build -p kubectl-devloop
+bin_dir=$(cd "${CARGO_TARGET_DIR:-target}/debug" && pwd)
 export PATH=$bin_dir:$PATH
 
 echo "+ kubectl devloop version"
