@@ -22,15 +22,7 @@ fn reference_in(project: &std::path::Path) -> String {
 
 #[test]
 fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
-    let has_buildah = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
-        .unwrap_or(false);
-    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        panic!(
-            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
-             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
-        );
-    }
+    support::require_buildah_and_engine();
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     std::fs::copy(support::buildah_plugin(), dir.path().join("buildah.wasm")).unwrap();

@@ -65,15 +65,7 @@ fn building_needs_buildah_allowed() {
 /// `eval "$(tests/cluster/ground env)"`); fails without them.
 #[test]
 fn buildah_builds_and_the_host_loads_the_image() {
-    let has_buildah = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
-        .unwrap_or(false);
-    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        panic!(
-            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
-             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
-        );
-    }
+    support::require_buildah_and_engine();
     let ctx = context();
     let b = builder(|s| {
         s.allow.run = vec!["buildah".into()];
@@ -115,15 +107,7 @@ fn buildah_builds_and_the_host_loads_the_image() {
 /// above, it needs buildah and `DOCKER_HOST`.
 #[test]
 fn buildah_builds_and_the_host_pushes_to_the_registry() {
-    let has_buildah = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
-        .unwrap_or(false);
-    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
-        panic!(
-            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
-             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
-        );
-    }
+    support::require_buildah_and_engine();
     let ctx = context();
     let b = builder(|s| {
         s.allow.run = vec!["buildah".into()];

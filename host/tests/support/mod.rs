@@ -8,6 +8,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+/// Fails the calling test unless `buildah` is on PATH and a container engine is set
+/// (`DOCKER_HOST`): the Buildah builder tests run for real or not at all.
+pub fn require_buildah_and_engine() {
+    let has_buildah = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
+        .unwrap_or(false);
+    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
+        panic!(
+            "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
+             DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
+        );
+    }
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
