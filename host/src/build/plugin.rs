@@ -35,6 +35,19 @@ fn request(image: &str, tag: &str, platforms: &[String], push: bool) -> plugin::
     }
 }
 
+/// The sha256 (hex) of the plugin's component file: part of the artifact's cache key, so
+/// that changing the plugin rebuilds what it built.
+pub fn component_digest(spec: &PluginSpec) -> Result<String, BuildError> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(&spec.path).map_err(|e| {
+        BuildError::Config(format!(
+            "cannot read the builder plugin {}: {e}; check `plugin.path` of the artifact",
+            spec.path.display()
+        ))
+    })?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
 /// The files (relative to `context`) the plugin says the image is built from: the
 /// artifact's inputs for the cache and for watching. Blocking.
 pub fn dependencies(
