@@ -194,10 +194,16 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
             let hooks = sync.hooks.unwrap_or_default();
             let ignore = IgnoreRules::load(&context);
             ignores.push(ignore.clone());
+            let dependencies = build_plan
+                .artifacts
+                .iter()
+                .find(|a| a.name == art.image)
+                .map(|a| dev::watched_dependencies(a, events))
+                .unwrap_or_else(|| vec![context.clone()]);
             watch.artifacts.push(ArtifactWatch {
                 image: art.image.clone(),
                 context: context.clone(),
-                dependencies: vec![context.clone()],
+                dependencies,
                 ignore,
                 sync: rules.clone(),
                 requires: art.requires.iter().map(|r| r.image.clone()).collect(),

@@ -20,7 +20,7 @@ use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
 use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -106,6 +106,22 @@ fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWat
         options.trigger,
         options.quiet,
     )?)
+}
+
+/// What a change must touch to rebuild `artifact`; its whole context when a builder plugin
+/// cannot say (the warning tells why).
+pub fn watched_dependencies(artifact: &crate::build::Artifact, events: &Events) -> Vec<PathBuf> {
+    crate::watch::artifact_dependencies(artifact).unwrap_or_else(|e| {
+        events.warn(
+            Stage::Dev,
+            format!(
+                "watching all of {} for {}: {e}",
+                artifact.context.display(),
+                artifact.name
+            ),
+        );
+        vec![artifact.context.clone()]
+    })
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -252,6 +268,40 @@ impl Session {
             .collect()
     }
 
+    /// Asks the builder plugins of the rebuilt `images` again what they build from: an
+    /// edit may have added or dropped a source (a new file named in a BUILD file).
+    async fn refresh_dependencies(&mut self, images: &BTreeSet<String>) {
+        let plugins: Vec<crate::build::Artifact> = self
+            .plan
+            .build
+            .artifacts
+            .iter()
+            .filter(|a| {
+                images.contains(&a.name) && matches!(a.kind, crate::build::ArtifactKind::Plugin(_))
+            })
+            .cloned()
+            .collect();
+        for artifact in plugins {
+            let events = self.events.clone();
+            let name = artifact.name.clone();
+            // A plugin may run programs to answer (a build tool's query): off the runtime.
+            let Ok(deps) =
+                tokio::task::spawn_blocking(move || watched_dependencies(&artifact, &events)).await
+            else {
+                continue;
+            };
+            if let Some(w) = self
+                .plan
+                .watch
+                .artifacts
+                .iter_mut()
+                .find(|w| w.image == name)
+            {
+                w.dependencies = deps;
+            }
+        }
+    }
+
     /// Runs one round of work. Failures are reported; the loop goes on.
     async fn execute(&mut self, mut actions: Actions) {
         if actions.reload_config {
@@ -292,6 +342,7 @@ impl Session {
                     for b in built {
                         self.built.insert(b.image_name, b.tag);
                     }
+                    self.refresh_dependencies(&only).await;
                 }
                 Err(e) => {
                     self.error(format!(
