@@ -1,4 +1,4 @@
-//! The `dev` loop: build, deploy and wait once, then watch. Each batch of file changes is
+//! The `dev` loop: build, test, deploy and wait once, then watch. Each batch of file changes is
 //! classified (sync, rebuild, redeploy, reload the config); the work runs while logs stream
 //! and ports stay forwarded. A failed build, deploy or sync is reported and the loop goes on
 //! with the last good deployment. Ctrl+C (SIGINT/SIGTERM) cancels what is in flight, stops
@@ -50,6 +50,8 @@ pub struct UserForward {
 /// Everything one config load yields for `dev`; rebuilt when the config changes.
 pub struct DevPlan {
     pub build: BuildPlan,
+    /// The configs whose `test:` cases run after each build (empty with `--skip-tests`).
+    pub tests: Vec<crate::config::LoadedConfig>,
     pub deploy: DeployPlan,
     pub watch: WatchPlan,
     /// Ignore rules for the watcher (per artifact context and the config's folder).
@@ -339,10 +341,20 @@ impl Session {
                 .await
             {
                 Ok(built) => {
-                    for b in built {
-                        self.built.insert(b.image_name, b.tag);
-                    }
                     self.refresh_dependencies(&only).await;
+                    let fresh: BTreeMap<String, String> =
+                        built.into_iter().map(|b| (b.image_name, b.tag)).collect();
+                    // Untested images never reach the cluster: a failed test keeps the
+                    // last good deployment, and the next change builds and tests again.
+                    if let Err(e) =
+                        crate::test::run_all(&self.plan.tests, &fresh, &self.events).await
+                    {
+                        self.error(format!(
+                            "tests failed; the last good deployment keeps running: {e}"
+                        ));
+                        return;
+                    }
+                    self.built.extend(fresh);
                 }
                 Err(e) => {
                     self.error(format!(
