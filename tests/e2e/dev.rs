@@ -739,7 +739,18 @@ async fn dev_tests_each_build_and_a_failed_test_keeps_the_last_deployment() {
         ),
     )
     .unwrap();
-    let mut dev = DevSession::start(p, &["-n", ns.name()]);
+    // Changes noticed by polling (for file systems without notifications).
+    let mut dev = DevSession::start(
+        p,
+        &[
+            "-n",
+            ns.name(),
+            "--trigger",
+            "polling",
+            "--watch-poll-interval",
+            "300",
+        ],
+    );
     dev.wait_for("Watching for changes", 1, 180).await;
     assert_eq!(dev.count("1 test passed"), 1, "{}", dev.transcript());
     let version = async || {
@@ -769,6 +780,76 @@ async fn dev_tests_each_build_and_a_failed_test_keeps_the_last_deployment() {
         assert!(Instant::now() < deadline, "{}", dev.transcript());
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    dev.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
+        .await
+        .expect("dev exits within 60 s of Ctrl+C")
+        .unwrap();
+    assert!(status.success(), "{}", dev.transcript());
+}
+
+/// `POST` to the control API, as an editor integration would; returns the status line.
+async fn post(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `--trigger manual`: changes wait until the control API (or Enter) asks for them.
+#[tokio::test]
+async fn dev_manual_trigger_holds_changes_until_the_control_api_asks() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_manual").await;
+    let project = dev_project(
+        &format!("manual-{}", ns.name()),
+        "devloop-e2e/dev-manual-web",
+    );
+    let p = project.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut dev = DevSession::start(
+        p,
+        &[
+            "-n",
+            ns.name(),
+            "--trigger",
+            "manual",
+            "--rpc-http-port",
+            &port.to_string(),
+        ],
+    );
+    dev.wait_for("Watching for changes", 1, 180).await;
+    assert_eq!(dev.count("Built ["), 1, "{}", dev.transcript());
+
+    std::fs::write(p.join("web/version.txt"), "2\n").unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(dev.count("Built ["), 1, "held back:\n{}", dev.transcript());
+    assert!(post(port, "/v1/other").await.contains("404"));
+    assert!(post(port, "/v1/execute").await.contains("200"));
+    dev.wait_for("Built [", 2, 60).await;
+    dev.wait_for("Watching for changes", 2, 120).await;
+    let pods = ready_pods(&client, ns.name(), "web", 1).await;
+    assert_eq!(
+        exec_out(&client, ns.name(), &pods[0], &["cat", "/version.txt"]).await,
+        "2\n"
+    );
     dev.signal("-INT");
     let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
         .await

@@ -6,6 +6,7 @@ mod classify;
 mod debounce;
 mod dependencies;
 mod ignore;
+mod poll;
 
 pub use classify::{Actions, ArtifactWatch, WatchPlan, classify};
 pub use debounce::{MAX_WAIT, QUIET, next_batch};
@@ -40,7 +41,13 @@ pub struct WatchError {
 pub struct FileWatcher {
     rx: UnboundedReceiver<PathBuf>,
     quiet: Duration,
-    _watcher: Box<dyn notify::Watcher + Send>,
+    _source: Source,
+}
+
+/// Where changes come from; kept alive as long as the watcher.
+enum Source {
+    Notify(#[allow(dead_code)] Box<dyn notify::Watcher + Send>),
+    Poll(#[allow(dead_code)] poll::Poller),
 }
 
 /// The roots without those inside another root (watched recursively anyway).
@@ -67,6 +74,20 @@ impl FileWatcher {
         quiet: Duration,
     ) -> Result<Self, WatchError> {
         let (tx, rx) = unbounded_channel();
+        if let Trigger::Polling(every) = trigger {
+            let poller =
+                poll::Poller::start(outermost(roots), ignores, every, tx).map_err(|e| {
+                    WatchError {
+                        path: PathBuf::new(),
+                        source: notify::Error::io(e),
+                    }
+                })?;
+            return Ok(FileWatcher {
+                rx,
+                quiet,
+                _source: Source::Poll(poller),
+            });
+        }
         let handler = move |res: notify::Result<notify::Event>| {
             let Ok(event) = res else { return };
             if matches!(event.kind, notify::EventKind::Access(_)) {
@@ -79,26 +100,10 @@ impl FileWatcher {
                 let _ = tx.send(p);
             }
         };
-        let mut watcher: Box<dyn notify::Watcher + Send> = match trigger {
-            Trigger::Polling(every) => Box::new(
-                notify::PollWatcher::new(
-                    handler,
-                    notify::Config::default()
-                        .with_poll_interval(every)
-                        .with_compare_contents(false),
-                )
-                .map_err(|source| WatchError {
-                    path: PathBuf::new(),
-                    source,
-                })?,
-            ),
-            Trigger::Notify | Trigger::Manual => Box::new(
-                notify::recommended_watcher(handler).map_err(|source| WatchError {
-                    path: PathBuf::new(),
-                    source,
-                })?,
-            ),
-        };
+        let mut watcher = notify::recommended_watcher(handler).map_err(|source| WatchError {
+            path: PathBuf::new(),
+            source,
+        })?;
         let mut watched: Vec<PathBuf> = Vec::new();
         for root in outermost(roots) {
             if !root.exists() {
@@ -116,7 +121,7 @@ impl FileWatcher {
                 continue;
             }
             watched.push(root.clone());
-            watcher.watch(&root, mode).map_err(|source| WatchError {
+            notify::Watcher::watch(&mut watcher, &root, mode).map_err(|source| WatchError {
                 path: root.clone(),
                 source,
             })?;
@@ -124,7 +129,7 @@ impl FileWatcher {
         Ok(FileWatcher {
             rx,
             quiet,
-            _watcher: watcher,
+            _source: Source::Notify(Box::new(watcher)),
         })
     }
 
