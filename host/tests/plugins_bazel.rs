@@ -89,6 +89,23 @@ fn dependencies_are_the_workspace_sources_without_external_labels() {
     assert_no_bazel_links(ws.path());
 }
 
+/// A broken workspace fails the build with bazel's own explanation, before anything is
+/// loaded (so no container engine is needed).
+#[test]
+fn a_failing_bazel_build_says_what_bazel_said() {
+    support::require_bazel();
+    let ws = BazelWorkspace::new();
+    std::fs::remove_file(ws.path().join("message.txt")).unwrap();
+    let b = builder(config(&ws));
+    let err = b
+        .build(&request("app", "v1"), ws.path(), &Events::discard())
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("bazel build failed"), "{message}");
+    assert!(message.contains("ERROR:"), "{message}");
+    assert!(message.contains("message.txt"), "{message}");
+}
+
 #[test]
 fn dependencies_need_the_context_to_be_the_workspace_root() {
     let dir = tempfile::tempdir().unwrap();

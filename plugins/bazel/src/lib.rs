@@ -119,19 +119,28 @@ fn check(runner: &Runner, what: &str, cmd: &Command) -> Result<Output, Error> {
     if out.success() {
         return Ok(out);
     }
-    let tail: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .rev()
-        .take(5)
-        .collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
     Err(Error::new(format!(
         "{what} failed (exit status {:?}): {}",
         out.exit_code,
-        tail.join(" / ")
+        failure_summary(&out.stderr)
     )))
+}
+
+/// What to tell the user of a failed bazel run: its `ERROR:` lines, which say what went
+/// wrong (the last lines only say that the build failed), else the last lines.
+fn failure_summary(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("ERROR:"))
+        .take(5)
+        .collect();
+    if errors.is_empty() {
+        lines[lines.len().saturating_sub(5)..].join(" / ")
+    } else {
+        errors.join(" / ")
+    }
 }
 
 /// The files at the workspace root that configure every build, when the context has them.
@@ -249,3 +258,23 @@ impl Builder for Bazel {
 }
 
 export_builder!(Bazel);
+
+#[cfg(test)]
+mod tests {
+    use super::failure_summary;
+
+    #[test]
+    fn failures_are_summed_up_by_their_error_lines() {
+        let stderr = "Loading: 0 packages loaded\nERROR: /ws/BUILD:1:8: missing input file \
+                      '//:message.txt'\nERROR: /ws/BUILD:1:8 1 input file(s) do not exist\n\
+                      INFO: Elapsed time: 0.2s\nFAILED: Build did NOT complete successfully\n";
+        assert_eq!(
+            failure_summary(stderr),
+            "ERROR: /ws/BUILD:1:8: missing input file '//:message.txt' / \
+             ERROR: /ws/BUILD:1:8 1 input file(s) do not exist"
+        );
+        let other = "one\ntwo\n\nthree\nfour\nfive\nsix\n";
+        assert_eq!(failure_summary(other), "two / three / four / five / six");
+        assert_eq!(failure_summary(""), "");
+    }
+}
