@@ -150,6 +150,9 @@ impl Builder for Bazel {
     fn build(runner: &Runner, request: BuildRequest) -> Result<BuiltImage, Error> {
         let config = Config::read(runner)?;
         let target = config.target()?;
+        let output = label::output_path(target).ok_or_else(|| {
+            Error::new(format!("`{target}` is not a Bazel label")).with_hint(TARGET_HINT)
+        })?;
         let reference = request.reference();
         if !request.build_args.is_empty() {
             runner.warn("bazel has no build args: `buildArgs` are ignored");
@@ -171,9 +174,6 @@ impl Builder for Bazel {
         let info = config.bazel("info").args(options).arg("bazel-bin");
         let bazel_bin = check(runner, "bazel info bazel-bin", &info)?;
         let bazel_bin = bazel_bin.stdout.trim();
-        let output = label::output_path(target).ok_or_else(|| {
-            Error::new(format!("`{target}` is not a Bazel label")).with_hint(TARGET_HINT)
-        })?;
 
         runner.progress(format!("copying {target}"), Some(2), Some(steps));
         let scratch = runner.scratch_dir();
@@ -235,8 +235,8 @@ impl Builder for Bazel {
                 "set the artifact's `context` to the directory holding the WORKSPACE file",
             ));
         }
-        // Skaffold's query: the source files the target is built from and the BUILD and
-        // .bzl files that define it.
+        // Skaffold's query: the source files the target is built from, and the BUILD and
+        // .bzl files of every package involved (Skaffold takes the target's package only).
         let query =
             format!("kind('source file', deps('{target}')) union buildfiles(deps('{target}'))");
         let cmd = config
