@@ -1,9 +1,8 @@
-//! `kubectl devloop build` builds a `plugin:` artifact with the first-party buildah builder
-//! plugin, through the real binary: the image lands in the container engine, the build
-//! output names it, and the plugin's dependencies and the component itself decide when the
-//! artifact cache is used.
-//! Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from `eval "$(tests/cluster/ground env)"`);
-//! fails without them.
+//! `kubectl devloop build` builds a `plugin:` artifact with the first-party buildah and bazel
+//! builder plugins, through the real binary: the image lands in the container engine, the
+//! build output names it, and the plugin's dependencies and the component itself decide when
+//! the artifact cache is used. Needs `buildah` (or `bazel`) on PATH and `DOCKER_HOST` (e.g.
+//! from `eval "$(tests/cluster/ground env)"`); fails without them.
 
 mod support;
 
@@ -109,4 +108,75 @@ fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
         inspected
     });
     assert!(inspected.is_ok(), "{inspected:?}");
+}
+
+/// The same through the first-party Bazel builder plugin: an artifact moved from Skaffold's
+/// `bazel: {target: ...}` to `plugin:` builds the test workspace's image target, cached on
+/// the files `bazel query` names. Needs bazel on PATH and `DOCKER_HOST`.
+#[test]
+fn build_runs_the_bazel_plugin_of_a_plugin_artifact() {
+    support::require_bazel_and_engine();
+    let ws = support::BazelWorkspace::new();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::copy(support::bazel_plugin(), ws.path().join("bazel.wasm")).unwrap();
+    let startup: Vec<String> = ws.startup_args().iter().map(|a| format!("'{a}'")).collect();
+    std::fs::write(
+        ws.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  \
+             - image: devloop-test/bazel-stage\n    plugin:\n      path: bazel.wasm\n      \
+             config: {{target: '//:image.tar', startupArgs: [{}]}}\n      \
+             allow: {{run: [bazel, cp], images: true}}\n      timeout: 300s\n",
+            startup.join(", ")
+        ),
+    )
+    .unwrap();
+    let tag = format!("t{}", std::process::id());
+    let build = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
+            .args(["build", "--push=false", "-t", &tag])
+            .args(["--file-output", "build.json"])
+            .current_dir(ws.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let run = |reference: &str| {
+        let out = Command::new("docker")
+            .args(["run", "--rm", reference])
+            .output()
+            .expect("docker runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let first = build();
+    assert!(
+        first.contains("Built [devloop-test/bazel-stage]"),
+        "{first}"
+    );
+    let first_reference = reference_in(ws.path());
+    assert_eq!(run(&first_reference), "hello from a bazel build\n");
+    // Unchanged sources: the cache answers ...
+    let again = build();
+    assert!(again.contains("in the cache"), "{again}");
+    // ... a changed source that bazel query names rebuilds.
+    std::fs::write(ws.path().join("message.txt"), "hello again\n").unwrap();
+    let changed = build();
+    assert!(
+        changed.contains("Built [devloop-test/bazel-stage]"),
+        "{changed}"
+    );
+    let reference = reference_in(ws.path());
+    assert_ne!(reference, first_reference, "a rebuild gets a new image");
+    assert_eq!(run(&reference), "hello again\n");
+    for name in [
+        first_reference,
+        reference,
+        format!("devloop-test/bazel-stage:{tag}"),
+    ] {
+        let _ = Command::new("docker").args(["rmi", &name]).output();
+    }
 }

@@ -119,8 +119,15 @@ fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<Artifact
         ("buildpacks", a.buildpacks.is_some()),
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, set)| *set) {
+        // Bazel builds through the first-party plugin, which keeps `target` and `args`.
+        let instead = if *name == "bazel" {
+            "move its `target` and `args` to the Bazel builder plugin's `config` (`plugin:` with \
+             plugins/bazel, `allow: {run: [bazel, cp], images: true}`)"
+        } else {
+            "use `docker` or `custom`"
+        };
         return Err(format!(
-            "the `{name}` builder is not supported by devloop's local build; use `docker` or `custom`"
+            "the `{name}` builder is not supported by devloop's local build; {instead}"
         ));
     }
     // Config validation already refused an artifact naming more than one builder.
@@ -310,5 +317,19 @@ mod tests {
             .to_string();
         assert!(err.contains("build.artifacts[0] (app)"), "{err}");
         assert!(err.contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn a_bazel_artifact_is_pointed_at_the_bazel_plugin() {
+        let dir = tempfile::tempdir().unwrap();
+        let configs = load(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    bazel:\n      target: //:app.tar\n",
+            dir.path(),
+        );
+        let err = plan(&configs, PlanOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`bazel` builder is not supported"), "{err}");
+        assert!(err.contains("plugins/bazel"), "{err}");
     }
 }

@@ -11,14 +11,38 @@ use std::sync::{Mutex, OnceLock};
 /// Fails the calling test unless `buildah` is on PATH and a container engine is set
 /// (`DOCKER_HOST`): the Buildah builder tests run for real or not at all.
 pub fn require_buildah_and_engine() {
-    let has_buildah = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("buildah").is_file()))
-        .unwrap_or(false);
-    if !has_buildah || std::env::var_os("DOCKER_HOST").is_none() {
+    if !on_path("buildah") || std::env::var_os("DOCKER_HOST").is_none() {
         panic!(
             "this test needs buildah on PATH (tests/cluster/ground deps installs it) and \
              DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")"
         );
+    }
+}
+
+/// Whether `program` is a file in one of PATH's directories.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// Fails the calling test unless `bazel` is on PATH: the Bazel builder tests run for real
+/// or not at all.
+pub fn require_bazel() {
+    if !on_path("bazel") {
+        panic!(
+            "this test needs bazel on PATH (Debian's bazel-bootstrap; tests/cluster/ground deps \
+             installs it)"
+        );
+    }
+}
+
+/// Fails the calling test unless `bazel` is on PATH and a container engine is set
+/// (`DOCKER_HOST`).
+pub fn require_bazel_and_engine() {
+    require_bazel();
+    if std::env::var_os("DOCKER_HOST").is_none() {
+        panic!("this test needs DOCKER_HOST set (eval \"$(tests/cluster/ground env)\")");
     }
 }
 
@@ -97,4 +121,58 @@ pub fn example_plugin() -> PathBuf {
 /// The first-party buildah builder plugin, built.
 pub fn buildah_plugin() -> PathBuf {
     build_guests(&repo().join("plugins/buildah")).join("devloop_buildah.wasm")
+}
+
+/// The first-party Bazel builder plugin, built.
+pub fn bazel_plugin() -> PathBuf {
+    build_guests(&repo().join("plugins/bazel")).join("devloop_bazel.wasm")
+}
+
+/// A copy of the Bazel test workspace (host/tests/fixtures/bazel-workspace) with an output
+/// root of its own, so tests share no Bazel server; dropping it stops that server, which
+/// would otherwise outlive the test.
+pub struct BazelWorkspace {
+    pub dir: tempfile::TempDir,
+    output_root: tempfile::TempDir,
+}
+
+impl BazelWorkspace {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let fixture = repo().join("host/tests/fixtures/bazel-workspace");
+        for entry in std::fs::read_dir(&fixture).expect("the Bazel fixture exists") {
+            let entry = entry.expect("the Bazel fixture is readable");
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))
+                .expect("the Bazel fixture copies");
+        }
+        BazelWorkspace {
+            dir,
+            output_root: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The plugin's `startupArgs` that put Bazel's output root in this workspace's own
+    /// temporary directory.
+    pub fn startup_args(&self) -> Vec<String> {
+        vec![format!(
+            "--output_user_root={}",
+            self.output_root.path().display()
+        )]
+    }
+}
+
+impl Drop for BazelWorkspace {
+    fn drop(&mut self) {
+        let _ = Command::new("bazel")
+            .args(self.startup_args())
+            .arg("shutdown")
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }
