@@ -102,9 +102,14 @@ impl Client {
             .await?;
         if response.status != StatusCode::OK {
             let hint = match response.status {
+                StatusCode::NOT_FOUND if reference.contains(':') => {
+                    "the repository has no manifest with this digest: check the digest \
+                     (`kubectl devloop plugin push` prints the one it pushed)"
+                        .to_string()
+                }
                 StatusCode::NOT_FOUND => format!(
                     "check the repository and tag; push the plugin with `kubectl devloop plugin \
-                     push FILE {}/{}:TAG`",
+                     push FILE {}/{}:{reference}`",
                     self.registry, self.repository
                 ),
                 _ => self.hint(response.status),

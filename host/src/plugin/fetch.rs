@@ -36,8 +36,8 @@ pub enum FetchError {
          registry, pin it in the config: `oci: {pinned}`"
     )]
     OfflineTag {
-        source: OciError,
-        pinned: OciReference,
+        source: Box<OciError>,
+        pinned: Box<OciReference>,
     },
     #[error("cannot write to the plugin store {}: {source}", dir.display())]
     Store {
@@ -135,8 +135,8 @@ impl OciFetcher {
             Err(source) if source.is_unreachable() && reference.digest.is_none() => {
                 return Err(match self.store.tag(reference) {
                     Some(last) => FetchError::OfflineTag {
-                        source,
-                        pinned: reference.pinned(&last),
+                        source: Box::new(source),
+                        pinned: Box::new(reference.pinned(&last)),
                     },
                     None => FetchError::Registry(source),
                 });

@@ -18,6 +18,7 @@ mod error;
 mod fetch;
 pub mod inspect;
 mod manifest_transforms;
+pub mod publish;
 mod run;
 mod sandbox;
 mod spec;

@@ -1,0 +1,238 @@
+//! `oci:` plugins against the test ground's real registry (127.0.0.1:5000): the first-party
+//! labels transform is published with `kubectl devloop plugin push`, then `kubectl devloop
+//! render` pulls it by tag and by digest and runs it. Each test pushes to a tag of its own
+//! and uses a cache directory of its own, so every pull really goes to the registry.
+
+mod support;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const REGISTRY: &str = "127.0.0.1:5000";
+const REPOSITORY: &str = "devloop/labels";
+
+/// Fails the calling test unless the ground's registry answers: these tests run against
+/// the real registry or not at all.
+fn require_registry() {
+    let addr: SocketAddr = REGISTRY.parse().expect("a socket address");
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(3)).is_err() {
+        panic!(
+            "this test needs the test ground's registry on {REGISTRY}: run \
+             `tests/cluster/ground up`"
+        );
+    }
+}
+
+/// A tag no other test run uses.
+fn unique_tag(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+fn devloop(args: &[&str], dir: &Path, cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Pushes the labels plugin to a fresh tag; returns the tag reference and the pinned one
+/// the command printed.
+fn push_labels(name: &str) -> (String, String) {
+    require_registry();
+    let wasm = support::transform_plugin("labels");
+    let reference = format!("{REGISTRY}/{REPOSITORY}:{}", unique_tag(name));
+    let cache = tempfile::tempdir().unwrap();
+    let out = devloop(
+        &["plugin", "push", wasm.to_str().unwrap(), &reference],
+        Path::new("."),
+        cache.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pinned = text(&out.stdout).trim().to_string();
+    let prefix = format!("{reference}@sha256:");
+    assert!(pinned.starts_with(&prefix), "push printed {pinned:?}");
+    assert_eq!(pinned.len(), prefix.len() + 64, "{pinned}");
+    (reference, pinned)
+}
+
+/// A rawYaml project whose one transform is `plugin: {oci: <reference>}`.
+fn project(reference: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  rawYaml: [pod.yaml]\n  \
+             transform:\n  - name: labels\n    plugin:\n      oci: {reference}\n      \
+             config: {{labels: {{team: from-registry}}}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  \
+         containers:\n  - name: web\n    image: nginx\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[test]
+fn render_pulls_a_pushed_plugin_by_tag_and_runs_it() {
+    let (reference, _) = push_labels("by-tag");
+    let dir = project(&reference);
+    let cache = tempfile::tempdir().unwrap();
+    let out = devloop(&["render", "--offline"], dir.path(), cache.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(yaml.contains("team: from-registry"), "{yaml}");
+    assert!(yaml.contains("app: web"), "{yaml}");
+    // The component landed in the store under its digest, byte for byte what was pushed.
+    let wasm = std::fs::read(support::transform_plugin("labels")).unwrap();
+    let stored = cache
+        .path()
+        .join("devloop/plugins/oci/sha256")
+        .join(format!("{}.wasm", sha256_hex(&wasm)));
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        wasm,
+        "{}",
+        stored.display()
+    );
+}
+
+#[test]
+fn render_pulls_a_plugin_pinned_by_digest() {
+    let (_, pinned) = push_labels("by-digest");
+    let cache = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        // The second render is served from the store.
+        let dir = project(&pinned);
+        let out = devloop(&["render", "--offline"], dir.path(), cache.path());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("team: from-registry"));
+    }
+    // The digest alone (no tag) names the same artifact.
+    let (name, digest) = pinned.split_once('@').unwrap();
+    let repo_only = format!("{}@{digest}", name.rsplit_once(':').unwrap().0);
+    let dir = project(&repo_only);
+    let out = devloop(&["render", "--offline"], dir.path(), cache.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_wrong_digest_fails_the_render_naming_plugin_reference_and_fix() {
+    let (reference, _) = push_labels("wrong-digest");
+    let wrong = format!("{reference}@sha256:{}", sha256_hex(b"something else"));
+    let dir = project(&wrong);
+    let cache = tempfile::tempdir().unwrap();
+    let out = devloop(&["render", "--offline"], dir.path(), cache.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("plugin labels"), "{err}");
+    assert!(err.contains(&wrong), "{err}");
+    assert!(err.contains("answered 404"), "{err}");
+    assert!(err.contains("check the digest"), "{err}");
+    assert!(text(&out.stdout).is_empty(), "nothing is rendered");
+}
+
+#[test]
+fn a_missing_tag_says_how_to_push_it() {
+    require_registry();
+    let reference = format!("{REGISTRY}/{REPOSITORY}:{}", unique_tag("never-pushed"));
+    let dir = project(&reference);
+    let cache = tempfile::tempdir().unwrap();
+    let out = devloop(&["render", "--offline"], dir.path(), cache.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("registry {REGISTRY} answered 404")),
+        "{err}"
+    );
+    assert!(err.contains("kubectl devloop plugin push"), "{err}");
+}
+
+#[test]
+fn inspect_and_validate_read_oci_references() {
+    let (reference, pinned) = push_labels("inspect");
+    let cache = tempfile::tempdir().unwrap();
+    let target = format!("oci://{reference}");
+    let out = devloop(
+        &["plugin", "validate", &target],
+        Path::new("."),
+        cache.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("is a devloop transformer"));
+    let out = devloop(
+        &["plugin", "inspect", &target, "-o", "json"],
+        Path::new("."),
+        cache.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found["path"], format!("oci://{pinned}"));
+    assert_eq!(found["world"], "transformer");
+}
+
+#[test]
+fn push_refuses_what_is_not_a_plugin_and_pinned_targets() {
+    require_registry();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.wasm"), "not webassembly").unwrap();
+    let reference = format!("{REGISTRY}/{REPOSITORY}:{}", unique_tag("refused"));
+    let out = devloop(
+        &["plugin", "push", "notes.wasm", &reference],
+        dir.path(),
+        cache.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not WebAssembly"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing reached the registry.
+    let out = devloop(
+        &["plugin", "inspect", &format!("oci://{reference}")],
+        dir.path(),
+        cache.path(),
+    );
+    assert!(
+        text(&out.stderr).contains("answered 404"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let wasm = support::transform_plugin("labels");
+    let pinned = format!("{reference}@sha256:{}", sha256_hex(b"x"));
+    let out = devloop(
+        &["plugin", "push", wasm.to_str().unwrap(), &pinned],
+        dir.path(),
+        cache.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("push to a tag"),
+        "{}",
+        text(&out.stderr)
+    );
+}
