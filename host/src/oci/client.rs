@@ -48,6 +48,8 @@ pub struct Client {
     /// The `Authorization` value that the last challenge earned, sent to the registry host
     /// (never to a host it redirects to).
     authorization: Mutex<Option<String>>,
+    /// What `docker login` stored for the registry, looked up once.
+    credentials: Option<Credentials>,
     tls_problem: Option<String>,
 }
 
@@ -82,8 +84,15 @@ impl Client {
             access,
             http: HttpClient::builder(TokioExecutor::new()).build(connector),
             authorization: Mutex::new(None),
+            credentials: Credentials::for_registry(&reference.registry),
             tls_problem,
         }
+    }
+
+    /// This client answering challenges with `credentials` instead of the Docker config's.
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Client {
+        self.credentials = credentials;
+        self
     }
 
     /// The manifest `reference` (a tag or digest) names: its bytes and Content-Type.
@@ -458,7 +467,7 @@ impl Client {
 
     /// The `Authorization` value that answers `challenge`.
     async fn answer(&self, challenge: Challenge, what: &str) -> Result<String, OciError> {
-        let credentials = Credentials::for_registry(&self.registry);
+        let credentials = self.credentials.as_ref();
         let (realm, service) = match challenge {
             Challenge::Basic => {
                 return credentials
@@ -487,7 +496,7 @@ impl Client {
         let separator = if realm.contains('?') { '&' } else { '?' };
         let url = format!("{realm}{separator}{}", query.join("&"));
         let token_what = format!("a token for {what} from {realm}");
-        let basic = credentials.as_ref().map(|c| c.basic_header());
+        let basic = credentials.map(|c| c.basic_header());
         let response = self
             .once(
                 &Method::GET,
@@ -660,6 +669,101 @@ mod tests {
         );
         let hub = Client::new(&OciReference::parse("labels").unwrap(), Access::Pull);
         assert_eq!(hub.base, "https://registry-1.docker.io");
+    }
+
+    #[tokio::test]
+    async fn bearer_challenge_is_answered_with_a_token_for_the_repository() {
+        use crate::oci::fake_registry;
+        let manifest = br#"{"schemaVersion":2}"#.to_vec();
+        let body = manifest.clone();
+        let realm = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+        let realm_in = realm.clone();
+        let fake = fake_registry::start(move |req| {
+            if req.line.starts_with("GET /token?") {
+                return (200, vec![], br#"{"token":"t0k3n"}"#.to_vec());
+            }
+            match req.header("authorization").as_deref() {
+                Some("Bearer t0k3n") => (200, vec![], body.clone()),
+                _ => (
+                    401,
+                    vec![(
+                        "WWW-Authenticate".into(),
+                        format!(
+                            r#"Bearer realm="{}",service="fake",scope="repository:team/app:pull""#,
+                            realm_in.get().unwrap()
+                        ),
+                    )],
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+                        .to_vec(),
+                ),
+            }
+        });
+        realm.set(format!("http://{}/token", fake.addr)).unwrap();
+        let r = OciReference::parse(&format!("{}/team/app:v1", fake.addr)).unwrap();
+        let client = Client::new(&r, Access::Push).with_credentials(Some(Credentials {
+            username: "ann".into(),
+            password: "pw".into(),
+        }));
+        let (got, _) = client.manifest("v1").await.unwrap();
+        assert_eq!(got.to_vec(), manifest);
+        // The second request reuses the token: no new challenge.
+        client.manifest("v1").await.unwrap();
+        let seen = fake.seen.lock().unwrap().clone();
+        let lines: Vec<&str> = seen.iter().map(|s| s.line.as_str()).collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(
+            lines[0].starts_with("GET /v2/team/app/manifests/v1 "),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with(
+                "GET /token?service=fake&scope=repository%3Ateam%2Fapp%3Apull%2Cpush "
+            ),
+            "{lines:?}"
+        );
+        // The token request carries the stored credentials; the registry never sees them.
+        assert_eq!(
+            seen[1].header("authorization").as_deref(),
+            Some("Basic YW5uOnB3")
+        );
+        assert_eq!(
+            seen[2].header("authorization").as_deref(),
+            Some("Bearer t0k3n")
+        );
+        assert_eq!(
+            seen[3].header("authorization").as_deref(),
+            Some("Bearer t0k3n")
+        );
+        assert!(
+            seen[0]
+                .header("accept")
+                .unwrap()
+                .contains("application/vnd.oci.image.manifest.v1+json")
+        );
+    }
+
+    #[tokio::test]
+    async fn basic_challenge_without_credentials_says_to_log_in() {
+        use crate::oci::fake_registry;
+        let fake = fake_registry::start(|_| {
+            (
+                401,
+                vec![("WWW-Authenticate".into(), r#"Basic realm="r""#.into())],
+                vec![],
+            )
+        });
+        let r = OciReference::parse(&format!("{}/team/app:v1", fake.addr)).unwrap();
+        let err = Client::new(&r, Access::Pull)
+            .with_credentials(None)
+            .manifest("v1")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("answered 401"), "{err}");
+        assert!(
+            err.contains(&format!("docker login {}", fake.addr)),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -7,6 +7,8 @@ mod auth;
 mod client;
 mod digest;
 mod error;
+#[cfg(test)]
+pub(crate) mod fake_registry;
 pub mod manifest;
 mod reference;
 
