@@ -236,3 +236,36 @@ fn push_refuses_what_is_not_a_plugin_and_pinned_targets() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_second_push_uploads_only_what_the_registry_lacks() {
+    require_registry();
+    let wasm = support::transform_plugin("labels");
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{REGISTRY}/{REPOSITORY}:{}", unique_tag("twice"));
+    let push = || {
+        let out = devloop(
+            &[
+                "plugin",
+                "push",
+                wasm.to_str().unwrap(),
+                &reference,
+                "-o",
+                "json",
+            ],
+            Path::new("."),
+            cache.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = push();
+    let second = push();
+    // The component layer is there after the first push (HEAD finds it); only the config,
+    // which records when it was pushed, is new.
+    assert!(first["uploadedBlobs"].as_u64().unwrap() >= 1, "{first}");
+    assert_eq!(second["uploadedBlobs"], 1, "{second}");
+    assert_eq!(second["world"], "transformer");
+    let digest = second["digest"].as_str().unwrap();
+    assert_eq!(second["reference"], format!("{reference}@{digest}"));
+}
