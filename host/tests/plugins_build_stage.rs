@@ -1,6 +1,7 @@
 //! `kubectl devloop build` builds a `plugin:` artifact with the first-party buildah builder
 //! plugin, through the real binary: the image lands in the container engine, the build
-//! output names it, and the plugin's dependencies decide when the artifact cache is used.
+//! output names it, and the plugin's dependencies and the component itself decide when the
+//! artifact cache is used.
 //! Needs `buildah` on PATH and `DOCKER_HOST` (e.g. from `eval "$(tests/cluster/ground env)"`);
 //! fails without them.
 
@@ -68,6 +69,16 @@ fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
     assert!(
         changed.contains("Built [devloop-test/stage-built]"),
         "{changed}"
+    );
+    // A new version of the plugin is an input too: the same component with one more
+    // custom section (id 0, 5 bytes: name length 4, `note`) is still a valid component.
+    let mut component = std::fs::read(dir.path().join("buildah.wasm")).unwrap();
+    component.extend_from_slice(b"\x00\x05\x04note");
+    std::fs::write(dir.path().join("buildah.wasm"), component).unwrap();
+    let new_plugin = build();
+    assert!(
+        new_plugin.contains("Built [devloop-test/stage-built]"),
+        "{new_plugin}"
     );
     let reference = reference_in(dir.path());
     assert!(

@@ -4,7 +4,7 @@
 mod support;
 
 use devloop::events::Events;
-use devloop::plugin::{PluginEngine, PluginError, PluginSpec, TestOutcome, Tester, WasmTester};
+use devloop::plugin::{PluginEngine, PluginError, PluginSpec, TestOutcome, WasmTester};
 use serde_json::{Value, json};
 
 fn tester(config: Value, run: &[&str]) -> WasmTester {

@@ -1,5 +1,5 @@
 //! The Helm plugins in plugins/helm, installed into a clean Helm home with the test ground's
-//! real Helm 4, and run by Helm the way users run them (`helm devloop ...`).
+//! real Helm 4 and Helm 3, and run by Helm the way users run them (`helm devloop ...`).
 
 use devloop_e2e::{Ground, TestNamespace};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -64,9 +64,21 @@ struct CleanHelm {
 }
 
 impl CleanHelm {
+    /// The ground's Helm 4.
     fn new() -> CleanHelm {
+        CleanHelm::of("helm")
+    }
+
+    /// The ground's Helm 3 (`helm3`, 3.16).
+    fn helm3() -> CleanHelm {
+        CleanHelm::of("helm3")
+    }
+
+    fn of(binary: &str) -> CleanHelm {
         let ground = Ground::ensure();
-        let helm = ground.which("helm").expect("helm on the ground's PATH");
+        let helm = ground
+            .which(binary)
+            .unwrap_or_else(|e| panic!("{e:#}: run tests/cluster/ground tools"));
         let bin_dir = devloop_dir().to_path_buf();
         let path = std::env::join_paths(
             std::iter::once(bin_dir).chain(std::env::split_paths(&ground.path)),
@@ -188,6 +200,46 @@ fn helm3_descriptor_loads_as_a_legacy_plugin() {
     // The launcher is found through the symlink Helm made to the plugin directory.
     let env = helm.ok(["devloop", "env"]);
     assert_eq!(field(&env, "run by helm"), "yes");
+}
+
+#[test]
+fn helm3_installs_the_helm3_plugin_and_runs_devloop_with_its_settings() {
+    let helm = CleanHelm::helm3();
+    let version = helm.ok(["version", "--short"]);
+    assert!(version.starts_with("v3."), "{version}");
+    helm.install("plugins/helm/helm3");
+    let list = helm.ok(["plugin", "list"]);
+    let row: Vec<&str> = list
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row.get(..2),
+        Some(&["devloop", env!("CARGO_PKG_VERSION")][..]),
+        "{list}"
+    );
+    let env = helm.ok(["-n", "apps", "devloop", "env"]);
+    assert_eq!(field(&env, "run by helm"), "yes");
+    assert_eq!(field(&env, "helm"), helm.helm.display().to_string());
+    assert_eq!(field(&env, "namespace"), "apps");
+    assert_eq!(
+        field(&env, "kube-context"),
+        current_context(&helm.kubeconfig)
+    );
+    // The Helm 4 descriptor is not for Helm 3, which refuses it naming the field.
+    let other = CleanHelm::helm3();
+    let out = other.run([
+        OsString::from("plugin"),
+        "install".into(),
+        repo_root().join("plugins/helm").into_os_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("apiVersion"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -420,6 +472,39 @@ async fn helm_devloop_upgrade_installs_built_images_then_upgrades_only_what_chan
         (2, "deployed".to_string())
     );
     assert_eq!(deployed_images(&client, ns.name()).await, second);
+}
+
+/// Helm 3 has no post-renderer plugins: devloop hands it its own binary as the
+/// post-renderer executable, and the release gets every built image all the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn helm3_devloop_upgrade_installs_the_built_images() {
+    let ground = Ground::ensure();
+    let client = ground.client().await.expect("client");
+    let ns = TestNamespace::create(&client, "helm3_upgrade")
+        .await
+        .expect("namespace");
+    let helm = CleanHelm::helm3();
+    helm.install("plugins/helm/helm3");
+    let (_project, dir) = project();
+    let (ok, stdout, stderr) =
+        helm_devloop_in(&helm, &dir, &["-n", ns.name(), "devloop", "upgrade"]);
+    assert!(ok, "helm3 devloop upgrade failed:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Deployments stabilized"),
+        "no status check:\n{stderr}"
+    );
+    assert_eq!(
+        release_status(&helm, ns.name()),
+        (1, "deployed".to_string())
+    );
+    let images = deployed_images(&client, ns.name()).await;
+    assert_eq!(
+        images.keys().collect::<Vec<_>>(),
+        ["school-school", "school-student", "school-teacher"]
+    );
+    for service in ["school", "teacher", "student"] {
+        assert_built(&images[&format!("school-{service}")], service);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

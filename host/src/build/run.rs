@@ -433,8 +433,13 @@ fn digest_inputs(
         ArtifactKind::Plugin(_) => BTreeMap::new(),
     };
     let files = dependencies(artifact, &args)?;
-    let config = serde_json::to_string(&(artifact, &args, required))
+    let mut config = serde_json::to_string(&(artifact, &args, required))
         .map_err(|e| BuildError::Io(e.to_string()))?;
+    // A new version of a builder plugin may build a different image from the same files.
+    if let ArtifactKind::Plugin(spec) = &artifact.kind {
+        config.push_str("\nplugin sha256:");
+        config.push_str(&super::plugin::component_digest(spec)?);
+    }
     cache.inputs(&config, &artifact.context, &files)
 }
 

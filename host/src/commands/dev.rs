@@ -60,6 +60,9 @@ pub struct DevArgs {
     /// Port of the local control API (`POST /v1/execute` runs the pending work).
     #[arg(long = "rpc-http-port")]
     pub rpc_http_port: Option<u16>,
+    /// Skip the tests of the config's `test:` section (run after every build otherwise).
+    #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
+    pub skip_tests: bool,
     /// Set to false to rebuild every artifact instead of reusing unchanged ones.
     #[arg(long = "cache-artifacts", default_value_t = true, action = clap::ArgAction::Set)]
     pub cache_artifacts: bool,
@@ -194,10 +197,16 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
             let hooks = sync.hooks.unwrap_or_default();
             let ignore = IgnoreRules::load(&context);
             ignores.push(ignore.clone());
+            let dependencies = build_plan
+                .artifacts
+                .iter()
+                .find(|a| a.name == art.image)
+                .map(|a| dev::watched_dependencies(a, events))
+                .unwrap_or_else(|| vec![context.clone()]);
             watch.artifacts.push(ArtifactWatch {
                 image: art.image.clone(),
                 context: context.clone(),
-                dependencies: vec![context.clone()],
+                dependencies,
                 ignore,
                 sync: rules.clone(),
                 requires: art.requires.iter().map(|r| r.image.clone()).collect(),
@@ -213,6 +222,11 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
     }
     Ok(DevPlan {
         build: build_plan,
+        tests: if args.skip_tests {
+            Vec::new()
+        } else {
+            resolved.configs.clone()
+        },
         deploy: deploy_plan,
         watch,
         ignores,

@@ -1,4 +1,4 @@
-//! The `dev` loop: build, deploy and wait once, then watch. Each batch of file changes is
+//! The `dev` loop: build, test, deploy and wait once, then watch. Each batch of file changes is
 //! classified (sync, rebuild, redeploy, reload the config); the work runs while logs stream
 //! and ports stay forwarded. A failed build, deploy or sync is reported and the loop goes on
 //! with the last good deployment. Ctrl+C (SIGINT/SIGTERM) cancels what is in flight, stops
@@ -20,7 +20,7 @@ use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
 use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -50,6 +50,8 @@ pub struct UserForward {
 /// Everything one config load yields for `dev`; rebuilt when the config changes.
 pub struct DevPlan {
     pub build: BuildPlan,
+    /// The configs whose `test:` cases run after each build (empty with `--skip-tests`).
+    pub tests: Vec<crate::config::LoadedConfig>,
     pub deploy: DeployPlan,
     pub watch: WatchPlan,
     /// Ignore rules for the watcher (per artifact context and the config's folder).
@@ -106,6 +108,22 @@ fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWat
         options.trigger,
         options.quiet,
     )?)
+}
+
+/// What a change must touch to rebuild `artifact`; its whole context when a builder plugin
+/// cannot say (the warning tells why).
+pub fn watched_dependencies(artifact: &crate::build::Artifact, events: &Events) -> Vec<PathBuf> {
+    crate::watch::artifact_dependencies(artifact).unwrap_or_else(|e| {
+        events.warn(
+            Stage::Dev,
+            format!(
+                "watching all of {} for {}: {e}",
+                artifact.context.display(),
+                artifact.name
+            ),
+        );
+        vec![artifact.context.clone()]
+    })
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -252,6 +270,40 @@ impl Session {
             .collect()
     }
 
+    /// Asks the builder plugins of the rebuilt `images` again what they build from: an
+    /// edit may have added or dropped a source (a new file named in a BUILD file).
+    async fn refresh_dependencies(&mut self, images: &BTreeSet<String>) {
+        let plugins: Vec<crate::build::Artifact> = self
+            .plan
+            .build
+            .artifacts
+            .iter()
+            .filter(|a| {
+                images.contains(&a.name) && matches!(a.kind, crate::build::ArtifactKind::Plugin(_))
+            })
+            .cloned()
+            .collect();
+        for artifact in plugins {
+            let events = self.events.clone();
+            let name = artifact.name.clone();
+            // A plugin may run programs to answer (a build tool's query): off the runtime.
+            let Ok(deps) =
+                tokio::task::spawn_blocking(move || watched_dependencies(&artifact, &events)).await
+            else {
+                continue;
+            };
+            if let Some(w) = self
+                .plan
+                .watch
+                .artifacts
+                .iter_mut()
+                .find(|w| w.image == name)
+            {
+                w.dependencies = deps;
+            }
+        }
+    }
+
     /// Runs one round of work. Failures are reported; the loop goes on.
     async fn execute(&mut self, mut actions: Actions) {
         if actions.reload_config {
@@ -289,9 +341,20 @@ impl Session {
                 .await
             {
                 Ok(built) => {
-                    for b in built {
-                        self.built.insert(b.image_name, b.tag);
+                    self.refresh_dependencies(&only).await;
+                    let fresh: BTreeMap<String, String> =
+                        built.into_iter().map(|b| (b.image_name, b.tag)).collect();
+                    // Untested images never reach the cluster: a failed test keeps the
+                    // last good deployment, and the next change builds and tests again.
+                    if let Err(e) =
+                        crate::test::run_all(&self.plan.tests, &fresh, &self.events).await
+                    {
+                        self.error(format!(
+                            "tests failed; the last good deployment keeps running: {e}"
+                        ));
+                        return;
                     }
+                    self.built.extend(fresh);
                 }
                 Err(e) => {
                     self.error(format!(

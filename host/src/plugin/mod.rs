@@ -1,8 +1,9 @@
 //! WebAssembly plugins: builders, testers and manifest transformers written against the
 //! `devloop:plugin` WIT package (`wit/plugin.wit`) and run by wasmtime in a sandbox.
 //!
-//! A plugin is just another implementation of a stage: `WasmTransformer` implements
-//! `Transformer`, `WasmTester` implements `Tester`, `WasmBuilder` builds images. Everything
+//! A plugin is just another implementation of a stage: `WasmTransformer` implements the
+//! manifest `Transformer`; the build and test stages wrap `WasmBuilder` and `WasmTester`
+//! as one more `build::Builder` and `test::Tester`. Everything
 //! a plugin may touch comes from its `PluginSpec` (the config entry): a read-only context,
 //! a scratch directory, programs named one by one, environment variables named one by one,
 //! a CPU deadline and a memory bound. One `PluginEngine` per process compiles components once and caches them on disk.
@@ -33,7 +34,7 @@ pub use fetch::{FetchError, Fetched};
 pub use manifest_transforms::ManifestTransforms;
 pub use spec::{Allow, PluginSource, PluginSpec};
 pub use store::PluginStore;
-pub use tester::{TestCase, TestOutcome, TestReport, Tester, WasmTester};
+pub use tester::{TestCase, TestOutcome, TestReport, WasmTester};
 pub use transformer::{
     KrmResult, ResultSeverity, Transformed, Transformer, WasmTransformer, transform_all,
 };

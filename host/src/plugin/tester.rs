@@ -1,5 +1,5 @@
-//! Test runners: checks run against a built image, reported case by case. `WasmTester` is
-//! the plugin implementation.
+//! Tester plugins: checks run against a built image, reported case by case. The test stage
+//! wraps `WasmTester` as one more `test::Tester` (`test::plugin::PluginTester`).
 
 use super::bindings::tester::TesterPre;
 use super::bindings::tester::exports::devloop::plugin::test as guest;
@@ -37,14 +37,6 @@ impl TestReport {
     }
 }
 
-/// One test runner.
-pub trait Tester {
-    fn name(&self) -> &str;
-    /// Tests `image`, built from the artifact `context` directory.
-    fn test(&self, image: &str, context: &Path, events: &Events)
-    -> Result<TestReport, PluginError>;
-}
-
 /// A tester plugin, instantiated afresh (in its own sandbox) for every call.
 pub struct WasmTester {
     plugin: Plugin,
@@ -57,14 +49,13 @@ impl WasmTester {
         let pre = plugin.prepare("tester", TesterPre::new)?;
         Ok(WasmTester { plugin, pre })
     }
-}
 
-impl Tester for WasmTester {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.plugin.name
     }
 
-    fn test(
+    /// Tests `image`, built from the artifact `context` directory.
+    pub fn test(
         &self,
         image: &str,
         context: &Path,

@@ -4,7 +4,7 @@
 
 use super::{TestError, TestTarget, Tester};
 use crate::events::{Events, Stage};
-use crate::plugin::{self, PluginEngine, PluginSpec, TestOutcome, WasmTester};
+use crate::plugin::{PluginEngine, PluginSpec, TestOutcome, WasmTester};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -41,7 +41,8 @@ impl PluginTester {
         let engine = PluginEngine::global().map_err(failed)?;
         let loaded = engine.load(&self.spec, &self.config_dir).map_err(failed)?;
         let tester = WasmTester::new(loaded).map_err(failed)?;
-        let report = plugin::Tester::test(&tester, &target.image_ref, &target.workspace, events)
+        let report = tester
+            .test(&target.image_ref, &target.workspace, events)
             .map_err(failed)?;
         let mut failures = Vec::new();
         for case in &report.cases {

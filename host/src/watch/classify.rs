@@ -15,7 +15,8 @@ pub struct ArtifactWatch {
     pub image: String,
     /// The build context (absolute).
     pub context: PathBuf,
-    /// Files and folders the artifact depends on (absolute); usually the context itself.
+    /// Files and folders the artifact depends on (absolute): the context itself, or the
+    /// files a builder plugin lists (see `artifact_dependencies`).
     pub dependencies: Vec<PathBuf>,
     /// Dependencies that do not count (`.dockerignore`, `dependencies.ignore`).
     pub ignore: IgnoreRules,
@@ -40,6 +41,9 @@ impl WatchPlan {
         let mut roots: Vec<PathBuf> = self.configs.clone();
         roots.extend(self.manifests.iter().cloned());
         for a in &self.artifacts {
+            // The whole context, so that a file a plugin starts to depend on after a
+            // rebuild is seen; dependencies outside it (a plugin's component) on their own.
+            roots.push(a.context.clone());
             roots.extend(a.dependencies.iter().cloned());
         }
         roots
@@ -208,6 +212,25 @@ mod tests {
         let a = classify(&plan(), &changed(&["/p/api/main.go"]));
         assert_eq!(a.rebuild, BTreeSet::from(["api".to_string()]));
         assert!(a.redeploy && a.sync.is_empty());
+    }
+
+    #[test]
+    fn plugin_artifact_rebuilds_only_for_its_listed_files_and_component() {
+        let mut p = plan();
+        p.artifacts[2].dependencies = vec![
+            PathBuf::from("/p/api/BUILD"),
+            PathBuf::from("/p/api/src/main.c"),
+            PathBuf::from("/p/plugins/bazel.wasm"),
+        ];
+        let idle = classify(&p, &changed(&["/p/api/notes.txt", "/p/api/src/old.c"]));
+        assert!(idle.is_empty(), "{idle:?}");
+        for path in ["/p/api/src/main.c", "/p/plugins/bazel.wasm"] {
+            let a = classify(&p, &changed(&[path]));
+            assert_eq!(a.rebuild, BTreeSet::from(["api".to_string()]), "{path}");
+        }
+        // The context stays a watch root so a file the plugin starts to use is seen.
+        assert!(p.roots().contains(&PathBuf::from("/p/api")));
+        assert!(p.roots().contains(&PathBuf::from("/p/plugins/bazel.wasm")));
     }
 
     #[test]

@@ -4,10 +4,12 @@
 
 mod classify;
 mod debounce;
+mod dependencies;
 mod ignore;
 
 pub use classify::{Actions, ArtifactWatch, WatchPlan, classify};
 pub use debounce::{MAX_WAIT, QUIET, next_batch};
+pub use dependencies::artifact_dependencies;
 pub use ignore::{HEAVY_DIRS, IgnoreRules};
 
 use crate::sync::FileChange;

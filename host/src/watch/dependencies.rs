@@ -1,0 +1,54 @@
+//! What a change must touch to rebuild an artifact. Docker and custom artifacts count every
+//! file of their context (less the ignored ones); a builder plugin says exactly which files
+//! it builds from (`dependencies`), and its own component counts too, so editing a file the
+//! plugin never reads does not rebuild, and a new plugin version does.
+
+use crate::build::{self, ArtifactKind, BuildError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The absolute files and folders of `artifact` whose change means a rebuild.
+pub fn artifact_dependencies(artifact: &build::Artifact) -> Result<Vec<PathBuf>, BuildError> {
+    let ArtifactKind::Plugin(spec) = &artifact.kind else {
+        return Ok(vec![canonical(&artifact.context)]);
+    };
+    let files = build::dependencies(artifact, &BTreeMap::new())?;
+    // Changes arrive with canonical paths.
+    let context = canonical(&artifact.context);
+    let mut deps: Vec<PathBuf> = files.iter().map(|f| context.join(f)).collect();
+    // An `oci:` component lives in the plugin store, where it never changes in place.
+    if let Some(component) = spec.path() {
+        deps.push(canonical(component));
+    }
+    Ok(deps)
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{CustomDependencies, CustomSpec};
+
+    #[test]
+    fn non_plugin_artifacts_depend_on_their_whole_context() {
+        let artifact = build::Artifact {
+            name: "app".into(),
+            image: "app".into(),
+            context: PathBuf::from("/p/app"),
+            kind: ArtifactKind::Custom(CustomSpec {
+                build_command: "make".into(),
+                dependencies: CustomDependencies::Context,
+            }),
+            requires: vec![],
+            platforms: vec![],
+        };
+        assert_eq!(
+            artifact_dependencies(&artifact).unwrap(),
+            vec![PathBuf::from("/p/app")],
+            "a context that does not exist stays as written"
+        );
+    }
+}
