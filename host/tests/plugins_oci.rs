@@ -269,3 +269,45 @@ fn a_second_push_uploads_only_what_the_registry_lacks() {
     let digest = second["digest"].as_str().unwrap();
     assert_eq!(second["reference"], format!("{reference}@{digest}"));
 }
+
+#[test]
+fn test_command_runs_a_tester_plugin_from_the_registry() {
+    require_registry();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{REGISTRY}/devloop/tester:{}", unique_tag("tester"));
+    let tester = support::tester_plugin();
+    let out = devloop(
+        &["plugin", "push", tester.to_str().unwrap(), &reference],
+        Path::new("."),
+        cache.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/marker"), "here").unwrap();
+    std::fs::write(
+        dir.path().join("build.json"),
+        r#"{"builds":[{"imageName":"web","tag":"registry.local/web:v1"}]}"#,
+    )
+    .unwrap();
+    for (script, passes) in [("test -f marker", true), ("test -f missing", false)] {
+        std::fs::write(
+            dir.path().join("skaffold.yaml"),
+            format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: web\n    \
+                 context: app\ntest:\n- image: web\n  context: app\n  plugin:\n    oci: {reference}\n    \
+                 allow: {{run: [sh]}}\n    config:\n      command: [sh, -c, {script:?}]\n      \
+                 format: exit-code\n"
+            ),
+        )
+        .unwrap();
+        let out = devloop(&["test", "-a", "build.json"], dir.path(), cache.path());
+        assert_eq!(
+            out.status.success(),
+            passes,
+            "{script}: {}",
+            text(&out.stderr)
+        );
+    }
+}
