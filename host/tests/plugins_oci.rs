@@ -1,7 +1,9 @@
-//! `oci:` plugins against the test ground's real registry (127.0.0.1:5000): the first-party
-//! labels transform is published with `kubectl devloop plugin push`, then `kubectl devloop
-//! render` pulls it by tag and by digest and runs it. Each test pushes to a tag of its own
-//! and uses a cache directory of its own, so every pull really goes to the registry.
+//! `oci:` plugins against the test ground's real registry (127.0.0.1:5000): first-party
+//! plugins are published with `kubectl devloop plugin push`, then `render` (labels
+//! transform), `test` (tester) and `build` (buildah builder) pull them by tag or digest and
+//! run them. Each test pushes to a tag of its own and uses a cache directory of its own, so
+//! every pull really goes to the registry. Needs the ground up (`tests/cluster/ground up`);
+//! the builder test also needs buildah and `DOCKER_HOST` (`eval "$(tests/cluster/ground env)"`).
 
 mod support;
 
@@ -310,4 +312,53 @@ fn test_command_runs_a_tester_plugin_from_the_registry() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn build_runs_a_builder_plugin_from_the_registry_and_caches_by_its_digest() {
+    support::require_buildah_and_engine();
+    require_registry();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{REGISTRY}/devloop/buildah:{}", unique_tag("builder"));
+    let buildah = support::buildah_plugin();
+    let out = devloop(
+        &["plugin", "push", buildah.to_str().unwrap(), &reference],
+        Path::new("."),
+        cache.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("app")).unwrap();
+    std::fs::write(
+        dir.path().join("app/Dockerfile"),
+        "FROM scratch\nCOPY hello.txt /hello.txt\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app/hello.txt"), "hello\n").unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  \
+             - image: devloop-test/oci-built\n    context: app\n    plugin:\n      \
+             oci: {reference}\n      allow: {{run: [buildah], images: true}}\n      \
+             timeout: 300s\n"
+        ),
+    )
+    .unwrap();
+    let tag = format!("t{}", std::process::id());
+    let build = || {
+        let out = devloop(
+            &["build", "--push=false", "-t", &tag],
+            dir.path(),
+            cache.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = build();
+    assert!(first.contains("Built [devloop-test/oci-built]"), "{first}");
+    // The component the tag resolves to is part of the cache key; unchanged, so cached.
+    let again = build();
+    assert!(again.contains("in the cache"), "{again}");
 }
