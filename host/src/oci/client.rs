@@ -62,13 +62,16 @@ struct Response {
 
 impl Client {
     /// A client for the repository `reference` names.
-    pub fn new(reference: &OciReference, access: Access) -> Client {
+    pub fn new(reference: &OciReference, access: Access) -> Result<Client, OciError> {
         let scheme = if reference.is_insecure() {
             "http"
         } else {
             "https"
         };
-        let (tls, tls_problem) = tls_config();
+        let (tls, tls_problem) = tls_config().map_err(|reason| OciError::Unreachable {
+            registry: reference.registry.clone(),
+            reason,
+        })?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -77,7 +80,7 @@ impl Client {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        Client {
+        Ok(Client {
             registry: reference.registry.clone(),
             repository: reference.repository.clone(),
             base: format!("{scheme}://{}", reference.api_host()),
@@ -86,7 +89,7 @@ impl Client {
             authorization: Mutex::new(None),
             credentials: Credentials::for_registry(&reference.registry),
             tls_problem,
-        }
+        })
     }
 
     /// This client answering challenges with `credentials` instead of the Docker config's.
@@ -344,7 +347,9 @@ impl Client {
         let mut challenged = false;
         let mut redirects = 0;
         loop {
-            let same_host = url.starts_with(&self.base);
+            let same_host = url
+                .strip_prefix(&self.base)
+                .is_some_and(|rest| rest.starts_with('/'));
             let authorization = if same_host {
                 self.authorization
                     .lock()
@@ -537,49 +542,26 @@ impl Client {
 
 /// TLS settings trusting the platform's certificates. When there are none, plain-HTTP
 /// registries still work and an HTTPS request says why it cannot be made.
-fn tls_config() -> (rustls::ClientConfig, Option<String>) {
+fn tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
     use hyper_rustls::ConfigBuilderExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = || {
         rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS cannot be set up: {e}"))
     };
-    match builder() {
-        Ok(b) => match b.with_native_roots() {
-            Ok(b) => (b.with_no_client_auth(), None),
-            Err(e) => (
-                empty_roots(builder().ok()),
-                Some(format!(
-                    "no trusted CA certificates for HTTPS were found on this system ({e}); \
-                     install the ca-certificates package"
-                )),
-            ),
-        },
+    Ok(match builder()?.with_native_roots() {
+        Ok(b) => (b.with_no_client_auth(), None),
         Err(e) => (
-            empty_roots(None),
-            Some(format!("TLS cannot be set up: {e}")),
+            builder()?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+            Some(format!(
+                "no trusted CA certificates for HTTPS were found on this system ({e}); install \
+                 the ca-certificates package"
+            )),
         ),
-    }
-}
-
-fn empty_roots(
-    builder: Option<rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>>,
-) -> rustls::ClientConfig {
-    let builder = builder.unwrap_or_else(|| {
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-        .unwrap_or_else(|_| unreachable_tls())
-    });
-    builder
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth()
-}
-
-/// The ring provider supports rustls' default protocol versions; this cannot be reached.
-fn unreachable_tls() -> ! {
-    panic!("the ring crypto provider does not support TLS 1.2/1.3")
+    })
 }
 
 /// The registry's `{"errors":[{"code":..,"message":..}]}` body, in one line.
@@ -658,7 +640,7 @@ mod tests {
     #[test]
     fn locations_are_made_absolute() {
         let r = OciReference::parse("127.0.0.1:5000/team/app:v1").unwrap();
-        let c = Client::new(&r, Access::Push);
+        let c = Client::new(&r, Access::Push).unwrap();
         assert_eq!(
             c.absolute("/v2/team/app/blobs/uploads/u1?_state=x"),
             "http://127.0.0.1:5000/v2/team/app/blobs/uploads/u1?_state=x"
@@ -667,7 +649,7 @@ mod tests {
             c.absolute("https://cdn.example.com/b"),
             "https://cdn.example.com/b"
         );
-        let hub = Client::new(&OciReference::parse("labels").unwrap(), Access::Pull);
+        let hub = Client::new(&OciReference::parse("labels").unwrap(), Access::Pull).unwrap();
         assert_eq!(hub.base, "https://registry-1.docker.io");
     }
 
@@ -700,10 +682,12 @@ mod tests {
         });
         realm.set(format!("http://{}/token", fake.addr)).unwrap();
         let r = OciReference::parse(&format!("{}/team/app:v1", fake.addr)).unwrap();
-        let client = Client::new(&r, Access::Push).with_credentials(Some(Credentials {
-            username: "ann".into(),
-            password: "pw".into(),
-        }));
+        let client = Client::new(&r, Access::Push)
+            .unwrap()
+            .with_credentials(Some(Credentials {
+                username: "ann".into(),
+                password: "pw".into(),
+            }));
         let (got, _) = client.manifest("v1").await.unwrap();
         assert_eq!(got.to_vec(), manifest);
         // The second request reuses the token: no new challenge.
@@ -754,6 +738,7 @@ mod tests {
         });
         let r = OciReference::parse(&format!("{}/team/app:v1", fake.addr)).unwrap();
         let err = Client::new(&r, Access::Pull)
+            .unwrap()
             .with_credentials(None)
             .manifest("v1")
             .await
@@ -771,6 +756,7 @@ mod tests {
         // Port 9 (discard) on loopback: nothing listens there on a test machine.
         let r = OciReference::parse("127.0.0.1:9/team/app:v1").unwrap();
         let err = Client::new(&r, Access::Pull)
+            .unwrap()
             .manifest("v1")
             .await
             .unwrap_err();

@@ -72,7 +72,7 @@ pub async fn push(
     };
     let size = component.len() as u64;
     let artifact = WasmArtifact::new(component, info, created, annotations)?;
-    let client = Client::new(reference, Access::Push);
+    let client = Client::new(reference, Access::Push)?;
     let mut uploaded = 0;
     for blob in [&artifact.layer, &artifact.config] {
         if client.push_blob(blob).await? {
