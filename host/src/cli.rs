@@ -87,7 +87,7 @@ pub enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// What the Helm plugin runs: `helm devloop upgrade|template|dev|env` (see plugins/helm).
     Helm(Box<commands::helm::HelmArgs>),
-    /// Inspect and validate WebAssembly plugins.
+    /// Inspect, validate and publish WebAssembly plugins.
     Plugin(commands::plugin::PluginArgs),
     /// Print the version, the git commit and the build date.
     Version,

@@ -12,6 +12,7 @@ pub mod events;
 pub mod image;
 pub mod kubeenv;
 pub mod logs;
+pub mod oci;
 pub mod output;
 pub mod plugin;
 pub mod portforward;

@@ -6,7 +6,7 @@
 
 mod cache;
 mod context;
-mod credentials;
+pub(crate) mod credentials;
 mod custom;
 mod dependencies;
 mod docker;

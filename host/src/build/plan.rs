@@ -132,9 +132,7 @@ fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<Artifact
     }
     // Config validation already refused an artifact naming more than one builder.
     if let Some(spec) = &a.plugin {
-        let mut spec = spec.clone();
-        spec.path = config_dir.join(&spec.path);
-        return Ok(ArtifactKind::Plugin(spec));
+        return Ok(ArtifactKind::Plugin(spec.clone().relative_to(config_dir)));
     }
     if let Some(c) = &a.custom {
         return Ok(ArtifactKind::Custom(CustomSpec {
@@ -300,7 +298,10 @@ mod tests {
         let ArtifactKind::Plugin(spec) = &p.artifacts[0].kind else {
             panic!("not a plugin artifact: {:?}", p.artifacts[0].kind);
         };
-        assert_eq!(spec.path, dir.path().join("plugins/buildah.wasm"));
+        assert_eq!(
+            spec.path(),
+            Some(dir.path().join("plugins/buildah.wasm").as_path())
+        );
         assert_eq!(spec.allow.run, ["buildah"]);
         assert!(spec.allow.images);
     }

@@ -4,7 +4,7 @@
 
 use super::{ArtifactKind, BuildError, BuildOutput, BuildRequest, Builder};
 use crate::events::Events;
-use crate::plugin::{self, PluginEngine, PluginSpec, WasmBuilder};
+use crate::plugin::{self, PluginEngine, PluginSource, PluginSpec, WasmBuilder};
 use futures::future::BoxFuture;
 use std::path::Path;
 
@@ -35,14 +35,23 @@ fn request(image: &str, tag: &str, platforms: &[String], push: bool) -> plugin::
     }
 }
 
-/// The sha256 (hex) of the plugin's component file: part of the artifact's cache key, so
-/// that changing the plugin rebuilds what it built.
+/// The sha256 (hex) of the plugin's component: part of the artifact's cache key, so that
+/// changing the plugin rebuilds what it built. For `oci:`, the component the reference
+/// resolves to in this run, so a tag that moved rebuilds too. Blocking.
 pub fn component_digest(spec: &PluginSpec) -> Result<String, BuildError> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(&spec.path).map_err(|e| {
+    let path = match &spec.source {
+        PluginSource::Path(path) => path,
+        PluginSource::Oci(reference) => {
+            let engine = PluginEngine::global().map_err(failed)?;
+            let fetched = engine.fetch(&spec.name(), reference).map_err(failed)?;
+            return Ok(fetched.layer.hex().to_string());
+        }
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
         BuildError::Config(format!(
             "cannot read the builder plugin {}: {e}; check `plugin.path` of the artifact",
-            spec.path.display()
+            path.display()
         ))
     })?;
     Ok(hex::encode(Sha256::digest(&bytes)))

@@ -1,12 +1,35 @@
-//! `kubectl devloop plugin list|inspect|validate PATH`: what a WebAssembly plugin is, which
-//! devloop world and contract version it implements, and what it asks to be allowed.
+//! `kubectl devloop plugin list|inspect|validate|push`: what a WebAssembly plugin is, which
+//! devloop world and contract version it implements, what it asks to be allowed, and
+//! publishing it to an OCI registry.
 
+use crate::oci::OciReference;
 use crate::plugin::PluginEngine;
 use crate::plugin::inspect::{Inspection, inspect};
+use crate::plugin::publish;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// A component to look at: a file, or `oci://REFERENCE` in a registry.
+#[derive(Debug, Clone)]
+pub enum PluginTarget {
+    File(PathBuf),
+    Oci(OciReference),
+}
+
+/// `oci://` marks a registry reference, so a file that happens to look like one is never
+/// mistaken for it (and the other way round).
+fn parse_target(text: &str) -> Result<PluginTarget, String> {
+    match text.strip_prefix("oci://") {
+        Some(reference) => OciReference::parse(reference).map(PluginTarget::Oci),
+        None => Ok(PluginTarget::File(PathBuf::from(text))),
+    }
+}
+
+fn parse_push_reference(text: &str) -> Result<OciReference, String> {
+    OciReference::parse(text.strip_prefix("oci://").unwrap_or(text))
+}
 
 #[derive(Debug, clap::Args)]
 pub struct PluginArgs {
@@ -32,12 +55,34 @@ pub enum PluginCommand {
     },
     /// Show a component's world, contract version, metadata and requested capabilities.
     Inspect {
-        path: PathBuf,
+        /// A component file, or `oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]` to pull one
+        /// from a registry (into the local plugin store) first.
+        #[arg(value_name = "PATH|oci://REFERENCE", value_parser = parse_target)]
+        target: PluginTarget,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
     /// Check that a component is a plugin devloop can run; exits non-zero if not.
-    Validate { path: PathBuf },
+    Validate {
+        /// A component file, or `oci://REFERENCE` in a registry.
+        #[arg(value_name = "PATH|oci://REFERENCE", value_parser = parse_target)]
+        target: PluginTarget,
+    },
+    /// Publish a plugin component to an OCI registry (CNCF Wasm artifact layout) and print
+    /// the reference pinned to its digest, ready for `plugin: {oci: ...}`.
+    ///
+    /// The component is validated first. Credentials come from `docker login`
+    /// ($DOCKER_CONFIG/config.json or ~/.docker/config.json); localhost, 127.0.0.1 and
+    /// [::1] registries are spoken to over plain HTTP, all others over HTTPS.
+    Push {
+        /// The component file (*.wasm).
+        file: PathBuf,
+        /// Where to publish it: REGISTRY/REPOSITORY[:TAG] (tag `latest` when left out).
+        #[arg(value_name = "REFERENCE", value_parser = parse_push_reference)]
+        reference: OciReference,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
 }
 
 pub async fn run(args: PluginArgs) -> anyhow::Result<ExitCode> {
@@ -49,32 +94,51 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<ExitCode> {
 fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
     let engine = PluginEngine::global()?;
     match args.command {
-        PluginCommand::Inspect { path, output } => {
-            let found = inspect(engine, &path)?;
+        PluginCommand::Inspect { target, output } => {
+            let found = inspect_target(engine, &target)?;
             match output {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
                 OutputFormat::Text => print!("{}", describe(&found)),
             }
             Ok(ExitCode::SUCCESS)
         }
-        PluginCommand::Validate { path } => {
-            let found = inspect(engine, &path)?;
-            if !found.package_version.starts_with("0.1.") {
-                bail!(
-                    "{}: built against devloop:plugin@{}, but this devloop speaks 0.1.x; rebuild \
-                     the plugin against wit/ of this version",
-                    path.display(),
-                    found.package_version
-                );
-            }
+        PluginCommand::Validate { target } => {
+            let found = inspect_target(engine, &target)?;
+            check_contract(&found)?;
             println!(
                 "ok: {} is a devloop {} (devloop:plugin@{}): {} {}",
-                path.display(),
-                found.world,
-                found.package_version,
-                found.name,
-                found.version
+                found.path, found.world, found.package_version, found.name, found.version
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Push {
+            file,
+            reference,
+            output,
+        } => {
+            let found = inspect(engine, &file)?;
+            check_contract(&found)?;
+            let component =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            // This runs on a blocking thread of the command's runtime, which may wait on it.
+            let published = tokio::runtime::Handle::current()
+                .block_on(publish::push(&found, component, &reference))
+                .with_context(|| format!("cannot push {} to {reference}", file.display()))?;
+            match output {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "reference": published.reference.to_string(),
+                        "digest": published.reference.digest.as_ref().map(|d| d.to_string()),
+                        "size": published.size,
+                        "uploadedBlobs": published.uploaded,
+                        "world": found.world,
+                        "name": found.name,
+                        "version": found.version,
+                    }))?
+                ),
+                OutputFormat::Text => println!("{}", published.reference),
+            }
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::List { path, output } => {
@@ -111,6 +175,34 @@ fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// Inspects a file, or pulls `oci://` (through the plugin store) and inspects that; the
+/// inspection's path is then the reference pinned to the digest it resolved to.
+fn inspect_target(engine: &PluginEngine, target: &PluginTarget) -> anyhow::Result<Inspection> {
+    match target {
+        PluginTarget::File(path) => Ok(inspect(engine, path)?),
+        PluginTarget::Oci(reference) => {
+            let name = crate::plugin::PluginSpec::oci(reference.clone()).name();
+            let fetched = engine.fetch(&name, reference)?;
+            let mut found = inspect(engine, &fetched.path)?;
+            found.path = format!("oci://{}", fetched.pinned);
+            Ok(found)
+        }
+    }
+}
+
+/// Fails unless the component speaks the contract version this devloop runs.
+fn check_contract(found: &Inspection) -> anyhow::Result<()> {
+    if !found.package_version.starts_with("0.1.") {
+        bail!(
+            "{}: built against devloop:plugin@{}, but this devloop speaks 0.1.x; rebuild the \
+             plugin against wit/ of this version",
+            found.path,
+            found.package_version
+        );
+    }
+    Ok(())
 }
 
 /// The `*.wasm` files at `path` (a directory, not recursive), or `path` itself.

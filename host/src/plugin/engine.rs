@@ -4,8 +4,11 @@
 use super::bindings;
 use super::cache::{ComponentCache, Origin};
 use super::error::PluginError;
+use super::fetch::{Fetched, OciFetcher};
 use super::sandbox::PluginState;
-use super::spec::PluginSpec;
+use super::spec::{PluginSource, PluginSpec};
+use super::store::PluginStore;
+use crate::oci::OciReference;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -26,6 +29,7 @@ struct Inner {
     engine: Engine,
     linker: Linker<PluginState>,
     cache: ComponentCache,
+    oci: OciFetcher,
 }
 
 /// What loading a component cost, for the benchmark and `plugin inspect`.
@@ -42,7 +46,8 @@ pub struct LoadTimings {
 pub struct Plugin {
     pub name: String,
     pub spec: PluginSpec,
-    /// The component file, resolved against the config's directory.
+    /// The component file, resolved against the config's directory (for `oci:`, the copy
+    /// in the plugin store).
     pub path: PathBuf,
     pub component: Component,
     pub engine: PluginEngine,
@@ -88,8 +93,17 @@ impl PluginEngine {
             })
     }
 
-    /// An engine caching compiled components in `cache_dir` (None: no disk cache).
+    /// An engine caching compiled components in `cache_dir` (None: no disk cache), keeping
+    /// `oci:` plugins in the default plugin store.
     pub fn new(cache_dir: Option<PathBuf>) -> Result<PluginEngine, PluginError> {
+        PluginEngine::with_store(cache_dir, PluginStore::default_dir())
+    }
+
+    /// Like [`PluginEngine::new`], with `oci:` plugins kept in `store_dir`.
+    pub fn with_store(
+        cache_dir: Option<PathBuf>,
+        store_dir: PathBuf,
+    ) -> Result<PluginEngine, PluginError> {
         let setup = |e: wasmtime::Error| PluginError::Setup {
             plugin: "(engine)".into(),
             message: format!("cannot start the WebAssembly engine: {e:#}"),
@@ -111,6 +125,7 @@ impl PluginEngine {
                 engine,
                 linker,
                 cache: ComponentCache::new(cache_dir),
+                oci: OciFetcher::new(PluginStore::new(store_dir)),
             }),
         })
     }
@@ -127,6 +142,32 @@ impl PluginEngine {
         self.inner.cache.dir()
     }
 
+    /// Where `oci:` plugins are kept.
+    pub fn store_dir(&self) -> &Path {
+        self.inner.oci.store().dir()
+    }
+
+    /// Fetches the `oci:` plugin `reference` into the store (once per engine, that is per
+    /// run) and says what it resolved to; `plugin` names it in errors.
+    pub fn fetch(&self, plugin: &str, reference: &OciReference) -> Result<Fetched, PluginError> {
+        self.fetch_bytes(plugin, reference).map(|(found, _)| found)
+    }
+
+    fn fetch_bytes(
+        &self,
+        plugin: &str,
+        reference: &OciReference,
+    ) -> Result<(Fetched, Vec<u8>), PluginError> {
+        self.inner
+            .oci
+            .fetch(reference)
+            .map_err(|e| PluginError::Fetch {
+                plugin: plugin.to_string(),
+                reference: reference.to_string(),
+                message: e.to_string(),
+            })
+    }
+
     /// Loads the plugin `spec` names; a relative `path` is taken from `base_dir` (the
     /// config file's directory).
     pub fn load(&self, spec: &PluginSpec, base_dir: &Path) -> Result<Plugin, PluginError> {
@@ -139,13 +180,22 @@ impl PluginEngine {
         base_dir: &Path,
     ) -> Result<(Plugin, LoadTimings), PluginError> {
         let name = spec.name();
-        let path = base_dir.join(&spec.path);
         let started = Instant::now();
-        let bytes = std::fs::read(&path).map_err(|source| PluginError::Read {
-            plugin: name.clone(),
-            path: path.clone(),
-            source,
-        })?;
+        let (path, bytes) = match &spec.source {
+            PluginSource::Path(relative) => {
+                let path = base_dir.join(relative);
+                let bytes = std::fs::read(&path).map_err(|source| PluginError::Read {
+                    plugin: name.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
+                (path, bytes)
+            }
+            PluginSource::Oci(reference) => {
+                let (found, bytes) = self.fetch_bytes(&name, reference)?;
+                (found.path, bytes)
+            }
+        };
         let read = started.elapsed();
         if let Some(reason) = not_a_component(&bytes) {
             return Err(PluginError::Invalid {

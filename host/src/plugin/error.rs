@@ -12,6 +12,12 @@ pub enum PluginError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("plugin {plugin}: cannot fetch {reference}: {message}")]
+    Fetch {
+        plugin: String,
+        reference: String,
+        message: String,
+    },
     #[error("plugin {plugin}: {} is not a valid WebAssembly component: {reason}", path.display())]
     Invalid {
         plugin: String,

@@ -7,6 +7,8 @@
 //! a plugin may touch comes from its `PluginSpec` (the config entry): a read-only context,
 //! a scratch directory, programs named one by one, environment variables named one by one,
 //! a CPU deadline and a memory bound. One `PluginEngine` per process compiles components once and caches them on disk.
+//! A component comes from a file (`path:`) or from an OCI registry (`oci:`), fetched once
+//! per run into a local store (`fetch`, `store`); `publish` pushes one to a registry.
 
 mod bindings;
 pub mod builder;
@@ -14,19 +16,24 @@ mod cache;
 mod engine;
 mod engine_ops;
 mod error;
+mod fetch;
 pub mod inspect;
 mod manifest_transforms;
+pub mod publish;
 mod run;
 mod sandbox;
 mod spec;
+mod store;
 pub mod tester;
 pub mod transformer;
 
 pub use builder::{BuildRequest, BuiltImage, WasmBuilder};
 pub use engine::{LoadTimings, Plugin, PluginEngine};
 pub use error::PluginError;
+pub use fetch::{FetchError, Fetched};
 pub use manifest_transforms::ManifestTransforms;
-pub use spec::{Allow, PluginSpec};
+pub use spec::{Allow, PluginSource, PluginSpec};
+pub use store::PluginStore;
 pub use tester::{TestCase, TestOutcome, TestReport, WasmTester};
 pub use transformer::{
     KrmResult, ResultSeverity, Transformed, Transformer, WasmTransformer, transform_all,

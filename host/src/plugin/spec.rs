@@ -1,46 +1,139 @@
-//! A plugin's entry in the config: where the component is, its own config values, and what
-//! it is allowed to do. These fields are devloop's extension of Skaffold's schema.
+//! A plugin's entry in the config: where the component is (a file, or an artifact in an OCI
+//! registry), its own config values, and what it is allowed to do. These fields are
+//! devloop's extension of Skaffold's schema.
 
+use crate::oci::OciReference;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One plugin as the user configured it, e.g.
 ///
 /// ```yaml
 /// plugin:
-///   path: plugins/labels.wasm
+///   path: plugins/labels.wasm        # or: oci: ghcr.io/team/labels:v1
 ///   config: {labels: {team: web}}
 ///   allow: {run: [cargo], env: [HOME]}
 ///   timeout: 30s
 ///   memory: 256Mi
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(try_from = "SpecFields", into = "SpecFields")]
 pub struct PluginSpec {
-    /// The component file, relative to the config file's directory.
-    pub path: PathBuf,
+    /// Where the component comes from.
+    pub source: PluginSource,
     /// The plugin's own values, handed to it as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Allow::is_empty")]
     pub allow: Allow,
-    /// CPU time bound of one call (`30s`, `2m`, `500ms`); default 60s.
+    /// CPU time bound of one call; default 60s.
+    pub timeout: Option<Duration>,
+    /// Memory bound in bytes; default 512Mi.
+    pub memory: Option<usize>,
+}
+
+/// Where a plugin's component comes from: exactly one of `path:` and `oci:`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PluginSource {
+    /// `path:` a component file, relative to the config file's directory.
+    Path(PathBuf),
+    /// `oci:` an artifact in an OCI registry (the CNCF Wasm artifact layout), pulled into
+    /// the local plugin store.
+    Oci(OciReference),
+}
+
+impl PluginSource {
+    /// How the config names it: the path, or `oci:` and the reference.
+    pub fn describe(&self) -> String {
+        match self {
+            PluginSource::Path(p) => p.display().to_string(),
+            PluginSource::Oci(r) => format!("oci:{r}"),
+        }
+    }
+}
+
+/// The entry as written: `path` and `oci` both optional, checked to be exactly one.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SpecFields {
+    /// The component file, relative to the config file's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    /// The component as an OCI artifact: `registry/repository:tag`, `...@sha256:...` or
+    /// `...:tag@sha256:...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oci: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    config: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Allow::is_empty")]
+    allow: Allow,
+    /// `30s`, `2m`, `500ms`.
     #[serde(
         default,
         deserialize_with = "de_duration",
         serialize_with = "ser_duration",
         skip_serializing_if = "Option::is_none"
     )]
-    pub timeout: Option<Duration>,
-    /// Memory bound (`256Mi`, `1Gi`, bytes); default 512Mi.
+    timeout: Option<Duration>,
+    /// `256Mi`, `1Gi`, bytes.
     #[serde(
         default,
         deserialize_with = "de_bytes",
         serialize_with = "ser_bytes",
         skip_serializing_if = "Option::is_none"
     )]
-    pub memory: Option<usize>,
+    memory: Option<usize>,
+}
+
+impl TryFrom<SpecFields> for PluginSpec {
+    type Error = String;
+
+    fn try_from(f: SpecFields) -> Result<Self, String> {
+        let source = match (f.path, f.oci) {
+            (Some(path), None) => PluginSource::Path(path),
+            (None, Some(reference)) => PluginSource::Oci(
+                OciReference::parse(reference.trim_start_matches("oci://"))
+                    .map_err(|e| format!("plugin `oci`: {e}"))?,
+            ),
+            (Some(_), Some(_)) => {
+                return Err(
+                    "a plugin takes exactly one of `path` (a component file) and `oci` \
+                            (a registry reference); this one has both"
+                        .to_string(),
+                );
+            }
+            (None, None) => {
+                return Err(
+                    "a plugin needs `path` (a component file) or `oci` (a registry \
+                            reference, e.g. `oci: ghcr.io/team/labels:v1`)"
+                        .to_string(),
+                );
+            }
+        };
+        Ok(PluginSpec {
+            source,
+            config: f.config,
+            allow: f.allow,
+            timeout: f.timeout,
+            memory: f.memory,
+        })
+    }
+}
+
+impl From<PluginSpec> for SpecFields {
+    fn from(spec: PluginSpec) -> Self {
+        let (path, oci) = match spec.source {
+            PluginSource::Path(p) => (Some(p), None),
+            PluginSource::Oci(r) => (None, Some(r.to_string())),
+        };
+        SpecFields {
+            path,
+            oci,
+            config: spec.config,
+            allow: spec.allow,
+            timeout: spec.timeout,
+            memory: spec.memory,
+        }
+    }
 }
 
 /// What a plugin may reach beyond its context and scratch directories.
@@ -71,13 +164,38 @@ pub const DEFAULT_MEMORY: usize = 512 * 1024 * 1024;
 impl PluginSpec {
     /// A spec for the component at `path` with nothing allowed and default limits.
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        PluginSpec::from_source(PluginSource::Path(path.into()))
+    }
+
+    /// A spec for the OCI artifact `reference` with nothing allowed and default limits.
+    pub fn oci(reference: OciReference) -> Self {
+        PluginSpec::from_source(PluginSource::Oci(reference))
+    }
+
+    fn from_source(source: PluginSource) -> Self {
         PluginSpec {
-            path: path.into(),
+            source,
             config: None,
             allow: Allow::default(),
             timeout: None,
             memory: None,
         }
+    }
+
+    /// The component file, if the spec names one (None for `oci:`).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            PluginSource::Path(p) => Some(p),
+            PluginSource::Oci(_) => None,
+        }
+    }
+
+    /// This spec with a relative `path` taken from `dir` (an `oci:` source is unchanged).
+    pub fn relative_to(mut self, dir: &Path) -> Self {
+        if let PluginSource::Path(p) = &self.source {
+            self.source = PluginSource::Path(dir.join(p));
+        }
+        self
     }
 
     pub fn timeout(&self) -> Duration {
@@ -88,12 +206,21 @@ impl PluginSpec {
         self.memory.unwrap_or(DEFAULT_MEMORY)
     }
 
-    /// The name events and errors use: the file name without extension.
+    /// The name events and errors use: the file name without extension, or the last
+    /// component of the repository (`labels` for `ghcr.io/team/labels:v1`).
     pub fn name(&self) -> String {
-        self.path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.path.display().to_string())
+        match &self.source {
+            PluginSource::Path(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+            PluginSource::Oci(r) => r
+                .repository
+                .rsplit('/')
+                .next()
+                .unwrap_or(&r.repository)
+                .to_string(),
+        }
     }
 }
 
@@ -284,7 +411,7 @@ manifests:
         let config = &loaded[0].config;
         let artifact = &config.build.as_ref().unwrap().artifacts[0];
         let builder = artifact.plugin.as_ref().unwrap();
-        assert_eq!(builder.path, PathBuf::from("plugins/buildah.wasm"));
+        assert_eq!(builder.path(), Some(Path::new("plugins/buildah.wasm")));
         assert!(builder.allow.images);
         let tester = config.test[0].plugin.as_ref().unwrap();
         assert_eq!(tester.allow.env, vec!["HOME"]);
@@ -311,6 +438,67 @@ manifests:
             .to_string();
         assert!(err.contains("skaffold.yaml:6"), "{err}");
         assert!(err.contains("`soon` is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn oci_reference_instead_of_a_path() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  transform:\n  - name: labels\n    plugin: {oci: 127.0.0.1:5000/devloop/labels:v1, config: {labels: {a: b}}}\n";
+        let loaded =
+            crate::config::load_str(yaml, Path::new("skaffold.yaml"), Path::new(".")).unwrap();
+        let spec = loaded[0]
+            .config
+            .manifests
+            .as_ref()
+            .unwrap()
+            .transform
+            .as_ref()
+            .unwrap()[0]
+            .plugin
+            .clone()
+            .unwrap();
+        let PluginSource::Oci(r) = &spec.source else {
+            panic!("expected an oci source: {spec:?}");
+        };
+        assert_eq!(r.registry, "127.0.0.1:5000");
+        assert_eq!(r.repository, "devloop/labels");
+        assert_eq!(spec.name(), "labels");
+        assert_eq!(spec.path(), None);
+        // Making paths absolute leaves a registry reference alone.
+        assert_eq!(spec.clone().relative_to(Path::new("/cfg")), spec);
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["oci"], "127.0.0.1:5000/devloop/labels:v1");
+        assert!(json.get("path").is_none());
+        assert_eq!(serde_json::from_value::<PluginSpec>(json).unwrap(), spec);
+    }
+
+    #[test]
+    fn path_and_oci_are_exclusive_and_one_is_needed() {
+        let load = |plugin: &str| {
+            let yaml = format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  transform:\n  - name: x\n    plugin: {plugin}\n"
+            );
+            crate::config::load_str(&yaml, Path::new("skaffold.yaml"), Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
+        let both = load("{path: x.wasm, oci: ghcr.io/a/x:v1}");
+        assert!(both.contains("skaffold.yaml:6"), "{both}");
+        assert!(
+            both.contains("exactly one of `path`") && both.contains("has both"),
+            "{both}"
+        );
+        let neither = load("{timeout: 5s}");
+        assert!(neither.contains("skaffold.yaml:6"), "{neither}");
+        assert!(
+            neither.contains("needs `path`") && neither.contains("`oci`"),
+            "{neither}"
+        );
+        let bad = load("{oci: \"ghcr.io/A/X:v1\"}");
+        assert!(bad.contains("skaffold.yaml:6"), "{bad}");
+        assert!(
+            bad.contains("plugin `oci`") && bad.contains("invalid name"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ pub fn artifact_dependencies(artifact: &build::Artifact) -> Result<Vec<PathBuf>,
     // Changes arrive with canonical paths.
     let context = canonical(&artifact.context);
     let mut deps: Vec<PathBuf> = files.iter().map(|f| context.join(f)).collect();
-    deps.push(canonical(&spec.path));
+    // An `oci:` component lives in the plugin store, where it never changes in place.
+    if let Some(component) = spec.path() {
+        deps.push(canonical(component));
+    }
     Ok(deps)
 }
 
