@@ -12,6 +12,7 @@
 //!   Deployment + Service manifest per unpaired Dockerfile with `--generate-manifests`.
 //! - [`generate`]: the plan as a `skaffold/v4beta14` config and its YAML text, checked by
 //!   devloop's own config loader before anyone writes it.
+//! - [`report`]: what `--analyze` prints instead (Skaffold's JSON, extended).
 //!
 //! Writing the files (and refusing to replace them) is the command's job (`commands::init`).
 
@@ -269,6 +270,34 @@ pub fn plan(analysis: &Analysis, options: &InitOptions) -> Result<Plan, InitErro
     let root = analysis.root.display().to_string();
     let deploy = choose_deploy(analysis, options, &mut notes)?;
     let images = deployed_images(analysis, &deploy, &mut notes);
+    let (deployer, left_out): (&str, Vec<&str>) = match &deploy {
+        DeployPlan::Kustomize { .. } => (
+            "kustomize",
+            analysis
+                .manifests
+                .iter()
+                .filter(|m| {
+                    !analysis
+                        .kustomizations
+                        .iter()
+                        .any(|k| walk::is_within(&m.path, &k.dir))
+                })
+                .map(|m| m.path.as_str())
+                .collect(),
+        ),
+        DeployPlan::Helm(_) => (
+            "helm",
+            analysis.manifests.iter().map(|m| m.path.as_str()).collect(),
+        ),
+        DeployPlan::Nothing | DeployPlan::RawYaml(_) => ("", Vec::new()),
+    };
+    if !left_out.is_empty() {
+        notes.push(format!(
+            "not deployed: {} (the config deploys with {deployer}; name manifests with \
+             --kubernetes-manifest to deploy them with kubectl instead)",
+            left_out.join(", ")
+        ));
+    }
 
     let mut artifacts = Vec::new();
     let mut generated = Vec::new();

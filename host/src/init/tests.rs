@@ -284,7 +284,15 @@ fn helm_chart_release_with_values_images() {
         "charts/templates/deployment.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ template \"x\" . }}\n",
     );
-    let (_, yaml) = init_and_load(&root, &InitOptions::default(), &[]);
+    write(&root, "extra/job.yaml", &deployment("job", "busybox"));
+    let (plan, yaml) = init_and_load(&root, &InitOptions::default(), &[]);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.starts_with("not deployed: extra/job.yaml (the config deploys with helm")),
+        "{:?}",
+        plan.notes
+    );
     assert_eq!(
         yaml,
         "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: helm-deployment\n\
