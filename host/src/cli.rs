@@ -80,7 +80,7 @@ pub enum Command {
     /// Run the tests of the config against built images.
     Test(Box<commands::test::TestArgs>),
     /// Write a first skaffold.yaml for the project in the current directory.
-    Init(commands::pending::PendingArgs),
+    Init(Box<commands::init::InitArgs>),
     /// Print the config upgraded to the newest schema version.
     Fix(commands::fix::FixArgs),
     /// Print the effective config after profiles and upgrades.
@@ -133,7 +133,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Deploy(a) => commands::deploy::run(*a, events).await,
         Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::test::run(*a, events).await,
-        Command::Init(a) => commands::pending::run("init", a),
+        Command::Init(a) => commands::init::run(*a, &events, &mut std::io::stdout()),
         Command::Fix(a) => commands::fix::run(a, &events, &mut std::io::stdout()),
         Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
         Command::Helm(a) => commands::helm::run(*a, events).await,

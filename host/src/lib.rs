@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod dev;
 pub mod events;
 pub mod image;
+pub mod init;
 pub mod kubeenv;
 pub mod logs;
 pub mod oci;

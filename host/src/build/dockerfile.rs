@@ -92,6 +92,54 @@ pub fn copy_sources(
     Ok(sources)
 }
 
+/// The instructions a Dockerfile may hold.
+const KEYWORDS: &[&str] = &[
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+/// Whether `text` reads as a Dockerfile: it starts with `FROM` (or `ARG`s before the first
+/// `FROM`) and every instruction is one Docker knows. Instructions after the first heredoc
+/// are not checked, since heredoc bodies are not instructions.
+pub fn is_dockerfile(text: &str) -> bool {
+    let mut seen_from = false;
+    for (_, instruction) in instructions(text, escape_char(text)) {
+        let keyword = instruction
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if !KEYWORDS.contains(&keyword.as_str()) {
+            return false;
+        }
+        if keyword == "FROM" {
+            seen_from = true;
+        } else if !seen_from && keyword != "ARG" {
+            return false;
+        }
+        if instruction.contains("<<") {
+            break;
+        }
+    }
+    seen_from
+}
+
 /// The escape character from a leading `# escape=` parser directive.
 fn escape_char(text: &str) -> char {
     for line in text.lines() {
@@ -226,6 +274,23 @@ mod tests {
             .into_iter()
             .map(|s| s.pattern)
             .collect()
+    }
+
+    #[test]
+    fn recognises_dockerfiles_and_rejects_other_text() {
+        assert!(is_dockerfile(
+            "# syntax=docker/dockerfile:1\nFROM alpine\nRUN echo hi\n"
+        ));
+        assert!(is_dockerfile("ARG BASE=alpine\nFROM $BASE\nCOPY . /\n"));
+        assert!(is_dockerfile(
+            "FROM alpine\nRUN <<EOF\necho one\nset -e\nEOF\nCMD [\"x\"]\n"
+        ));
+        assert!(!is_dockerfile("RUN echo hi\nFROM alpine\n"));
+        assert!(!is_dockerfile(
+            "# just notes about the Dockerfile\nsee README\n"
+        ));
+        assert!(!is_dockerfile("FROM alpine\nfoo bar\n"));
+        assert!(!is_dockerfile(""));
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod dev;
 pub mod diagnose;
 pub mod fix;
 pub mod helm;
-pub mod pending;
+pub mod init;
 pub mod plugin;
 pub mod render;
 pub mod run;
