@@ -8,7 +8,7 @@
 mod support;
 
 use devloop::events::Events;
-use devloop::plugin::{PluginEngine, PluginSpec, Transformer, WasmTransformer};
+use devloop::plugin::{PluginEngine, PluginSpec, WasmTransformer};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -74,9 +74,7 @@ fn main() {
     let empty: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let started = Instant::now();
-            transformer
-                .transform(Vec::new(), &events)
-                .expect("transform");
+            transformer.run(Vec::new(), &events).expect("transform");
             started.elapsed()
         })
         .collect();
@@ -86,7 +84,7 @@ fn main() {
         .map(|_| {
             let input = objects.clone();
             let started = Instant::now();
-            let out = transformer.transform(input, &events).expect("transform");
+            let out = transformer.run(input, &events).expect("transform");
             let took = started.elapsed();
             assert_eq!(out.objects.len(), 100);
             took

@@ -5,7 +5,7 @@
 mod support;
 
 use devloop::events::{Event, Events};
-use devloop::plugin::{Allow, PluginEngine, PluginError, PluginSpec, Transformer, WasmTransformer};
+use devloop::plugin::{Allow, PluginEngine, PluginError, PluginSpec, WasmTransformer};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ fn pod() -> Value {
 }
 
 fn messages(t: &WasmTransformer) -> Vec<String> {
-    t.transform(vec![pod()], &Events::discard())
+    t.run(vec![pod()], &Events::discard())
         .unwrap()
         .results
         .into_iter()
@@ -42,7 +42,7 @@ fn messages(t: &WasmTransformer) -> Vec<String> {
 /// The host still works after a misdeed: a well-behaved call on the same engine succeeds.
 fn host_still_works() {
     let t = hostile(json!({"mode": "open", "paths": []}), |_| {});
-    assert!(t.transform(vec![pod()], &Events::discard()).is_ok());
+    assert!(t.run(vec![pod()], &Events::discard()).is_ok());
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
         s.timeout = Some(Duration::from_millis(300))
     });
     let started = Instant::now();
-    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
     assert!(took < Duration::from_secs(5), "stopped only after {took:?}");
@@ -66,7 +66,7 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
 #[test]
 fn a_memory_bomb_is_stopped_at_the_limit() {
     let t = hostile(json!({"mode": "memory"}), |s| s.memory = Some(64 << 20));
-    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
     assert!(matches!(err, PluginError::MemoryLimit { .. }), "{err}");
     assert!(err.to_string().contains("memory limit of 64 MiB"), "{err}");
     host_still_works();
@@ -110,7 +110,7 @@ fn only_allowed_programs_run() {
         json!({"mode": "run", "program": "sh", "args": ["-c", "echo hi"]}),
         |_| {},
     );
-    let err = t.transform(vec![pod()], &events).unwrap_err();
+    let err = t.run(vec![pod()], &events).unwrap_err();
     assert_eq!(
         err.to_string(),
         "plugin hostile failed: running `sh` is not allowed for this plugin (hint: list the \
@@ -147,7 +147,7 @@ fn the_environment_holds_only_allowed_variables() {
 #[test]
 fn a_gigabyte_of_output_is_cut() {
     let t = hostile(json!({"mode": "flood"}), |_| {});
-    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
     assert!(matches!(err, PluginError::OutputLimit { .. }), "{err}");
 
     // A program's output is cut too, and the plugin is told.
@@ -167,7 +167,7 @@ fn a_gigabyte_of_output_is_cut() {
 fn a_panic_is_reported_with_the_plugins_message_and_backtrace() {
     let (events, _) = Events::collect();
     let t = hostile(json!({"mode": "panic"}), |_| {});
-    let err = t.transform(vec![pod()], &events).unwrap_err();
+    let err = t.run(vec![pod()], &events).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, PluginError::Trapped { .. }), "{text}");
     assert!(text.starts_with("plugin hostile crashed: "), "{text}");
@@ -193,7 +193,7 @@ fn plugin_events_carry_its_name() {
         json!({"mode": "run", "program": "sh", "args": ["-c", "echo from-the-program"]}),
         |s| s.allow.run = vec!["sh".into()],
     );
-    t.transform(vec![pod()], &events).unwrap();
+    t.run(vec![pod()], &events).unwrap();
     let seen = seen.lock().unwrap();
     assert!(
         seen.iter().any(
@@ -213,7 +213,7 @@ fn a_program_outliving_the_deadline_is_killed() {
         },
     );
     let started = Instant::now();
-    let err = t.transform(vec![pod()], &Events::discard()).unwrap_err();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
     assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(5),

@@ -4,10 +4,8 @@
 mod support;
 
 use devloop::events::Events;
-use devloop::plugin::{
-    PluginEngine, PluginError, PluginSpec, ResultSeverity, Transformer, WasmTransformer,
-    transform_all,
-};
+use devloop::plugin::{PluginEngine, PluginError, PluginSpec, WasmTransformer};
+use devloop::render::transform::{ResultSeverity, Transformer, transform_all};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
@@ -63,7 +61,7 @@ fn labels_and_annotations_reach_objects_and_pod_templates() {
         json!({"labels": {"team": "core"}, "annotations": {"devloop.dev/run": "r1"}}),
     );
     let out = t
-        .transform(vec![deployment(), service()], &Events::discard())
+        .run(vec![deployment(), service()], &Events::discard())
         .unwrap();
     let d = &out.objects[0];
     assert_eq!(
@@ -96,7 +94,7 @@ fn namespace_is_set_on_namespaced_objects_only() {
         "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "old"}]
     });
     let out = t
-        .transform(vec![deployment(), ns, binding], &Events::discard())
+        .run(vec![deployment(), ns, binding], &Events::discard())
         .unwrap();
     assert_eq!(out.objects[0]["metadata"]["namespace"], "dev");
     assert!(out.objects[1]["metadata"].get("namespace").is_none());
@@ -114,9 +112,7 @@ fn namespace_is_set_on_namespaced_objects_only() {
 #[test]
 fn an_invalid_namespace_is_a_plugin_error_with_a_hint() {
     let t = transformer("namespace", json!({"namespace": "Not_Valid"}));
-    let err = t
-        .transform(vec![deployment()], &Events::discard())
-        .unwrap_err();
+    let err = t.run(vec![deployment()], &Events::discard()).unwrap_err();
     assert!(matches!(err, PluginError::Failed { .. }), "{err}");
     assert_eq!(
         err.to_string(),
@@ -132,7 +128,7 @@ fn debug_mode_drops_probes_and_sets_env() {
         json!({"env": {"MODE": "debug", "RUST_LOG": "trace"}}),
     );
     let out = t
-        .transform(vec![deployment(), service()], &Events::discard())
+        .run(vec![deployment(), service()], &Events::discard())
         .unwrap();
     let c = &out.objects[0]["spec"]["template"]["spec"]["containers"][0];
     assert!(c.get("livenessProbe").is_none());
@@ -155,9 +151,7 @@ fn pull_policy_is_set_on_every_container() {
             "containers": [{"name": "c", "image": "busybox"}]
         }}}}}
     });
-    let out = t
-        .transform(vec![deployment(), cron], &Events::discard())
-        .unwrap();
+    let out = t.run(vec![deployment(), cron], &Events::discard()).unwrap();
     assert_eq!(
         out.objects[0]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
         "IfNotPresent"
@@ -167,9 +161,7 @@ fn pull_policy_is_set_on_every_container() {
     assert_eq!(job["containers"][0]["imagePullPolicy"], "IfNotPresent");
 
     let t = transformer("pull-policy", json!({"policy": "Sometimes"}));
-    let err = t
-        .transform(vec![deployment()], &Events::discard())
-        .unwrap_err();
+    let err = t.run(vec![deployment()], &Events::discard()).unwrap_err();
     assert!(
         err.to_string()
             .contains("`Sometimes` is not an image pull policy"),
@@ -267,12 +259,12 @@ fn manifests_transform_entries_of_a_config_run_in_order() {
         .as_ref()
         .and_then(|m| m.transform.clone())
         .unwrap();
-    let transforms =
-        devloop::plugin::ManifestTransforms::load(engine(), &entries, dir.path()).unwrap();
+    let transforms = devloop::render::transform::load_with(engine(), &entries, dir.path()).unwrap();
+    let chain: Vec<&dyn Transformer> = transforms.iter().map(|t| t.as_ref()).collect();
     let mut ns_deployment = deployment();
     ns_deployment["metadata"]["namespace"] = json!("prod");
     let (events, seen) = Events::collect();
-    let out = transforms.run(vec![ns_deployment], &events).unwrap();
+    let out = transform_all(&chain, vec![ns_deployment], &events).unwrap();
     assert_eq!(out.objects[0]["metadata"]["labels"]["team"], "core");
     assert_eq!(out.objects[0]["metadata"]["namespace"], "dev");
     let seen = format!("{:?}", seen.lock().unwrap());

@@ -59,10 +59,4 @@ pub enum PluginError {
     BadOutput { plugin: String, reason: String },
     #[error("plugin {plugin}: {message}")]
     Setup { plugin: String, message: String },
-    #[error("plugin {plugin} reported {count} error(s): {first}")]
-    ErrorResults {
-        plugin: String,
-        count: usize,
-        first: String,
-    },
 }

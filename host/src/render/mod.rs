@@ -20,6 +20,7 @@ mod process;
 mod raw_yaml;
 mod selector;
 pub mod setters;
+pub mod transform;
 
 pub use helm::image_env;
 pub use images::Artifact;
@@ -29,7 +30,6 @@ pub use setters::Params;
 use crate::config::model::{Helm as HelmConfig, RenderConfig};
 use crate::config::{self, Vars};
 use crate::events::{Events, Stage};
-use crate::plugin::{ManifestTransforms, PluginEngine};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -87,7 +87,7 @@ pub enum RenderError {
     #[error("manifests.transform of {source_name}: {error}")]
     Transform {
         source_name: String,
-        error: crate::plugin::PluginError,
+        error: transform::TransformError,
     },
     #[error(
         "nothing was rendered: the configs produce no manifests (check manifests.rawYaml, \
@@ -289,20 +289,16 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
     Ok(list)
 }
 
-/// The config's transform plugins, loaded (compiled or read from the cache) before any
-/// renderer runs so a missing or broken plugin fails fast; None when it has none.
-fn load_transforms(config: &ConfigPlan) -> Result<Option<ManifestTransforms>, RenderError> {
+/// The config's transforms, loaded before any renderer runs so a missing or broken plugin
+/// fails fast.
+fn load_transforms(
+    config: &ConfigPlan,
+) -> Result<Vec<Box<dyn transform::Transformer>>, RenderError> {
     let entries = config.manifests.transform.as_deref().unwrap_or_default();
-    if entries.iter().all(|t| t.plugin.is_none()) {
-        return Ok(None);
-    }
-    let fail = |error| RenderError::Transform {
+    transform::load(entries, &config.dir).map_err(|error| RenderError::Transform {
         source_name: config.source.clone(),
         error,
-    };
-    let engine = PluginEngine::global().map_err(fail)?;
-    let transforms = ManifestTransforms::load(engine, entries, &config.dir).map_err(fail)?;
-    Ok(Some(transforms))
+    })
 }
 
 /// Renders every config of the plan with `artifacts` as the images to deploy.
@@ -356,13 +352,14 @@ pub fn render(
             }
             rendered.extend(m);
         }
-        if let Some(transforms) = &transforms {
+        if !transforms.is_empty() {
             events.debug(
                 Stage::Render,
                 format!("running manifests.transform of {}", config.source),
             );
-            let out = transforms
-                .run(std::mem::take(&mut rendered.docs), events)
+            let chain: Vec<&dyn transform::Transformer> =
+                transforms.iter().map(|t| t.as_ref()).collect();
+            let out = transform::transform_all(&chain, std::mem::take(&mut rendered.docs), events)
                 .map_err(|error| RenderError::Transform {
                     source_name: config.source.clone(),
                     error,
