@@ -237,6 +237,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::tests::write;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -249,12 +250,6 @@ mod tests {
         Cli::try_parse_from(std::iter::once("init").chain(list.iter().copied()))
             .unwrap()
             .init
-    }
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
     }
 
     fn project() -> tempfile::TempDir {

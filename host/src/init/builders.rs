@@ -155,14 +155,9 @@ fn is_go_main(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::tests::write;
     use crate::init::walk::project_files;
     use std::path::Path;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 
     fn found(root: &Path) -> Vec<(BuilderKind, String)> {
         detect(&project_files(root).unwrap())

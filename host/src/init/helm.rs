@@ -139,14 +139,8 @@ fn template_images(text: &str, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::tests::write;
     use crate::init::walk::project_files;
-    use std::path::Path;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 
     #[test]
     fn chart_with_values_images_and_subchart() {

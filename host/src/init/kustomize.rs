@@ -179,14 +179,8 @@ fn profile_name(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::tests::write;
     use crate::init::walk::project_files;
-    use std::path::Path;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 
     fn k(dir: &str, is_base: bool) -> Kustomization {
         Kustomization {

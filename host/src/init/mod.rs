@@ -558,4 +558,4 @@ fn clean_path(path: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

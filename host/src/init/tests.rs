@@ -4,7 +4,8 @@
 use super::*;
 use crate::config::{ResolveOptions, resolve::resolve};
 
-fn write(root: &Path, rel: &str, text: &str) {
+/// Writes `text` to `rel` under `root`, creating folders: the project files of a test.
+pub(crate) fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();

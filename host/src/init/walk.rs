@@ -107,12 +107,7 @@ pub fn is_within(rel: &str, dir: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    use crate::init::tests::write;
 
     #[test]
     fn files_before_subfolders_and_skipped_folders_left_out() {
