@@ -399,6 +399,32 @@ fn assert_built(image: &str, name: &str) {
     );
 }
 
+/// `helm devloop upgrade` of the helm-school project into `namespace`, which must give
+/// revision 1 with the three built images; returns Deployment name -> image.
+async fn first_upgrade_installs_all_three(
+    helm: &CleanHelm,
+    client: &kube::Client,
+    dir: &Path,
+    namespace: &str,
+) -> BTreeMap<String, String> {
+    let (ok, stdout, stderr) = helm_devloop_in(helm, dir, &["-n", namespace, "devloop", "upgrade"]);
+    assert!(ok, "helm devloop upgrade failed:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Deployments stabilized"),
+        "no status check:\n{stderr}"
+    );
+    assert_eq!(release_status(helm, namespace), (1, "deployed".to_string()));
+    let images = deployed_images(client, namespace).await;
+    assert_eq!(
+        images.keys().collect::<Vec<_>>(),
+        ["school-school", "school-student", "school-teacher"]
+    );
+    for service in ["school", "teacher", "student"] {
+        assert_built(&images[&format!("school-{service}")], service);
+    }
+    images
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn helm_devloop_upgrade_installs_built_images_then_upgrades_only_what_changed() {
     let ground = Ground::ensure();
@@ -413,25 +439,7 @@ async fn helm_devloop_upgrade_installs_built_images_then_upgrades_only_what_chan
 
     // First upgrade: all three built and installed; student's image only through the
     // post-renderer (the chart writes it into its template).
-    let (ok, stdout, stderr) =
-        helm_devloop_in(&helm, &dir, &["-n", ns.name(), "devloop", "upgrade"]);
-    assert!(ok, "helm devloop upgrade failed:\n{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("Deployments stabilized"),
-        "no status check:\n{stderr}"
-    );
-    assert_eq!(
-        release_status(&helm, ns.name()),
-        (1, "deployed".to_string())
-    );
-    let first = deployed_images(&client, ns.name()).await;
-    assert_eq!(
-        first.keys().collect::<Vec<_>>(),
-        ["school-school", "school-student", "school-teacher"]
-    );
-    for service in ["school", "teacher", "student"] {
-        assert_built(&first[&format!("school-{service}")], service);
-    }
+    let first = first_upgrade_installs_all_three(&helm, &client, &dir, ns.name()).await;
 
     // Change the student service only: a new revision where only student's image moved.
     let page = dir.join("../school/student/www/index.html");
@@ -486,25 +494,7 @@ async fn helm3_devloop_upgrade_installs_the_built_images() {
     let helm = CleanHelm::helm3();
     helm.install("plugins/helm/helm3");
     let (_project, dir) = project();
-    let (ok, stdout, stderr) =
-        helm_devloop_in(&helm, &dir, &["-n", ns.name(), "devloop", "upgrade"]);
-    assert!(ok, "helm3 devloop upgrade failed:\n{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("Deployments stabilized"),
-        "no status check:\n{stderr}"
-    );
-    assert_eq!(
-        release_status(&helm, ns.name()),
-        (1, "deployed".to_string())
-    );
-    let images = deployed_images(&client, ns.name()).await;
-    assert_eq!(
-        images.keys().collect::<Vec<_>>(),
-        ["school-school", "school-student", "school-teacher"]
-    );
-    for service in ["school", "teacher", "student"] {
-        assert_built(&images[&format!("school-{service}")], service);
-    }
+    first_upgrade_installs_all_three(&helm, &client, &dir, ns.name()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

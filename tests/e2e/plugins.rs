@@ -4,7 +4,7 @@
 //! all plugins runs, and its failing tester plugin stops the deploy.
 
 use anyhow::Result;
-use devloop_e2e::{Ground, TestNamespace};
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
@@ -50,6 +50,21 @@ fn transform_plugin(name: &str) -> PathBuf {
     guest_plugin("transforms", &format!("devloop_transform_{name}.wasm"))
 }
 
+/// `kubectl devloop run` of the project in `dir` into `ns`.
+async fn run_in(
+    ground: &Ground,
+    dir: &tempfile::TempDir,
+    ns: &TestNamespace,
+) -> Result<DevloopOutput> {
+    ground
+        .devloop()
+        .args(["run", "-n", ns.name(), "--color", "never"])
+        .current_dir(dir.path())
+        .timeout(Duration::from_secs(300))
+        .run()
+        .await
+}
+
 /// A rawYaml project with one ConfigMap and the labels plugin configured with `config`.
 fn project(config: &str) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
@@ -75,14 +90,7 @@ async fn run_deploys_what_the_transform_plugin_made() -> Result<()> {
     let client = ground.client().await?;
     let ns = TestNamespace::create(&client, "plugins_transform").await?;
     let dir = project("{labels: {team: core}, annotations: {note: from-plugin}}")?;
-    ground
-        .devloop()
-        .args(["run", "-n", ns.name(), "--color", "never"])
-        .current_dir(dir.path())
-        .timeout(Duration::from_secs(240))
-        .run()
-        .await?
-        .assert_success();
+    run_in(ground, &dir, &ns).await?.assert_success();
     let cm = Api::<ConfigMap>::namespaced(client.clone(), ns.name())
         .get("settings")
         .await?;
@@ -103,13 +111,7 @@ async fn a_failing_transform_plugin_stops_the_deploy() -> Result<()> {
     let ns = TestNamespace::create(&client, "plugins_transform_fails").await?;
     // The labels plugin refuses a config field it does not know.
     let dir = project("{colour: blue}")?;
-    let out = ground
-        .devloop()
-        .args(["run", "-n", ns.name(), "--color", "never"])
-        .current_dir(dir.path())
-        .timeout(Duration::from_secs(240))
-        .run()
-        .await?;
+    let out = run_in(ground, &dir, &ns).await?;
     out.assert_failure();
     assert!(out.stderr.contains("manifests.transform"), "{out}");
     let found = Api::<ConfigMap>::namespaced(client.clone(), ns.name())
@@ -170,13 +172,7 @@ async fn run_builds_tests_and_deploys_through_plugins_only() -> Result<()> {
     let client = ground.client().await?;
     let ns = TestNamespace::create(&client, "plugins_all").await?;
     let dir = all_plugins_project("<p>hello from buildah</p>\n")?;
-    let out = ground
-        .devloop()
-        .args(["run", "-n", ns.name(), "--color", "never"])
-        .current_dir(dir.path())
-        .timeout(Duration::from_secs(300))
-        .run()
-        .await?;
+    let out = run_in(ground, &dir, &ns).await?;
     out.assert_success();
     assert!(out.stderr.contains("1 test passed"), "{out}");
     let deployment = Api::<Deployment>::namespaced(client.clone(), ns.name())
@@ -206,13 +202,7 @@ async fn a_failing_tester_plugin_stops_run_before_the_deploy() -> Result<()> {
     let client = ground.client().await?;
     let ns = TestNamespace::create(&client, "plugins_all_fails").await?;
     let dir = all_plugins_project("<p>goodbye</p>\n")?;
-    let out = ground
-        .devloop()
-        .args(["run", "-n", ns.name(), "--color", "never"])
-        .current_dir(dir.path())
-        .timeout(Duration::from_secs(300))
-        .run()
-        .await?;
+    let out = run_in(ground, &dir, &ns).await?;
     out.assert_failure();
     assert!(out.stderr.contains("test `tester` for web failed"), "{out}");
     let found = Api::<Deployment>::namespaced(client.clone(), ns.name())
