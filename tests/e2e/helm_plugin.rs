@@ -590,3 +590,168 @@ fn helm_devloop_template_prints_the_release_with_built_images() {
     let list = helm.ok(["list", "-n", "default", "-q"]);
     assert!(!list.lines().any(|l| l == "school"), "{list}");
 }
+
+/// `helm devloop dev` in the foreground of a terminal: Helm's namespace reaches devloop, the
+/// release is installed with the built images, a change upgrades it, and Ctrl+C (SIGINT to
+/// the whole process group, as a terminal sends it) uninstalls it: Helm exits at once,
+/// devloop finishes the clean-up and ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_devloop_dev_installs_upgrades_and_uninstalls_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let ground = Ground::ensure();
+    let client = ground.client().await.expect("client");
+    let ns = TestNamespace::create(&client, "helm_dev")
+        .await
+        .expect("namespace");
+    let helm = CleanHelm::new();
+    helm.install("plugins/helm");
+    helm.install("plugins/helm/devloop-images");
+    let (_project, dir) = project();
+    let mut child = helm
+        .command()
+        .args(["-n", ns.name(), "devloop", "dev"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("run helm");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().expect("lines").push(line);
+        }
+    });
+    let count = |needle: &str| {
+        lines
+            .lock()
+            .expect("lines")
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    };
+    let transcript = || lines.lock().expect("lines").join("\n");
+    let wait_for = |needle: &str, n: usize, secs: u64| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while count(needle) < n {
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` x{n} within {secs} s:\n{}",
+                transcript()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+
+    wait_for("Watching for changes", 1, 300);
+    assert_eq!(
+        release_status(&helm, ns.name()),
+        (1, "deployed".to_string())
+    );
+    let first = deployed_images(&client, ns.name()).await;
+    assert_built(&first["school-student"], "student");
+
+    std::fs::write(
+        dir.join("../school/student/www/index.html"),
+        "<p>changed during dev</p>\n",
+    )
+    .expect("edit student");
+    wait_for("Watching for changes", 2, 300);
+    assert_eq!(
+        release_status(&helm, ns.name()),
+        (2, "deployed".to_string())
+    );
+    let second = deployed_images(&client, ns.name()).await;
+    assert_ne!(second["school-student"], first["school-student"]);
+    assert_eq!(second["school-teacher"], first["school-teacher"]);
+
+    let group = format!("-{}", child.id());
+    let killed = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    // Helm itself dies of the SIGINT; devloop, in the same group, cleans up and ends.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "helm ends within 90 s:\n{}",
+            transcript()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let group_alive = || {
+        Command::new("pgrep")
+            .args(["-g", &group[1..]])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    while group_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "devloop ends within 90 s of Ctrl+C:\n{}",
+            transcript()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(count("Cleaned up") >= 1, "{}", transcript());
+    let list = helm.ok(["list", "-n", ns.name(), "-q"]);
+    assert!(list.trim().is_empty(), "the release is still there: {list}");
+}
+
+/// `kubectl devloop run` of a `deploy.helm` release whose chart writes the student image
+/// into its template (no value for it): with `helm` being `binary`, in a Helm home with no
+/// plugins installed, every Deployment runs its built image.
+async fn run_deploys_template_images_with(binary: &str, test: &str) {
+    let ground = Ground::ensure();
+    let client = ground.client().await.expect("client");
+    let ns = TestNamespace::create(&client, test)
+        .await
+        .expect("namespace");
+    let helm = CleanHelm::of(binary);
+    let bin = tempfile::tempdir().expect("bin dir");
+    std::os::unix::fs::symlink(&helm.helm, bin.path().join("helm")).expect("link helm");
+    let path = std::env::join_paths(
+        std::iter::once(bin.path().to_path_buf()).chain(std::env::split_paths(&helm.path)),
+    )
+    .expect("PATH");
+    let (_project, dir) = project();
+    let mut cmd = Command::new(devloop_dir().join("kubectl-devloop"));
+    for (k, v) in helm.command().get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd
+        .env("PATH", path)
+        .args(["run", "-n", ns.name()])
+        .current_dir(&dir)
+        .output()
+        .expect("kubectl-devloop runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run with {binary} failed:\n{stderr}");
+    let images = deployed_images(&client, ns.name()).await;
+    for service in ["school", "teacher", "student"] {
+        assert_built(&images[&format!("school-{service}")], service);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_puts_built_images_into_chart_templates_with_helm4() {
+    run_deploys_template_images_with("helm", "helm4_template_images").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_puts_built_images_into_chart_templates_with_helm3() {
+    run_deploys_template_images_with("helm3", "helm3_template_images").await;
+}

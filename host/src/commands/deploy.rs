@@ -383,7 +383,13 @@ impl Deployers {
         }
         Ok(Deployers {
             kubectl: KubectlDeployer::new(manifests),
-            helm: HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone()),
+            helm: HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone())
+                .with_images(
+                    artifacts
+                        .iter()
+                        .map(|a| (a.image_name.clone(), a.tag.clone()))
+                        .collect(),
+                ),
             has_helm: !plan.helm.is_empty(),
         })
     }

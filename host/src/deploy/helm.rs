@@ -1,8 +1,11 @@
 //! The `deploy.helm` deployer: installs or upgrades each release with the user's `helm` binary
 //! (Helm 3 or 4), without `--wait` (the status check does the waiting, with better messages),
 //! then reads the release's manifest back (`helm get manifest`) so the status check watches
-//! exactly what Helm applied. Rollback is `helm rollback` to the revision before this deploy.
+//! exactly what Helm applied. The built images also reach charts that write an image into a
+//! template, through devloop's post-renderer (`helm_post_render`). Rollback is `helm
+//! rollback` to the revision before this deploy.
 
+use super::helm_post_render::PostRenderer;
 use super::{
     Action, DeployContext, DeployError, Deployed, Deployer, ReleaseRef, ResourceRef, report,
 };
@@ -102,6 +105,8 @@ pub enum HelmError {
 /// Deploys Helm releases with the `helm` binary.
 pub struct HelmDeployer {
     releases: Vec<HelmRelease>,
+    /// Image name -> built reference, for the post-renderer.
+    images: Vec<(String, String)>,
     helm: PathBuf,
     kube_context: Option<String>,
     kubeconfig: Option<PathBuf>,
@@ -116,10 +121,18 @@ impl HelmDeployer {
     ) -> Self {
         HelmDeployer {
             releases,
+            images: Vec::new(),
             helm: PathBuf::from("helm"),
             kube_context,
             kubeconfig,
         }
+    }
+
+    /// The built images (image name, reference) a post-renderer puts into what the charts
+    /// render, also where a chart writes the image into a template.
+    pub fn with_images(mut self, images: Vec<(String, String)>) -> Self {
+        self.images = images;
+        self
     }
 
     /// Uses another helm binary than the one on PATH.
@@ -130,8 +143,18 @@ impl HelmDeployer {
 
     /// Runs helm with the connection flags; stdout on success, helm's stderr as the error.
     async fn helm(&self, args: Vec<OsString>) -> Result<String, HelmError> {
+        self.helm_with_env(args, &[]).await
+    }
+
+    /// `helm` with extra environment variables.
+    async fn helm_with_env(
+        &self,
+        args: Vec<OsString>,
+        env: &[(OsString, OsString)],
+    ) -> Result<String, HelmError> {
         let mut cmd = Command::new(&self.helm);
         cmd.args(&args);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         if let Some(c) = &self.kube_context {
             cmd.arg("--kube-context").arg(c);
         }
@@ -181,6 +204,7 @@ impl HelmDeployer {
         &self,
         ctx: &DeployContext<'_>,
         release: &HelmRelease,
+        post_render: Option<&PostRenderer>,
     ) -> Result<Deployed, DeployError> {
         let namespace = release
             .namespace
@@ -196,7 +220,13 @@ impl HelmDeployer {
                 "installed; upgradeOnChange is off",
             );
         } else {
-            self.helm(release.upgrade_args(&namespace)).await?;
+            let mut args = release.upgrade_args(&namespace);
+            let mut env = Vec::new();
+            if let Some(p) = post_render {
+                args.extend(p.args.iter().cloned());
+                env.extend(p.env.iter().cloned());
+            }
+            self.helm_with_env(args, &env).await?;
             let action = if previous.is_some() {
                 Action::Upgraded
             } else {
@@ -298,8 +328,12 @@ impl Deployer for HelmDeployer {
     ) -> BoxFuture<'a, Result<Deployed, DeployError>> {
         Box::pin(async move {
             let mut deployed = Deployed::default();
+            let post_render = PostRenderer::prepare(&self.helm, &self.images).await?;
             for release in &self.releases {
-                deployed.extend(self.deploy_release(ctx, release).await?);
+                deployed.extend(
+                    self.deploy_release(ctx, release, post_render.as_ref())
+                        .await?,
+                );
             }
             Ok(deployed)
         })
