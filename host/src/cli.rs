@@ -36,6 +36,16 @@ pub struct GlobalArgs {
     /// How events are shown: text on stderr, or JSON lines on stdout.
     #[arg(long = "event-format", global = true, value_enum, default_value_t = Format::Text)]
     pub event_format: Format,
+    /// A registry (`host` or `host:port`) to reach over plain HTTP when devloop talks to it
+    /// itself (plugins from `oci:`, `plugin push`); repeatable. Loopback registries always
+    /// are. Image pushes go through the container engine, which has its own setting.
+    #[arg(
+        long = "insecure-registry",
+        global = true,
+        value_delimiter = ',',
+        env = "SKAFFOLD_INSECURE_REGISTRY"
+    )]
+    pub insecure_registries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +106,7 @@ pub enum Command {
 /// Parses the command line, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::oci::set_insecure_registries(&cli.global.insecure_registries);
     let settings = cli.global.output_settings();
     let events = output::renderer(settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

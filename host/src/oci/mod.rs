@@ -9,6 +9,7 @@ mod digest;
 mod error;
 #[cfg(test)]
 pub(crate) mod fake_registry;
+mod insecure;
 pub mod manifest;
 mod reference;
 
@@ -16,5 +17,6 @@ pub use auth::{Challenge, Credentials, parse_challenge};
 pub use client::{Access, Client, MAX_BLOB};
 pub use digest::Digest;
 pub use error::OciError;
+pub use insecure::{is_insecure_registry, set_insecure_registries};
 pub use manifest::{Manifest, ManifestError, WasmArtifact};
 pub use reference::OciReference;

@@ -85,13 +85,9 @@ impl OciReference {
         }
     }
 
-    /// Loopback registries are spoken to over plain HTTP, as Docker does by default.
+    /// Spoken to over plain HTTP: a loopback registry, or one named `--insecure-registry`.
     pub fn is_insecure(&self) -> bool {
-        let host = match self.registry.strip_prefix('[') {
-            Some(rest) => rest.split(']').next().unwrap_or(rest),
-            None => self.registry.split(':').next().unwrap_or(&self.registry),
-        };
-        matches!(host, "localhost" | "127.0.0.1" | "::1")
+        super::is_insecure_registry(&self.registry)
     }
 
     /// What the manifest is asked for by: the digest when pinned (the tag then only
