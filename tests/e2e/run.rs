@@ -2,7 +2,8 @@
 //! real test ground: each example is built offline by its own build step, deployed, and found
 //! healthy; the page its service serves (fetched through a port-forward) shows the built
 //! version; after a source change a second `run` rebuilds only what changed and the new version
-//! is served; `delete` leaves nothing of it in the cluster.
+//! is served; `delete` leaves nothing of it in the cluster. A project without a config runs
+//! after `init` wrote one.
 
 use anyhow::{Context, Result, bail};
 use devloop_e2e::{DevloopOutput, Ground, TestNamespace, describe_pods, http_get, pods_matching};
@@ -256,5 +257,61 @@ async fn helm_chart_from_a_v2beta26_config_with_artifact_overrides() -> Result<(
         .envs(Ground::ensure().env())
         .output()?;
     assert_eq!(String::from_utf8_lossy(&releases.stdout).trim(), "");
+    Ok(())
+}
+
+/// A project with a Dockerfile and a manifest but no skaffold.yaml: `init` writes one, and
+/// `run` of it builds, deploys and serves the page.
+#[tokio::test]
+async fn init_then_run_serves_the_project() -> Result<()> {
+    let client = Ground::ensure().client().await?;
+    let ns = TestNamespace::create(&client, "run_init").await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("greeter");
+    std::fs::create_dir_all(root.join("web/www"))?;
+    std::fs::create_dir_all(root.join("k8s"))?;
+    std::fs::write(
+        root.join("web/Dockerfile"),
+        "FROM devloop-test/httpd:v1\nCOPY www /www\n",
+    )?;
+    std::fs::write(root.join("web/www/index.html"), "<p>hello from init</p>\n")?;
+    std::fs::write(
+        root.join("k8s/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: greeter\nspec:\n  \
+         replicas: 1\n  selector:\n    matchLabels: {app: greeter}\n  template:\n    \
+         metadata:\n      labels: {app: greeter}\n    spec:\n      containers:\n      \
+         - name: web\n        image: greeter-web\n        ports:\n        - containerPort: 8080\n",
+    )?;
+    let devloop = |args: &[&str]| {
+        Ground::ensure()
+            .devloop()
+            .args(args.iter().copied())
+            .current_dir(&root)
+            .timeout(Duration::from_secs(240))
+    };
+    // One Dockerfile and one image: paired without --force.
+    let out = devloop(&["init", "--color", "never"]).run().await?;
+    out.assert_success();
+    let written = std::fs::read_to_string(root.join("skaffold.yaml"))?;
+    assert!(written.contains("image: greeter-web"), "{written}");
+    assert!(written.contains("context: web"), "{written}");
+    assert!(written.contains("k8s/web.yaml"), "{written}");
+    // Again: the config is kept.
+    devloop(&["init", "--color", "never"])
+        .run()
+        .await?
+        .assert_failure();
+
+    devloop(&["run", "-n", ns.name(), "--color", "never"])
+        .run()
+        .await?
+        .assert_success();
+    let pods = pods_matching(&client, ns.name(), "app=greeter").await?;
+    let pod = pods
+        .iter()
+        .find_map(|p| p.metadata.name.clone())
+        .context("a greeter pod")?;
+    let page = http_get(&client, ns.name(), &pod, 8080, "/").await?.body;
+    assert_eq!(page, "<p>hello from init</p>\n");
     Ok(())
 }
