@@ -71,6 +71,9 @@ pub struct LoadedConfig {
     pub config: SkaffoldConfig,
     /// The profiles applied to `config` (empty until `resolve`).
     pub active_profiles: Vec<String>,
+    /// Where each profile's patches are written in `source` (profile name -> one position a
+    /// patch), so a patch that fails is pointed at.
+    pub patch_positions: std::collections::BTreeMap<String, Vec<node::Pos>>,
 }
 
 impl LoadedConfig {
@@ -173,6 +176,7 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
     let docs = parse_tree(text, &file)?;
     let mut configs = Vec::with_capacity(docs.len());
     for (document, doc) in docs.into_iter().enumerate() {
+        let patch_positions = profiles::patch_positions(&doc);
         let (original_version, config) = typed_config(doc, &file)?;
         configs.push(LoadedConfig {
             source: source.to_path_buf(),
@@ -181,6 +185,7 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
             original_version,
             config,
             active_profiles: Vec::new(),
+            patch_positions,
         });
     }
     Ok(configs)

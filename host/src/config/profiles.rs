@@ -15,9 +15,11 @@
 //! applies its JSON `patches` in order.
 
 use super::model::{Activation, Profile, SkaffoldConfig};
+use super::node::{Node, Pos, Value as NodeValue};
 use super::patch::{self, Operation};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// What auto-activation looks at.
 #[derive(Debug, Clone)]
@@ -117,25 +119,74 @@ pub fn combine(auto: Vec<String>, requested: &[String]) -> Vec<String> {
     active
 }
 
+/// Why profiles could not be applied; `patch` names the profile and the 0-based index of
+/// the patch that failed, so the caller can point at it in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileError {
+    pub message: String,
+    pub patch: Option<(String, usize)>,
+}
+
+impl ProfileError {
+    fn plain(message: impl Into<String>) -> Self {
+        ProfileError {
+            message: message.into(),
+            patch: None,
+        }
+    }
+}
+
+/// Where each profile's patches are written: profile name -> the position of each patch.
+pub fn patch_positions(doc: &Node) -> BTreeMap<String, Vec<Pos>> {
+    let mut out = BTreeMap::new();
+    let profiles = doc.get("profiles").and_then(|p| match &p.value {
+        NodeValue::Seq(items) => Some(items),
+        _ => None,
+    });
+    for profile in profiles.into_iter().flatten() {
+        let Some(name) = profile.get("name").and_then(|n| match &n.value {
+            NodeValue::Str(s) => Some(s.clone()),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let positions = match profile.get("patches").map(|p| &p.value) {
+            Some(NodeValue::Seq(patches)) => patches.iter().map(|p| p.pos).collect(),
+            _ => Vec::new(),
+        };
+        out.insert(name, positions);
+    }
+    out
+}
+
 /// Applies the named profiles (in order) to `config` and removes its `profiles` section.
 /// Names not defined in this config are skipped (with several configs a `-p` name only has
 /// to exist in one of them; the caller checks that).
-pub fn apply(config: &SkaffoldConfig, names: &[String]) -> Result<SkaffoldConfig, String> {
-    let mut current = serde_json::to_value(config).map_err(|e| e.to_string())?;
+pub fn apply(config: &SkaffoldConfig, names: &[String]) -> Result<SkaffoldConfig, ProfileError> {
+    let mut current =
+        serde_json::to_value(config).map_err(|e| ProfileError::plain(e.to_string()))?;
     for name in names {
         let Some(profile) = config.profiles.iter().find(|p| &p.name == name) else {
             continue;
         };
-        current = apply_one(current, profile).map_err(|e| format!("profile `{name}`: {e}"))?;
+        current = apply_one(current, profile).map_err(|(index, e)| ProfileError {
+            message: format!("profile `{name}`: {e}"),
+            patch: index.map(|i| (name.clone(), i)),
+        })?;
     }
-    let mut result: SkaffoldConfig = serde_json::from_value(current)
-        .map_err(|e| format!("the config after applying profiles is invalid: {e}"))?;
+    let mut result: SkaffoldConfig = serde_json::from_value(current).map_err(|e| {
+        ProfileError::plain(format!(
+            "the config after applying profiles is invalid: {e}"
+        ))
+    })?;
     result.profiles.clear();
     Ok(result)
 }
 
-fn apply_one(mut config: Value, profile: &Profile) -> Result<Value, String> {
-    let mut overlay = serde_json::to_value(profile).map_err(|e| e.to_string())?;
+/// The config with `profile` applied; an error names the failing patch's index, if a patch
+/// failed.
+fn apply_one(mut config: Value, profile: &Profile) -> Result<Value, (Option<usize>, String)> {
+    let mut overlay = serde_json::to_value(profile).map_err(|e| (None, e.to_string()))?;
     if let Value::Object(map) = &mut overlay {
         for key in ["name", "activation", "requiresAllActivations", "patches"] {
             map.shift_remove(key);
@@ -152,11 +203,14 @@ fn apply_one(mut config: Value, profile: &Profile) -> Result<Value, String> {
             value: p.value.as_ref(),
         };
         patch::apply(&mut config, &op).map_err(|e| {
-            format!(
-                "patch {} (`{} {}`): {e}",
-                index + 1,
-                p.op.as_deref().unwrap_or("replace"),
-                p.path
+            (
+                Some(index),
+                format!(
+                    "patch {} (`{} {}`): {e}",
+                    index + 1,
+                    p.op.as_deref().unwrap_or("replace"),
+                    p.path
+                ),
             )
         })?;
     }
@@ -364,9 +418,11 @@ mod tests {
             Some("Dockerfile.dev")
         );
         assert_eq!(artifacts[1].image, "b");
+        let err = apply(&cfg, &["bad".to_string()]).unwrap_err();
         assert_eq!(
-            apply(&cfg, &["bad".to_string()]).unwrap_err(),
+            err.message,
             "profile `bad`: patch 1 (`test /build/artifacts/0/image`): test failed: the value at `/build/artifacts/0/image` is \"a\", not \"z\""
         );
+        assert_eq!(err.patch, Some(("bad".to_string(), 0)));
     }
 }

@@ -364,8 +364,17 @@ impl Walk<'_> {
         }
         self.stack.pop();
 
-        let effective: SkaffoldConfig = profiles::apply(&loaded.config, &active)
-            .map_err(|e| ConfigError::Resolve(format!("{label}: {e}")))?;
+        let effective: SkaffoldConfig = profiles::apply(&loaded.config, &active).map_err(|e| {
+            let pos = e.patch.as_ref().and_then(|(profile, index)| {
+                loaded.patch_positions.get(profile)?.get(*index).copied()
+            });
+            match pos {
+                Some(pos) if pos.is_known() => {
+                    ConfigError::invalid(&loaded.display_source(), Some(pos), e.message.clone())
+                }
+                _ => ConfigError::Resolve(format!("{label}: {}", e.message)),
+            }
+        })?;
         loaded.config = effective;
         defaults::apply(&mut loaded.config);
         loaded.active_profiles = active.clone();
@@ -452,6 +461,30 @@ mod tests {
     }
 
     const HEAD: &str = "apiVersion: skaffold/v4beta14\nkind: Config\n";
+
+    #[test]
+    fn a_failing_profile_patch_is_pointed_at_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = write(
+            dir.path(),
+            "skaffold.yaml",
+            &format!(
+                "{HEAD}build:\n  artifacts:\n  - image: a\nprofiles:\n- name: dev\n  patches:\n  \
+                 - op: add\n    path: /build/artifacts/0/image\n    value: b\n  \
+                 - op: remove\n    path: /deploy/helm\n"
+            ),
+        );
+        let mut opts = options(root);
+        opts.profiles = vec!["dev".into()];
+        let err = resolve(&opts).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "skaffold.yaml:12:5: profile `dev`: patch 2 (`remove /deploy/helm`): path \
+                 `/deploy/helm` does not exist in the config"
+            ),
+            "{err}"
+        );
+    }
 
     #[test]
     fn requires_come_first_with_active_profiles_and_modules_select() {
