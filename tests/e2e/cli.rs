@@ -207,3 +207,123 @@ async fn devloop_runner_uses_the_ground_environment() {
         );
     }
 }
+
+/// Peak resident memory (KiB) and wall time of one run of `cmd`, which must succeed.
+// The child is reaped by wait4, which also reports its peak memory; `Child::wait` cannot.
+#[allow(clippy::zombie_processes)]
+fn measure(cmd: &mut Command) -> (std::time::Duration, i64) {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; `status` and `usage` outlive the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(waited, pid, "wait4 on {cmd:?}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed ({status})"
+    );
+    (elapsed, usage.ru_maxrss)
+}
+
+/// Rendering 300 Deployments with their images replaced: `kubectl devloop render --offline`
+/// against `kubectl kustomize` of the same files with an `images:` override, in the same run.
+/// Prints the median time and the peak memory of each and their ratios; not asserted.
+#[test]
+fn render_benchmark() {
+    const ROUNDS: usize = 5;
+    let kubectl = Ground::ensure()
+        .which("kubectl")
+        .expect("kubectl on the ground's PATH");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("k8s")).expect("mkdir");
+    let mut files = Vec::new();
+    for f in 0..30 {
+        let mut text = String::new();
+        for d in 0..10 {
+            let i = f * 10 + d;
+            text.push_str(&format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\n  \
+                 labels: {{app: web-{i}}}\nspec:\n  replicas: 1\n  selector:\n    \
+                 matchLabels: {{app: web-{i}}}\n  template:\n    metadata:\n      \
+                 labels: {{app: web-{i}}}\n    spec:\n      containers:\n      - name: web\n        \
+                 image: app-{}\n        ports:\n        - containerPort: 8080\n",
+                i % 10
+            ));
+        }
+        let name = format!("k8s/web-{f}.yaml");
+        std::fs::write(p.join(&name), text).expect("write manifests");
+        files.push(name);
+    }
+    let images: Vec<String> = (0..10)
+        .map(|i| format!("app-{i}=127.0.0.1:5000/app-{i}:v1"))
+        .collect();
+    let mut config =
+        String::from("apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n");
+    let mut kustomization = String::from("resources:\n");
+    for f in &files {
+        kustomization.push_str(&format!("- {f}\n"));
+    }
+    kustomization.push_str("images:\n");
+    for i in 0..10 {
+        config.push_str(&format!("  - image: app-{i}\n"));
+        kustomization.push_str(&format!(
+            "- name: app-{i}\n  newName: 127.0.0.1:5000/app-{i}\n  newTag: v1\n"
+        ));
+    }
+    config.push_str("manifests:\n  rawYaml: [k8s/*.yaml]\n");
+    std::fs::write(p.join("skaffold.yaml"), config).expect("write config");
+    std::fs::write(p.join("kustomization.yaml"), kustomization).expect("write kustomization");
+
+    // Both give the same images.
+    let ours = stdout(&run(Command::new(devloop_bin())
+        .args(["render", "--offline", "--images", &images.join(",")])
+        .current_dir(p)));
+    let theirs = stdout(&run(Command::new(&kubectl)
+        .args(["kustomize", "."])
+        .current_dir(p)));
+    for text in [&ours, &theirs] {
+        assert_eq!(text.matches("image: 127.0.0.1:5000/app-").count(), 300);
+    }
+
+    let mut devloop = Vec::new();
+    let mut kustomize = Vec::new();
+    for _ in 0..ROUNDS {
+        devloop.push(measure(
+            Command::new(devloop_bin())
+                .args(["render", "--offline", "--images", &images.join(",")])
+                .current_dir(p),
+        ));
+        kustomize.push(measure(
+            Command::new(&kubectl)
+                .args(["kustomize", "."])
+                .current_dir(p),
+        ));
+    }
+    let median = |runs: &mut Vec<(std::time::Duration, i64)>| {
+        runs.sort();
+        let time = runs[ROUNDS / 2].0;
+        let memory = runs.iter().map(|r| r.1).max().unwrap_or(0);
+        (time, memory)
+    };
+    let (d_time, d_mem) = median(&mut devloop);
+    let (k_time, k_mem) = median(&mut kustomize);
+    println!(
+        "render 300 Deployments, images replaced, median of {ROUNDS}: kubectl devloop render \
+         {d_time:?}, peak {d_mem} KiB"
+    );
+    println!("kubectl kustomize of the same files with images: {k_time:?}, peak {k_mem} KiB");
+    println!(
+        "ratio kubectl / devloop: time {:.1}x, memory {:.1}x",
+        k_time.as_secs_f64() / d_time.as_secs_f64(),
+        k_mem as f64 / d_mem.max(1) as f64
+    );
+}
