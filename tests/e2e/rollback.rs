@@ -96,13 +96,16 @@ impl Project {
     }
 }
 
-/// The pod template of v1 (httpd:v1, ready at once) or v2 (httpd:v2 with a readiness probe on
-/// a port nothing listens on: it runs but never gets ready).
+/// The pod template of a version: v1 runs httpd:v1 and is ready at once; v2 runs httpd:v2 with
+/// a readiness probe on a port nothing listens on (it runs but never gets ready); v3, the fix
+/// deployed after the rollback, runs httpd:v2 without the probe. Each says its version in the
+/// `RELEASE` env.
 fn template(app: &str, version: &str) -> Value {
-    let mut container = json!({"name": "app", "image": format!("devloop-test/httpd:{version}"),
+    let image = if version == "v1" { "v1" } else { "v2" };
+    let mut container = json!({"name": "app", "image": format!("devloop-test/httpd:{image}"),
         "imagePullPolicy": "IfNotPresent", "ports": [{"containerPort": 8080}],
         "env": [{"name": "RELEASE", "value": version}]});
-    if version != "v1" {
+    if version == "v2" {
         container["readinessProbe"] =
             json!({"httpGet": {"path": "/", "port": 9999}, "periodSeconds": 1});
     }
@@ -203,6 +206,15 @@ fn v1_state(pods: &[Pod]) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// Checks that a workload's template (read back as JSON) is v3's: the fix deployed after the
+/// rollback applied over the fields the rollback had set, without a conflict.
+fn assert_template_is_v3(kind: &str, workload: &Value) {
+    let (image, release, probe) = first_container(&workload["spec"]["template"]["spec"]);
+    assert_eq!(image, "devloop-test/httpd:v2", "{kind}'s template image");
+    assert_eq!(release, "v3", "{kind}'s template env");
+    assert!(!probe, "{kind}'s template has v2's readiness probe");
+}
+
 /// The v1 template's first container of a workload read back from the cluster.
 fn assert_template_is_v1(kind: &str, workload: &Value) {
     let (image, release, probe) = first_container(&workload["spec"]["template"]["spec"]);
@@ -227,6 +239,10 @@ async fn stateful_set_rollback_on_failure_runs_v1_again() -> Result<()> {
     eprintln!("v1 served again {took:?} after the rollback");
     let status = sets.get("db").await?.status.unwrap_or_default();
     assert_eq!(status.ready_replicas, Some(1), "{status:?}");
+
+    p.manifest(&stateful_set("db", "v3"))?;
+    p.deploy(&[]).await?.assert_success();
+    assert_template_is_v3("StatefulSet", &serde_json::to_value(sets.get("db").await?)?);
     Ok(())
 }
 
@@ -247,6 +263,13 @@ async fn daemon_set_rollback_on_failure_runs_v1_again() -> Result<()> {
     );
     let took = wait_until_v1_serves(&p, "app=agent").await?;
     eprintln!("v1 served again {took:?} after the rollback");
+
+    p.manifest(&daemon_set("agent", "v3"))?;
+    p.deploy(&[]).await?.assert_success();
+    assert_template_is_v3(
+        "DaemonSet",
+        &serde_json::to_value(sets.get("agent").await?)?,
+    );
     Ok(())
 }
 
@@ -288,18 +311,18 @@ fn write_chart(p: &Project, version: &str) -> Result<()> {
     )?;
     let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-            "template": template("web", "TEMPLATE")}});
+            "template": template("web", "v2")}});
     // The probe and env come from the values: v1 has no probe, v2 one that never answers.
     let text = deployment
         .to_string()
-        .replace("\"devloop-test/httpd:TEMPLATE\"", "{{ .Values.image | quote }}")
-        .replace("\"value\":\"TEMPLATE\"", "\"value\":{{ .Values.release | quote }}")
+        .replace("\"devloop-test/httpd:v2\"", "{{ .Values.image | quote }}")
+        .replace("\"value\":\"v2\"", "\"value\":{{ .Values.release | quote }}")
         .replace(
             ",\"readinessProbe\":{\"httpGet\":{\"path\":\"/\",\"port\":9999},\"periodSeconds\":1}",
-            "{{ if ne .Values.release \"v1\" }},\"readinessProbe\":{\"httpGet\":{\"path\":\"/\",\"port\":9999},\"periodSeconds\":1}{{ end }}",
+            "{{ if eq .Values.release \"v2\" }},\"readinessProbe\":{\"httpGet\":{\"path\":\"/\",\"port\":9999},\"periodSeconds\":1}{{ end }}",
         );
     assert!(
-        text.contains("{{ if ne"),
+        text.contains("{{ if eq"),
         "the chart template has no probe: {text}"
     );
     p.write(
@@ -347,5 +370,21 @@ async fn helm_release_rollback_on_failure_restores_revision_one() -> Result<()> 
     );
     let took = wait_until_v1_serves(&p, "app=web").await?;
     eprintln!("v1 served again {took:?} after the rollback");
+
+    // The release stays upgradable after the rollback.
+    write_chart(&p, "v3")?;
+    let fixed = p.deploy(&["--images", "app=devloop-test/httpd:v2"]).await?;
+    fixed.assert_success();
+    assert!(fixed.stderr.contains("release web: upgraded"), "{fixed}");
+    assert_template_is_v3(
+        "Deployment",
+        &serde_json::to_value(deployments.get("web").await?)?,
+    );
+    let last = helm_history(p.ns(), "web").await?;
+    assert_eq!(
+        last.last().map(|r| (r.0, r.1.as_str())),
+        Some((4, "deployed")),
+        "{last:?}"
+    );
     Ok(())
 }

@@ -227,13 +227,45 @@ impl KubectlDeployer {
         )
         .await
         .map_err(kube_err("rolling back"))?;
-        api.patch(
-            &resource.name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&apply),
-        )
-        .await
-        .map_err(kube_err("taking the fields back after rolling back"))?;
+        let mut restored = api
+            .patch(
+                &resource.name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&apply),
+            )
+            .await
+            .map_err(kube_err("taking the fields back after rolling back"))?;
+        // The apply co-owns what the patch set (same values); the patch's entry must go too, or
+        // the next deploy that changes those fields conflicts with it. Retried when a
+        // controller updated the object in between (the resourceVersion precondition).
+        for attempt in 1..=3 {
+            let managed = restored.metadata.managed_fields.clone().unwrap_or_default();
+            let Some(kept) = rollback::without_update_entry(&managed, FIELD_MANAGER) else {
+                break;
+            };
+            let patch = serde_json::json!({"metadata": {
+                "resourceVersion": restored.metadata.resource_version,
+                "managedFields": kept,
+            }});
+            match api
+                .patch(
+                    &resource.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(&patch),
+                )
+                .await
+            {
+                Ok(_) => break,
+                Err(kube::Error::Api(status)) if status.code == 409 && attempt < 3 => {
+                    restored = api.get(&resource.name).await.map_err(kube_err("reading"))?;
+                }
+                Err(e) => {
+                    return Err(kube_err(
+                        "handing the rolled back fields to devloop's apply",
+                    )(e));
+                }
+            }
+        }
         let deleted = match &failed {
             Some(revision) => rollback::delete_stuck_pods(ctx, resource, revision).await?,
             None => Vec::new(),

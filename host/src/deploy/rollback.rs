@@ -7,6 +7,7 @@
 use super::{DeployContext, DeployError, Labels, ResourceRef};
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube::Resource;
 use kube::api::{Api, DeleteParams, ListParams};
 use serde_json::Value;
@@ -128,6 +129,22 @@ pub fn restore_patches(applied: &Value, previous: Value, labels: &Labels) -> (Va
     }
     let replace = serde_json::json!({"spec": {"template": template}});
     (replace, manifest)
+}
+
+/// `managed` without the entry of `manager`'s updates (the rollback's strategic-merge patch),
+/// or None when it has none. That entry co-owns the restored fields with devloop's apply, and
+/// while it does, the next deploy that changes them would conflict with it.
+pub fn without_update_entry(
+    managed: &[ManagedFieldsEntry],
+    manager: &str,
+) -> Option<Vec<ManagedFieldsEntry>> {
+    let is_update = |e: &ManagedFieldsEntry| {
+        e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Update")
+    };
+    managed
+        .iter()
+        .any(is_update)
+        .then(|| managed.iter().filter(|e| !is_update(e)).cloned().collect())
 }
 
 /// The label a StatefulSet's pods carry with the name of their ControllerRevision.
@@ -295,6 +312,23 @@ mod tests {
                 "uid": "u1", "controller": true}]}}))
         .unwrap();
         assert_eq!(stuck_pods(&[pending], "db", "db-bad"), ["db-4"]);
+    }
+
+    #[test]
+    fn only_the_managers_update_entry_is_dropped() {
+        let entry = |manager: &str, operation: &str| ManagedFieldsEntry {
+            manager: Some(manager.into()),
+            operation: Some(operation.into()),
+            ..Default::default()
+        };
+        let managed = vec![
+            entry("devloop", "Apply"),
+            entry("devloop", "Update"),
+            entry("kube-controller-manager", "Update"),
+        ];
+        let kept = without_update_entry(&managed, "devloop").expect("an entry to drop");
+        assert_eq!(kept, vec![managed[0].clone(), managed[2].clone()]);
+        assert_eq!(without_update_entry(&kept, "devloop"), None);
     }
 
     #[test]
