@@ -1,8 +1,9 @@
-//! End-to-end checks of `kubectl devloop deploy --rollback-on-failure` for the workloads that
-//! are not Deployments: a StatefulSet and a DaemonSet (restored from their ControllerRevisions)
-//! and a Helm release (`helm rollback`). Each deploys a working v1, then a v2 that never gets
-//! ready, and proves that v1 runs again afterwards: the pod that serves is ready, runs v1's image
-//! and answers with v1's page. (Deployments: tests/e2e/deploy.rs.)
+//! End-to-end checks of `kubectl devloop deploy --rollback-on-failure`: a StatefulSet and a
+//! DaemonSet (restored from their ControllerRevisions), a Helm release (`helm rollback`), and a
+//! Deployment (from its ReplicaSets; tests/e2e/deploy.rs has the crash-loop case). Each deploys
+//! a working v1, then a v2 that adds a readiness probe that never succeeds, and proves that v1
+//! runs again afterwards (the serving pod is ready, runs v1's image and env and answers with
+//! v1's page) and that a fixed v3 deploys cleanly after the rollback.
 
 use anyhow::{Context, Result, bail};
 use devloop_e2e::{
@@ -116,6 +117,12 @@ fn template(app: &str, version: &str) -> Value {
 fn stateful_set(name: &str, version: &str) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
         "spec": {"replicas": 1, "serviceName": name, "selector": {"matchLabels": {"app": name}},
+            "template": template(name, version)}})
+}
+
+fn deployment(name: &str, version: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
             "template": template(name, version)}})
 }
 
@@ -243,6 +250,35 @@ async fn stateful_set_rollback_on_failure_runs_v1_again() -> Result<()> {
     p.manifest(&stateful_set("db", "v3"))?;
     p.deploy(&[]).await?.assert_success();
     assert_template_is_v3("StatefulSet", &serde_json::to_value(sets.get("db").await?)?);
+    Ok(())
+}
+
+/// The Deployment case of tests/e2e/deploy.rs with a failed version that adds a struct (the
+/// probe) rather than a command: the rollback must remove the whole struct.
+#[tokio::test]
+async fn deployment_rollback_on_failure_removes_the_probe_v2_added() -> Result<()> {
+    let p = Project::new("rollback_deploy").await?;
+    p.manifest(&deployment("web", "v1"))?;
+    p.deploy(&[]).await?.assert_success();
+
+    p.manifest(&deployment("web", "v2"))?;
+    p.deploy_failing_with_rollback("Deployment/web", &[])
+        .await?;
+
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    assert_template_is_v1(
+        "Deployment",
+        &serde_json::to_value(deployments.get("web").await?)?,
+    );
+    let took = wait_until_v1_serves(&p, "app=web").await?;
+    eprintln!("v1 served again {took:?} after the rollback");
+
+    p.manifest(&deployment("web", "v3"))?;
+    p.deploy(&[]).await?.assert_success();
+    assert_template_is_v3(
+        "Deployment",
+        &serde_json::to_value(deployments.get("web").await?)?,
+    );
     Ok(())
 }
 
