@@ -178,6 +178,18 @@ impl HelmDeployer {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `helm version`: `v3.14.2`, `v4.1.4`.
+    async fn version(&self) -> Result<String, HelmError> {
+        let out = self
+            .helm(vec![
+                "version".into(),
+                "--template".into(),
+                "{{.Version}}".into(),
+            ])
+            .await?;
+        Ok(out.trim().to_string())
+    }
+
     /// The release's current revision, or None when it is not installed.
     async fn revision(&self, name: &str, namespace: &str) -> Result<Option<u32>, HelmError> {
         match self
@@ -284,6 +296,27 @@ impl HelmDeployer {
     }
 }
 
+/// `helm rollback` of `release` to `revision` with the `helm` of `version`.
+///
+/// Helm 4 rolls back with server-side apply when the release was installed with it, and on
+/// older API servers (1.20) that leaves the defaulted fields of a struct the failed revision
+/// added: a readiness probe without its port, which the API server rejects, so the rollback
+/// fails. Helm's client-side three-way merge removes such a struct whole, so Helm 4 is told to
+/// use it (Helm 3 always does).
+pub fn rollback_args(release: &ReleaseRef, revision: u32, version: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "rollback".into(),
+        release.name.clone().into(),
+        revision.to_string().into(),
+        "--namespace".into(),
+        release.namespace.clone().into(),
+    ];
+    if !version.starts_with("v3.") {
+        args.push("--server-side=false".into());
+    }
+    args
+}
+
 /// The objects in a release manifest, with the release namespace filled in for namespaced
 /// kinds that name none.
 pub fn manifest_resources(
@@ -349,14 +382,8 @@ impl Deployer for HelmDeployer {
                 let subject = format!("release {}", release.name);
                 match release.previous_revision {
                     Some(rev) => {
-                        self.helm(vec![
-                            "rollback".into(),
-                            release.name.clone().into(),
-                            rev.to_string().into(),
-                            "--namespace".into(),
-                            release.namespace.clone().into(),
-                        ])
-                        .await?;
+                        let version = self.version().await?;
+                        self.helm(rollback_args(release, rev, &version)).await?;
                         report(
                             ctx.events,
                             Action::RolledBack,
@@ -429,6 +456,20 @@ mod tests {
                 "cfg=c.txt"
             ]
         );
+    }
+
+    #[test]
+    fn rollback_is_client_side_on_helm_4_and_plain_on_helm_3() {
+        let release = ReleaseRef {
+            name: "web".into(),
+            namespace: "ns1".into(),
+            previous_revision: Some(1),
+        };
+        let plain = ["rollback", "web", "1", "--namespace", "ns1"];
+        assert_eq!(strings(rollback_args(&release, 1, "v3.14.2")), plain);
+        let mut helm4 = plain.to_vec();
+        helm4.push("--server-side=false");
+        assert_eq!(strings(rollback_args(&release, 1, "v4.1.4")), helm4);
     }
 
     #[test]

@@ -194,7 +194,7 @@ impl KubectlDeployer {
                 .find(|(r, _)| r == resource)
                 .map(|(_, m)| m.clone())
         });
-        let Some(mut manifest) = manifest else {
+        let Some(manifest) = manifest else {
             return Ok(());
         };
         let Some(template) = rollback::previous_template(ctx, resource).await? else {
@@ -206,30 +206,79 @@ impl KubectlDeployer {
             );
             return Ok(());
         };
-        if let Some(spec) = manifest.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.insert("template".into(), template);
-        }
-        // The previous template carries the labels of its own run; put this config's back.
-        ctx.options.labels.apply_to(&mut manifest);
         let kind = ctx.kinds.of(resource)?;
         let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+        let kube_err = |action| {
+            move |source| DeployError::Kube {
+                action,
+                resource: resource.to_string(),
+                source,
+            }
+        };
+        let failed = rollback::failed_revision(ctx, resource).await?;
+        let (replace, apply) = rollback::restore_patches(&manifest, template, &ctx.options.labels);
         api.patch(
             &resource.name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&manifest),
+            &PatchParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..Default::default()
+            },
+            &Patch::Strategic(&replace),
         )
         .await
-        .map_err(|source| DeployError::Kube {
-            action: "rolling back",
-            resource: resource.to_string(),
-            source,
-        })?;
-        report(
-            ctx.events,
-            Action::RolledBack,
-            resource,
-            "restored the previous pod template",
-        );
+        .map_err(kube_err("rolling back"))?;
+        let mut restored = api
+            .patch(
+                &resource.name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&apply),
+            )
+            .await
+            .map_err(kube_err("taking the fields back after rolling back"))?;
+        // The apply co-owns what the patch set (same values); the patch's entry must go too, or
+        // the next deploy that changes those fields conflicts with it. Retried when a
+        // controller updated the object in between (the resourceVersion precondition).
+        for attempt in 1..=3 {
+            let managed = restored.metadata.managed_fields.clone().unwrap_or_default();
+            let Some(kept) = rollback::without_update_entry(&managed, FIELD_MANAGER) else {
+                break;
+            };
+            let patch = serde_json::json!({"metadata": {
+                "resourceVersion": restored.metadata.resource_version,
+                "managedFields": kept,
+            }});
+            match api
+                .patch(
+                    &resource.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(&patch),
+                )
+                .await
+            {
+                Ok(_) => break,
+                Err(kube::Error::Api(status)) if status.code == 409 && attempt < 3 => {
+                    restored = api.get(&resource.name).await.map_err(kube_err("reading"))?;
+                }
+                Err(e) => {
+                    return Err(kube_err(
+                        "handing the rolled back fields to devloop's apply",
+                    )(e));
+                }
+            }
+        }
+        let deleted = match &failed {
+            Some(revision) => rollback::delete_stuck_pods(ctx, resource, revision).await?,
+            None => Vec::new(),
+        };
+        let detail = if deleted.is_empty() {
+            "restored the previous pod template".to_string()
+        } else {
+            format!(
+                "restored the previous pod template; deleted pod {} of the failed revision so it restarts",
+                deleted.join(", ")
+            )
+        };
+        report(ctx.events, Action::RolledBack, resource, detail);
         Ok(())
     }
 }
