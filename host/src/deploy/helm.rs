@@ -361,7 +361,12 @@ impl Deployer for HelmDeployer {
     ) -> BoxFuture<'a, Result<Deployed, DeployError>> {
         Box::pin(async move {
             let mut deployed = Deployed::default();
-            let post_render = PostRenderer::prepare(&self.helm, &self.images).await?;
+            let post_render = if self.images.is_empty() {
+                None
+            } else {
+                let version = self.version().await?;
+                PostRenderer::prepare(&self.helm, &version, &self.images).await?
+            };
             for release in &self.releases {
                 deployed.extend(
                     self.deploy_release(ctx, release, post_render.as_ref())

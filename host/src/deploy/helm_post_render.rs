@@ -23,10 +23,11 @@ pub struct PostRenderer {
 }
 
 impl PostRenderer {
-    /// The post-renderer that replaces `images` (image name, built reference) for `helm`;
-    /// None when nothing was built.
+    /// The post-renderer that replaces `images` (image name, built reference) for `helm`
+    /// of `version` (`v3.16.4`, `v4.1.4`); None when nothing was built.
     pub async fn prepare(
         helm: &Path,
+        version: &str,
         images: &[(String, String)],
     ) -> Result<Option<PostRenderer>, HelmError> {
         if images.is_empty() {
@@ -39,7 +40,6 @@ impl PostRenderer {
         let image_args = images.iter().map(|(name, reference)| {
             OsString::from(format!("--post-renderer-args=--image={name}={reference}"))
         });
-        let version = output(helm, &["version", "--template", "{{.Version}}"]).await?;
         if version.trim().starts_with("v3.") {
             let mut args: Vec<OsString> = vec!["--post-renderer".into(), exe.into_os_string()];
             args.push("--post-renderer-args=helm".into());
@@ -130,7 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_built_needs_no_post_renderer() {
-        let none = PostRenderer::prepare(Path::new("/no/such/helm"), &[])
+        let none = PostRenderer::prepare(Path::new("/no/such/helm"), "v4.1.4", &[])
             .await
             .unwrap();
         assert!(none.is_none());
