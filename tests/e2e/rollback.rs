@@ -230,27 +230,58 @@ fn assert_template_is_v1(kind: &str, workload: &Value) {
     assert!(!probe, "{kind}'s template still has v2's readiness probe");
 }
 
+/// Deploys v1 of the workload `kind`/`name` (made by `manifest`), then a v2 that never gets
+/// ready with `--rollback-on-failure`, and checks that v1's template is back and serves.
+async fn fail_and_roll_back<K>(
+    p: &Project,
+    kind: &str,
+    name: &str,
+    manifest: fn(&str, &str) -> Value,
+) -> Result<Api<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    p.manifest(&manifest(name, "v1"))?;
+    p.deploy(&[]).await?.assert_success();
+    p.manifest(&manifest(name, "v2"))?;
+    p.deploy_failing_with_rollback(&format!("{kind}/{name}"), &[])
+        .await?;
+    let api: Api<K> = Api::namespaced(p.client.clone(), p.ns());
+    assert_template_is_v1(kind, &serde_json::to_value(api.get(name).await?)?);
+    let took = wait_until_v1_serves(p, &format!("app={name}")).await?;
+    eprintln!("v1 served again {took:?} after the rollback");
+    Ok(api)
+}
+
+/// After the rollback a fixed v3 deploys cleanly (no field left owned by the rollback).
+async fn deploy_v3<K>(
+    p: &Project,
+    api: &Api<K>,
+    kind: &str,
+    name: &str,
+    manifest: fn(&str, &str) -> Value,
+) -> Result<()>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    p.manifest(&manifest(name, "v3"))?;
+    p.deploy(&[]).await?.assert_success();
+    assert_template_is_v3(kind, &serde_json::to_value(api.get(name).await?)?);
+    Ok(())
+}
+
 #[tokio::test]
 async fn stateful_set_rollback_on_failure_runs_v1_again() -> Result<()> {
     let p = Project::new("rollback_sts").await?;
-    p.manifest(&stateful_set("db", "v1"))?;
-    p.deploy(&[]).await?.assert_success();
-
-    p.manifest(&stateful_set("db", "v2"))?;
-    p.deploy_failing_with_rollback("StatefulSet/db", &[])
-        .await?;
-
-    let sets: Api<StatefulSet> = Api::namespaced(p.client.clone(), p.ns());
-    assert_template_is_v1("StatefulSet", &serde_json::to_value(sets.get("db").await?)?);
-    let took = wait_until_v1_serves(&p, "app=db").await?;
-    eprintln!("v1 served again {took:?} after the rollback");
+    let sets = fail_and_roll_back::<StatefulSet>(&p, "StatefulSet", "db", stateful_set).await?;
     let status = sets.get("db").await?.status.unwrap_or_default();
     assert_eq!(status.ready_replicas, Some(1), "{status:?}");
-
-    p.manifest(&stateful_set("db", "v3"))?;
-    p.deploy(&[]).await?.assert_success();
-    assert_template_is_v3("StatefulSet", &serde_json::to_value(sets.get("db").await?)?);
-    Ok(())
+    deploy_v3(&p, &sets, "StatefulSet", "db", stateful_set).await
 }
 
 /// The Deployment case of tests/e2e/deploy.rs with a failed version that adds a struct (the
@@ -258,55 +289,15 @@ async fn stateful_set_rollback_on_failure_runs_v1_again() -> Result<()> {
 #[tokio::test]
 async fn deployment_rollback_on_failure_removes_the_probe_v2_added() -> Result<()> {
     let p = Project::new("rollback_deploy").await?;
-    p.manifest(&deployment("web", "v1"))?;
-    p.deploy(&[]).await?.assert_success();
-
-    p.manifest(&deployment("web", "v2"))?;
-    p.deploy_failing_with_rollback("Deployment/web", &[])
-        .await?;
-
-    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
-    assert_template_is_v1(
-        "Deployment",
-        &serde_json::to_value(deployments.get("web").await?)?,
-    );
-    let took = wait_until_v1_serves(&p, "app=web").await?;
-    eprintln!("v1 served again {took:?} after the rollback");
-
-    p.manifest(&deployment("web", "v3"))?;
-    p.deploy(&[]).await?.assert_success();
-    assert_template_is_v3(
-        "Deployment",
-        &serde_json::to_value(deployments.get("web").await?)?,
-    );
-    Ok(())
+    let api = fail_and_roll_back::<Deployment>(&p, "Deployment", "web", deployment).await?;
+    deploy_v3(&p, &api, "Deployment", "web", deployment).await
 }
 
 #[tokio::test]
 async fn daemon_set_rollback_on_failure_runs_v1_again() -> Result<()> {
     let p = Project::new("rollback_ds").await?;
-    p.manifest(&daemon_set("agent", "v1"))?;
-    p.deploy(&[]).await?.assert_success();
-
-    p.manifest(&daemon_set("agent", "v2"))?;
-    p.deploy_failing_with_rollback("DaemonSet/agent", &[])
-        .await?;
-
-    let sets: Api<DaemonSet> = Api::namespaced(p.client.clone(), p.ns());
-    assert_template_is_v1(
-        "DaemonSet",
-        &serde_json::to_value(sets.get("agent").await?)?,
-    );
-    let took = wait_until_v1_serves(&p, "app=agent").await?;
-    eprintln!("v1 served again {took:?} after the rollback");
-
-    p.manifest(&daemon_set("agent", "v3"))?;
-    p.deploy(&[]).await?.assert_success();
-    assert_template_is_v3(
-        "DaemonSet",
-        &serde_json::to_value(sets.get("agent").await?)?,
-    );
-    Ok(())
+    let api = fail_and_roll_back::<DaemonSet>(&p, "DaemonSet", "agent", daemon_set).await?;
+    deploy_v3(&p, &api, "DaemonSet", "agent", daemon_set).await
 }
 
 /// `helm history` of a release: (revision, status, description), oldest first.
