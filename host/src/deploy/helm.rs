@@ -178,6 +178,18 @@ impl HelmDeployer {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The post-renderer that puts the built images in; None when nothing was built.
+    async fn post_renderer(&self) -> Result<Option<PostRenderer>, HelmError> {
+        if self.images.is_empty() {
+            return Ok(None);
+        }
+        if self.version().await?.starts_with("v3.") {
+            return PostRenderer::helm3(&self.images).map(Some);
+        }
+        let user_plugins = self.helm(vec!["env".into(), "HELM_PLUGINS".into()]).await?;
+        PostRenderer::helm4(&self.images, &user_plugins).map(Some)
+    }
+
     /// `helm version`: `v3.14.2`, `v4.1.4`.
     async fn version(&self) -> Result<String, HelmError> {
         let out = self
@@ -361,12 +373,7 @@ impl Deployer for HelmDeployer {
     ) -> BoxFuture<'a, Result<Deployed, DeployError>> {
         Box::pin(async move {
             let mut deployed = Deployed::default();
-            let post_render = if self.images.is_empty() {
-                None
-            } else {
-                let version = self.version().await?;
-                PostRenderer::prepare(&self.helm, &version, &self.images).await?
-            };
+            let post_render = self.post_renderer().await?;
             for release in &self.releases {
                 deployed.extend(
                     self.deploy_release(ctx, release, post_render.as_ref())

@@ -8,7 +8,6 @@
 use super::helm::HelmError;
 use std::ffi::OsString;
 use std::path::Path;
-use tokio::process::Command;
 
 /// The name of the private Helm 4 plugin; not the installable `devloop-images`, so the two
 /// never clash.
@@ -22,41 +21,49 @@ pub struct PostRenderer {
     _plugins: Option<tempfile::TempDir>,
 }
 
+/// The Helm 3 form: this executable as the post-renderer, told to act as one (without the
+/// images; see `image_args`). Also what `helm devloop upgrade` passes to Helm 3.
+pub fn executable_args(exe: &Path) -> Vec<OsString> {
+    vec![
+        "--post-renderer".into(),
+        exe.as_os_str().to_owned(),
+        "--post-renderer-args=helm".into(),
+        "--post-renderer-args=post-render".into(),
+    ]
+}
+
+/// The post-renderer's arguments naming the built `images` (image name, reference).
+pub fn image_args<'a>(
+    images: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = OsString> {
+    images.into_iter().map(|(name, reference)| {
+        OsString::from(format!("--post-renderer-args=--image={name}={reference}"))
+    })
+}
+
 impl PostRenderer {
-    /// The post-renderer that replaces `images` (image name, built reference) for `helm`
-    /// of `version` (`v3.16.4`, `v4.1.4`); None when nothing was built.
-    pub async fn prepare(
-        helm: &Path,
-        version: &str,
+    /// For Helm 3: this executable, replacing `images`.
+    pub fn helm3(images: &[(String, String)]) -> Result<PostRenderer, HelmError> {
+        let mut args = executable_args(&current_exe()?);
+        args.extend(image_args(pairs(images)));
+        Ok(PostRenderer {
+            args,
+            env: Vec::new(),
+            _plugins: None,
+        })
+    }
+
+    /// For Helm 4: a private plugin running this executable, in a folder put in front of the
+    /// user's plugin folders (`user_plugins`, what `helm env HELM_PLUGINS` says).
+    pub fn helm4(
         images: &[(String, String)],
-    ) -> Result<Option<PostRenderer>, HelmError> {
-        if images.is_empty() {
-            return Ok(None);
-        }
-        let exe = std::env::current_exe().map_err(|source| HelmError::Spawn {
-            helm: "kubectl-devloop (as Helm's post-renderer)".into(),
-            source,
-        })?;
-        let image_args = images.iter().map(|(name, reference)| {
-            OsString::from(format!("--post-renderer-args=--image={name}={reference}"))
-        });
-        if version.trim().starts_with("v3.") {
-            let mut args: Vec<OsString> = vec!["--post-renderer".into(), exe.into_os_string()];
-            args.push("--post-renderer-args=helm".into());
-            args.push("--post-renderer-args=post-render".into());
-            args.extend(image_args);
-            return Ok(Some(PostRenderer {
-                args,
-                env: Vec::new(),
-                _plugins: None,
-            }));
-        }
-        let user_plugins = output(helm, &["env", "HELM_PLUGINS"]).await?;
+        user_plugins: &str,
+    ) -> Result<PostRenderer, HelmError> {
         let dir = tempfile::tempdir().map_err(|source| HelmError::Spawn {
             helm: "a private Helm plugin folder".into(),
             source,
         })?;
-        write_plugin(dir.path(), &exe).map_err(|source| HelmError::Spawn {
+        write_plugin(dir.path(), &current_exe()?).map_err(|source| HelmError::Spawn {
             helm: format!("the post-renderer plugin in {}", dir.path().display()),
             source,
         })?;
@@ -67,13 +74,24 @@ impl PostRenderer {
             stderr: e.to_string(),
         })?;
         let mut args: Vec<OsString> = vec!["--post-renderer".into(), PLUGIN.into()];
-        args.extend(image_args);
-        Ok(Some(PostRenderer {
+        args.extend(image_args(pairs(images)));
+        Ok(PostRenderer {
             args,
             env: vec![("HELM_PLUGINS".into(), joined)],
             _plugins: Some(dir),
-        }))
+        })
     }
+}
+
+fn pairs(images: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    images.iter().map(|(n, r)| (n.as_str(), r.as_str()))
+}
+
+fn current_exe() -> Result<std::path::PathBuf, HelmError> {
+    std::env::current_exe().map_err(|source| HelmError::Spawn {
+        helm: "kubectl-devloop (as Helm's post-renderer)".into(),
+        source,
+    })
 }
 
 /// A Helm 4 post-renderer plugin in `folder` that runs `exe helm post-render`.
@@ -90,25 +108,6 @@ fn write_plugin(folder: &Path, exe: &Path) -> std::io::Result<()> {
             env!("CARGO_PKG_VERSION")
         ),
     )
-}
-
-/// Runs `helm args` and returns its stdout.
-async fn output(helm: &Path, args: &[&str]) -> Result<String, HelmError> {
-    let out = Command::new(helm)
-        .args(args)
-        .output()
-        .await
-        .map_err(|source| HelmError::Spawn {
-            helm: helm.display().to_string(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(HelmError::Failed {
-            command: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]
@@ -128,11 +127,32 @@ mod tests {
         assert!(text.contains("args: [helm, post-render]"), "{text}");
     }
 
-    #[tokio::test]
-    async fn nothing_built_needs_no_post_renderer() {
-        let none = PostRenderer::prepare(Path::new("/no/such/helm"), "v4.1.4", &[])
-            .await
-            .unwrap();
-        assert!(none.is_none());
+    #[test]
+    fn helm3_runs_this_binary_and_helm4_a_plugin_before_the_users() {
+        let images = vec![("web".to_string(), "web:abc".to_string())];
+        let three = PostRenderer::helm3(&images).unwrap();
+        let args: Vec<String> = three
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into())
+            .collect();
+        assert_eq!(args[0], "--post-renderer");
+        assert_eq!(
+            args[2..],
+            [
+                "--post-renderer-args=helm",
+                "--post-renderer-args=post-render",
+                "--post-renderer-args=--image=web=web:abc"
+            ]
+        );
+        assert!(three.env.is_empty());
+        let four = PostRenderer::helm4(&images, "/home/u/plugins").unwrap();
+        assert_eq!(four.args[1], PLUGIN);
+        let (key, value) = &four.env[0];
+        assert_eq!(key, "HELM_PLUGINS");
+        let folders: Vec<_> = std::env::split_paths(value).collect();
+        assert_eq!(folders.len(), 2);
+        assert!(folders[0].join(PLUGIN).join("plugin.yaml").is_file());
+        assert_eq!(folders[1], Path::new("/home/u/plugins"));
     }
 }

@@ -5,7 +5,7 @@
 
 pub mod cluster;
 pub mod helm;
-mod helm_post_render;
+pub mod helm_post_render;
 pub mod immutable;
 pub mod kinds;
 pub mod kubectl;

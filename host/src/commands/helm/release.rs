@@ -11,6 +11,7 @@ use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::helm_release;
 use crate::config::LoadedConfig;
 use crate::deploy::helm::manifest_resources;
+use crate::deploy::helm_post_render;
 use crate::deploy::{Cluster, HelmRelease, Kinds};
 use crate::events::{Events, Stage};
 use crate::render::Artifact;
@@ -299,9 +300,7 @@ impl Helm {
         let mut args: Vec<OsString> = Vec::new();
         if version.trim().starts_with("v3.") {
             let exe = std::env::current_exe().context("locating kubectl-devloop")?;
-            args.extend(["--post-renderer".into(), exe.into_os_string()]);
-            args.push("--post-renderer-args=helm".into());
-            args.push("--post-renderer-args=post-render".into());
+            args.extend(helm_post_render::executable_args(&exe));
         } else {
             let plugins = self.output(vec!["plugin".into(), "list".into()]).await?;
             if !plugins
@@ -321,9 +320,11 @@ impl Helm {
             }
             args.extend(["--post-renderer".into(), POST_RENDERER.into()]);
         }
-        for a in artifacts {
-            args.push(format!("--post-renderer-args=--image={}={}", a.image_name, a.tag).into());
-        }
+        args.extend(helm_post_render::image_args(
+            artifacts
+                .iter()
+                .map(|a| (a.image_name.as_str(), a.tag.as_str())),
+        ));
         Ok(args)
     }
 }
