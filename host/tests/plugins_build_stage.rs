@@ -20,6 +20,21 @@ fn reference_in(project: &std::path::Path) -> String {
     builds["builds"][0]["tag"].as_str().unwrap().to_string()
 }
 
+/// `kubectl-devloop build` of the project in `dir` (not pushed, tagged `tag`, the artifact
+/// cache under `cache`), which must succeed; what it said.
+fn build_in(dir: &std::path::Path, cache: &std::path::Path, tag: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
+        .args(["build", "--push=false", "-t", tag])
+        .args(["--file-output", "build.json"])
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stderr)
+}
+
 #[test]
 fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
     support::require_buildah_and_engine();
@@ -41,18 +56,7 @@ fn build_runs_the_builder_plugin_of_a_plugin_artifact() {
     )
     .unwrap();
     let tag = format!("t{}", std::process::id());
-    let build = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
-            .args(["build", "--push=false", "-t", &tag])
-            .args(["--file-output", "build.json"])
-            .current_dir(dir.path())
-            .env("XDG_CACHE_HOME", cache.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stderr)
-    };
+    let build = || build_in(dir.path(), cache.path(), &tag);
     let first = build();
     let first_reference = reference_in(dir.path());
     assert!(
@@ -132,18 +136,7 @@ fn build_runs_the_bazel_plugin_of_a_plugin_artifact() {
     )
     .unwrap();
     let tag = format!("t{}", std::process::id());
-    let build = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-devloop"))
-            .args(["build", "--push=false", "-t", &tag])
-            .args(["--file-output", "build.json"])
-            .current_dir(ws.path())
-            .env("XDG_CACHE_HOME", cache.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stderr)
-    };
+    let build = || build_in(ws.path(), cache.path(), &tag);
     let run = |reference: &str| {
         let out = Command::new("docker")
             .args(["run", "--rm", reference])
