@@ -327,3 +327,36 @@ fn render_benchmark() {
         k_mem as f64 / d_mem.max(1) as f64
     );
 }
+
+/// `-p two,` (a trailing comma, as shell completion and scripts leave it) selects profile
+/// `two` in every command, because every command resolves the config through the same
+/// resolver.
+#[test]
+fn a_trailing_comma_in_profiles_means_the_same_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: commas\n\
+         manifests:\n  rawYaml: [one.yaml]\nprofiles:\n- name: two\n  manifests:\n    rawYaml: [two.yaml]\n",
+    )
+    .unwrap();
+    let config_map = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n")
+    };
+    std::fs::write(dir.path().join("one.yaml"), config_map("from-one")).unwrap();
+    std::fs::write(dir.path().join("two.yaml"), config_map("from-two")).unwrap();
+    for command in [
+        &["render", "--offline"][..],
+        &["diagnose", "--yaml-only"][..],
+    ] {
+        let out = stdout(&run(Command::new(devloop_bin())
+            .args(command)
+            .args(["-p", "two,"])
+            .current_dir(dir.path())));
+        assert!(
+            out.contains("two.yaml") || out.contains("from-two"),
+            "{command:?} -p two, did not apply profile two:\n{out}"
+        );
+        assert!(!out.contains("from-one"), "{command:?}:\n{out}");
+    }
+}

@@ -401,7 +401,7 @@ async fn sync_latency_benchmark() {
     let syncer = KubeExecSyncer::new(client.clone());
     let mut watcher = FileWatcher::start(
         std::slice::from_ref(&ctx),
-        vec![IgnoreRules::load(&ctx)],
+        vec![IgnoreRules::load(&ctx).unwrap()],
         Trigger::Notify,
         QUIET,
     )

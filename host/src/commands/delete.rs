@@ -4,7 +4,7 @@
 
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployPlan;
-use crate::commands::render::resolve;
+use crate::config::resolve;
 use crate::deploy::{self, Cluster, HelmDeployer, Kinds, ReleaseRef};
 use crate::events::{Events, Stage};
 use std::process::ExitCode;

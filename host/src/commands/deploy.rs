@@ -4,8 +4,9 @@
 //! this config left behind, then waits until everything is healthy.
 
 use crate::commands::common::PipelineArgs;
-use crate::commands::render::{DigestSource, RenderArgs, images_to_use, resolve};
+use crate::commands::render::{DigestSource, RenderArgs, images_to_use};
 use crate::config::model;
+use crate::config::resolve;
 use crate::config::{LoadedConfig, Resolved, Vars};
 use crate::deploy::{
     self, Cluster, DeployContext, DeployOptions, Deployed, Deployer, HelmDeployer, HelmRelease,

@@ -2,7 +2,7 @@
 //! config: synced files go straight into the containers, other changes rebuild and redeploy,
 //! logs stream and ports stay forwarded until Ctrl+C, which deletes what was deployed.
 
-use crate::build::{self, PlanOptions};
+use crate::build::{self, ArtifactKind, PlanOptions};
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::{DeployFlags, DeployPlan};
 use crate::config::{LoadedConfig, model};
@@ -146,7 +146,7 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
     let mut prefix = Prefix::Auto;
     for loaded in &resolved.configs {
         watch.configs.push(absolute(&loaded.source));
-        ignores.push(IgnoreRules::load(&absolute(&loaded.dir)));
+        ignores.push(IgnoreRules::load(&absolute(&loaded.dir))?);
         watch.manifests.extend(manifest_paths(loaded));
         if let Some(p) = loaded
             .config
@@ -173,15 +173,21 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
             .unwrap_or_default()
         {
             let context = absolute(&loaded.path(art.context.as_deref().unwrap_or(".")));
-            let dockerfile = art
-                .docker
-                .as_ref()
-                .and_then(|d| d.dockerfile.clone())
-                .unwrap_or_else(|| "Dockerfile".into());
-            let copies = DockerfileCopies::read(&context.join(&dockerfile))
-                .ok()
-                .flatten();
             let sync = art.sync.clone().unwrap_or_default();
+            let copies = if sync.manual.is_empty() && sync.infer.is_empty() {
+                None
+            } else {
+                let planned = build_plan.artifacts.iter().find(|a| a.name == art.image);
+                let (dockerfile, build_args) = match planned.map(|a| &a.kind) {
+                    Some(ArtifactKind::Docker(spec)) => {
+                        (spec.dockerfile.as_str(), spec.build_args.clone())
+                    }
+                    _ => ("Dockerfile", Default::default()),
+                };
+                DockerfileCopies::read(&context.join(dockerfile), &build_args).with_context(
+                    || format!("{}: artifact {}", loaded.display_source(), art.image),
+                )?
+            };
             let manual: Vec<ManualRule> = sync
                 .manual
                 .iter()
@@ -195,7 +201,7 @@ fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
                 format!("{}: artifact {}: sync", loaded.display_source(), art.image)
             })?;
             let hooks = sync.hooks.unwrap_or_default();
-            let ignore = IgnoreRules::load(&context);
+            let ignore = IgnoreRules::load(&context)?;
             ignores.push(ignore.clone());
             let dependencies = build_plan
                 .artifacts

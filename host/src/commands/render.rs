@@ -64,7 +64,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let resolved = resolve(&args.pipeline, "render")?;
+    let resolved = config::resolve(&args.pipeline, "render")?;
     let configs = &resolved.configs;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
     let artifacts = images_to_use(
@@ -94,23 +94,6 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The effective configs for `command` (requires followed, `-m` modules selected, profiles
-/// applied, defaults filled in).
-pub(crate) fn resolve(args: &PipelineArgs, command: &str) -> anyhow::Result<config::Resolved> {
-    let options = config::ResolveOptions {
-        file: args.filename.clone(),
-        profiles: args.profiles.clone(),
-        modules: args.modules.clone(),
-        auto_activation: args.profile_auto_activation,
-        kube_context: args.kube_context.clone(),
-        kubeconfig: args.kubeconfig.clone(),
-        command: command.to_string(),
-        env: config::template::environment(),
-        home: std::env::var_os("HOME").map(PathBuf::from),
-    };
-    Ok(config::resolve::resolve(&options)?)
 }
 
 fn plan(args: &RenderArgs, configs: &[LoadedConfig], env: &config::Vars) -> anyhow::Result<Plan> {

@@ -5,7 +5,7 @@
 use crate::commands::build::{BuildFlags, build_all};
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::{DeployFlags, DeployPlan, run_plan};
-use crate::commands::render::resolve;
+use crate::config::resolve;
 use crate::events::Events;
 use crate::render::Artifact;
 use std::collections::BTreeMap;

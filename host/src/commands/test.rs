@@ -4,7 +4,8 @@
 
 use crate::commands::build::{BuildFlags, build_all};
 use crate::commands::common::PipelineArgs;
-use crate::commands::render::{read_builds_file, resolve};
+use crate::commands::render::read_builds_file;
+use crate::config::resolve;
 use crate::events::{Events, Stage};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -45,10 +45,7 @@ fn resolve_program(allowed: &[String], name: &str) -> Option<PathBuf> {
     if entry.contains('/') {
         return Some(PathBuf::from(entry));
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(entry))
-        .find(|p| p.is_file())
+    which::which(entry).ok()
 }
 
 /// A relative path with no `..`: anything else would leave the directory it is joined to.

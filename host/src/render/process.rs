@@ -75,15 +75,9 @@ pub fn run(
     Ok(Output { stdout, stderr })
 }
 
-/// Whether `program` can be found on PATH.
+/// Whether `program` can be found on PATH (as an executable file).
 pub fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join(program);
-        candidate.is_file()
-    })
+    which::which(program).is_ok()
 }
 
 fn command_line(program: &str, args: &[String]) -> String {

@@ -32,6 +32,8 @@ pub enum SyncError {
         target: PathBuf,
         context: PathBuf,
     },
+    #[error("sync: the artifact's Dockerfile: {0}")]
+    Dockerfile(#[from] crate::build::dockerfile::DockerfileError),
     #[error("file {file} matches no sync rule")]
     NotSyncable { file: String },
     #[error("cannot read {}: {source}", path.display())]

@@ -1,9 +1,11 @@
 //! `sync.infer`: where a file lands in the image, read from the COPY/ADD instructions of the
-//! Dockerfile's final stage (and the stages it is built FROM), the way Skaffold infers it.
+//! Dockerfile's final stage (and the stages it is built FROM), the way Skaffold infers it. The
+//! Dockerfile itself is read by the build stage's one reader (`build::dockerfile`).
 
-use super::paths::normalize_container_path;
+use super::SyncError;
+use crate::build::dockerfile::{Dockerfile, DockerfileError};
 use globset::GlobBuilder;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One COPY/ADD of the final stage: sources relative to the context, and the resolved
@@ -22,122 +24,62 @@ pub struct DockerfileCopies {
     pub workdir: String,
 }
 
-#[derive(Clone, Default)]
-struct Stage {
-    copies: Vec<CopyInstruction>,
-    workdir: String,
-}
-
-/// The logical lines of a Dockerfile: continuations joined, comments and blanks dropped.
-fn logical_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for raw in text.lines() {
-        let line = raw.trim();
-        if current.is_empty() && (line.starts_with('#') || line.is_empty()) {
-            continue;
-        }
-        if let Some(body) = line.strip_suffix('\\') {
-            current.push_str(body);
-            current.push(' ');
-        } else {
-            current.push_str(line);
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.trim().is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-fn arguments(rest: &str) -> Vec<String> {
-    let rest = rest.trim();
-    if rest.starts_with('[')
-        && let Ok(list) = serde_json::from_str::<Vec<String>>(rest)
-    {
-        return list;
-    }
-    rest.split_whitespace().map(String::from).collect()
-}
-
 impl DockerfileCopies {
-    /// Reads a Dockerfile's text. Returns None when it has no FROM (not a Dockerfile).
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut stages: HashMap<String, Stage> = HashMap::new();
-        let mut current: Option<Stage> = None;
-        let mut current_name: Option<String> = None;
-        for line in logical_lines(text) {
-            let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
-            match word.to_ascii_uppercase().as_str() {
-                "FROM" => {
-                    if let (Some(stage), Some(name)) = (current.take(), current_name.take()) {
-                        stages.insert(name, stage);
-                    }
-                    let args: Vec<&str> = rest
-                        .split_whitespace()
-                        .filter(|a| !a.starts_with("--"))
-                        .collect();
-                    let base = args.first().copied().unwrap_or("").to_ascii_lowercase();
-                    current = Some(stages.get(&base).cloned().unwrap_or(Stage {
-                        copies: Vec::new(),
-                        workdir: "/".into(),
-                    }));
-                    if args.len() >= 3 && args[1].eq_ignore_ascii_case("as") {
-                        current_name = Some(args[2].to_ascii_lowercase());
-                    }
+    /// The copies of `dockerfile`'s final stage (and of the stages it is built `FROM`). None
+    /// when it has no stage (not a Dockerfile).
+    pub fn of(dockerfile: &Dockerfile) -> Option<Self> {
+        let chain = dockerfile.final_chain();
+        let last = chain.last()?;
+        let copies = chain
+            .iter()
+            .flat_map(|stage| &stage.copies)
+            .filter_map(|copy| {
+                let sources: Vec<String> = copy.context_sources().map(str::to_string).collect();
+                if sources.is_empty() {
+                    return None;
                 }
-                "WORKDIR" => {
-                    if let Some(stage) = current.as_mut() {
-                        let dir = rest.trim();
-                        stage.workdir = if dir.starts_with('/') {
-                            normalize_container_path(dir)
-                        } else {
-                            normalize_container_path(&format!("{}/{dir}", stage.workdir))
-                        };
-                    }
-                }
-                "COPY" | "ADD" => {
-                    let Some(stage) = current.as_mut() else {
-                        continue;
-                    };
-                    let mut args = arguments(rest);
-                    let from_other_stage = args.iter().any(|a| a.starts_with("--from"));
-                    args.retain(|a| !a.starts_with("--"));
-                    if from_other_stage || args.len() < 2 {
-                        continue;
-                    }
-                    let raw_dest = args.pop().unwrap_or_default();
-                    let sources: Vec<String> =
-                        args.into_iter().filter(|s| !s.contains("://")).collect();
-                    let dest_is_dir = raw_dest.ends_with('/')
-                        || raw_dest == "."
-                        || raw_dest.ends_with("/.")
-                        || sources.len() > 1
-                        || sources.iter().any(|s| has_glob(s));
-                    let dest = if raw_dest.starts_with('/') {
-                        normalize_container_path(&raw_dest)
-                    } else {
-                        normalize_container_path(&format!("{}/{raw_dest}", stage.workdir))
-                    };
-                    stage.copies.push(CopyInstruction {
-                        sources,
-                        dest,
-                        dest_is_dir,
-                    });
-                }
-                _ => {}
-            }
-        }
-        current.map(|s| DockerfileCopies {
-            copies: s.copies,
-            workdir: s.workdir,
+                let raw = &copy.dest;
+                let dest_is_dir = raw.ends_with('/')
+                    || raw == "."
+                    || raw.ends_with("/.")
+                    || sources.len() > 1
+                    || sources.iter().any(|s| has_glob(s));
+                Some(CopyInstruction {
+                    sources,
+                    dest: copy.absolute_dest(),
+                    dest_is_dir,
+                })
+            })
+            .collect();
+        Some(DockerfileCopies {
+            copies,
+            workdir: last.workdir.clone(),
         })
     }
 
-    /// Reads the Dockerfile at `path`.
-    pub fn read(path: &Path) -> std::io::Result<Option<Self>> {
-        Ok(Self::parse(&std::fs::read_to_string(path)?))
+    /// Reads `text` (a Dockerfile named `origin` in errors) with the artifact's build args.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        build_args: &BTreeMap<String, Option<String>>,
+    ) -> Result<Option<Self>, DockerfileError> {
+        Ok(Self::of(&Dockerfile::parse(text, origin, build_args)?))
+    }
+
+    /// Reads the Dockerfile at `path`; None when there is no such file (a custom build may
+    /// have none).
+    pub fn read(
+        path: &Path,
+        build_args: &BTreeMap<String, Option<String>>,
+    ) -> Result<Option<Self>, SyncError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Self::parse(&text, &path.display().to_string(), build_args)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SyncError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
     }
 
     /// Where a context file (relative, `/`-separated) lands: pairs of (root, rest) where the
@@ -194,9 +136,13 @@ fn ancestors(rel: &str) -> impl Iterator<Item = (&str, &str)> {
 mod tests {
     use super::*;
 
+    fn copies(text: &str) -> Option<DockerfileCopies> {
+        DockerfileCopies::parse(text, "Dockerfile", &BTreeMap::new()).unwrap()
+    }
+
     #[test]
     fn final_stage_copies_only() {
-        let d = DockerfileCopies::parse(
+        let d = copies(
             "# build\nFROM golang AS build\nCOPY . /src\nRUN go build\n\
              FROM scratch\nWORKDIR /app\nCOPY --from=build /src/app /app\n\
              COPY --chown=1:1 static/ static/\nADD [\"conf.yaml\", \"/etc/app/\"]\n\
@@ -223,8 +169,7 @@ mod tests {
 
     #[test]
     fn file_to_file_and_whole_context() {
-        let d = DockerfileCopies::parse("FROM x\nCOPY index.html /www/index.html\nCOPY . /all\n")
-            .unwrap();
+        let d = copies("FROM x\nCOPY index.html /www/index.html\nCOPY . /all\n").unwrap();
         let ctx = Path::new("/x");
         assert_eq!(
             d.destinations("index.html", ctx),
@@ -237,10 +182,8 @@ mod tests {
 
     #[test]
     fn inherits_from_named_stage() {
-        let d = DockerfileCopies::parse(
-            "FROM x AS base\nWORKDIR /srv\nCOPY lib lib\nFROM base\nCOPY app.py .\n",
-        )
-        .unwrap();
+        let d = copies("FROM x AS base\nWORKDIR /srv\nCOPY lib lib\nFROM base\nCOPY app.py .\n")
+            .unwrap();
         let ctx = Path::new("/x");
         assert_eq!(d.workdir, "/srv");
         assert_eq!(
@@ -255,6 +198,6 @@ mod tests {
 
     #[test]
     fn not_a_dockerfile() {
-        assert!(DockerfileCopies::parse("hello\n").is_none());
+        assert!(copies("hello\n").is_none());
     }
 }

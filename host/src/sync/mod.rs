@@ -8,7 +8,7 @@ mod error;
 pub mod hooks;
 mod infer;
 mod kube_exec;
-mod paths;
+pub(crate) mod paths;
 mod rules;
 mod targets;
 

@@ -190,7 +190,13 @@ mod tests {
     fn relative_dest_uses_workdir_or_root() {
         let r = SyncRules::new(&[rule("src/*.js", "app", None)], &[], None).unwrap();
         assert_eq!(dests(&r, "src/a.js"), vec!["/app/src/a.js"]);
-        let copies = DockerfileCopies::parse("FROM x\nWORKDIR /home/node\n").unwrap();
+        let copies = DockerfileCopies::parse(
+            "FROM x\nWORKDIR /home/node\n",
+            "Dockerfile",
+            &Default::default(),
+        )
+        .unwrap()
+        .unwrap();
         let r = SyncRules::new(&[rule("src/*.js", ".", None)], &[], Some(copies)).unwrap();
         assert_eq!(dests(&r, "src/a.js"), vec!["/home/node/src/a.js"]);
     }
@@ -222,7 +228,7 @@ mod tests {
     #[test]
     fn infer_uses_dockerfile_copies() {
         let copies =
-            DockerfileCopies::parse("FROM a AS b\nCOPY x /nope\nFROM c\nWORKDIR /app\nCOPY src/ ./src/\nCOPY *.html /www/\n")
+            DockerfileCopies::parse("FROM a AS b\nCOPY x /nope\nFROM c\nWORKDIR /app\nCOPY src/ ./src/\nCOPY *.html /www/\n", "Dockerfile", &Default::default()).unwrap()
                 .unwrap();
         let r = SyncRules::new(&[], &["src/**".into(), "*.html".into()], Some(copies)).unwrap();
         assert_eq!(dests(&r, "src/a/b.js"), vec!["/app/src/a/b.js"]);

@@ -58,7 +58,7 @@ impl StructureTester {
 
     async fn run_tool(&self, target: &TestTarget, events: &Events) -> Result<(), TestError> {
         let files = self.test_files(target)?;
-        if which(TOOL).is_none() {
+        if which::which(TOOL).is_err() {
             return Err(TestError::MissingTool {
                 tool: TOOL,
                 config: self.config.clone(),
@@ -129,14 +129,6 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(program))
-            .find(|p| p.is_file())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +169,7 @@ mod tests {
             image_ref: "app:v1".into(),
             workspace: dir.path().to_path_buf(),
         };
-        if which(TOOL).is_some() {
+        if which::which(TOOL).is_ok() {
             return; // the tool is installed here: the message under test cannot occur
         }
         let err = tester.run(&target, &Events::discard()).await.unwrap_err();

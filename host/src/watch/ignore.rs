@@ -1,7 +1,10 @@
-//! Which paths the watcher skips: what `.dockerignore` and `.gitignore` ignore (gitignore-style
-//! patterns, `!` re-includes, last match wins) and folders that are never sources (`.git`,
-//! `target`, `node_modules`, ...).
+//! Which paths the watcher skips: what `.dockerignore` leaves out of the build context (read
+//! by the build's own matcher, so a file the build ignores never triggers a rebuild and a
+//! file it sends always does), what `.gitignore` ignores (gitignore patterns: a name without
+//! a slash matches at any depth, `!` re-includes, last match wins), and folders that are
+//! never sources (`.git`, `target`, `node_modules`, ...).
 
+use crate::build::dockerignore::{DockerIgnore, PatternError};
 use globset::{GlobBuilder, GlobMatcher};
 use std::path::{Path, PathBuf};
 
@@ -30,11 +33,14 @@ struct Pattern {
 #[derive(Debug, Clone)]
 pub struct IgnoreRules {
     root: PathBuf,
+    /// The `.gitignore` patterns.
     patterns: Vec<Pattern>,
+    /// The `.dockerignore` of `root`, with Docker's rules.
+    docker: DockerIgnore,
 }
 
 impl IgnoreRules {
-    /// Rules from the given ignore-file texts (in order: later files win), relative to `root`.
+    /// Rules from the given gitignore texts (in order: later files win), relative to `root`.
     pub fn from_texts(root: &Path, texts: &[&str]) -> Self {
         let mut patterns = Vec::new();
         for text in texts {
@@ -70,14 +76,17 @@ impl IgnoreRules {
         IgnoreRules {
             root: root.to_path_buf(),
             patterns,
+            docker: DockerIgnore::default(),
         }
     }
 
-    /// Rules from `root/.dockerignore` and `root/.gitignore` (missing files are no rules).
-    pub fn load(root: &Path) -> Self {
-        let docker = std::fs::read_to_string(root.join(".dockerignore")).unwrap_or_default();
+    /// Rules from `root/.gitignore` and `root/.dockerignore` (missing files are no rules); a
+    /// `.dockerignore` pattern Docker would refuse is an error naming its line.
+    pub fn load(root: &Path) -> Result<Self, PatternError> {
         let git = std::fs::read_to_string(root.join(".gitignore")).unwrap_or_default();
-        Self::from_texts(root, &[&git, &docker])
+        let mut rules = Self::from_texts(root, &[&git]);
+        rules.docker = DockerIgnore::load(root)?;
+        Ok(rules)
     }
 
     /// Whether `path` (absolute) is ignored: a heavy folder on its way, or the last pattern
@@ -90,7 +99,9 @@ impl IgnoreRules {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        if parts.iter().any(|p| HEAVY_DIRS.contains(&p.as_str())) {
+        if parts.iter().any(|p| HEAVY_DIRS.contains(&p.as_str()))
+            || self.docker.is_excluded(&parts.join("/"))
+        {
             return true;
         }
         let mut ignored = false;
@@ -126,6 +137,40 @@ mod tests {
         assert!(r.is_ignored(Path::new("/p/docs/x.tmp")));
         assert!(!r.is_ignored(Path::new("/p/main.go")));
         assert!(!r.is_ignored(Path::new("/elsewhere/a.log")));
+    }
+
+    #[test]
+    fn dockerignore_is_read_as_the_build_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Docker anchors `notes.txt` at the context root and `*.md` at the top level only;
+        // gitignore would match both at any depth.
+        std::fs::write(
+            root.join(".dockerignore"),
+            "notes.txt\n*.md\ndocs\n!docs/keep.txt\n",
+        )
+        .unwrap();
+        let r = IgnoreRules::load(root).unwrap();
+        let ignored = |rel: &str| r.is_ignored(&root.join(rel));
+        assert!(ignored("notes.txt"));
+        assert!(!ignored("src/notes.txt"));
+        assert!(ignored("README.md"));
+        assert!(!ignored("src/README.md"));
+        assert!(ignored("docs/a.txt"));
+        assert!(!ignored("docs/keep.txt"));
+        let build = DockerIgnore::load(root).unwrap();
+        for rel in [
+            "notes.txt",
+            "src/notes.txt",
+            "README.md",
+            "src/README.md",
+            "docs/a.txt",
+        ] {
+            assert_eq!(ignored(rel), build.is_excluded(rel), "{rel}");
+        }
+        std::fs::write(root.join(".dockerignore"), "[\n").unwrap();
+        let err = IgnoreRules::load(root).unwrap_err().to_string();
+        assert!(err.contains(".dockerignore:1"), "{err}");
     }
 
     #[test]

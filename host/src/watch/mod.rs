@@ -181,7 +181,7 @@ mod tests {
         std::fs::write(root.join("src/gone.txt"), "x").unwrap();
         let mut w = FileWatcher::start(
             std::slice::from_ref(&root),
-            vec![IgnoreRules::load(&root)],
+            vec![IgnoreRules::load(&root).unwrap()],
             trigger,
             QUIET,
         )
