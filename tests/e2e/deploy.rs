@@ -590,3 +590,32 @@ async fn fields_owned_by_another_manager_need_force_conflicts() -> Result<()> {
     );
     Ok(())
 }
+
+/// `$KUBECONFIG` as a list is read as kubectl reads it: the files merged, the first to set a
+/// value winning. Here the first file only names another context, so the current context and
+/// the cluster come from the second.
+#[tokio::test]
+async fn a_kubeconfig_list_is_merged_as_kubectl_merges_it() -> Result<()> {
+    let p = Project::new("kubeconfig-list").await?;
+    p.manifests(&[json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "merged"}, "data": {"k": "v"}})])?;
+    let other = p.dir.path().join("other-kubeconfig");
+    std::fs::write(
+        &other,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: elsewhere\n  cluster: {server: 'https://127.0.0.1:1'}\n\
+         contexts:\n- name: elsewhere\n  context: {cluster: elsewhere}\n",
+    )?;
+    let ground = Ground::ensure();
+    let list = std::env::join_paths([other.as_path(), ground.kubeconfig.as_path()])?;
+    ground
+        .devloop()
+        .args(["deploy", "-n", p.ns(), "--color", "never"])
+        .env("KUBECONFIG", &list)
+        .current_dir(p.dir.path())
+        .run()
+        .await?
+        .assert_success();
+    let cms: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(cms.get_opt("merged").await?.is_some());
+    Ok(())
+}

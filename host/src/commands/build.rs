@@ -102,23 +102,27 @@ pub(crate) fn kube_context_is_local(resolved: &crate::config::Resolved, events: 
         );
         return true;
     };
-    let server = resolved
-        .kubeconfig
-        .as_deref()
-        .and_then(|path| kube::config::Kubeconfig::read_from(path).ok())
-        .and_then(|kubeconfig| {
-            let cluster = kubeconfig
-                .contexts
-                .iter()
-                .find(|c| c.name == name)
-                .and_then(|c| c.context.as_ref())
-                .map(|c| c.cluster.clone())?;
-            kubeconfig
-                .clusters
-                .into_iter()
-                .find(|cl| cl.name == cluster)
-                .and_then(|cl| cl.cluster)
-                .and_then(|cl| cl.server)
-        });
+    let kubeconfig_env = resolved.env.get("KUBECONFIG").map(std::ffi::OsStr::new);
+    let home = std::env::home_dir();
+    let server = crate::kubeenv::load_kubeconfig(
+        resolved.kubeconfig.as_deref(),
+        kubeconfig_env,
+        home.as_deref(),
+    )
+    .ok()
+    .and_then(|(_, kubeconfig)| {
+        let cluster = kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.context.as_ref())
+            .map(|c| c.cluster.clone())?;
+        kubeconfig
+            .clusters
+            .into_iter()
+            .find(|cl| cl.name == cluster)
+            .and_then(|cl| cl.cluster)
+            .and_then(|cl| cl.server)
+    });
     build::is_local_context(name, server.as_deref())
 }

@@ -1,65 +1,45 @@
 //! Which kube-context devloop talks to, decided in one place: `--kube-context`, else the
 //! config's `deploy.kubeContext`, else the kubeconfig's `current-context`. The kubeconfig is
-//! `--kubeconfig`, else the first existing file of `$KUBECONFIG`, else `~/.kube/config`;
-//! devloop reads only its `current-context` here.
+//! read as kubectl reads it (`kubeenv::load_kubeconfig`): `--kubeconfig` alone, else every
+//! file of `$KUBECONFIG` merged, else `~/.kube/config`.
 
 use super::error::ConfigError;
-use std::path::{Path, PathBuf};
+use crate::kubeenv::{KubeEnvError, load_kubeconfig};
+use std::ffi::OsStr;
+use std::path::Path;
 
-/// The kubeconfig file to read: `flag`, else the first existing entry of `kubeconfig_env`
-/// (a `:`-separated list), else `~/.kube/config` when it exists.
-pub fn kubeconfig_path(
-    flag: Option<&Path>,
+/// The `current-context` of the kubeconfig (`None` when there is no kubeconfig, or it sets
+/// none). `explicit` is `--kubeconfig`, which must exist; `kubeconfig_env` is `$KUBECONFIG`.
+pub fn current_context(
+    explicit: Option<&Path>,
     kubeconfig_env: Option<&str>,
     home: Option<&Path>,
-) -> Option<PathBuf> {
-    if let Some(path) = flag {
-        return Some(path.to_path_buf());
+) -> Result<Option<String>, ConfigError> {
+    if let Some(path) = explicit
+        && !path.is_file()
+    {
+        return Err(ConfigError::Resolve(format!(
+            "--kubeconfig {}: no such file",
+            path.display()
+        )));
     }
-    if let Some(list) = kubeconfig_env {
-        let first = std::env::split_paths(list).find(|p| !p.as_os_str().is_empty() && p.is_file());
-        if first.is_some() {
-            return first;
-        }
+    match load_kubeconfig(explicit, kubeconfig_env.map(OsStr::new), home) {
+        Ok((_, merged)) => Ok(merged.current_context.filter(|c| !c.is_empty())),
+        Err(KubeEnvError::NotFound) => Ok(None),
+        Err(e) => Err(ConfigError::Resolve(error_chain(&e))),
     }
-    let default = home?.join(".kube").join("config");
-    default.is_file().then_some(default)
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct KubeconfigHead {
-    #[serde(rename = "current-context", default)]
-    current_context: Option<String>,
-}
-
-/// The `current-context` of the kubeconfig at `path` (`None` when unset or empty).
-pub fn current_context(path: &Path) -> Result<Option<String>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if text.trim().is_empty() {
-        return Ok(None);
+/// An error with its causes, for a message that shows where a kubeconfig is broken.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
-    let mut options = serde_saphyr::Options::default();
-    options.legacy_octal_numbers = true;
-    options.with_snippet = false;
-    let head: KubeconfigHead =
-        serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
-            let pos = e.location().map(|l| super::node::Pos {
-                line: l.line(),
-                column: l.column(),
-            });
-            ConfigError::invalid(
-                &path.display().to_string(),
-                pos,
-                format!(
-                    "not a valid kubeconfig: {}",
-                    e.to_string().lines().next().unwrap_or_default()
-                ),
-            )
-        })?;
-    Ok(head.current_context.filter(|c| !c.is_empty()))
+    text
 }
 
 #[cfg(test)]
@@ -67,29 +47,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_current_context_and_picks_the_first_existing_kubeconfig() {
+    fn current_context_comes_from_every_kubeconfig_file_merged() {
         let dir = tempfile::tempdir().unwrap();
+        // The first file sets no current-context: kubectl takes the second file's.
         let a = dir.path().join("a");
         std::fs::write(
             &a,
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: other\n  context: {cluster: x}\n",
+        )
+        .unwrap();
+        let b = dir.path().join("b");
+        std::fs::write(
+            &b,
             "apiVersion: v1\nkind: Config\ncurrent-context: kind-dev\ncontexts: []\n",
         )
         .unwrap();
         let missing = dir.path().join("missing");
-        let list = std::env::join_paths([&missing, &a]).unwrap();
-        let chosen = kubeconfig_path(None, list.to_str(), None).unwrap();
-        assert_eq!(chosen, a);
+        let list = std::env::join_paths([&missing, &a, &b]).unwrap();
         assert_eq!(
-            current_context(&chosen).unwrap().as_deref(),
+            current_context(None, list.to_str(), None)
+                .unwrap()
+                .as_deref(),
             Some("kind-dev")
         );
-        assert_eq!(
-            kubeconfig_path(Some(&missing), None, None),
-            Some(missing.clone())
-        );
-        assert!(kubeconfig_path(None, None, Some(dir.path())).is_none());
+        assert_eq!(current_context(Some(&a), None, None).unwrap(), None);
+        let err = current_context(Some(&missing), None, None).unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+        assert_eq!(current_context(None, None, Some(dir.path())).unwrap(), None);
         std::fs::write(&a, "current-context: [\n").unwrap();
-        let err = current_context(&a).unwrap_err().to_string();
-        assert!(err.contains("not a valid kubeconfig"), "{err}");
+        let err = current_context(Some(&a), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&a.display().to_string()), "{err}");
     }
 }

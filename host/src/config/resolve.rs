@@ -47,7 +47,9 @@ pub struct Resolved {
     /// The kube-context to use: `--kube-context`, else `deploy.kubeContext`, else the
     /// kubeconfig's current context (`None` when there is none at all).
     pub kube_context: Option<String>,
-    /// The kubeconfig file in use, if any.
+    /// `--kubeconfig`, if given; None means the environment's kubeconfig (every file of
+    /// `$KUBECONFIG` merged, else `~/.kube/config`), which the cluster client and `helm` read
+    /// themselves.
     pub kubeconfig: Option<PathBuf>,
     /// Environment plus `skaffold.env`: the base variables of every template.
     pub env: Vars,
@@ -55,21 +57,11 @@ pub struct Resolved {
 
 /// Resolves the configs of `options`.
 pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
-    let kubeconfig = kubecontext::kubeconfig_path(
+    let current_context = kubecontext::current_context(
         options.kubeconfig.as_deref(),
         options.env.get("KUBECONFIG").map(String::as_str),
         options.home.as_deref(),
-    );
-    let current_context = match &kubeconfig {
-        Some(path) if path.is_file() => kubecontext::current_context(path)?,
-        Some(path) if options.kubeconfig.is_some() => {
-            return Err(ConfigError::Resolve(format!(
-                "--kubeconfig {}: no such file",
-                path.display()
-            )));
-        }
-        _ => None,
-    };
+    )?;
     let activation_context = options
         .kube_context
         .clone()
@@ -144,7 +136,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
     Ok(Resolved {
         configs,
         kube_context,
-        kubeconfig,
+        kubeconfig: options.kubeconfig.clone(),
         env,
     })
 }

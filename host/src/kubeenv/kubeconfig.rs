@@ -1,5 +1,7 @@
 //! Reading the kubeconfig the way kubectl does: one explicit file, or the merged $KUBECONFIG
-//! path list (the first file to set a value wins), or ~/.kube/config.
+//! path list (the first file to set a value wins; missing files are skipped), or
+//! ~/.kube/config. The one kubeconfig reader: the kube-context decision, the local-cluster
+//! check and the Helm plugin's environment all read through it.
 
 use kube::config::Kubeconfig;
 use std::ffi::OsStr;
@@ -46,8 +48,9 @@ pub fn load_kubeconfig(
 ) -> Result<(Vec<PathBuf>, Kubeconfig), KubeEnvError> {
     let paths: Vec<PathBuf> = match (explicit, env) {
         (Some(path), _) => vec![path.to_path_buf()],
+        // kubectl skips the files of the list that do not exist.
         (None, Some(list)) if !list.is_empty() => std::env::split_paths(list)
-            .filter(|p| !p.as_os_str().is_empty())
+            .filter(|p| !p.as_os_str().is_empty() && p.is_file())
             .collect(),
         _ => home
             .map(|h| h.join(".kube").join("config"))

@@ -126,8 +126,10 @@ pub async fn run(args: HelmArgs, events: Events) -> anyhow::Result<ExitCode> {
             let s = settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
             a.pipeline.kube_context = Some(s.target.context.clone());
             a.pipeline.namespace = Some(s.target.namespace.clone());
+            // A single file Helm was given (`helm --kubeconfig`) is passed on; a $KUBECONFIG
+            // list stays in the environment, where every reader merges it.
             if a.pipeline.kubeconfig.is_none() {
-                a.pipeline.kubeconfig = s.target.kubeconfig.first().cloned();
+                a.pipeline.kubeconfig = s.helm.target.kubeconfig.clone();
             }
             crate::commands::dev::run(*a, events).await
         }
