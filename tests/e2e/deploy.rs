@@ -608,17 +608,21 @@ fn cluster_role(name: &str) -> Value {
         "metadata": {"name": name}, "rules": []})
 }
 
-/// Deletes the ClusterRole `name` when dropped (a failed test must not leave it behind).
-struct ClusterRoleGuard(kube::Client, String);
+/// Deletes the ClusterRole `name` when dropped (a failed test must not leave it behind),
+/// with a client of its own: the test's client lives on the test's runtime, which is blocked
+/// while this waits.
+struct ClusterRoleGuard(String);
 
 impl Drop for ClusterRoleGuard {
     fn drop(&mut self) {
-        let (client, name) = (self.0.clone(), self.1.clone());
+        let name = self.0.clone();
         let _ = std::thread::spawn(move || {
             tokio::runtime::Runtime::new().map(|rt| {
                 rt.block_on(async {
-                    let roles: Api<ClusterRole> = Api::all(client);
-                    let _ = roles.delete(&name, &Default::default()).await;
+                    if let Ok(client) = Ground::ensure().client().await {
+                        let roles: Api<ClusterRole> = Api::all(client);
+                        let _ = roles.delete(&name, &Default::default()).await;
+                    }
                 })
             })
         })
@@ -636,7 +640,7 @@ async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Re
     let other = TestNamespace::create(&p.client, "owner_scopes_b").await?;
     let (a, b) = (p.ns().to_string(), other.name().to_string());
     let role = format!("{a}-reader");
-    let _guard = ClusterRoleGuard(p.client.clone(), role.clone());
+    let _guard = ClusterRoleGuard(role.clone());
     let roles: Api<ClusterRole> = Api::all(p.client.clone());
     let cms = |ns: &str| -> Api<ConfigMap> { Api::namespaced(p.client.clone(), ns) };
 
