@@ -646,11 +646,6 @@ async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Re
 
     p.manifests(&[config_map("shared-name"), cluster_role(&role)])?;
     p.devloop_in(&a, "deploy", &[]).await?.assert_success();
-    let applied = roles.get(&role).await?;
-    assert_eq!(
-        label(&applied.metadata, "devloop.dev/scope").as_deref(),
-        Some(a.as_str())
-    );
 
     // The same config to namespace B, now without the ClusterRole: nothing of A is pruned,
     // not even the cluster-scoped object that A's deploy applied.
@@ -667,6 +662,11 @@ async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Re
         "A's ClusterRole was pruned by a deploy to B: {to_b}"
     );
     assert!(cms(&b).get_opt("shared-name").await?.is_some());
+    let applied = roles.get(&role).await?;
+    assert_eq!(
+        label(&applied.metadata, "devloop.dev/scope").as_deref(),
+        Some(a.as_str())
+    );
 
     // delete -n B leaves A whole.
     let delete_b = p.devloop_in(&b, "delete", &["--wait-for-deletions"]).await?;
