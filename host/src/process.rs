@@ -236,8 +236,7 @@ mod tests {
             mark.display()
         );
         let started = std::time::Instant::now();
-        let abandoned =
-            tokio::time::timeout(Duration::from_millis(300), output(sh(&script))).await;
+        let abandoned = tokio::time::timeout(Duration::from_millis(300), output(sh(&script))).await;
         assert!(abandoned.is_err(), "the program ended on its own");
         // Dropping the future waited for the program: its trap already wrote the mark.
         assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "int");

@@ -669,9 +669,14 @@ async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Re
     );
 
     // delete -n B leaves A whole.
-    let delete_b = p.devloop_in(&b, "delete", &["--wait-for-deletions"]).await?;
+    let delete_b = p
+        .devloop_in(&b, "delete", &["--wait-for-deletions"])
+        .await?;
     delete_b.assert_success();
-    assert!(cms(&b).get_opt("shared-name").await?.is_none(), "{delete_b}");
+    assert!(
+        cms(&b).get_opt("shared-name").await?.is_none(),
+        "{delete_b}"
+    );
     assert!(
         cms(&a).get_opt("shared-name").await?.is_some(),
         "delete -n B removed A's ConfigMap: {delete_b}"
@@ -682,9 +687,14 @@ async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Re
     );
 
     // delete -n A removes A's objects, the cluster-scoped one too.
-    let delete_a = p.devloop_in(&a, "delete", &["--wait-for-deletions"]).await?;
+    let delete_a = p
+        .devloop_in(&a, "delete", &["--wait-for-deletions"])
+        .await?;
     delete_a.assert_success();
-    assert!(cms(&a).get_opt("shared-name").await?.is_none(), "{delete_a}");
+    assert!(
+        cms(&a).get_opt("shared-name").await?.is_none(),
+        "{delete_a}"
+    );
     assert!(roles.get_opt(&role).await?.is_none(), "{delete_a}");
     Ok(())
 }

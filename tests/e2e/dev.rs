@@ -942,16 +942,23 @@ async fn a_second_dev_of_the_same_scope_is_refused_or_takes_over() {
     assert!(!refused.status.success(), "a second dev started: {stderr}");
     let first_pid = first.child.id().unwrap();
     assert!(
-        stderr.contains(&format!("another devloop dev of config `lock-{}`", ns.name()))
-            && stderr.contains(&format!("namespace {} (pid {first_pid}, started ", ns.name()))
-            && stderr.contains("--take-over"),
+        stderr.contains(&format!(
+            "another devloop dev of config `lock-{}`",
+            ns.name()
+        )) && stderr.contains(&format!(
+            "namespace {} (pid {first_pid}, started ",
+            ns.name()
+        )) && stderr.contains("--take-over"),
         "{stderr}"
     );
 
     let mut second = DevSession::start(project.path(), &["-n", ns.name(), "--take-over"]);
     second.wait_for("Watching for changes", 1, 120).await;
     let second_run = settings_run_id(&client, ns.name()).await.expect("deployed");
-    assert_ne!(first_run, second_run, "the new session re-applied under its run id");
+    assert_ne!(
+        first_run, second_run,
+        "the new session re-applied under its run id"
+    );
 
     // Stopping the first session does not delete what the second one applied.
     first.signal("-INT");
@@ -1017,7 +1024,10 @@ async fn a_helm_release_interrupted_while_helm_runs_is_uninstalled_by_cleanup() 
     let deadline = Instant::now() + Duration::from_secs(120);
     while jobs.get_opt("slow-hook").await.unwrap().is_none() {
         if let Ok(Some(status)) = dev.child.try_wait() {
-            panic!("dev ended ({status}) before helm ran:\n{}", dev.transcript());
+            panic!(
+                "dev ended ({status}) before helm ran:\n{}",
+                dev.transcript()
+            );
         }
         assert!(
             Instant::now() < deadline,
@@ -1026,7 +1036,11 @@ async fn a_helm_release_interrupted_while_helm_runs_is_uninstalled_by_cleanup() 
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(dev.count("Watching for changes"), 0, "helm finished already");
+    assert_eq!(
+        dev.count("Watching for changes"),
+        0,
+        "helm finished already"
+    );
     dev.signal("-INT");
     let status = tokio::time::timeout(Duration::from_secs(90), dev.child.wait())
         .await

@@ -169,9 +169,9 @@ impl HelmDeployer {
         let out = crate::process::output(cmd)
             .await
             .map_err(|source| HelmError::Spawn {
-            helm: self.helm.display().to_string(),
-            source,
-        })?;
+                helm: self.helm.display().to_string(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(HelmError::Failed {
                 command: args

@@ -110,7 +110,10 @@ fn listings<'k>(
         .iter()
         .flat_map(|kind| -> Vec<(&Kind, Option<&str>)> {
             if kind.namespaced() {
-                namespaces.iter().map(|ns| (kind, Some(ns.as_str()))).collect()
+                namespaces
+                    .iter()
+                    .map(|ns| (kind, Some(ns.as_str())))
+                    .collect()
             } else {
                 vec![(kind, None)]
             }

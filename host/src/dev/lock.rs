@@ -187,7 +187,10 @@ mod tests {
 
         let second = SessionLock::acquire_in(dir.path().into(), &scope("pa"), "run-2", true)
             .expect("taking over");
-        assert_eq!(first.taken_over_by().map(|h| h.run_id), Some("run-2".into()));
+        assert_eq!(
+            first.taken_over_by().map(|h| h.run_id),
+            Some("run-2".into())
+        );
         assert_eq!(second.taken_over_by(), None);
         // A third session names the one that took over.
         let third = SessionLock::acquire_in(dir.path().into(), &scope("pa"), "run-3", false)
