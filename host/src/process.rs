@@ -1,6 +1,8 @@
 //! Running an external program the way the pipeline needs it: its output streamed line by line
 //! as it comes (so the user sees progress), the last lines kept for the error message, and an
-//! optional deadline after which the program is killed.
+//! optional deadline after which the program is killed; or its whole output collected, with
+//! the program interrupted and waited for when the caller stops waiting (Ctrl+C in `dev`).
+//! Every program runs in a process group of its own, so stopping it stops what it started.
 
 use std::collections::VecDeque;
 use std::process::Stdio;
@@ -100,11 +102,77 @@ pub async fn run_streaming(
 
 /// SIGKILL to the whole process group `pgid` (the child made itself its leader).
 fn kill_group(pgid: u32) {
+    signal_group(pgid, "KILL");
+}
+
+/// Sends `signal` (`INT`, `TERM`, `KILL`) to the whole process group `pgid`.
+fn signal_group(pgid: u32, signal: &str) {
     let _ = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
+        .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+/// How long an interrupted program may take to end after SIGINT (Helm marks the release
+/// failed and exits) before its group gets SIGKILL.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs `command` in a process group of its own with stdin closed and collects its output,
+/// like [`Command::output`]. When the returned future is dropped before the program ends (the
+/// caller was interrupted), the program's group gets SIGINT and the program is waited for (at
+/// most [`INTERRUPT_GRACE`], then SIGKILL): it never outlives the caller unnoticed, and
+/// whatever runs next (an uninstall) does not race it.
+pub async fn output(mut command: Command) -> std::io::Result<std::process::Output> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut guard = Interruptible(command.spawn()?);
+    let child = &mut guard.0;
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let (stdout, stderr, status) = tokio::join!(read_all(out), read_all(err), child.wait());
+    Ok(std::process::Output {
+        status: status?,
+        stdout: stdout?,
+        stderr: stderr?,
+    })
+}
+
+async fn read_all(stream: Option<impl AsyncRead + Unpin>) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    if let Some(mut s) = stream {
+        s.read_to_end(&mut buf).await?;
+    }
+    Ok(buf)
+}
+
+/// A running child that is interrupted and waited for when dropped before it ended.
+struct Interruptible(tokio::process::Child);
+
+impl Drop for Interruptible {
+    fn drop(&mut self) {
+        let child = &mut self.0;
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        let Some(pid) = child.id() else { return };
+        signal_group(pid, "INT");
+        // Drop cannot await; the wait is short and bounded, and the caller is shutting down.
+        let start = std::time::Instant::now();
+        while matches!(child.try_wait(), Ok(None)) {
+            if start.elapsed() > INTERRUPT_GRACE {
+                signal_group(pid, "KILL");
+                let _ = child.start_kill();
+                std::thread::sleep(Duration::from_millis(100));
+                let _ = child.try_wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 fn forward_lines(
@@ -147,6 +215,32 @@ mod tests {
         assert_eq!(done.last_lines.len(), 2);
         assert!(!done.success());
         assert_eq!(done.describe_status(), "exit status 3");
+    }
+
+    #[tokio::test]
+    async fn output_collects_both_streams_and_the_status() {
+        let out = output(sh("echo out; echo err >&2; exit 4")).await.unwrap();
+        assert_eq!(out.stdout, b"out\n");
+        assert_eq!(out.stderr, b"err\n");
+        assert_eq!(out.status.code(), Some(4));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_program_is_interrupted_and_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = dir.path().join("interrupted");
+        // The program and its own child: the group is signalled, and the program's INT trap
+        // runs before it ends.
+        let script = format!(
+            "trap 'echo int > {}; kill $!; exit 130' INT; sleep 30 & wait",
+            mark.display()
+        );
+        let started = std::time::Instant::now();
+        let abandoned = tokio::time::timeout(Duration::from_millis(300), output(sh(&script))).await;
+        assert!(abandoned.is_err(), "the program ended on its own");
+        // Dropping the future waited for the program: its trap already wrote the mark.
+        assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "int");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[tokio::test]

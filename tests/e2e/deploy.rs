@@ -7,6 +7,7 @@ use anyhow::Result;
 use devloop_e2e::{DevloopOutput, Ground, TestNamespace, wait_for_deployment_available};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use k8s_openapi::api::rbac::v1::ClusterRole;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -45,9 +46,19 @@ impl Project {
 
     /// Runs `kubectl devloop <command> -n <ns> <extra...>` in the project.
     async fn devloop(&self, command: &str, extra: &[&str]) -> Result<DevloopOutput> {
+        self.devloop_in(self.ns(), command, extra).await
+    }
+
+    /// Runs `kubectl devloop <command> -n <namespace> <extra...>` in the project.
+    async fn devloop_in(
+        &self,
+        namespace: &str,
+        command: &str,
+        extra: &[&str],
+    ) -> Result<DevloopOutput> {
         Ground::ensure()
             .devloop()
-            .args([command, "-n", self.ns(), "--color", "never"])
+            .args([command, "-n", namespace, "--color", "never"])
             .args(extra)
             .current_dir(self.dir.path())
             .run()
@@ -617,5 +628,169 @@ async fn a_kubeconfig_list_is_merged_as_kubectl_merges_it() -> Result<()> {
         .assert_success();
     let cms: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
     assert!(cms.get_opt("merged").await?.is_some());
+    Ok(())
+}
+
+/// A ClusterRole named `name` (cluster-scoped, no rules).
+fn cluster_role(name: &str) -> Value {
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": name}, "rules": []})
+}
+
+/// Deletes the ClusterRole `name` when dropped (a failed test must not leave it behind),
+/// with a client of its own: the test's client lives on the test's runtime, which is blocked
+/// while this waits.
+struct ClusterRoleGuard(String);
+
+impl Drop for ClusterRoleGuard {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().map(|rt| {
+                rt.block_on(async {
+                    if let Ok(client) = Ground::ensure().client().await {
+                        let roles: Api<ClusterRole> = Api::all(client);
+                        let _ = roles.delete(&name, &Default::default()).await;
+                    }
+                })
+            })
+        })
+        .join();
+    }
+}
+
+fn label(meta: &kube::api::ObjectMeta, key: &str) -> Option<String> {
+    meta.labels.as_ref().and_then(|l| l.get(key).cloned())
+}
+
+#[tokio::test]
+async fn same_config_in_two_namespaces_never_prunes_or_deletes_the_other() -> Result<()> {
+    let p = Project::new("owner_scopes").await?;
+    let other = TestNamespace::create(&p.client, "owner_scopes_b").await?;
+    let (a, b) = (p.ns().to_string(), other.name().to_string());
+    let role = format!("{a}-reader");
+    let _guard = ClusterRoleGuard(role.clone());
+    let roles: Api<ClusterRole> = Api::all(p.client.clone());
+    let cms = |ns: &str| -> Api<ConfigMap> { Api::namespaced(p.client.clone(), ns) };
+
+    p.manifests(&[config_map("shared-name"), cluster_role(&role)])?;
+    p.devloop_in(&a, "deploy", &[]).await?.assert_success();
+
+    // The same config to namespace B, now without the ClusterRole: nothing of A is pruned,
+    // not even the cluster-scoped object that A's deploy applied.
+    p.manifests(&[config_map("shared-name")])?;
+    let to_b = p.devloop_in(&b, "deploy", &[]).await?;
+    to_b.assert_success();
+    assert!(!to_b.stderr.contains("pruned"), "{to_b}");
+    assert!(
+        cms(&a).get_opt("shared-name").await?.is_some(),
+        "A's ConfigMap was pruned by a deploy to B: {to_b}"
+    );
+    assert!(
+        roles.get_opt(&role).await?.is_some(),
+        "A's ClusterRole was pruned by a deploy to B: {to_b}"
+    );
+    assert!(cms(&b).get_opt("shared-name").await?.is_some());
+    let applied = roles.get(&role).await?;
+    assert_eq!(
+        label(&applied.metadata, "devloop.dev/scope").as_deref(),
+        Some(a.as_str())
+    );
+
+    // delete -n B leaves A whole.
+    let delete_b = p
+        .devloop_in(&b, "delete", &["--wait-for-deletions"])
+        .await?;
+    delete_b.assert_success();
+    assert!(
+        cms(&b).get_opt("shared-name").await?.is_none(),
+        "{delete_b}"
+    );
+    assert!(
+        cms(&a).get_opt("shared-name").await?.is_some(),
+        "delete -n B removed A's ConfigMap: {delete_b}"
+    );
+    assert!(
+        roles.get_opt(&role).await?.is_some(),
+        "delete -n B removed A's ClusterRole: {delete_b}"
+    );
+
+    // delete -n A removes A's objects, the cluster-scoped one too.
+    let delete_a = p
+        .devloop_in(&a, "delete", &["--wait-for-deletions"])
+        .await?;
+    delete_a.assert_success();
+    assert!(
+        cms(&a).get_opt("shared-name").await?.is_none(),
+        "{delete_a}"
+    );
+    assert!(roles.get_opt(&role).await?.is_none(), "{delete_a}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_configs_in_one_namespace_never_prune_each_other() -> Result<()> {
+    let first = Project::new("owner_configs").await?;
+    first.manifests(&[config_map("first")])?;
+    first.devloop("deploy", &[]).await?.assert_success();
+
+    // A second project (config named differently) deploying to the first one's namespace.
+    let second = tempfile::tempdir()?;
+    std::fs::write(
+        second.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}-second\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+            first.ns()
+        ),
+    )?;
+    let run_second = |docs: Vec<Value>| {
+        let dir = second.path().to_path_buf();
+        let ns = first.ns().to_string();
+        async move {
+            let text: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+            std::fs::write(dir.join("k8s.yaml"), text.join("\n---\n"))?;
+            Ground::ensure()
+                .devloop()
+                .args(["deploy", "-n", &ns, "--color", "never"])
+                .current_dir(&dir)
+                .run()
+                .await
+        }
+    };
+    run_second(vec![config_map("second-a")])
+        .await?
+        .assert_success();
+    // A redeploy of the second that prunes its own object still leaves the first's.
+    let again = run_second(vec![config_map("second-b")]).await?;
+    again.assert_success();
+    assert!(again.stderr.contains("ConfigMap/second-a"), "{again}");
+    let cms: Api<ConfigMap> = Api::namespaced(first.client.clone(), first.ns());
+    assert!(cms.get_opt("second-a").await?.is_none(), "{again}");
+    assert!(
+        cms.get_opt("first").await?.is_some(),
+        "the second config pruned the first's ConfigMap: {again}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn no_prune_keeps_objects_removed_from_the_manifests() -> Result<()> {
+    let p = Project::new("owner_no_prune").await?;
+    p.manifests(&[config_map("kept"), config_map("dropped")])?;
+    p.devloop("deploy", &[]).await?.assert_success();
+    p.manifests(&[config_map("kept")])?;
+    let out = p.devloop("deploy", &["--no-prune"]).await?;
+    out.assert_success();
+    let cms: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(
+        cms.get_opt("dropped").await?.is_some(),
+        "--no-prune pruned: {out}"
+    );
+    // The record still names it, so the next deploy without the flag prunes it.
+    let pruned = p.devloop("deploy", &[]).await?;
+    pruned.assert_success();
+    assert!(pruned.stderr.contains("ConfigMap/dropped"), "{pruned}");
+    assert!(cms.get_opt("dropped").await?.is_none(), "{pruned}");
+    assert!(cms.get_opt("kept").await?.is_some());
     Ok(())
 }

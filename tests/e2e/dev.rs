@@ -885,3 +885,195 @@ async fn dev_killed_with_sigkill_is_cleaned_up_by_delete() {
     );
     assert!(deployments(&client, ns.name()).await.is_empty());
 }
+
+/// A project with no artifact: one ConfigMap from rawYaml, config `name`.
+fn config_map_project(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nmanifests:\n  rawYaml: [k8s.yaml]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("k8s.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: v\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// The run id on the ConfigMap `settings`, or None when it is gone.
+async fn settings_run_id(client: &kube::Client, ns: &str) -> Option<String> {
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), ns);
+    let cm = cms.get_opt("settings").await.unwrap()?;
+    Some(
+        cm.metadata
+            .labels
+            .unwrap_or_default()
+            .get("devloop.dev/run-id")
+            .cloned()
+            .unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn a_second_dev_of_the_same_scope_is_refused_or_takes_over() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_lock").await;
+    let project = config_map_project(&format!("lock-{}", ns.name()));
+    let mut first = DevSession::start(project.path(), &["-n", ns.name()]);
+    first.wait_for("Watching for changes", 1, 120).await;
+    let first_run = settings_run_id(&client, ns.name()).await.expect("deployed");
+
+    let refused = tokio::time::timeout(
+        Duration::from_secs(60),
+        devloop_command(project.path())
+            .args(["dev", "-n", ns.name(), "--color", "never"])
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("a second dev of the same scope is refused at once, not started")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a second dev started: {stderr}");
+    let first_pid = first.child.id().unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "another devloop dev of config `lock-{}`",
+            ns.name()
+        )) && stderr.contains(&format!(
+            "namespace {} (pid {first_pid}, started ",
+            ns.name()
+        )) && stderr.contains("--take-over"),
+        "{stderr}"
+    );
+
+    let mut second = DevSession::start(project.path(), &["-n", ns.name(), "--take-over"]);
+    second.wait_for("Watching for changes", 1, 120).await;
+    let second_run = settings_run_id(&client, ns.name()).await.expect("deployed");
+    assert_ne!(
+        first_run, second_run,
+        "the new session re-applied under its run id"
+    );
+
+    // Stopping the first session does not delete what the second one applied.
+    first.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(60), first.child.wait())
+        .await
+        .expect("the first session ends")
+        .unwrap();
+    assert!(status.success(), "{}", first.transcript());
+    assert_eq!(
+        settings_run_id(&client, ns.name()).await.as_deref(),
+        Some(second_run.as_str()),
+        "the first session's cleanup deleted the second's ConfigMap:\n{}",
+        first.transcript()
+    );
+
+    // The second session cleans up its own.
+    second.signal("-INT");
+    let _ = tokio::time::timeout(Duration::from_secs(60), second.child.wait()).await;
+    assert_eq!(
+        settings_run_id(&client, ns.name()).await,
+        None,
+        "{}",
+        second.transcript()
+    );
+}
+
+#[tokio::test]
+async fn a_helm_release_interrupted_while_helm_runs_is_uninstalled_by_cleanup() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_helm_int").await;
+    let release = "slow";
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: slow\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: v\n",
+    )
+    .unwrap();
+    // A pre-install hook that keeps `helm upgrade --install` running for two minutes.
+    std::fs::write(
+        chart.join("templates/hook.yaml"),
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: slow-hook\n  annotations:\n    helm.sh/hook: pre-install\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: wait\n        image: devloop-test/busybox:v1\n        imagePullPolicy: IfNotPresent\n        command: [sleep, \"120\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: helm-int-{}\ndeploy:\n  helm:\n    releases:\n    - name: {release}\n      chartPath: chart\n",
+            ns.name()
+        ),
+    )
+    .unwrap();
+
+    let mut dev = DevSession::start(dir.path(), &["-n", ns.name()]);
+    // Helm is running once its hook Job exists.
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), ns.name());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while jobs.get_opt("slow-hook").await.unwrap().is_none() {
+        if let Ok(Some(status)) = dev.child.try_wait() {
+            panic!(
+                "dev ended ({status}) before helm ran:\n{}",
+                dev.transcript()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "helm's hook never started:\n{}",
+            dev.transcript()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        dev.count("Watching for changes"),
+        0,
+        "helm finished already"
+    );
+    dev.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(90), dev.child.wait())
+        .await
+        .expect("dev ends after Ctrl+C")
+        .unwrap();
+
+    let helm = devloop_e2e::Ground::ensure().which("helm").unwrap();
+    let helm_status = std::process::Command::new(&helm)
+        .args(["status", release, "-n", ns.name()])
+        .envs(devloop_e2e::Ground::ensure().env())
+        .output()
+        .unwrap();
+    assert!(
+        !helm_status.status.success(),
+        "the release is still there after cleanup ({status}): {}\ndev said:\n{}",
+        String::from_utf8_lossy(&helm_status.stdout),
+        dev.transcript()
+    );
+    assert!(
+        String::from_utf8_lossy(&helm_status.stderr).contains("not found"),
+        "{}",
+        String::from_utf8_lossy(&helm_status.stderr)
+    );
+    // The interrupted helm did not outlive dev (it would install the release afterwards).
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    let procs = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        !procs
+            .lines()
+            .any(|l| l.contains("upgrade --install") && l.contains(ns.name())),
+        "helm outlived dev:\n{procs}"
+    );
+}

@@ -60,6 +60,10 @@ pub struct DeployFlags {
     /// (and Helm release) back. The command still fails.
     #[arg(long = "rollback-on-failure", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub rollback_on_failure: bool,
+    /// Keep what the previous deploy of this config to this namespace applied and this one
+    /// does not (Skaffold's flag); by default it is pruned.
+    #[arg(long = "no-prune", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
+    pub no_prune: bool,
 }
 
 /// `90`, `90s`, `5m`, `1h`, `1m30s`.
@@ -104,6 +108,8 @@ pub struct DeployPlan {
     /// None: no status check.
     pub status: Option<StatusOptions>,
     pub rollback_on_failure: bool,
+    /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
+    pub prune: bool,
     /// The render plan of the manifests the kubectl deployer applies (None: nothing to render).
     pub render: Option<Plan>,
     /// The configs' `deploy.helm` releases.
@@ -203,6 +209,7 @@ impl DeployPlan {
             force_conflicts: flags.force_conflicts,
             status,
             rollback_on_failure: flags.rollback_on_failure,
+            prune: !flags.no_prune,
             render,
             helm,
             env: resolved.env.clone(),
@@ -419,12 +426,15 @@ pub async fn run_plan(
     let cluster =
         Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;
     let kinds = Kinds::discover(&cluster.client).await?;
+    let namespace = plan
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.context_namespace.clone());
     let options = DeployOptions {
-        labels: Labels::new_run(plan.config_key.clone()),
-        namespace: plan
-            .namespace
-            .clone()
-            .unwrap_or_else(|| cluster.context_namespace.clone()),
+        labels: Labels::new_run(plan.config_key.clone(), namespace.clone()),
+        context: cluster.context.clone(),
+        namespace,
+        prune: plan.prune,
         force: plan.force,
         force_conflicts: plan.force_conflicts,
     };
@@ -513,6 +523,7 @@ mod tests {
             status_check_deadline: None,
             tolerate_failures: None,
             rollback_on_failure: false,
+            no_prune: false,
         }
     }
 

@@ -66,6 +66,11 @@ pub struct DevArgs {
     /// Set to false to rebuild every artifact instead of reusing unchanged ones.
     #[arg(long = "cache-artifacts", default_value_t = true, action = clap::ArgAction::Set)]
     pub cache_artifacts: bool,
+    /// Start even while another `dev` of the same config runs in the same kube-context and
+    /// namespace; that session stops deploying, and its cleanup deletes only what it applied
+    /// itself. (`--force` is taken: it recreates objects whose immutable fields changed.)
+    #[arg(long = "take-over", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
+    pub take_over: bool,
 }
 
 fn forward_modes(values: &[String]) -> anyhow::Result<ForwardModes> {
@@ -110,6 +115,7 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
         cleanup: args.cleanup,
         forwards: forward_modes(&args.port_forward)?,
         control_port: args.rpc_http_port,
+        take_over: args.take_over,
     };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || load_plan(&args, &load_events));

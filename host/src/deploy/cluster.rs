@@ -1,5 +1,5 @@
-//! The connection to the cluster: a kube client for the chosen kubeconfig and context, and
-//! the namespace that context names.
+//! The connection to the cluster: a kube client for the chosen kubeconfig and context, the
+//! context's name and the namespace that context names.
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::path::Path;
@@ -8,6 +8,9 @@ use std::path::Path;
 #[derive(Clone)]
 pub struct Cluster {
     pub client: kube::Client,
+    /// The kube-context's name (`in-cluster` without a kubeconfig): part of the key of the
+    /// local deploy record and of `dev`'s session lock.
+    pub context: String,
     /// The kube-context's namespace (`default` when the context names none).
     pub context_namespace: String,
 }
@@ -70,7 +73,22 @@ impl Cluster {
         let client = kube::Client::try_from(config).map_err(ClusterError::Client)?;
         Ok(Cluster {
             client,
+            context: context_name(kubeconfig, context),
             context_namespace,
         })
     }
+}
+
+/// The name of the context `connect` used: the one asked for, else the kubeconfig's current one.
+fn context_name(kubeconfig: Option<&Path>, context: Option<&str>) -> String {
+    if let Some(c) = context {
+        return c.to_string();
+    }
+    let file = match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok(),
+        None => Kubeconfig::read().ok(),
+    };
+    file.and_then(|k| k.current_context)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "in-cluster".to_string())
 }

@@ -4,10 +4,15 @@
 //! exactly what Helm applied. The built images also reach charts that write an image into a
 //! template, through devloop's post-renderer (`helm_post_render`). Rollback is `helm
 //! rollback` to the revision before this deploy.
+//!
+//! Each release is written into the local record before `helm upgrade --install` starts, so
+//! a deploy interrupted while Helm runs still leaves the release for cleanup and `delete` to
+//! uninstall; an interrupted `helm` is signalled and waited for (`process::output`).
 
 use super::helm_post_render::PostRenderer;
 use super::{
-    Action, DeployContext, DeployError, Deployed, Deployer, ReleaseRef, ResourceRef, report,
+    Action, DeployContext, DeployError, DeployState, Deployed, Deployer, ReleaseRef, ResourceRef,
+    report,
 };
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -161,10 +166,12 @@ impl HelmDeployer {
         if let Some(k) = &self.kubeconfig {
             cmd.arg("--kubeconfig").arg(k);
         }
-        let out = cmd.output().await.map_err(|source| HelmError::Spawn {
-            helm: self.helm.display().to_string(),
-            source,
-        })?;
+        let out = crate::process::output(cmd)
+            .await
+            .map_err(|source| HelmError::Spawn {
+                helm: self.helm.display().to_string(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(HelmError::Failed {
                 command: args
@@ -244,6 +251,15 @@ impl HelmDeployer {
                 "installed; upgradeOnChange is off",
             );
         } else {
+            DeployState::record_release(
+                &ctx.options.scope(),
+                &ctx.options.labels.run_id,
+                &ReleaseRef {
+                    name: release.name.clone(),
+                    namespace: namespace.clone(),
+                    previous_revision: previous,
+                },
+            )?;
             let mut args = release.upgrade_args(&namespace);
             let mut env = Vec::new();
             if let Some(p) = post_render {

@@ -1,6 +1,11 @@
-//! The labels that mark an object as devloop's: who manages it, which run applied it and which
-//! config it belongs to. Prune, delete, the status check and log streaming find objects and pods
-//! by these labels, so the cluster itself (not a local file) says what devloop deployed.
+//! The labels that mark an object as devloop's: who manages it, which config it belongs to,
+//! which scope (the namespace the deploy targeted) and which run applied it. Prune, delete, the
+//! status check and log streaming find objects and pods by these labels, so the cluster itself
+//! (not a local file) says what devloop deployed.
+//!
+//! An object belongs to one config *and* one scope: a deploy of the same config with `-n pb`
+//! never touches what the `-n pa` deploy applied, cluster-scoped objects included (they carry
+//! the scope label too). An object that two scopes both apply belongs to the last one.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -10,31 +15,47 @@ pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "devloop";
 pub const RUN_ID: &str = "devloop.dev/run-id";
 pub const CONFIG: &str = "devloop.dev/config";
+pub const SCOPE: &str = "devloop.dev/scope";
 
-/// The label values of one run of one config.
+/// The label values of one run of one config in one scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Labels {
     pub run_id: String,
     pub config: String,
+    /// The namespace the deploy targets (`-n`, the config's default, the kube-context's): the
+    /// scope of ownership, also on cluster-scoped objects.
+    pub scope: String,
 }
 
 impl Labels {
-    /// Labels for a new run of the config `config` (see [`config_key`]).
-    pub fn new_run(config: String) -> Labels {
+    /// Labels for a new run of the config `config` (see [`config_key`]) into the namespace
+    /// `scope`.
+    pub fn new_run(config: String, scope: String) -> Labels {
         Labels {
             run_id: new_run_id(),
             config,
+            scope,
         }
     }
 
-    /// The selector matching every object devloop deployed for this config, whichever run.
-    pub fn config_selector(&self) -> String {
-        format!("{MANAGED_BY}={MANAGED_BY_VALUE},{CONFIG}={}", self.config)
+    /// The selector matching every object devloop deployed for this config in this scope,
+    /// whichever run: what prune and delete may touch.
+    pub fn owner_selector(&self) -> String {
+        format!(
+            "{MANAGED_BY}={MANAGED_BY_VALUE},{CONFIG}={},{SCOPE}={}",
+            self.config, self.scope
+        )
+    }
+
+    /// The selector matching only what this run applied: what a `dev` session's cleanup may
+    /// delete, so a session that another one took over leaves the newer one's objects alone.
+    pub fn run_selector(&self) -> String {
+        format!("{},{RUN_ID}={}", self.owner_selector(), self.run_id)
     }
 
     /// Adds the labels to `manifest` and to the pod templates it contains.
     ///
-    /// Pod templates get the managed-by and config labels but not the run id: a label that
+    /// Pod templates get the managed-by, config and scope labels but not the run id: a label that
     /// changes on every run would roll every Deployment on every deploy and make every Job
     /// (whose template is immutable) fail to apply the second time.
     pub fn apply_to(&self, manifest: &mut Value) {
@@ -42,10 +63,12 @@ impl Labels {
             (MANAGED_BY, MANAGED_BY_VALUE),
             (RUN_ID, self.run_id.as_str()),
             (CONFIG, self.config.as_str()),
+            (SCOPE, self.scope.as_str()),
         ];
         let stable = [
             (MANAGED_BY, MANAGED_BY_VALUE),
             (CONFIG, self.config.as_str()),
+            (SCOPE, self.scope.as_str()),
         ];
         set_labels(manifest, &all);
         let kind = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -149,7 +172,33 @@ mod tests {
         Labels {
             run_id: "run-1".into(),
             config: "shop".into(),
+            scope: "pa".into(),
         }
+    }
+
+    #[test]
+    fn selectors_name_config_scope_and_run() {
+        let l = labels();
+        assert_eq!(
+            l.owner_selector(),
+            "app.kubernetes.io/managed-by=devloop,devloop.dev/config=shop,devloop.dev/scope=pa"
+        );
+        assert_eq!(
+            l.run_selector(),
+            format!("{},devloop.dev/run-id=run-1", l.owner_selector())
+        );
+        let other = Labels {
+            scope: "pb".into(),
+            ..labels()
+        };
+        assert_ne!(l.owner_selector(), other.owner_selector());
+    }
+
+    #[test]
+    fn cluster_scoped_objects_carry_the_scope() {
+        let mut ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}});
+        labels().apply_to(&mut ns);
+        assert_eq!(ns["metadata"]["labels"][SCOPE], "pa");
     }
 
     #[test]
@@ -166,6 +215,7 @@ mod tests {
         assert_eq!(t["app"], "web");
         assert_eq!(t[CONFIG], "shop");
         assert_eq!(t[MANAGED_BY], "devloop");
+        assert_eq!(t[SCOPE], "pa");
         assert!(t.get(RUN_ID).is_none());
     }
 

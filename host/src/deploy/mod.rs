@@ -1,6 +1,6 @@
 //! The deploy stage: puts rendered manifests and Helm releases into the cluster, labels every
-//! object as devloop's, prunes what an earlier deploy of the same config left behind, deletes
-//! and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply through the API) and
+//! object as devloop's, prunes what an earlier deploy of the same config to the same namespace
+//! left behind, deletes and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply through the API) and
 //! `helm.rs` (the user's `helm` binary) implement it.
 
 pub mod cluster;
@@ -18,7 +18,7 @@ pub mod state;
 use crate::events::{Event, Events};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 pub use cluster::Cluster;
@@ -26,7 +26,7 @@ pub use helm::{HelmDeployer, HelmRelease};
 pub use kinds::Kinds;
 pub use kubectl::KubectlDeployer;
 pub use labels::Labels;
-pub use state::DeployState;
+pub use state::{DeployState, Scope};
 
 /// The field manager devloop applies with; `kubectl` and controllers keep their own fields.
 pub const FIELD_MANAGER: &str = "devloop";
@@ -118,15 +118,31 @@ impl Deployed {
 /// How to deploy: one value resolved from flags and config by the command.
 #[derive(Debug, Clone)]
 pub struct DeployOptions {
-    /// The labels put on every object.
+    /// The labels put on every object (their scope is `namespace`).
     pub labels: Labels,
+    /// The kube-context's name (part of the local record's key).
+    pub context: String,
     /// The namespace for namespaced objects that name none (already resolved: `-n`, then the
     /// config's `deploy.kubectl.defaultNamespace`, then the kube-context's, then `default`).
     pub namespace: String,
+    /// Delete what the previous deploy of this scope applied and this one did not (false:
+    /// `--no-prune`).
+    pub prune: bool,
     /// `--force`: delete and recreate objects whose immutable fields changed.
     pub force: bool,
     /// `--force-conflicts`: take over fields another field manager owns.
     pub force_conflicts: bool,
+}
+
+impl DeployOptions {
+    /// The key of this deploy's local record: config, kube-context, namespace.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            config: self.labels.config.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
 }
 
 /// Everything a deployer needs besides its own inputs.
@@ -254,82 +270,140 @@ pub(crate) fn report(
     }));
 }
 
-/// Runs every deployer in order, prunes the objects the previous deploy of this config applied
-/// that this one did not, and records what was deployed for the next prune, delete or rollback.
+/// Runs every deployer in order, prunes the objects the previous deploy of this config to this
+/// namespace applied that this one did not (unless `--no-prune`), and records what was deployed
+/// for the next prune, delete or rollback.
+///
+/// Prune looks only at objects labelled with this config and scope, in the namespaces this
+/// deploy or the previous one of the same scope wrote to (and at cluster-scoped kinds).
 pub async fn deploy(
     ctx: &DeployContext<'_>,
     deployers: &[&dyn Deployer],
 ) -> Result<Deployed, DeployError> {
-    let config = &ctx.options.labels.config;
-    let previous = DeployState::load(config)?;
+    let scope = ctx.options.scope();
+    let previous = DeployState::load(&scope)?;
     let mut deployed = Deployed::default();
     for deployer in deployers {
         deployed.extend(deployer.deploy(ctx).await?);
     }
-    let keep: HashSet<ResourceRef> = deployed.resources.iter().cloned().collect();
-    let recorded = previous.iter().flat_map(|p| p.resources.iter());
-    let kinds = distinct_kinds(ctx.kinds, deployed.resources.iter().chain(recorded));
-    prune::delete_labelled(
-        &ctx.cluster.client,
-        &kinds,
-        &ctx.options.labels.config_selector(),
-        &keep,
-        None,
-        Action::Pruned,
-        ctx.events,
-    )
-    .await?;
-    DeployState {
-        config: config.clone(),
-        run_id: ctx.options.labels.run_id.clone(),
-        resources: deployed.resources.clone(),
-        releases: deployed.releases.clone(),
+    let mut record = DeployState::new(&scope, &ctx.options.labels.run_id);
+    record.resources = deployed.resources.clone();
+    record.releases = deployed.releases.clone();
+    if ctx.options.prune {
+        let keep: HashSet<ResourceRef> = deployed.resources.iter().cloned().collect();
+        let recorded = previous.iter().flat_map(|p| p.resources.iter());
+        let kinds = distinct_kinds(ctx.kinds, deployed.resources.iter().chain(recorded));
+        let namespaces = prune_namespaces(&ctx.options.namespace, &record, previous.as_ref());
+        prune::delete_labelled(
+            &ctx.cluster.client,
+            prune::Reach {
+                kinds: &kinds,
+                selector: &ctx.options.labels.owner_selector(),
+                namespaces: &namespaces,
+                keep: &keep,
+            },
+            None,
+            Action::Pruned,
+            ctx.events,
+        )
+        .await?;
+    } else if let Some(previous) = previous {
+        // Not pruned, so still there: the next prune or delete must know to look for them.
+        record.keep_also(previous);
     }
-    .save()?;
+    record.save()?;
     Ok(deployed)
 }
 
-/// Deletes what devloop deployed for the config `config` (the `devloop.dev/config` label
-/// value): every labelled object of every kind the cluster serves, and the Helm releases the
-/// last deploy recorded. Returns how many objects and releases were deleted (0: nothing was
-/// there, which is not an error).
+/// Where prune looks for namespaced objects: the deploy's namespace and every namespace this
+/// deploy or the previous one of the same scope wrote to.
+fn prune_namespaces(
+    namespace: &str,
+    record: &DeployState,
+    previous: Option<&DeployState>,
+) -> BTreeSet<String> {
+    let mut namespaces = record.namespaces();
+    namespaces.insert(namespace.to_string());
+    namespaces.extend(previous.iter().flat_map(|p| p.namespaces()));
+    namespaces
+}
+
+/// What `delete` and `dev`'s cleanup remove.
+pub struct DeleteRequest<'a> {
+    /// The config, kube-context and namespace whose objects go.
+    pub scope: &'a Scope,
+    /// Only objects of this run (a `dev` session's cleanup); None: every run's.
+    pub run_id: Option<&'a str>,
+    /// More namespaces to look in besides the scope's own and those its record names (the
+    /// namespaces of the config's Helm releases).
+    pub namespaces: &'a [String],
+    /// Wait until every deleted object is gone.
+    pub wait: bool,
+}
+
+/// Deletes what devloop deployed for one config in one kube-context and namespace: every
+/// object labelled with the config and scope (of `request.run_id` only, when given) of every
+/// kind the cluster serves, in the scope's namespace and those its record names, and the Helm
+/// releases the record names. A `dev` session's cleanup (`run_id` set) leaves the releases
+/// and the record alone when another run wrote the record last: that run took the scope over.
+/// Returns how many objects and releases were deleted (0: nothing was there, which is not an
+/// error).
 pub async fn delete(
     cluster: &Cluster,
     kinds: &Kinds,
-    config: &str,
+    request: DeleteRequest<'_>,
     helm: &HelmDeployer,
-    wait: bool,
     events: &Events,
 ) -> Result<usize, DeployError> {
-    let state = DeployState::load(config)?;
+    let scope = request.scope;
+    let state = DeployState::load(scope)?;
+    let ours = match (&state, request.run_id) {
+        (Some(s), Some(run)) => s.run_id == run,
+        _ => true,
+    };
     let mut count = 0;
-    for release in state.iter().flat_map(|s| s.releases.iter()) {
-        if helm.uninstall(release, wait).await? {
-            report(
-                events,
-                Action::Uninstalled,
-                format!("release {}", release.name),
-                "",
-            );
-            count += 1;
+    if ours {
+        for release in state.iter().flat_map(|s| s.releases.iter()) {
+            if helm.uninstall(release, request.wait).await? {
+                report(
+                    events,
+                    Action::Uninstalled,
+                    format!("release {}", release.name),
+                    "",
+                );
+                count += 1;
+            }
         }
     }
     let labels = Labels {
-        run_id: String::new(),
-        config: config.to_string(),
+        run_id: request.run_id.unwrap_or_default().to_string(),
+        config: scope.config.clone(),
+        scope: scope.namespace.clone(),
     };
+    let selector = match request.run_id {
+        Some(_) => labels.run_selector(),
+        None => labels.owner_selector(),
+    };
+    let mut namespaces: BTreeSet<String> = state.iter().flat_map(|s| s.namespaces()).collect();
+    namespaces.insert(scope.namespace.clone());
+    namespaces.extend(request.namespaces.iter().cloned());
     let deleted = prune::delete_labelled(
         &cluster.client,
-        &kinds.deletable(),
-        &labels.config_selector(),
-        &HashSet::new(),
-        wait.then_some(DELETE_WAIT),
+        prune::Reach {
+            kinds: &kinds.deletable(),
+            selector: &selector,
+            namespaces: &namespaces,
+            keep: &HashSet::new(),
+        },
+        request.wait.then_some(DELETE_WAIT),
         Action::Deleted,
         events,
     )
     .await?;
     count += deleted.len();
-    DeployState::remove(config)?;
+    if ours {
+        DeployState::remove(scope)?;
+    }
     Ok(count)
 }
 
@@ -346,4 +420,43 @@ fn distinct_kinds<'r>(
         .filter(|r| seen.insert((r.api_version.clone(), r.kind.clone())))
         .filter_map(|r| kinds.resolve(&r.api_version, &r.kind))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(namespace: Option<&str>) -> ResourceRef {
+        ResourceRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: namespace.map(str::to_string),
+            name: "c".into(),
+        }
+    }
+
+    #[test]
+    fn prune_looks_in_the_scope_and_what_this_and_the_last_deploy_wrote_to() {
+        let scope = Scope {
+            config: "shop".into(),
+            context: "ctx".into(),
+            namespace: "pa".into(),
+        };
+        let mut now = DeployState::new(&scope, "run-2");
+        now.resources = vec![cm(Some("shared")), cm(None)];
+        now.releases = vec![ReleaseRef {
+            name: "db".into(),
+            namespace: "data".into(),
+            previous_revision: None,
+        }];
+        let mut before = DeployState::new(&scope, "run-1");
+        before.resources = vec![cm(Some("old"))];
+        let namespaces = prune_namespaces("pa", &now, Some(&before));
+        assert_eq!(
+            namespaces.into_iter().collect::<Vec<_>>(),
+            ["data", "old", "pa", "shared"]
+        );
+        // Another namespace of the same config is never among them.
+        assert!(!prune_namespaces("pa", &now, None).contains("pb"));
+    }
 }

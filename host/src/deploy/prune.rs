@@ -1,6 +1,8 @@
-//! Finds devloop's objects of one config in the cluster by label selector and deletes them:
-//! prune (what the previous deploy applied but this one did not) and delete (everything).
-//! Objects owned by another object (ReplicaSets, Pods, ...) are left to their owner.
+//! Finds devloop's objects of one config and scope in the cluster by label selector and
+//! deletes them: prune (what the previous deploy applied but this one did not) and delete
+//! (everything). Namespaced kinds are listed in the namespaces the caller names, one by one,
+//! never across all namespaces. Objects owned by another object (ReplicaSets, Pods, ...) are
+//! left to their owner.
 
 use super::kinds::Kind;
 use super::kubectl::delete_and_wait;
@@ -8,26 +10,35 @@ use super::{Action, DeployError, FIELD_MANAGER, ResourceRef, report};
 use crate::events::Events;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, PropagationPolicy};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
-/// Deletes every object of `kinds` matching `selector` that is not in `keep`, not owned by
-/// another object and not already being deleted. Namespaces and CRDs go last, after what may
-/// live in them. Waits until each is gone when `wait` is set.
+/// Where to look and what to spare.
+pub struct Reach<'a> {
+    pub kinds: &'a [Kind],
+    /// The label selector (config and scope, for a `dev` cleanup also the run).
+    pub selector: &'a str,
+    /// The namespaces namespaced kinds are listed in; cluster-scoped kinds are listed once.
+    pub namespaces: &'a BTreeSet<String>,
+    pub keep: &'a HashSet<ResourceRef>,
+}
+
+/// Deletes every object of `reach.kinds` in `reach.namespaces` matching `reach.selector` that
+/// is not in `reach.keep`, not owned by another object and not already being deleted.
+/// Namespaces and CRDs go last, after what may live in them. Waits until each is gone when
+/// `wait` is set.
 pub async fn delete_labelled(
     client: &kube::Client,
-    kinds: &[Kind],
-    selector: &str,
-    keep: &HashSet<ResourceRef>,
+    reach: Reach<'_>,
     wait: Option<Duration>,
     action: Action,
     events: &Events,
 ) -> Result<Vec<ResourceRef>, DeployError> {
     let mut found = Vec::new();
-    for kind in kinds {
-        let api = kind.api(client, None);
+    for (kind, namespace) in listings(reach.kinds, reach.namespaces) {
+        let api = kind.api(client, namespace);
         let list = match api
-            .list_metadata(&ListParams::default().labels(selector))
+            .list_metadata(&ListParams::default().labels(reach.selector))
             .await
         {
             Ok(list) => list,
@@ -63,7 +74,7 @@ pub async fn delete_labelled(
                 },
                 name,
             };
-            if keep.contains(&resource) {
+            if reach.keep.contains(&resource) {
                 continue;
             }
             found.push((kind.clone(), resource));
@@ -87,6 +98,27 @@ pub async fn delete_labelled(
         }
     }
     Ok(deleted)
+}
+
+/// The lists to ask for: each namespaced kind once per namespace, each cluster-scoped kind
+/// once.
+fn listings<'k>(
+    kinds: &'k [Kind],
+    namespaces: &'k BTreeSet<String>,
+) -> Vec<(&'k Kind, Option<&'k str>)> {
+    kinds
+        .iter()
+        .flat_map(|kind| -> Vec<(&Kind, Option<&str>)> {
+            if kind.namespaced() {
+                namespaces
+                    .iter()
+                    .map(|ns| (kind, Some(ns.as_str())))
+                    .collect()
+            } else {
+                vec![(kind, None)]
+            }
+        })
+        .collect()
 }
 
 /// Whether devloop applied the object itself. Controllers copy labels onto objects they make
@@ -122,6 +154,47 @@ mod tests {
         assert!(!applied_by_devloop(&meta("devloop", "Update")));
         assert!(!applied_by_devloop(&meta("kubectl", "Apply")));
         assert!(!applied_by_devloop(&ObjectMeta::default()));
+    }
+
+    fn kind(name: &str, scope: kube::discovery::Scope) -> Kind {
+        Kind {
+            resource: kube::discovery::ApiResource {
+                group: String::new(),
+                version: "v1".into(),
+                api_version: "v1".into(),
+                kind: name.into(),
+                plural: format!("{}s", name.to_lowercase()),
+            },
+            capabilities: kube::discovery::ApiCapabilities {
+                scope,
+                subresources: Vec::new(),
+                operations: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn namespaced_kinds_are_listed_per_namespace_never_across_all() {
+        use kube::discovery::Scope;
+        let kinds = [
+            kind("ConfigMap", Scope::Namespaced),
+            kind("Namespace", Scope::Cluster),
+        ];
+        let namespaces: BTreeSet<String> = ["pa".to_string(), "shared".to_string()].into();
+        let lists: Vec<(String, Option<&str>)> = listings(&kinds, &namespaces)
+            .into_iter()
+            .map(|(k, ns)| (k.resource.kind.clone(), ns))
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                ("ConfigMap".to_string(), Some("pa")),
+                ("ConfigMap".to_string(), Some("shared")),
+                ("Namespace".to_string(), None),
+            ]
+        );
+        // No namespace to look in: namespaced kinds are not listed at all.
+        assert_eq!(listings(&kinds, &BTreeSet::new()).len(), 1);
     }
 
     #[test]

@@ -336,6 +336,7 @@ mod tests {
         let labels = Labels {
             run_id: "run-2".into(),
             config: "shop".into(),
+            scope: "ns".into(),
         };
         let applied = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": "db", "namespace": "ns"},

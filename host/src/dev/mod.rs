@@ -5,6 +5,7 @@
 //! forwards and log streams, and deletes what the session deployed.
 
 mod control;
+pub mod lock;
 mod pipeline;
 
 pub use pipeline::Pipeline;
@@ -81,6 +82,9 @@ pub struct DevOptions {
     pub forwards: ForwardModes,
     /// Port of the local control API (`POST /v1/execute`); None: no API.
     pub control_port: Option<u16>,
+    /// `--take-over`: start even while another session of the same config, kube-context and
+    /// namespace runs; that one stops deploying.
+    pub take_over: bool,
 }
 
 /// Loads (or reloads) the config into a plan.
@@ -97,6 +101,8 @@ struct Session {
     /// Image name → the reference deployed for it.
     built: BTreeMap<String, String>,
     watcher: FileWatcher,
+    /// This session's claim on its config, kube-context and namespace.
+    lock: lock::SessionLock,
     started: jiff::Timestamp,
     events: Events,
 }
@@ -177,6 +183,11 @@ fn runnable(pending: &mut Actions, options: &DevOptions, manual: bool) -> Action
 pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::Result<()> {
     let plan = load()?;
     let pipeline = Pipeline::connect(&plan.deploy).await?;
+    let lock = lock::SessionLock::acquire(
+        &pipeline.scope(),
+        &pipeline.labels.run_id,
+        options.take_over,
+    )?;
     let client = pipeline.cluster.client.clone();
     let watcher = start_watcher(&plan, &options)?;
     let (trigger_tx, trigger_rx) = unbounded_channel();
@@ -207,6 +218,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         tailer: None,
         built: BTreeMap::new(),
         watcher,
+        lock,
         started: jiff::Timestamp::now(),
         events: events.clone(),
         plan,
@@ -363,6 +375,15 @@ impl Session {
                     return;
                 }
             }
+        }
+        if actions.redeploy
+            && let Some(holder) = self.lock.taken_over_by()
+        {
+            self.error(format!(
+                "not deploying: session pid {} (started {}) took this config and namespace over; stop this one with Ctrl+C (its cleanup deletes only what it applied itself)",
+                holder.pid, holder.started
+            ));
+            return;
         }
         if actions.redeploy {
             let artifacts = self.artifacts();
@@ -570,6 +591,7 @@ mod tests {
             cleanup: true,
             forwards: ForwardModes::default(),
             control_port: None,
+            take_over: false,
         }
     }
 

@@ -7,7 +7,8 @@
 use crate::build::{self, BuildPlan, Built};
 use crate::commands::deploy::{DeployPlan, Deployers};
 use crate::deploy::{
-    self, Cluster, DeployContext, DeployOptions, Deployed, HelmDeployer, Kinds, Labels,
+    self, Cluster, DeleteRequest, DeployContext, DeployOptions, Deployed, HelmDeployer, Kinds,
+    Labels, Scope,
 };
 use crate::events::{Events, Stage};
 use crate::render::Artifact;
@@ -31,16 +32,26 @@ impl Pipeline {
             .clone()
             .unwrap_or_else(|| cluster.context_namespace.clone());
         Ok(Pipeline {
-            labels: Labels::new_run(plan.config_key.clone()),
+            labels: Labels::new_run(plan.config_key.clone(), namespace.clone()),
             cluster,
             kinds,
             namespace,
         })
     }
 
-    /// The selector of every pod this session deployed.
+    /// The selector of every pod this session deployed (pod templates carry the config and
+    /// scope, not the run id).
     pub fn pod_selector(&self) -> String {
-        self.labels.config_selector()
+        self.labels.owner_selector()
+    }
+
+    /// The config, kube-context and namespace this session deploys to.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            config: self.labels.config.clone(),
+            context: self.cluster.context.clone(),
+            namespace: self.namespace.clone(),
+        }
     }
 
     /// Builds the artifacts named in `only` (and what they require), or all of them.
@@ -82,7 +93,9 @@ impl Pipeline {
         let prepared = Deployers::prepare(plan, artifacts, events).await?;
         let options = DeployOptions {
             labels: self.labels.clone(),
+            context: self.cluster.context.clone(),
             namespace: self.namespace.clone(),
+            prune: plan.prune,
             force: plan.force,
             force_conflicts: plan.force_conflicts,
         };
@@ -106,7 +119,9 @@ impl Pipeline {
         Ok(deployed)
     }
 
-    /// Deletes everything this config deployed (the `delete` command's work).
+    /// Deletes what this session deployed: the objects labelled with its run, and the Helm
+    /// releases of the record while this session wrote it last (a session that took this one
+    /// over owns them now).
     pub async fn delete(&self, plan: &DeployPlan, events: &Events) -> anyhow::Result<usize> {
         let helm = HelmDeployer::new(
             Vec::new(),
@@ -116,9 +131,13 @@ impl Pipeline {
         let n = deploy::delete(
             &self.cluster,
             &self.kinds,
-            &self.labels.config,
+            DeleteRequest {
+                scope: &self.scope(),
+                run_id: Some(&self.labels.run_id),
+                namespaces: &[],
+                wait: false,
+            },
             &helm,
-            false,
             events,
         )
         .await?;
