@@ -310,6 +310,7 @@ pub fn helm_release(
 
 pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "deploy")?;
+    resolved.send_warnings(&events);
     let plan = DeployPlan::new(&args.pipeline, &args.deploy, &resolved);
     let render_args = RenderArgs {
         pipeline: args.pipeline.clone(),
@@ -501,6 +502,7 @@ mod tests {
             kube_context: None,
             kubeconfig: None,
             env: Vars::new(),
+            warnings: Vec::new(),
         }
     }
 

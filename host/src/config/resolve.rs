@@ -51,6 +51,18 @@ pub struct Resolved {
     pub kubeconfig: Option<PathBuf>,
     /// Environment plus `skaffold.env`: the base variables of every template.
     pub env: Vars,
+    /// One line per field set in the configs that this command does not use because it
+    /// does the same another way (see [`super::fields`]); the command shows them.
+    pub warnings: Vec<String>,
+}
+
+impl Resolved {
+    /// Shows [`Resolved::warnings`] (each once per resolve).
+    pub fn send_warnings(&self, events: &crate::events::Events) {
+        for warning in &self.warnings {
+            events.warn(crate::events::Stage::Config, warning.clone());
+        }
+    }
 }
 
 /// Resolves the configs of `options`.
@@ -141,11 +153,13 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
             from_config.or(current_context)
         }
     };
+    let warnings = super::fields::check(&configs, &options.command)?;
     Ok(Resolved {
         configs,
         kube_context,
         kubeconfig,
         env,
+        warnings,
     })
 }
 
