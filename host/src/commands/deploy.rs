@@ -174,6 +174,7 @@ impl DeployPlan {
                         None => c.display_source(),
                     };
                     ConfigPlan::new(source, c.dir.clone(), kubectl_manifests(c), None)
+                        .with_config(c)
                 })
                 .collect(),
             namespace: pipeline.namespace.clone(),

@@ -162,6 +162,7 @@ fn plan(args: &RenderArgs, configs: &[LoadedConfig], env: &config::Vars) -> anyh
                 c.config.manifests.clone().unwrap_or_default(),
                 legacy_helm,
             )
+            .with_config(c)
         })
         .collect();
     Ok(Plan {
