@@ -115,8 +115,14 @@ async fn a_raw_yaml_entry_that_stopped_matching_fails_the_run_and_nothing_is_pru
         "skaffold.yaml:8:5: manifests.rawYaml[1] \"back/*.yaml\" matches no file in {}",
         p.dir.path().display()
     );
-    assert!(out.stderr.contains(&expected), "expected `{expected}` in: {out}");
-    assert!(out.stderr.contains("nothing was applied or pruned"), "{out}");
+    assert!(
+        out.stderr.contains(&expected),
+        "expected `{expected}` in: {out}"
+    );
+    assert!(
+        out.stderr.contains("nothing was applied or pruned"),
+        "{out}"
+    );
     // Both entries' objects are still there, unchanged: nothing pruned, nothing applied.
     assert_eq!(
         p.config_maps().await?,

@@ -135,7 +135,7 @@ impl ConfigPlan {
 mod tests {
     use crate::config::resolve::{ResolveOptions, resolve};
     use crate::events::Events;
-    use crate::render::{ConfigPlan, Plan, RenderError, render};
+    use crate::render::{ConfigPlan, Plan, render};
     use std::path::Path;
 
     const HEAD: &str = "apiVersion: skaffold/v4beta14\nkind: Config\n";
@@ -210,7 +210,10 @@ mod tests {
             "{HEAD}manifests:\n  rawYaml: [a/*.yaml]\nprofiles:\n- name: p\n  manifests:\n    rawYaml:\n    - a/*.yaml\n    - b/*.yaml\n"
         );
         let err = render_config(dir.path(), &text, &["p"]).unwrap_err();
-        assert!(err.starts_with("skaffold.yaml:10:7: manifests.rawYaml[1] \"b/*.yaml\""), "{err}");
+        assert!(
+            err.starts_with("skaffold.yaml:10:7: manifests.rawYaml[1] \"b/*.yaml\""),
+            "{err}"
+        );
         // With both folders there, both entries render.
         let text = format!("{HEAD}manifests:\n  rawYaml:\n  - a/*.yaml\n  - b-renamed/*.yaml\n");
         assert_eq!(render_config(dir.path(), &text, &[]), Ok(2));
@@ -239,7 +242,11 @@ mod tests {
              `eval \"$(tests/cluster/ground env)\"`)"
         );
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "full/kustomization.yaml", "resources: [pod.yaml]\n");
+        write(
+            dir.path(),
+            "full/kustomization.yaml",
+            "resources: [pod.yaml]\n",
+        );
         write(dir.path(), "full/pod.yaml", &POD.replace("NAME", "k"));
         write(dir.path(), "empty/kustomization.yaml", "resources: []\n");
         let text = format!("{HEAD}manifests:\n  kustomize:\n    paths:\n    - full\n    - empty\n");
@@ -281,6 +288,9 @@ mod tests {
             "{HEAD}deploy:\n  helm:\n    releases:\n    - name: off\n      chartPath: chart\n"
         );
         let err = render_config(dir.path(), &text, &[]).unwrap_err();
-        assert!(err.starts_with("skaffold.yaml:6:7: helm release \"off\""), "{err}");
+        assert!(
+            err.starts_with("skaffold.yaml:6:7: helm release \"off\""),
+            "{err}"
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! every release rendered with the user's `helm template`, with Skaffold's value flags and
 //! the image variables (`IMAGE_REPO_<name>`, `IMAGE_TAG_<name>`, ...) for `setValueTemplates`.
 
-use super::images::Artifact;
 use super::entries::Entry;
+use super::images::Artifact;
 use super::process;
 use super::setters::apply_setters;
 use super::{Context, RenderError, Renderer, Source};

@@ -529,7 +529,9 @@ mod tests {
             }]),
             ..Default::default()
         };
-        let err = renderers(&plan_of(kpt)).err().expect("kpt transform is refused");
+        let err = renderers(&plan_of(kpt))
+            .err()
+            .expect("kpt transform is refused");
         assert!(err.to_string().contains("set-labels"), "{err}");
         let plugin = RenderConfig {
             transform: Some(vec![Transformer {

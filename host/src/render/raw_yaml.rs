@@ -29,7 +29,10 @@ impl Renderer for RawYaml {
         for pattern in unmatched {
             // A pattern the user wrote must match: deploying without its objects would prune
             // them. Only Skaffold's default `k8s/*.yaml` may match nothing.
-            if let Some((_, entry)) = self.entries.iter().find(|(p, e)| *p == pattern && e.written)
+            if let Some((_, entry)) = self
+                .entries
+                .iter()
+                .find(|(p, e)| *p == pattern && e.written)
             {
                 return Err(RenderError::EmptyEntry {
                     entry: entry.clone(),

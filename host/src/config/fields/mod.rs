@@ -170,7 +170,12 @@ impl Walk<'_> {
                             let at = ConfigError::invalid(
                                 &self.config.display_source(),
                                 self.position(),
-                                format!("`{}` ({}) is not used: {}", self.shown(), field.what, field.note),
+                                format!(
+                                    "`{}` ({}) is not used: {}",
+                                    self.shown(),
+                                    field.what,
+                                    field.note
+                                ),
                             );
                             self.warnings.push(at.to_string());
                         }

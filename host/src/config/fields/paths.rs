@@ -3,7 +3,9 @@
 //! every field it names and records the paths it is asked for. A field added to the model
 //! shows up here without anyone listing it.
 
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
@@ -202,10 +204,7 @@ impl<'de> Deserializer<'de> for Tracer<'_> {
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
         visitor.visit_str("")
     }
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, TraceError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
         visitor.visit_unit()
     }
 }
@@ -248,7 +247,10 @@ impl<'de> MapAccess<'de> for Fields<'_> {
         let key: de::value::StrDeserializer<'_, TraceError> = (*field).into_deserializer();
         seed.deserialize(key).map(Some)
     }
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, TraceError> {
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, TraceError> {
         let field = self.current.take().unwrap_or_default();
         let path = if self.parent.path.is_empty() {
             field.to_string()
@@ -281,7 +283,11 @@ mod tests {
             assert!(fields.contains(path), "{path} missing from {fields:#?}");
         }
         // Map keys are the user's data, not fields.
-        assert!(!fields.iter().any(|f| f.starts_with("build.artifacts[].docker.buildArgs.")));
+        assert!(
+            !fields
+                .iter()
+                .any(|f| f.starts_with("build.artifacts[].docker.buildArgs."))
+        );
     }
 
     #[test]

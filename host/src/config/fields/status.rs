@@ -90,12 +90,24 @@ pub const PROFILE_SECTIONS: &[&str] = &[
 
 /// Every field of the model (the table lists them sorted by path).
 pub const FIELDS: &[Field] = &[
-    done("apiVersion", "every version from skaffold/v2alpha1 on, upgraded in memory"),
+    done(
+        "apiVersion",
+        "every version from skaffold/v2alpha1 on, upgraded in memory",
+    ),
     done("kind", ""),
     done("metadata", ""),
-    done("metadata.name", "`-m`, `requires[].configs`, the owner label of deployed objects"),
-    done("metadata.labels", "informational: no stage of Skaffold's pipeline reads it either"),
-    done("metadata.annotations", "informational: no stage of Skaffold's pipeline reads it either"),
+    done(
+        "metadata.name",
+        "`-m`, `requires[].configs`, the owner label of deployed objects",
+    ),
+    done(
+        "metadata.labels",
+        "informational: no stage of Skaffold's pipeline reads it either",
+    ),
+    done(
+        "metadata.annotations",
+        "informational: no stage of Skaffold's pipeline reads it either",
+    ),
     done("requires", ""),
     done("requires[].configs", ""),
     done("requires[].path", ""),
@@ -127,15 +139,24 @@ pub const FIELDS: &[Field] = &[
         "build lifecycle hooks",
         "remove it, or run the commands from a custom `buildCommand`",
     ),
-    done("build.artifacts", "built in `requires` order, in parallel up to the concurrency"),
+    done(
+        "build.artifacts",
+        "built in `requires` order, in parallel up to the concurrency",
+    ),
     done("build.artifacts[].image", ""),
     done("build.artifacts[].context", ""),
-    done("build.artifacts[].sync", "`dev` copies changed files into the running containers"),
+    done(
+        "build.artifacts[].sync",
+        "`dev` copies changed files into the running containers",
+    ),
     done("build.artifacts[].sync.manual", ""),
     done("build.artifacts[].sync.manual[].src", ""),
     done("build.artifacts[].sync.manual[].dest", ""),
     done("build.artifacts[].sync.manual[].strip", ""),
-    done("build.artifacts[].sync.infer", "from the Dockerfile's COPY/ADD instructions"),
+    done(
+        "build.artifacts[].sync.infer",
+        "from the Dockerfile's COPY/ADD instructions",
+    ),
     warned(
         "build.artifacts[].sync.auto",
         DEV,
@@ -149,7 +170,10 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].sync.hooks.before[].host.os", ""),
     done("build.artifacts[].sync.hooks.before[].host.dir", ""),
     done("build.artifacts[].sync.hooks.before[].container", ""),
-    done("build.artifacts[].sync.hooks.before[].container.command", ""),
+    done(
+        "build.artifacts[].sync.hooks.before[].container.command",
+        "",
+    ),
     done("build.artifacts[].sync.hooks.after", ""),
     done("build.artifacts[].sync.hooks.after[].host", ""),
     done("build.artifacts[].sync.hooks.after[].host.command", ""),
@@ -159,7 +183,10 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].sync.hooks.after[].container.command", ""),
     done("build.artifacts[].requires", ""),
     done("build.artifacts[].requires[].image", ""),
-    done("build.artifacts[].requires[].alias", "a build argument with the required image"),
+    done(
+        "build.artifacts[].requires[].alias",
+        "a build argument with the required image",
+    ),
     refused(
         "build.artifacts[].hooks",
         BUILD,
@@ -176,7 +203,10 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].docker", "through the Docker Engine API"),
     done("build.artifacts[].docker.dockerfile", ""),
     done("build.artifacts[].docker.target", ""),
-    done("build.artifacts[].docker.buildArgs", "templates expanded; null takes the environment's value"),
+    done(
+        "build.artifacts[].docker.buildArgs",
+        "templates expanded; null takes the environment's value",
+    ),
     done("build.artifacts[].docker.network", ""),
     done("build.artifacts[].docker.addHost", ""),
     done("build.artifacts[].docker.cacheFrom", ""),
@@ -233,14 +263,23 @@ pub const FIELDS: &[Field] = &[
     ),
     done("build.artifacts[].custom", ""),
     done("build.artifacts[].custom.buildCommand", ""),
-    done("build.artifacts[].custom.dependencies", "what `dev` watches and the cache hashes"),
+    done(
+        "build.artifacts[].custom.dependencies",
+        "what `dev` watches and the cache hashes",
+    ),
     done("build.artifacts[].custom.dependencies.dockerfile", ""),
     done("build.artifacts[].custom.dependencies.dockerfile.path", ""),
-    done("build.artifacts[].custom.dependencies.dockerfile.buildArgs", ""),
+    done(
+        "build.artifacts[].custom.dependencies.dockerfile.buildArgs",
+        "",
+    ),
     done("build.artifacts[].custom.dependencies.command", ""),
     done("build.artifacts[].custom.dependencies.paths", ""),
     done("build.artifacts[].custom.dependencies.ignore", ""),
-    done("build.artifacts[].plugin", "devloop's extension: a WebAssembly builder"),
+    done(
+        "build.artifacts[].plugin",
+        "devloop's extension: a WebAssembly builder",
+    ),
     done("build.artifacts[].plugin.path", ""),
     done("build.artifacts[].plugin.oci", ""),
     done("build.artifacts[].plugin.config", ""),
@@ -272,24 +311,51 @@ pub const FIELDS: &[Field] = &[
     done("build.tagPolicy.customTemplate.components", ""),
     done("build.tagPolicy.customTemplate.components[].name", ""),
     done("build.tagPolicy.customTemplate.components[].gitCommit", ""),
-    done("build.tagPolicy.customTemplate.components[].gitCommit.variant", ""),
-    done("build.tagPolicy.customTemplate.components[].gitCommit.prefix", ""),
-    done("build.tagPolicy.customTemplate.components[].gitCommit.ignoreChanges", ""),
+    done(
+        "build.tagPolicy.customTemplate.components[].gitCommit.variant",
+        "",
+    ),
+    done(
+        "build.tagPolicy.customTemplate.components[].gitCommit.prefix",
+        "",
+    ),
+    done(
+        "build.tagPolicy.customTemplate.components[].gitCommit.ignoreChanges",
+        "",
+    ),
     done("build.tagPolicy.customTemplate.components[].sha256", ""),
-    done("build.tagPolicy.customTemplate.components[].envTemplate", ""),
-    done("build.tagPolicy.customTemplate.components[].envTemplate.template", ""),
+    done(
+        "build.tagPolicy.customTemplate.components[].envTemplate",
+        "",
+    ),
+    done(
+        "build.tagPolicy.customTemplate.components[].envTemplate.template",
+        "",
+    ),
     done("build.tagPolicy.customTemplate.components[].dateTime", ""),
-    done("build.tagPolicy.customTemplate.components[].dateTime.format", ""),
-    done("build.tagPolicy.customTemplate.components[].dateTime.timezone", ""),
+    done(
+        "build.tagPolicy.customTemplate.components[].dateTime.format",
+        "",
+    ),
+    done(
+        "build.tagPolicy.customTemplate.components[].dateTime.timezone",
+        "",
+    ),
     done(
         "build.tagPolicy.customTemplate.components[].customTemplate",
         "a nested customTemplate: the same fields as `build.tagPolicy.customTemplate`",
     ),
-    done("build.tagPolicy.customTemplate.components[].inputDigest", ""),
+    done(
+        "build.tagPolicy.customTemplate.components[].inputDigest",
+        "",
+    ),
     done("build.tagPolicy.inputDigest", ""),
     done("build.platforms", ""),
     done("build.local", ""),
-    done("build.local.push", "default: push unless the kube-context is a local cluster"),
+    done(
+        "build.local.push",
+        "default: push unless the kube-context is a local cluster",
+    ),
     warned(
         "build.local.tryImportMissing",
         BUILD,
@@ -346,21 +412,33 @@ pub const FIELDS: &[Field] = &[
     done("test[].plugin.timeout", ""),
     done("test[].plugin.memory", ""),
     done("manifests", ""),
-    done("manifests.rawYaml", "a pattern that matches no file is an error"),
+    done(
+        "manifests.rawYaml",
+        "a pattern that matches no file is an error",
+    ),
     refused(
         "manifests.remoteManifests",
         RENDER,
         "manifests read from the cluster",
         "save the objects into files and list them in `manifests.rawYaml`",
     ),
-    done("manifests.kustomize", "with `kubectl kustomize` (or `kustomize`) from PATH"),
+    done(
+        "manifests.kustomize",
+        "with `kubectl kustomize` (or `kustomize`) from PATH",
+    ),
     done("manifests.kustomize.paths", ""),
     done("manifests.kustomize.buildArgs", ""),
     done("manifests.helm", "`helm template` with the user's helm"),
     done("manifests.helm.flags", ""),
     done("manifests.helm.flags.global", ""),
-    done("manifests.helm.flags.install", "not used when releases are rendered, as in Skaffold"),
-    done("manifests.helm.flags.upgrade", "not used when releases are rendered, as in Skaffold"),
+    done(
+        "manifests.helm.flags.install",
+        "not used when releases are rendered, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.flags.upgrade",
+        "not used when releases are rendered, as in Skaffold",
+    ),
     done("manifests.helm.flags.depBuild", ""),
     done("manifests.helm.flags.template", ""),
     done("manifests.helm.releases", ""),
@@ -373,9 +451,18 @@ pub const FIELDS: &[Field] = &[
     done("manifests.helm.releases[].setValues", ""),
     done("manifests.helm.releases[].setValueTemplates", ""),
     done("manifests.helm.releases[].setFiles", ""),
-    done("manifests.helm.releases[].createNamespace", "`helm template` takes no such flag, as in Skaffold"),
-    done("manifests.helm.releases[].wait", "not used when releases are rendered, as in Skaffold"),
-    done("manifests.helm.releases[].recreatePods", "not used when releases are rendered, as in Skaffold"),
+    done(
+        "manifests.helm.releases[].createNamespace",
+        "`helm template` takes no such flag, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].wait",
+        "not used when releases are rendered, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].recreatePods",
+        "not used when releases are rendered, as in Skaffold",
+    ),
     done("manifests.helm.releases[].skipBuildDependencies", ""),
     done("manifests.helm.releases[].skipTests", ""),
     refused(
@@ -385,12 +472,30 @@ pub const FIELDS: &[Field] = &[
         "decrypt the values into a file first and list it in `valuesFiles`",
     ),
     done("manifests.helm.releases[].repo", ""),
-    done("manifests.helm.releases[].upgradeOnChange", "not used when releases are rendered, as in Skaffold"),
-    done("manifests.helm.releases[].overrides", "one more values file, after `valuesFiles`"),
-    done("manifests.helm.releases[].packaged", "no `--version` for the chart, as in Skaffold"),
-    done("manifests.helm.releases[].packaged.version", "not used when releases are rendered, as in Skaffold"),
-    done("manifests.helm.releases[].packaged.appVersion", "not used when releases are rendered, as in Skaffold"),
-    done("manifests.helm.releases[].dependsOn", "not used when releases are rendered, as in Skaffold"),
+    done(
+        "manifests.helm.releases[].upgradeOnChange",
+        "not used when releases are rendered, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].overrides",
+        "one more values file, after `valuesFiles`",
+    ),
+    done(
+        "manifests.helm.releases[].packaged",
+        "no `--version` for the chart, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].packaged.version",
+        "not used when releases are rendered, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].packaged.appVersion",
+        "not used when releases are rendered, as in Skaffold",
+    ),
+    done(
+        "manifests.helm.releases[].dependsOn",
+        "not used when releases are rendered, as in Skaffold",
+    ),
     refused(
         "manifests.kpt",
         RENDER,
@@ -409,8 +514,14 @@ pub const FIELDS: &[Field] = &[
     done("manifests.hooks.after[].host.os", ""),
     done("manifests.hooks.after[].host.dir", ""),
     done("manifests.hooks.after[].host.withChange", ""),
-    done("manifests.transform", "entries with `plugin:` (devloop's WebAssembly transforms)"),
-    done("manifests.transform[].name", "with `plugin:`; a kpt function without one is refused"),
+    done(
+        "manifests.transform",
+        "entries with `plugin:` (devloop's WebAssembly transforms)",
+    ),
+    done(
+        "manifests.transform[].name",
+        "with `plugin:`; a kpt function without one is refused",
+    ),
     refused(
         "manifests.transform[].configMap",
         RENDER,
@@ -433,7 +544,10 @@ pub const FIELDS: &[Field] = &[
         "kpt validators",
         "validate the rendered manifests with a `manifests.hooks.after` command",
     ),
-    done("manifests.output", "`render` writes there when `-o` is not given"),
+    done(
+        "manifests.output",
+        "`render` writes there when `-o` is not given",
+    ),
     done("deploy", ""),
     refused(
         "deploy.docker",
@@ -441,7 +555,10 @@ pub const FIELDS: &[Field] = &[
         "the docker deployer",
         "deploy to Kubernetes with `manifests` and `deploy.kubectl`",
     ),
-    done("deploy.helm", "`helm upgrade --install` with the user's helm"),
+    done(
+        "deploy.helm",
+        "`helm upgrade --install` with the user's helm",
+    ),
     warned(
         "deploy.helm.concurrency",
         DEPLOY,
@@ -475,7 +592,10 @@ pub const FIELDS: &[Field] = &[
         "deploy.helm.releases[].skipBuildDependencies",
         "`helm upgrade` is run without building chart dependencies first",
     ),
-    done("deploy.helm.releases[].skipTests", "for `helm template`; `helm upgrade` runs no tests"),
+    done(
+        "deploy.helm.releases[].skipTests",
+        "for `helm template`; `helm upgrade` runs no tests",
+    ),
     refused(
         "deploy.helm.releases[].useHelmSecrets",
         RENDER_DEPLOY,
@@ -545,7 +665,10 @@ pub const FIELDS: &[Field] = &[
         "the kpt deployer",
         "deploy with `deploy.kubectl`",
     ),
-    done("deploy.kubectl", "server-side apply through the API server (no kubectl process)"),
+    done(
+        "deploy.kubectl",
+        "server-side apply through the API server (no kubectl process)",
+    ),
     refused(
         "deploy.kubectl.flags",
         DEPLOY,
