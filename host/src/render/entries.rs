@@ -68,11 +68,12 @@ impl ConfigPlan {
                     written: false,
                 },
             },
-            // Not in the config as resolved (a plan made without one): take it as written.
+            // A plan made without its config (or a pattern not in it): nothing says the
+            // user wrote it, so it may match nothing, as before entries were checked.
             None => Entry {
                 label,
                 at: self.file(),
-                written: true,
+                written: false,
             },
         }
     }

@@ -69,7 +69,7 @@ fn artifact_hooks_are_refused_at_their_line_by_the_commands_that_build() {
 #[test]
 fn deploy_hooks_docker_and_cloud_builds_are_refused_where_they_would_run() {
     let deploy_hooks = format!(
-        "{HEAD}manifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl:\n    hooks:\n      after:\n      - host:\n          command: [true]\n"
+        "{HEAD}manifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl:\n    hooks:\n      after:\n      - host:\n          command: [date]\n"
     );
     assert_eq!(
         error(&deploy_hooks, "deploy", &[]),
@@ -100,8 +100,14 @@ fn deploy_hooks_docker_and_cloud_builds_are_refused_where_they_would_run() {
     let both = format!("{HEAD}{ARTIFACT_HOOKS}  googleCloudBuild: {{}}\n");
     let err = error(&both, "build", &[]);
     assert_eq!(err.lines().count(), 2, "{err}");
-    assert!(err.starts_with("skaffold.yaml:6:5: `build.artifacts[0].hooks`"), "{err}");
-    assert!(err.contains("\nskaffold.yaml:9:3: `build.googleCloudBuild`"), "{err}");
+    assert!(
+        err.starts_with("skaffold.yaml:6:5: `build.artifacts[0].hooks`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nskaffold.yaml:9:3: `build.googleCloudBuild`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -142,7 +148,9 @@ fn fields_devloop_does_another_way_are_warnings() {
     );
     assert_eq!(
         warnings(&text, "build"),
-        ["skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error"]
+        [
+            "skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error"
+        ]
     );
     assert_eq!(
         warnings(&text, "run"),
