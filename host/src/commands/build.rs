@@ -51,6 +51,7 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     } else {
         events
     };
+    resolved.send_warnings(&events);
     let built = build_all(&resolved, &args.flags, &args.pipeline, &events).await?;
     let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
     if let Some(path) = &args.file_output {

@@ -23,6 +23,7 @@ pub struct DeleteArgs {
 
 pub async fn run(args: DeleteArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "delete")?;
+    resolved.send_warnings(&events);
     let plan = DeployPlan::new(&args.pipeline, &deploy_flags(), &resolved);
     let cluster =
         Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;

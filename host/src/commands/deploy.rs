@@ -181,6 +181,7 @@ impl DeployPlan {
                         None => c.display_source(),
                     };
                     ConfigPlan::new(source, c.dir.clone(), kubectl_manifests(c), None)
+                        .with_config(c)
                 })
                 .collect(),
             namespace: pipeline.namespace.clone(),
@@ -318,6 +319,7 @@ pub fn helm_release(
 
 pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "deploy")?;
+    resolved.send_warnings(&events);
     let plan = DeployPlan::new(&args.pipeline, &args.deploy, &resolved);
     let render_args = RenderArgs {
         pipeline: args.pipeline.clone(),
@@ -512,6 +514,7 @@ mod tests {
             kube_context: None,
             kubeconfig: None,
             env: Vars::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -126,6 +126,7 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
 /// Reads the config and turns it into everything `dev` runs on.
 fn load_plan(args: &DevArgs, events: &Events) -> anyhow::Result<DevPlan> {
     let resolved = crate::config::resolve(&args.pipeline, "dev")?;
+    resolved.send_warnings(events);
     let local_cluster = crate::commands::build::kube_context_is_local(&resolved, events);
     let build_plan = build::plan(
         &resolved.configs,

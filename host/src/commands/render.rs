@@ -65,6 +65,7 @@ pub struct RenderArgs {
 
 pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = config::resolve(&args.pipeline, "render")?;
+    resolved.send_warnings(&events);
     let configs = &resolved.configs;
     let default_repo = args.pipeline.default_repo.clone().filter(|r| !r.is_empty());
     let artifacts = images_to_use(
@@ -77,7 +78,14 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let plan = plan(&args, configs, &resolved.env)?;
     let manifests = render::render(&plan, &artifacts, &events)?;
     let yaml = manifests.to_yaml()?;
-    match &args.output {
+    // `-o`, else the configs' `manifests.output` (as written, like `-o`).
+    let output = args.output.clone().or_else(|| {
+        configs.iter().find_map(|c| {
+            let output = c.config.manifests.as_ref()?.output.as_deref()?;
+            (!output.is_empty()).then(|| PathBuf::from(output))
+        })
+    });
+    match &output {
         Some(path) => {
             std::fs::write(path, &yaml)
                 .with_context(|| format!("cannot write the manifests to {}", path.display()))?;
@@ -137,6 +145,7 @@ fn plan(args: &RenderArgs, configs: &[LoadedConfig], env: &config::Vars) -> anyh
                 c.config.manifests.clone().unwrap_or_default(),
                 legacy_helm,
             )
+            .with_config(c)
         })
         .collect();
     Ok(Plan {

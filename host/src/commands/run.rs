@@ -26,6 +26,7 @@ pub struct RunArgs {
 
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "run")?;
+    resolved.send_warnings(&events);
     let built = build_all(&resolved, &args.build, &args.pipeline, &events).await?;
     if !args.skip_tests {
         let by_name: BTreeMap<String, String> = built

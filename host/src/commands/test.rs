@@ -24,6 +24,7 @@ pub struct TestArgs {
 
 pub async fn run(args: TestArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = resolve(&args.pipeline, "test")?;
+    resolved.send_warnings(&events);
     let images: BTreeMap<String, String> = match &args.build_artifacts {
         Some(file) => read_builds_file(file)?
             .into_iter()

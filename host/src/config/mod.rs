@@ -33,6 +33,7 @@
 pub mod defaults;
 pub mod envfile;
 pub mod error;
+pub mod fields;
 pub mod kubecontext;
 mod lenient;
 pub mod model;
@@ -74,6 +75,9 @@ pub struct LoadedConfig {
     /// Where each profile's patches are written in `source` (profile name -> one position a
     /// patch), so a patch that fails is pointed at.
     pub patch_positions: std::collections::BTreeMap<String, Vec<node::Pos>>,
+    /// The document as written (upgraded to the newest schema, positions kept), so a field
+    /// of the resolved config can be pointed at (see [`fields`]).
+    pub tree: Node,
 }
 
 impl LoadedConfig {
@@ -177,7 +181,8 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
     let mut configs = Vec::with_capacity(docs.len());
     for (document, doc) in docs.into_iter().enumerate() {
         let patch_positions = profiles::patch_positions(&doc);
-        let (original_version, config) = typed_config(doc, &file)?;
+        let mut tree = doc;
+        let (original_version, config) = typed_config(&mut tree, &file)?;
         configs.push(LoadedConfig {
             source: source.to_path_buf(),
             dir: dir.to_path_buf(),
@@ -186,6 +191,7 @@ pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfi
             config,
             active_profiles: Vec::new(),
             patch_positions,
+            tree,
         });
     }
     Ok(configs)
@@ -214,13 +220,13 @@ pub fn parse_tree(text: &str, file: &str) -> Result<Vec<Node>, ConfigError> {
     Ok(docs)
 }
 
-/// Upgrades one document tree to the newest schema and reads the typed model from it.
-/// Returns the document's original `apiVersion` too.
-pub fn typed_config(mut doc: Node, file: &str) -> Result<(String, SkaffoldConfig), ConfigError> {
-    let version = upgrade::to_latest(&mut doc, file)?;
-    validate::document(&doc, file)?;
+/// Upgrades one document tree (in place) to the newest schema and reads the typed model from
+/// it. Returns the document's original `apiVersion` too.
+pub fn typed_config(doc: &mut Node, file: &str) -> Result<(String, SkaffoldConfig), ConfigError> {
+    let version = upgrade::to_latest(doc, file)?;
+    validate::document(doc, file)?;
     let config: SkaffoldConfig =
-        node::from_node(&doc).map_err(|e| ConfigError::invalid(file, e.pos, e.message))?;
+        node::from_node(doc).map_err(|e| ConfigError::invalid(file, e.pos, e.message))?;
     Ok((version, config))
 }
 

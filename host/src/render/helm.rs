@@ -2,6 +2,7 @@
 //! every release rendered with the user's `helm template`, with Skaffold's value flags and
 //! the image variables (`IMAGE_REPO_<name>`, `IMAGE_TAG_<name>`, ...) for `setValueTemplates`.
 
+use super::entries::Entry;
 use super::images::Artifact;
 use super::process;
 use super::setters::apply_setters;
@@ -13,6 +14,8 @@ use std::path::Path;
 
 pub struct Helm {
     pub config: HelmConfig,
+    /// The config entry of each release, in the same order.
+    pub entries: Vec<Entry>,
 }
 
 impl Renderer for Helm {
@@ -34,7 +37,7 @@ impl Renderer for Helm {
         let env = image_env(&ctx.artifacts);
         let flags = self.config.flags.clone().unwrap_or_default();
         let mut out = Vec::with_capacity(self.config.releases.len());
-        for release in &self.config.releases {
+        for (release, entry) in self.config.releases.iter().zip(&self.entries) {
             if let Some(chart) = &release.chart_path
                 && !release.skip_build_dependencies.unwrap_or(false)
                 && release.remote_chart.is_none()
@@ -59,6 +62,7 @@ impl Renderer for Helm {
             out.push(Source {
                 name: format!("the output of helm template for release {:?}", release.name),
                 text: apply_setters(&text, &ctx.params),
+                entry: Some(entry.clone()),
             });
         }
         Ok(out)

@@ -2,6 +2,7 @@
 //! `buildArgs`), or `kubectl kustomize` when kustomize is not installed. kustomize drops YAML
 //! comments, so `# from-param:` setters are applied to a copy of the sources first.
 
+use super::entries::Entry;
 use super::process;
 use super::setters::apply_setters;
 use super::{Context, RenderError, Renderer, Source};
@@ -9,6 +10,8 @@ use std::path::{Component, Path, PathBuf};
 
 pub struct Kustomize {
     pub paths: Vec<String>,
+    /// The config entry of each path, in the same order.
+    pub entries: Vec<Entry>,
     pub build_args: Vec<String>,
 }
 
@@ -29,7 +32,7 @@ impl Renderer for Kustomize {
         };
         let root = staged.as_ref().map(|t| t.path()).unwrap_or(&ctx.dir);
         let mut out = Vec::with_capacity(self.paths.len());
-        for path in &self.paths {
+        for (path, entry) in self.paths.iter().zip(&self.entries) {
             let inside = root.join(path);
             // A path that leaves the config directory was not copied: build it in place.
             let target = if staged.is_some() && stays_inside(path) {
@@ -40,6 +43,7 @@ impl Renderer for Kustomize {
             out.push(Source {
                 name: format!("the output of kustomize build {path}"),
                 text: build(&target, &self.build_args, &ctx.dir)?,
+                entry: Some(entry.clone()),
             });
         }
         Ok(out)

@@ -9,6 +9,7 @@
 //! (it runs external programs and blocks, so async callers use `spawn_blocking`). The result,
 //! [`Manifests`], holds parsed objects ready to apply and can be written back as YAML.
 
+pub mod entries;
 mod helm;
 mod hooks;
 pub mod images;
@@ -90,6 +91,12 @@ pub enum RenderError {
         error: transform::TransformError,
     },
     #[error(
+        "{}: {} {why}; nothing was applied or pruned",
+        entry.at,
+        entry.label
+    )]
+    EmptyEntry { entry: entries::Entry, why: String },
+    #[error(
         "nothing was rendered: the configs produce no manifests (check manifests.rawYaml, \
          manifests.kustomize and manifests.helm, and the -m/-p flags)"
     )]
@@ -105,6 +112,9 @@ pub struct ConfigPlan {
     pub dir: PathBuf,
     /// The `manifests` section, with a legacy `deploy.helm` already moved into `helm`.
     pub manifests: RenderConfig,
+    /// The resolved config this part comes from, to point at an entry that renders nothing
+    /// (see [`ConfigPlan::with_config`]).
+    pub loaded: Option<config::LoadedConfig>,
 }
 
 /// Everything the render stage needs, resolved from flags and configs.
@@ -150,7 +160,15 @@ impl ConfigPlan {
             source,
             dir,
             manifests,
+            loaded: None,
         }
+    }
+
+    /// The plan with the resolved config it was made from, so errors about one entry of
+    /// `manifests` name its file, line and column.
+    pub fn with_config(mut self, loaded: &config::LoadedConfig) -> Self {
+        self.loaded = Some(loaded.clone());
+        self
     }
 }
 
@@ -232,9 +250,13 @@ pub trait Renderer {
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// The `manifests` entry this text is all of (a kustomize path, a helm release), which
+    /// must hold at least one object; None for one file of several.
+    pub entry: Option<entries::Entry>,
 }
 
-fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
+fn renderers(config: &ConfigPlan) -> Result<Vec<Box<dyn Renderer>>, RenderError> {
+    let manifests = &config.manifests;
     if !manifests.kpt.is_empty() {
         return Err(RenderError::Unsupported {
             what: "manifests.kpt (kpt packages)".to_string(),
@@ -267,7 +289,12 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
     let mut list: Vec<Box<dyn Renderer>> = Vec::new();
     if !manifests.raw_yaml.is_empty() {
         list.push(Box::new(raw_yaml::RawYaml {
-            patterns: manifests.raw_yaml.clone(),
+            entries: manifests
+                .raw_yaml
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), config.raw_yaml_entry(i, p)))
+                .collect(),
         }));
     }
     if let Some(k) = &manifests.kustomize {
@@ -277,6 +304,11 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
             k.paths.clone()
         };
         list.push(Box::new(kustomize::Kustomize {
+            entries: paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| config.kustomize_entry(i, p))
+                .collect(),
             paths,
             build_args: k.build_args.clone(),
         }));
@@ -284,7 +316,14 @@ fn renderers(manifests: &RenderConfig) -> Result<Vec<Box<dyn Renderer>>, RenderE
     if let Some(h) = &manifests.helm
         && !h.releases.is_empty()
     {
-        list.push(Box::new(helm::Helm { config: h.clone() }));
+        list.push(Box::new(helm::Helm {
+            entries: h
+                .releases
+                .iter()
+                .map(|r| config.helm_entry(&r.name))
+                .collect(),
+            config: h.clone(),
+        }));
     }
     Ok(list)
 }
@@ -322,7 +361,7 @@ pub fn render(
                 events.clone(),
             )
         };
-        let list = renderers(&config.manifests)?;
+        let list = renderers(config)?;
         let hooks = config.manifests.hooks.clone().unwrap_or_default();
         hooks::run_before(&hooks.before, &ctx)?;
         let transforms = load_transforms(config)?;
@@ -334,7 +373,16 @@ pub fn render(
             );
             let mut m = Manifests::default();
             for source in renderer.render(&ctx)? {
-                m.extend(Manifests::parse(&source.text, &source.name)?);
+                let parsed = Manifests::parse(&source.text, &source.name)?;
+                if let Some(entry) = source.entry
+                    && parsed.is_empty()
+                {
+                    return Err(RenderError::EmptyEntry {
+                        entry,
+                        why: "renders no objects".to_string(),
+                    });
+                }
+                m.extend(parsed);
             }
             if renderer.injects_namespace()
                 && !plan.offline
@@ -452,6 +500,13 @@ mod tests {
         assert!(matches!(err, RenderError::Empty));
     }
 
+    fn plan_of(manifests: RenderConfig) -> ConfigPlan {
+        ConfigPlan {
+            manifests,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn kpt_is_reported_as_unsupported() {
         let manifests = RenderConfig {
@@ -459,7 +514,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            renderers(&manifests),
+            renderers(&plan_of(manifests)),
             Err(RenderError::Unsupported { .. })
         ));
     }
@@ -474,7 +529,9 @@ mod tests {
             }]),
             ..Default::default()
         };
-        let err = renderers(&kpt).err().expect("kpt transform is refused");
+        let err = renderers(&plan_of(kpt))
+            .err()
+            .expect("kpt transform is refused");
         assert!(err.to_string().contains("set-labels"), "{err}");
         let plugin = RenderConfig {
             transform: Some(vec![Transformer {
@@ -484,7 +541,7 @@ mod tests {
             }]),
             ..Default::default()
         };
-        assert!(renderers(&plugin).is_ok());
+        assert!(renderers(&plan_of(plugin)).is_ok());
     }
 
     #[test]
@@ -517,7 +574,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let names: Vec<_> = renderers(&manifests)
+        let names: Vec<_> = renderers(&plan_of(manifests))
             .unwrap()
             .iter()
             .map(|r| r.name())

@@ -2,6 +2,7 @@
 //! directory, read in the order Skaffold reads them (patterns in order, each pattern's
 //! matches sorted, every file once).
 
+use super::entries::Entry;
 use super::setters::{Params, apply_setters};
 use super::{Context, RenderError, Renderer, Source};
 use crate::events::Stage;
@@ -9,7 +10,8 @@ use globset::{GlobBuilder, GlobMatcher};
 use std::path::{Path, PathBuf};
 
 pub struct RawYaml {
-    pub patterns: Vec<String>,
+    /// Each pattern with the config entry it was written as.
+    pub entries: Vec<(String, Entry)>,
 }
 
 impl Renderer for RawYaml {
@@ -22,8 +24,24 @@ impl Renderer for RawYaml {
     }
 
     fn render(&self, ctx: &Context) -> Result<Vec<Source>, RenderError> {
-        let (files, unmatched) = expand(&ctx.dir, &self.patterns)?;
+        let patterns: Vec<String> = self.entries.iter().map(|(p, _)| p.clone()).collect();
+        let (files, unmatched) = expand(&ctx.dir, &patterns)?;
         for pattern in unmatched {
+            // A pattern the user wrote must match: deploying without its objects would prune
+            // them. Only Skaffold's default `k8s/*.yaml` may match nothing.
+            if let Some((_, entry)) = self
+                .entries
+                .iter()
+                .find(|(p, e)| *p == pattern && e.written)
+            {
+                return Err(RenderError::EmptyEntry {
+                    entry: entry.clone(),
+                    why: format!(
+                        "matches no file in {}: fix the pattern (was a folder renamed?) or remove the entry",
+                        ctx.dir.display()
+                    ),
+                });
+            }
             ctx.events.debug(
                 Stage::Render,
                 format!(
@@ -46,6 +64,7 @@ fn read_all(files: &[PathBuf], params: &Params) -> Result<Vec<Source>, RenderErr
         out.push(Source {
             name: file.display().to_string(),
             text: apply_setters(&text, params),
+            entry: None,
         });
     }
     Ok(out)

@@ -41,6 +41,7 @@ pub struct ReleasePlan {
 
 pub async fn run(plan: ReleasePlan, action: Action, events: Events) -> anyhow::Result<()> {
     let resolved = crate::config::resolve(&plan.pipeline, "deploy")?;
+    resolved.send_warnings(&events);
     let configs = resolved.configs;
     let built = build_images(&plan, &configs, &events).await?;
     let artifacts: Vec<Artifact> = built
