@@ -152,11 +152,11 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
     }
 }
 
-/// `error: <what>` followed by one `caused by:` line per underlying error.
+/// `error: <what>` followed by one `caused by:` line per underlying error, secrets hidden.
 pub fn format_error(err: &anyhow::Error) -> String {
     let mut text = format!("error: {err}");
     for cause in err.chain().skip(1) {
         text.push_str(&format!("\n  caused by: {cause}"));
     }
-    text
+    crate::redact::text(&text)
 }

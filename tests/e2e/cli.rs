@@ -360,3 +360,169 @@ fn a_trailing_comma_in_profiles_means_the_same_in_every_command() {
         assert!(!out.contains("from-one"), "{command:?}:\n{out}");
     }
 }
+
+/// Runs the real binary in `dir` with `args` and extra environment; returns it whatever its
+/// exit, after checking it did not panic (Rust's panic exit code is 101).
+fn run_any(dir: &Path, args: &[&str], env: &[(OsString, OsString)]) -> Output {
+    let out = Command::new(devloop_bin())
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir)
+        .output()
+        .expect("running kubectl-devloop");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() != Some(101) && !stderr.contains("panicked"),
+        "kubectl-devloop {args:?} panicked: {}\n{stderr}",
+        out.status
+    );
+    out
+}
+
+#[test]
+fn an_environment_variable_that_is_not_utf8_never_panics() {
+    use std::os::unix::ffi::OsStringExt;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    envTemplate:\n      template: \"{{.DEVLOOP_E2E_TAG}}\"\n  artifacts:\n  - image: app\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+    )
+    .expect("writing skaffold.yaml");
+    std::fs::write(
+        dir.path().join("k8s.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: app\n",
+    )
+    .expect("writing k8s.yaml");
+    let bad = || OsString::from_vec(vec![b'v', 0xff]);
+
+    // Not used by any template: no effect at all.
+    let unused = run_any(
+        dir.path(),
+        &["render", "--offline"],
+        &[("X".into(), bad()), ("DEVLOOP_E2E_TAG".into(), "v1".into())],
+    );
+    assert!(unused.status.success(), "{unused:?}");
+    assert!(
+        String::from_utf8_lossy(&unused.stdout).contains("image: app:v1"),
+        "{unused:?}"
+    );
+
+    // Used by the tag template: the warning names the template and the variable.
+    let used = run_any(
+        dir.path(),
+        &["render", "--offline"],
+        &[("DEVLOOP_E2E_TAG".into(), bad())],
+    );
+    let stderr = String::from_utf8_lossy(&used.stderr);
+    assert!(
+        stderr.contains("{{.DEVLOOP_E2E_TAG}}")
+            && stderr.contains("`DEVLOOP_E2E_TAG`")
+            && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_config_that_is_a_directory_empty_or_not_utf8_is_named() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let p = dir.path();
+    std::fs::create_dir(p.join("dir.yaml")).expect("a directory");
+    std::fs::write(p.join("empty.yaml"), "").expect("an empty file");
+    std::fs::write(
+        p.join("latin1.yaml"),
+        b"apiVersion: skaffold/v4beta14\nkind: Caf\xe9\n",
+    )
+    .expect("a Latin-1 file");
+    for (file, expected) in [
+        ("dir.yaml", "dir.yaml: is a directory"),
+        ("empty.yaml", "empty.yaml: the file is empty"),
+        (
+            "latin1.yaml",
+            "latin1.yaml:2:10: the file is not UTF-8 text",
+        ),
+    ] {
+        let out = run_any(p, &["diagnose", "-f", file], &[]);
+        assert!(!out.status.success(), "{file}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{file}: {stderr}");
+    }
+}
+
+/// A Helm render that fails, with a secret in `--set`, one in a `setValueTemplates` value
+/// from the environment and one in a chart repository URL: neither the human nor the JSON
+/// output of the real binary shows any of them.
+#[test]
+fn secrets_never_reach_the_output_of_a_failing_helm_render() {
+    let ground = Ground::ensure();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    releases:\n    - name: web\n      remoteChart: web\n      repo: https://chartuser:repo-pass-SECRET@127.0.0.1:9/charts\n      setValueTemplates:\n        api.token: \"{{.DEVLOOP_E2E_TOKEN}}\"\n",
+    )
+    .expect("writing skaffold.yaml");
+    let secrets = ["hunter2-SECRET", "env-token-SECRET", "repo-pass-SECRET"];
+    for format in ["text", "json"] {
+        let out = Command::new(devloop_bin())
+            .args([
+                "render",
+                "--offline",
+                "--event-format",
+                format,
+                "--set",
+                "db.password=hunter2-SECRET",
+            ])
+            .envs(ground.env())
+            .env("DEVLOOP_E2E_TOKEN", "env-token-SECRET")
+            .current_dir(dir.path())
+            .output()
+            .expect("running kubectl-devloop");
+        assert!(!out.status.success(), "{format}: the render should fail");
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The failure is reported, with the command and Helm's reason, keys kept.
+        assert!(
+            shown.contains("template web web") && shown.contains("db.password=<redacted>"),
+            "{format}: {shown}"
+        );
+        assert!(shown.contains("api.token=<redacted>"), "{format}: {shown}");
+        for secret in secrets {
+            assert!(
+                !shown.contains(secret),
+                "{format}: {secret} shown:\n{shown}"
+            );
+        }
+    }
+}
+
+/// A manifest URL with a password in it is refused (devloop does not download manifests);
+/// the error names the URL without the password, in text and in JSON.
+#[test]
+fn a_password_in_a_url_never_reaches_the_output() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  rawYaml:\n  - https://ann:url-pass-SECRET@manifests.example.com/app.yaml\n",
+    )
+    .expect("writing skaffold.yaml");
+    for format in ["text", "json"] {
+        let out = run_any(
+            dir.path(),
+            &["render", "--offline", "--event-format", format],
+            &[],
+        );
+        assert!(!out.status.success(), "{format}: {out:?}");
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            shown.contains("https://<redacted>@manifests.example.com/app.yaml"),
+            "{format}: {shown}"
+        );
+        assert!(!shown.contains("url-pass-SECRET"), "{format}: {shown}");
+    }
+}

@@ -178,6 +178,10 @@ impl Cache {
         }
         let content = if meta.file_type().is_symlink() {
             std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned().into_bytes())
+        } else if let Some(kind) = super::context::special_kind(&meta.file_type()) {
+            // Listed by a plugin or a dependencies command: a FIFO would block the read, and
+            // a device has no content to digest. Its kind and mode stand for it.
+            Ok(kind.as_bytes().to_vec())
         } else {
             std::fs::read(path)
         }
@@ -253,6 +257,22 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_fifo_is_digested_without_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // A read would block forever: nothing writes to the FIFO.
+        let inputs = Cache::default()
+            .inputs("cfg", root, &["pipe".to_string()])
+            .unwrap();
+        assert_eq!(inputs.files.len(), 1);
+    }
 
     #[test]
     fn key_follows_content_not_timestamps() {

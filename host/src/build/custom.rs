@@ -39,6 +39,7 @@ impl Builder for CustomBuilder {
                 .current_dir(&req.artifact.context)
                 .env_clear()
                 .envs(req.env)
+                .envs(req.env.not_utf8())
                 .env("IMAGE", req.tag)
                 .env("PUSH_IMAGE", req.push.to_string())
                 .env("BUILD_CONTEXT", &req.artifact.context)
@@ -50,7 +51,12 @@ impl Builder for CustomBuilder {
                 .stderr(Stdio::piped())
                 .kill_on_drop(true)
                 .spawn()
-                .map_err(|e| BuildError::Io(format!("cannot run `sh -c {command}`: {e}")))?;
+                .map_err(|e| {
+                    BuildError::Io(format!(
+                        "cannot run `sh -c {}`: {e}",
+                        crate::redact::text(command)
+                    ))
+                })?;
 
             // Both streams into one channel, so lines keep their order of arrival.
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -89,14 +95,17 @@ impl Builder for CustomBuilder {
                     last.remove(0);
                 }
             }
-            let status = child
-                .wait()
-                .await
-                .map_err(|e| BuildError::Io(format!("waiting for `{command}`: {e}")))?;
+            let status = child.wait().await.map_err(|e| {
+                BuildError::Io(format!(
+                    "waiting for `{}`: {e}",
+                    crate::redact::text(command)
+                ))
+            })?;
             if !status.success() {
                 return Err(BuildError::Failed {
                     message: format!(
-                        "building {artifact} failed: `{command}` exited with {}",
+                        "building {artifact} failed: `{}` exited with {}",
+                        crate::redact::text(command),
                         status
                             .code()
                             .map_or_else(|| "a signal".to_string(), |c| format!("code {c}"))

@@ -4,35 +4,40 @@
 
 use super::dockerignore::DockerIgnore;
 use super::{Artifact, ArtifactKind, BuildError, CustomDependencies, context, dockerfile};
+use crate::events::{Events, Stage};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The dependency files of `artifact`, given its resolved Docker build args.
+/// The dependency files of `artifact`, given its resolved Docker build args. FIFOs, sockets
+/// and devices are left out with a warning on `events`.
 pub fn dependencies(
     artifact: &Artifact,
     build_args: &BTreeMap<String, Option<String>>,
+    events: &Events,
 ) -> Result<Vec<String>, BuildError> {
     let ctx = &artifact.context;
     match &artifact.kind {
-        ArtifactKind::Docker(spec) => dockerfile_dependencies(ctx, &spec.dockerfile, build_args),
+        ArtifactKind::Docker(spec) => {
+            dockerfile_dependencies(ctx, &spec.dockerfile, build_args, events)
+        }
         ArtifactKind::Custom(spec) => match &spec.dependencies {
             CustomDependencies::Context => {
                 let ignore = load_ignore(ctx)?;
-                context::walk(ctx, &ignore)
+                context::walk(ctx, &ignore, events)
             }
             CustomDependencies::Paths { paths, ignore } => {
                 let include = patterns(paths, ctx)?;
                 let exclude = patterns(ignore, ctx)?;
-                let all = context::walk(ctx, &DockerIgnore::default())?;
+                let all = context::walk(ctx, &DockerIgnore::default(), events)?;
                 Ok(all
                     .into_iter()
                     .filter(|f| include.is_excluded(f) && !exclude.is_excluded(f))
                     .collect())
             }
             CustomDependencies::Dockerfile { path, build_args } => {
-                dockerfile_dependencies(ctx, path, build_args)
+                dockerfile_dependencies(ctx, path, build_args, events)
             }
-            CustomDependencies::Command(command) => command_dependencies(ctx, command),
+            CustomDependencies::Command(command) => command_dependencies(ctx, command, events),
         },
         ArtifactKind::Plugin(spec) => {
             super::plugin::dependencies(spec, &artifact.image, &artifact.platforms, ctx)
@@ -57,6 +62,7 @@ fn dockerfile_dependencies(
     ctx: &Path,
     dockerfile: &str,
     build_args: &BTreeMap<String, Option<String>>,
+    events: &Events,
 ) -> Result<Vec<String>, BuildError> {
     let path = ctx.join(dockerfile);
     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -69,7 +75,7 @@ fn dockerfile_dependencies(
         .map_err(|e| BuildError::Config(e.to_string()))?;
     let mut ignore = load_ignore(ctx)?;
     ignore.keep(dockerfile);
-    let files = context::walk(ctx, &ignore)?;
+    let files = context::walk(ctx, &ignore, events)?;
     let mut deps = BTreeSet::new();
     deps.insert(dockerfile.trim_start_matches("./").to_string());
     for source in sources {
@@ -97,7 +103,11 @@ fn dockerfile_dependencies(
     Ok(deps.into_iter().collect())
 }
 
-fn command_dependencies(ctx: &Path, command: &str) -> Result<Vec<String>, BuildError> {
+fn command_dependencies(
+    ctx: &Path,
+    command: &str,
+    events: &Events,
+) -> Result<Vec<String>, BuildError> {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -126,10 +136,15 @@ fn command_dependencies(ctx: &Path, command: &str) -> Result<Vec<String>, BuildE
         let full = ctx.join(&p);
         if full.is_dir() {
             deps.extend(
-                context::walk(&full, &DockerIgnore::default())?
+                context::walk(&full, &DockerIgnore::default(), events)?
                     .into_iter()
                     .map(|f| relative(ctx, &full.join(f))),
             );
+        } else if let Some(special) = std::fs::symlink_metadata(&full)
+            .ok()
+            .and_then(|m| context::special_kind(&m.file_type()))
+        {
+            context::warn_special(events, Stage::Build, &full, special, "the dependencies");
         } else {
             deps.insert(relative(ctx, &full));
         }
@@ -190,7 +205,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            dependencies(&a, &BTreeMap::new()).unwrap(),
+            dependencies(&a, &BTreeMap::new(), &Events::discard()).unwrap(),
             vec!["Dockerfile", "conf/a.cfg", "src/keep.md", "src/main.c"]
         );
     }
@@ -206,7 +221,9 @@ mod tests {
                 ..Default::default()
             }),
         );
-        let err = dependencies(&a, &BTreeMap::new()).unwrap_err().to_string();
+        let err = dependencies(&a, &BTreeMap::new(), &Events::discard())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Dockerfile:2"), "{err}");
     }
 
@@ -228,7 +245,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            dependencies(&paths, &BTreeMap::new()).unwrap(),
+            dependencies(&paths, &BTreeMap::new(), &Events::discard()).unwrap(),
             vec!["build.sh", "src/a.go"]
         );
         let command = artifact(
@@ -239,7 +256,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            dependencies(&command, &BTreeMap::new()).unwrap(),
+            dependencies(&command, &BTreeMap::new(), &Events::discard()).unwrap(),
             vec!["build.sh", "src/a.go", "src/a_test.go"]
         );
         let bad = artifact(
@@ -250,7 +267,7 @@ mod tests {
             }),
         );
         assert!(
-            dependencies(&bad, &BTreeMap::new())
+            dependencies(&bad, &BTreeMap::new(), &Events::discard())
                 .unwrap_err()
                 .to_string()
                 .contains("JSON list")

@@ -96,9 +96,14 @@ impl Builder for DockerBuilder {
             let (dockerfile, tar) = match &outside {
                 Some(content) => (
                     OUTSIDE_DOCKERFILE.to_string(),
-                    context::tar(ctx, &ignore, Some((OUTSIDE_DOCKERFILE, content)))?,
+                    context::tar(
+                        ctx,
+                        &ignore,
+                        Some((OUTSIDE_DOCKERFILE, content)),
+                        req.events,
+                    )?,
                 ),
-                None => (dockerfile, context::tar(ctx, &ignore, None)?),
+                None => (dockerfile, context::tar(ctx, &ignore, None, req.events)?),
             };
 
             let args: HashMap<String, String> = build_args(spec, req.env, req.required)?

@@ -21,6 +21,7 @@ mod run;
 mod schedule;
 
 pub use cache::{CacheOutcome, default_cache_file};
+pub use context::{special_kind, warn_special};
 pub use dependencies::dependencies;
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;

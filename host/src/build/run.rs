@@ -52,10 +52,7 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         Some(path) => Cache::load(path),
         None => Cache::default(),
     };
-    let permits = match plan.concurrency {
-        0 => Semaphore::MAX_PERMITS,
-        n => n,
-    };
+    let permits = permits(plan.concurrency);
     let run = Arc::new(Run {
         plan: plan.clone(),
         events: events.clone(),
@@ -222,7 +219,7 @@ async fn build_one(
             .cache
             .lock()
             .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
-        digest_inputs(artifact, &plan.env, required, &mut cache)?
+        digest_inputs(artifact, &plan.env, required, &mut cache, &run.events)?
     };
 
     let tag = match &plan.tag_override {
@@ -423,6 +420,7 @@ fn digest_inputs(
     env: &Vars,
     required: &BTreeMap<String, String>,
     cache: &mut Cache,
+    events: &Events,
 ) -> Result<Inputs, BuildError> {
     let args = match &artifact.kind {
         ArtifactKind::Docker(spec) => build_args(spec, env, required)?,
@@ -432,7 +430,7 @@ fn digest_inputs(
         },
         ArtifactKind::Plugin(_) => BTreeMap::new(),
     };
-    let files = dependencies(artifact, &args)?;
+    let files = dependencies(artifact, &args, events)?;
     let mut config = serde_json::to_string(&(artifact, &args, required))
         .map_err(|e| BuildError::Io(e.to_string()))?;
     // A new version of a builder plugin may build a different image from the same files.
@@ -447,8 +445,28 @@ fn digest_inputs(
 /// that tag without building (render). For an artifact that `requires` others, the build
 /// stage also digests the required images, which are only known after building them; here
 /// they are left out.
-pub fn input_digest(artifact: &Artifact, env: &Vars) -> Result<String, BuildError> {
-    Ok(digest_inputs(artifact, env, &BTreeMap::new(), &mut Cache::default())?.key)
+pub fn input_digest(
+    artifact: &Artifact,
+    env: &Vars,
+    events: &Events,
+) -> Result<String, BuildError> {
+    Ok(digest_inputs(
+        artifact,
+        env,
+        &BTreeMap::new(),
+        &mut Cache::default(),
+        events,
+    )?
+    .key)
+}
+
+/// The builds that may run at once for `build.local.concurrency` (0: no limit). A huge number
+/// means no limit too, instead of a semaphore that refuses to exist.
+fn permits(concurrency: usize) -> usize {
+    match concurrency {
+        0 => Semaphore::MAX_PERMITS,
+        n => n.min(Semaphore::MAX_PERMITS),
+    }
 }
 
 /// Tags the image `id` as `image:<id hex>` and returns that reference: as Skaffold does for
@@ -462,6 +480,17 @@ async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_concurrency_makes_a_semaphore() {
+        assert_eq!(permits(2), 2);
+        assert_eq!(permits(0), Semaphore::MAX_PERMITS);
+        let huge = permits(i64::MAX as usize);
+        assert_eq!(
+            Semaphore::new(huge).available_permits(),
+            Semaphore::MAX_PERMITS
+        );
+    }
 
     #[test]
     fn input_digest_follows_dependency_files_and_build_args() {
@@ -486,15 +515,27 @@ mod tests {
             platforms: vec![],
         };
         let env = Vars::new();
-        let a = input_digest(&artifact("a.txt"), &env).unwrap();
+        let a = input_digest(&artifact("a.txt"), &env, &Events::discard()).unwrap();
         assert_eq!(a.len(), 64);
-        assert_eq!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
-        assert_ne!(input_digest(&artifact("b.txt"), &env).unwrap(), a);
+        assert_eq!(
+            input_digest(&artifact("a.txt"), &env, &Events::discard()).unwrap(),
+            a
+        );
+        assert_ne!(
+            input_digest(&artifact("b.txt"), &env, &Events::discard()).unwrap(),
+            a
+        );
         // A file the Dockerfile does not copy does not count.
         std::fs::write(root.join("b.txt"), "changed").unwrap();
-        assert_eq!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
+        assert_eq!(
+            input_digest(&artifact("a.txt"), &env, &Events::discard()).unwrap(),
+            a
+        );
         std::fs::write(root.join("a.txt"), "changed").unwrap();
-        assert_ne!(input_digest(&artifact("a.txt"), &env).unwrap(), a);
+        assert_ne!(
+            input_digest(&artifact("a.txt"), &env, &Events::discard()).unwrap(),
+            a
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub struct DeployFlags {
     pub status_check: Option<bool>,
     /// How long the status check may take (`90`, `90s`, `5m`); default: the config's
     /// `deploy.statusCheckDeadlineSeconds`, else 10m.
-    #[arg(long = "status-check-deadline", value_parser = parse_duration)]
+    #[arg(long = "status-check-deadline", value_parser = crate::duration::parse)]
     pub status_check_deadline: Option<Duration>,
     /// Keep waiting through failures until the deadline.
     #[arg(long = "tolerate-failures-until-deadline", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
@@ -64,35 +64,6 @@ pub struct DeployFlags {
     /// does not (Skaffold's flag); by default it is pruned.
     #[arg(long = "no-prune", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub no_prune: bool,
-}
-
-/// `90`, `90s`, `5m`, `1h`, `1m30s`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("{text:?} is not a duration: write seconds (90), or 90s, 5m, 1h, 1m30s");
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total += n * unit;
-        number.clear();
-    }
-    if !number.is_empty() || text.is_empty() {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
 }
 
 /// Everything a deploy runs on, resolved once from flags and configs.
@@ -489,18 +460,6 @@ async fn roll_back(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_in_seconds_and_units() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("5m3").is_err());
-        assert!(parse_duration("").is_err());
-    }
 
     fn configs(yaml: &str) -> Resolved {
         let configs = crate::config::load_str(

@@ -287,7 +287,7 @@ fn tagged_artifacts(
                         });
                         plan.as_ref()
                             .and_then(|p| p.artifacts.iter().find(|b| b.name == a.image))
-                            .and_then(|b| build::input_digest(b, vars).ok())
+                            .and_then(|b| build::input_digest(b, vars, events).ok())
                     } else {
                         None
                     };

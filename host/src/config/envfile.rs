@@ -59,7 +59,10 @@ pub fn merged_with(env: Vars, dir: &Path) -> Result<Vars, ConfigError> {
     };
     let mut merged = env;
     for (k, v) in parse(&text, &path.display().to_string())? {
-        merged.entry(k).or_insert(v);
+        // A variable set in the environment wins even when its value is not UTF-8.
+        if !merged.is_not_utf8(&k) {
+            merged.entry(k).or_insert(v);
+        }
     }
     Ok(merged)
 }

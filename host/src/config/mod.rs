@@ -34,6 +34,7 @@ pub mod defaults;
 pub mod envfile;
 pub mod error;
 pub mod fields;
+pub mod file;
 pub mod kubecontext;
 mod lenient;
 pub mod model;
@@ -138,26 +139,16 @@ pub fn display_name(path: &Path) -> String {
 }
 
 /// Reads `path` (`-` = stdin) and returns its configs, each upgraded to the newest schema.
+/// A directory, an empty file or one that is not UTF-8 is an error naming it.
 pub fn load(path: &Path) -> Result<Vec<LoadedConfig>, ConfigError> {
-    let (text, dir) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
-            ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
-        let dir = std::env::current_dir().map_err(|source| ConfigError::Read {
+    let text = file::read(path, &display_name(path))?;
+    let dir = if path == Path::new("-") {
+        std::env::current_dir().map_err(|source| ConfigError::Read {
             path: PathBuf::from("."),
             source,
-        })?;
-        (text, dir)
+        })?
     } else {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        (text, config_dir(path))
+        config_dir(path)
     };
     load_str(&text, path, &dir)
 }
@@ -178,6 +169,14 @@ pub(crate) fn config_dir(path: &Path) -> PathBuf {
 pub fn load_str(text: &str, source: &Path, dir: &Path) -> Result<Vec<LoadedConfig>, ConfigError> {
     let file = display_name(source);
     let docs = parse_tree(text, &file)?;
+    if docs.is_empty() {
+        return Err(ConfigError::invalid(
+            &file,
+            None,
+            "the file holds no config, only comments or blank lines; a config needs at least \
+             `apiVersion` and `kind`",
+        ));
+    }
     let mut configs = Vec::with_capacity(docs.len());
     for (document, doc) in docs.into_iter().enumerate() {
         let patch_positions = profiles::patch_positions(&doc);

@@ -651,6 +651,7 @@ pub struct CustomTest {
     #[serde(
         rename = "timeoutSeconds",
         default,
+        deserialize_with = "crate::duration::de_whole_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_seconds: Option<i64>,
@@ -720,6 +721,7 @@ pub struct DeployConfig {
     #[serde(
         rename = "statusCheckDeadlineSeconds",
         default,
+        deserialize_with = "crate::duration::de_whole_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     pub status_check_deadline_seconds: Option<i64>,

@@ -17,7 +17,6 @@
 use super::model::{Activation, Profile, SkaffoldConfig};
 use super::node::{Node, Pos, Value as NodeValue};
 use super::patch::{self, Operation};
-use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -29,7 +28,7 @@ pub struct ActivationContext<'a> {
     /// The kube-context profiles are matched against.
     pub kube_context: &'a str,
     /// The environment (process environment plus `skaffold.env`).
-    pub env: &'a IndexMap<String, String>,
+    pub env: &'a super::template::Vars,
 }
 
 /// Skaffold's `RegexEqual`: equal, or the regex is found in `actual`; `!` negates.
@@ -64,6 +63,12 @@ pub fn activation_matches(a: &Activation, ctx: &ActivationContext) -> Result<boo
                     "invalid activation env `{env}`: expected KEY=VALUE (a regex; `!` negates)"
                 ));
             };
+            if ctx.env.is_not_utf8(key) {
+                return Err(format!(
+                    "activation env `{env}`: the environment variable `{key}` is set but its \
+                     value is not UTF-8"
+                ));
+            }
             let value = ctx.env.get(key).cloned().unwrap_or_default();
             // `KEY=` would match everything as a regex; it means "unset or empty".
             if pattern.is_empty() {
@@ -296,7 +301,7 @@ mod tests {
         }
     }
 
-    fn env_of(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
+    fn env_of(pairs: &[(&str, &str)]) -> super::super::template::Vars {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -338,6 +343,33 @@ mod tests {
             auto_activated(&cfg.profiles, &ctx)
                 .unwrap()
                 .contains(&"all".to_string())
+        );
+    }
+
+    #[test]
+    fn activation_by_a_variable_that_is_not_utf8_is_an_error() {
+        let profiles = vec![Profile {
+            name: "p".into(),
+            activation: vec![Activation {
+                env: Some("STAGE=prod".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let mut env = env_of(&[]);
+        env.insert_not_utf8(
+            "STAGE",
+            std::os::unix::ffi::OsStringExt::from_vec(vec![0xff]),
+        );
+        let ctx = ActivationContext {
+            command: "run",
+            kube_context: "",
+            env: &env,
+        };
+        let err = auto_activated(&profiles, &ctx).unwrap_err();
+        assert!(
+            err.contains("`STAGE`") && err.contains("not UTF-8"),
+            "{err}"
         );
     }
 

@@ -9,12 +9,105 @@
 //! `text/template` does for Skaffold's `map[string]string` data.
 //!
 //! Variables come from the environment ([`environment`], plus `skaffold.env`) and from the
-//! caller: [`image_variables`] builds the `IMAGE_*` set for one built image.
+//! caller: [`image_variables`] builds the `IMAGE_*` set for one built image. An environment
+//! variable whose value is not UTF-8 is kept by name only: a template that uses it is an error
+//! naming the template and the variable; one that does not is unaffected.
 
 use indexmap::IndexMap;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 
-/// Template variables: name → value.
-pub type Vars = IndexMap<String, String>;
+/// Template variables: name → value (a map, through `Deref`), plus the names of environment
+/// variables that are set but not UTF-8, which a template may not use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars {
+    values: IndexMap<String, String>,
+    not_utf8: BTreeMap<String, OsString>,
+}
+
+impl Vars {
+    pub fn new() -> Self {
+        Vars::default()
+    }
+
+    /// Whether `name` is set in the environment to a value that is not UTF-8 (and no
+    /// UTF-8 value was given for it).
+    pub fn is_not_utf8(&self, name: &str) -> bool {
+        !self.values.contains_key(name) && self.not_utf8.contains_key(name)
+    }
+
+    /// Records that `name` is set to `value`, which is not UTF-8.
+    pub fn insert_not_utf8(&mut self, name: impl Into<String>, value: OsString) {
+        self.not_utf8.insert(name.into(), value);
+    }
+
+    /// The variables whose values are not UTF-8, as they are: for a program that gets the
+    /// whole environment (a custom build), which should see them unchanged.
+    pub fn not_utf8(&self) -> impl Iterator<Item = (&String, &OsString)> {
+        self.not_utf8
+            .iter()
+            .filter(|(name, _)| !self.values.contains_key(*name))
+    }
+}
+
+impl std::ops::Deref for Vars {
+    type Target = IndexMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.values
+    }
+}
+
+impl std::ops::DerefMut for Vars {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.values
+    }
+}
+
+impl FromIterator<(String, String)> for Vars {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        Vars {
+            values: iter.into_iter().collect(),
+            not_utf8: BTreeMap::new(),
+        }
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Vars {
+    fn from(pairs: [(String, String); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<IndexMap<String, String>> for Vars {
+    fn from(values: IndexMap<String, String>) -> Self {
+        Vars {
+            values,
+            not_utf8: BTreeMap::new(),
+        }
+    }
+}
+
+impl IntoIterator for Vars {
+    type Item = (String, String);
+    type IntoIter = indexmap::map::IntoIter<String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.values.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Vars {
+    type Item = (&'a String, &'a String);
+    type IntoIter = indexmap::map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.values.iter()
+    }
+}
+
+impl Extend<(String, String)> for Vars {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
+        self.values.extend(iter);
+    }
+}
 
 /// A template that cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -220,6 +313,13 @@ fn evaluate(action: &str, base: usize, vars: &Vars) -> Result<String, (usize, St
 
 fn operand(token: &(usize, Token), vars: &Vars) -> Result<Val, (usize, String)> {
     match &token.1 {
+        Token::Field(name) if vars.is_not_utf8(name) => Err((
+            token.0,
+            format!(
+                "the environment variable `{name}` is set but its value is not UTF-8; set it to \
+                 UTF-8 text or leave it unset"
+            ),
+        )),
         Token::Field(name) => Ok(vars.get(name).cloned()),
         Token::Str(s) => Ok(Some(s.clone())),
         Token::Ident(name) => Err((token.0, unsupported_function(name))),
@@ -275,9 +375,27 @@ fn run_command(
     }
 }
 
-/// The process environment as template variables.
+/// The process environment as template variables. Read with `vars_os`: a name or value that
+/// is not UTF-8 never stops devloop; such a variable is only an error where a template uses
+/// it (a name that is not UTF-8 cannot be written in a template at all).
 pub fn environment() -> Vars {
-    std::env::vars().collect()
+    from_os(std::env::vars_os())
+}
+
+fn from_os(pairs: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>) -> Vars {
+    let mut vars = Vars::new();
+    for (name, value) in pairs {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => {
+                vars.insert(name, value);
+            }
+            Err(value) => vars.insert_not_utf8(name, value),
+        }
+    }
+    vars
 }
 
 /// The suffix of the per-image variables: the image name with `/`, `-`, `.` and `:`
@@ -415,6 +533,31 @@ mod tests {
         );
         assert_eq!(render_template("{{.A.B}}", &v).unwrap_err().column, 3);
         assert!(render_template("{{default .A}}", &v).is_err());
+    }
+
+    #[test]
+    fn a_variable_that_is_not_utf8_is_an_error_only_where_used() {
+        use std::os::unix::ffi::OsStringExt;
+        let env = from_os([
+            (OsString::from("BAD"), OsString::from_vec(vec![b'a', 0xff])),
+            (OsString::from_vec(vec![0xfe]), OsString::from("x")),
+            (OsString::from("GOOD"), OsString::from("ok")),
+        ]);
+        assert_eq!(render_template("{{.GOOD}}", &env).unwrap(), "ok");
+        assert_eq!(render_template("plain", &env).unwrap(), "plain");
+        let err = render_template("v-{{.BAD}}", &env).unwrap_err();
+        assert_eq!(err.template, "v-{{.BAD}}");
+        assert_eq!(err.column, 5);
+        assert!(
+            err.message.contains("`BAD`") && err.message.contains("not UTF-8"),
+            "{}",
+            err.message
+        );
+        assert!(render_template("{{default \"x\" .BAD}}", &env).is_err());
+        // A UTF-8 value given later (skaffold.env, a flag) is used as such.
+        let mut env = env;
+        env.insert("BAD".into(), "fine".into());
+        assert_eq!(render_template("{{.BAD}}", &env).unwrap(), "fine");
     }
 
     #[test]

@@ -173,13 +173,10 @@ impl HelmDeployer {
                 source,
             })?;
         if !out.status.success() {
+            // `--set` values may be secrets (setValueTemplates from the environment).
             return Err(HelmError::Failed {
-                command: args
-                    .iter()
-                    .map(|a| a.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                command: crate::redact::args(&args).join(" "),
+                stderr: crate::redact::output(String::from_utf8_lossy(&out.stderr).trim(), &args),
             });
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())

@@ -119,7 +119,7 @@ fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWat
 /// What a change must touch to rebuild `artifact`; its whole context when a builder plugin
 /// cannot say (the warning tells why).
 pub fn watched_dependencies(artifact: &crate::build::Artifact, events: &Events) -> Vec<PathBuf> {
-    crate::watch::artifact_dependencies(artifact).unwrap_or_else(|e| {
+    crate::watch::artifact_dependencies(artifact, events).unwrap_or_else(|e| {
         events.warn(
             Stage::Dev,
             format!(
@@ -415,7 +415,7 @@ impl Session {
             return Ok(());
         };
         let start = Instant::now();
-        let plan = crate::sync::plan(&art.context, &art.rules, changes)?;
+        let plan = crate::sync::plan(&art.context, &art.rules, changes, &self.events)?;
         let reference = self
             .built
             .get(image)

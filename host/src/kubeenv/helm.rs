@@ -3,6 +3,7 @@
 //! Helm exports a variable empty when its flag was not given; empty means "not set" here.
 
 use super::KubeTarget;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// What Helm told its plugin, read from the environment.
@@ -21,28 +22,31 @@ pub struct HelmEnv {
 impl HelmEnv {
     /// Reads Helm's plugin environment through `var`; `None` when Helm did not start this
     /// process (neither `HELM_PLUGIN_NAME` nor `HELM_BIN` is set).
-    pub fn detect(var: impl Fn(&str) -> Option<String>) -> Option<HelmEnv> {
+    /// Paths are taken as they are (they need not be UTF-8); a context or namespace that is
+    /// not UTF-8 is kept lossily, so that the kubeconfig lookup names it in its error.
+    pub fn detect(var: impl Fn(&str) -> Option<OsString>) -> Option<HelmEnv> {
         let get = |name: &str| var(name).filter(|v| !v.is_empty());
+        let text = |name: &str| get(name).map(|v| v.to_string_lossy().into_owned());
         if get("HELM_PLUGIN_NAME").is_none() && get("HELM_BIN").is_none() {
             return None;
         }
         Some(HelmEnv {
-            helm_bin: PathBuf::from(get("HELM_BIN").unwrap_or_else(|| "helm".to_string())),
-            debug: get("HELM_DEBUG").is_some_and(|v| v == "true" || v == "1"),
+            helm_bin: PathBuf::from(get("HELM_BIN").unwrap_or_else(|| "helm".into())),
+            debug: text("HELM_DEBUG").is_some_and(|v| v == "true" || v == "1"),
             plugin_dir: get("HELM_PLUGIN_DIR").map(PathBuf::from),
             target: KubeTarget {
                 kubeconfig: get("KUBECONFIG")
                     .filter(|v| std::env::split_paths(v).count() == 1)
                     .map(PathBuf::from),
-                context: get("HELM_KUBECONTEXT"),
-                namespace: get("HELM_NAMESPACE"),
+                context: text("HELM_KUBECONTEXT"),
+                namespace: text("HELM_NAMESPACE"),
             },
         })
     }
 
     /// [`HelmEnv::detect`] on this process's environment.
     pub fn from_process() -> Option<HelmEnv> {
-        Self::detect(|name| std::env::var(name).ok())
+        Self::detect(|name| std::env::var_os(name))
     }
 
     /// The environment for driving Helm when devloop was NOT started by Helm: `helm` from PATH.
@@ -61,12 +65,22 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let map: HashMap<String, OsString> = pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn paths_that_are_not_utf8_are_kept() {
+        use std::os::unix::ffi::OsStringExt;
+        let bin = OsString::from_vec(b"/opt/h\xffelm".to_vec());
+        let given = bin.clone();
+        let helm = HelmEnv::detect(move |name| (name == "HELM_BIN").then(|| given.clone()))
+            .expect("run by helm");
+        assert_eq!(helm.helm_bin, PathBuf::from(bin));
     }
 
     #[test]

@@ -410,7 +410,10 @@ impl Client {
         let uri: Uri = url.parse().map_err(|e| OciError::Protocol {
             registry: self.registry.clone(),
             what: what.to_string(),
-            reason: format!("led to an invalid address {url:?}: {e}"),
+            reason: format!(
+                "led to an invalid address {:?}: {e}",
+                crate::redact::text(url)
+            ),
         })?;
         let mut request = Request::builder().method(method.clone()).uri(uri);
         for (name, value) in headers {
@@ -615,7 +618,8 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    text
+    // An address in a transport error may carry user information.
+    crate::redact::text(&text)
 }
 
 #[cfg(test)]

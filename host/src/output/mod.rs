@@ -35,13 +35,15 @@ pub fn renderer(settings: Settings) -> Events {
             Format::Json => {
                 if let Ok(line) = serde_json::to_string(&stamped) {
                     let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}");
+                    // Stages hide secrets where they quote commands; this catches the rest
+                    // (a URL with a password in a program's output, a log line).
+                    let _ = writeln!(out, "{}", crate::redact::text(&line));
                 }
             }
             Format::Text => {
                 if let Some(line) = text_line(&stamped.event, settings) {
                     let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{line}");
+                    let _ = writeln!(err, "{}", crate::redact::text(&line));
                 }
             }
         }

@@ -122,10 +122,9 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         Stage::Plugin,
         Level::Debug,
         format!(
-            "[{}] running {} {}",
+            "[{}] running {}",
             call.plugin,
-            program.display(),
-            cmd.args.join(" ")
+            crate::redact::command_line(&program.display().to_string(), &cmd.args)
         ),
     ));
 

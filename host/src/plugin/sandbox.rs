@@ -108,8 +108,19 @@ pub fn new_store(
         .allow_tcp(false)
         .allow_udp(false);
     for name in &spec.allow.env {
-        if let Ok(value) = std::env::var(name) {
-            wasi.env(name, value);
+        match std::env::var(name) {
+            Ok(value) => {
+                wasi.env(name, value);
+            }
+            Err(std::env::VarError::NotPresent) => {}
+            // A WASI environment holds text only; passing it lossily would hand the plugin a
+            // different value than the user set.
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(setup(format!(
+                    "the environment variable `{name}` (allow.env) is set but its value is not \
+                     UTF-8; set it to UTF-8 text or leave it unset"
+                )));
+            }
         }
     }
     if let Some(dir) = context {

@@ -224,31 +224,16 @@ impl PluginSpec {
     }
 }
 
-/// Reads `30s`, `2m`, `500ms`, `1h` or a number of seconds.
+/// Reads a plugin timeout: a duration as [`crate::duration::parse`] reads it, more than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map(|i| t.split_at(i))
-        .unwrap_or((t, "s"));
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write e.g. 30s, 2m or 500ms"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}`; use ms, s, m or h"
-            ));
-        }
-    };
-    if !secs.is_finite() || secs <= 0.0 {
+    positive(crate::duration::parse(text)?, text)
+}
+
+fn positive(d: Duration, text: &str) -> Result<Duration, String> {
+    if d.is_zero() {
         return Err(format!("`{text}`: a timeout must be more than zero"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 /// Reads Kubernetes-style quantities: `256Mi`, `1Gi`, `64M`, or plain bytes.
@@ -288,7 +273,8 @@ enum NumberOrText {
 fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     match Option::<NumberOrText>::deserialize(d)? {
         None => Ok(None),
-        Some(NumberOrText::Number(n)) => parse_duration(&format!("{n}s"))
+        Some(NumberOrText::Number(n)) => crate::duration::seconds(n, &n.to_string())
+            .and_then(|d| positive(d, &n.to_string()))
             .map(Some)
             .map_err(serde::de::Error::custom),
         Some(NumberOrText::Text(t)) => parse_duration(&t)
@@ -322,9 +308,16 @@ fn ser_bytes<S: serde::Serializer>(b: &Option<usize>, s: S) -> Result<S::Ok, S::
 fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     match Option::<NumberOrText>::deserialize(d)? {
         None => Ok(None),
-        Some(NumberOrText::Number(n)) => parse_bytes(&format!("{}", n as u64))
-            .map(Some)
-            .map_err(serde::de::Error::custom),
+        // Only a whole number of bytes converts exactly (`as` would turn -1, 0.5 or NaN into
+        // some other size in silence).
+        Some(NumberOrText::Number(n)) if n.fract() == 0.0 && (0.0..=1e18).contains(&n) => {
+            parse_bytes(&format!("{}", n as u64))
+                .map(Some)
+                .map_err(serde::de::Error::custom)
+        }
+        Some(NumberOrText::Number(n)) => Err(serde::de::Error::custom(format!(
+            "`{n}` is not a size; write a whole number of bytes, or e.g. 256Mi or 1Gi"
+        ))),
         Some(NumberOrText::Text(t)) => parse_bytes(&t).map(Some).map_err(serde::de::Error::custom),
     }
 }
@@ -341,6 +334,7 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
         assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("100000000000000000000s").is_err());
         assert!(
             parse_duration("3 fortnights")
                 .unwrap_err()
@@ -438,6 +432,29 @@ manifests:
             .to_string();
         assert!(err.contains("skaffold.yaml:6"), "{err}");
         assert!(err.contains("`soon` is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn huge_negative_and_odd_plugin_limits_are_errors_at_their_line() {
+        for (limit, expected) in [
+            ("timeout: 100000000000000000000s", "too long"),
+            ("timeout: 1e300", "too long"),
+            ("timeout: .nan", "non-finite"),
+            ("timeout: -5", "negative"),
+            ("timeout: 0", "more than zero"),
+            ("memory: -1", "not a size"),
+            ("memory: 0.5", "not a size"),
+            ("memory: 99999999999Gi", "fit in memory"),
+        ] {
+            let yaml = format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  transform:\n  - name: x\n    plugin:\n      path: x.wasm\n      {limit}\n"
+            );
+            let err = crate::config::load_str(&yaml, Path::new("skaffold.yaml"), Path::new("."))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("skaffold.yaml:8:"), "{limit}: {err}");
+            assert!(err.contains(expected), "{limit}: {err}");
+        }
     }
 
     #[test]

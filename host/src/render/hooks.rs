@@ -76,7 +76,7 @@ fn run_hook(
     // An unset `dir` means the directory devloop runs in, as Skaffold documents.
     let dir = std::path::PathBuf::from(dir.unwrap_or("."));
     process::run(program, args, &dir, stdin).map_err(|e| RenderError::Hook {
-        command: command.join(" "),
+        command: crate::redact::args(command).join(" "),
         source: Box::new(e),
     })
 }

@@ -30,7 +30,8 @@ pub fn run(
         } else {
             Stdio::null()
         });
-    let command_line = command_line(program, args);
+    // Shown in errors: `--set` values may be secrets.
+    let command_line = crate::redact::command_line(program, args);
     let mut child = cmd.spawn().map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             RenderError::ProgramMissing {
@@ -69,7 +70,7 @@ pub fn run(
                 .code()
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "a signal".to_string()),
-            stderr: stderr.trim().to_string(),
+            stderr: crate::redact::output(stderr.trim(), args),
         });
     }
     Ok(Output { stdout, stderr })
@@ -78,19 +79,6 @@ pub fn run(
 /// Whether `program` can be found on PATH (as an executable file).
 pub fn on_path(program: &str) -> bool {
     which::which(program).is_ok()
-}
-
-fn command_line(program: &str, args: &[String]) -> String {
-    let mut line = program.to_string();
-    for a in args {
-        line.push(' ');
-        if a.is_empty() || a.contains([' ', '"', '\'']) {
-            line.push_str(&format!("{a:?}"));
-        } else {
-            line.push_str(a);
-        }
-    }
-    line
 }
 
 #[cfg(test)]

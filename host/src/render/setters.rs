@@ -116,7 +116,11 @@ pub fn parse_set(entries: &[String]) -> Result<Params, String> {
             .split_once('=')
             .ok_or_else(|| format!("--set {e:?}: expected key=value"))?;
         if k.trim().is_empty() {
-            return Err(format!("--set {e:?}: the key is empty"));
+            // The value may be a secret: only the missing key is worth showing.
+            return Err(format!(
+                "--set {:?}: the key is empty",
+                format!("={}", crate::redact::REDACTED)
+            ));
         }
         params.insert(k.trim().to_string(), v.to_string());
     }

@@ -52,7 +52,10 @@ pub async fn run(
                         namespace: "-".into(),
                         pod: "-".into(),
                         container: "host".into(),
-                        detail: format!("sync hook `{}` could not start: {e}", command.join(" ")),
+                        detail: format!(
+                            "sync hook `{}` could not start: {e}",
+                            crate::redact::args(command).join(" ")
+                        ),
                     })?;
                 if !output.status.success() {
                     return Err(SyncError::Remote {
@@ -61,9 +64,12 @@ pub async fn run(
                         container: "host".into(),
                         detail: format!(
                             "sync hook `{}` failed ({}): {}",
-                            command.join(" "),
+                            crate::redact::args(command).join(" "),
                             output.status,
-                            String::from_utf8_lossy(&output.stderr).trim()
+                            crate::redact::output(
+                                String::from_utf8_lossy(&output.stderr).trim(),
+                                command
+                            )
                         ),
                     });
                 }

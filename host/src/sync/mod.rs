@@ -19,6 +19,7 @@ pub use kube_exec::KubeExecSyncer;
 pub use rules::{ManualRule, SyncRules};
 pub use targets::{SyncTarget, find_targets, image_matches};
 
+use crate::events::{Events, Stage};
 use std::path::{Path, PathBuf};
 
 /// One file that changed on disk, by absolute path.
@@ -43,11 +44,13 @@ impl SyncPlan {
 }
 
 /// Turns changed files of an artifact into a plan. Every change must be matched by `rules`
-/// (callers check `SyncRules::matches` first: an unmatched change means a rebuild).
+/// (callers check `SyncRules::matches` first: an unmatched change means a rebuild). A FIFO,
+/// socket or device is left out with a warning on `events`: reading a FIFO would block.
 pub fn plan(
     context: &Path,
     rules: &SyncRules,
     changes: &[FileChange],
+    events: &Events,
 ) -> Result<SyncPlan, SyncError> {
     let mut out = SyncPlan::default();
     for change in changes {
@@ -60,6 +63,13 @@ pub fn plan(
             out.delete.extend(dests);
         } else {
             let source = paths::readable_source(context, &change.path)?;
+            if let Some(kind) = std::fs::metadata(&source)
+                .ok()
+                .and_then(|m| crate::build::special_kind(&m.file_type()))
+            {
+                crate::build::warn_special(events, Stage::Dev, &change.path, kind, "the sync");
+                continue;
+            }
             for d in dests {
                 out.copy.push((source.clone(), d));
             }
@@ -112,6 +122,7 @@ mod tests {
                     deleted: true,
                 },
             ],
+            &Events::discard(),
         )
         .unwrap();
         assert_eq!(
@@ -143,8 +154,48 @@ mod tests {
                 path: ctx.join("main.go"),
                 deleted: false,
             }],
+            &Events::discard(),
         )
         .unwrap_err();
         assert!(matches!(err, SyncError::NotSyncable { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_changed_fifo_is_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path().canonicalize().unwrap();
+        std::fs::write(ctx.join("a.html"), "x").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(ctx.join("pipe.html"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let rules = SyncRules::new(
+            &[ManualRule {
+                src: "*.html".into(),
+                dest: "/www".into(),
+                strip: None,
+            }],
+            &[],
+            None,
+        )
+        .unwrap();
+        let changes = ["a.html", "pipe.html"].map(|f| FileChange {
+            path: ctx.join(f),
+            deleted: false,
+        });
+        let (events, seen) = Events::collect();
+        let p = plan(&ctx, &rules, &changes, &events).unwrap();
+        assert_eq!(
+            p.copy,
+            vec![(ctx.join("a.html"), "/www/a.html".to_string())]
+        );
+        // The archive reads every copied file: with the FIFO in it this would block forever.
+        assert!(!tar_of(&p).unwrap().is_empty());
+        let seen = format!("{:?}", seen.lock().unwrap());
+        assert!(
+            seen.contains("pipe.html") && seen.contains("FIFO"),
+            "{seen}"
+        );
     }
 }

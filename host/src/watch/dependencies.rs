@@ -4,15 +4,19 @@
 //! plugin never reads does not rebuild, and a new plugin version does.
 
 use crate::build::{self, ArtifactKind, BuildError};
+use crate::events::Events;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The absolute files and folders of `artifact` whose change means a rebuild.
-pub fn artifact_dependencies(artifact: &build::Artifact) -> Result<Vec<PathBuf>, BuildError> {
+pub fn artifact_dependencies(
+    artifact: &build::Artifact,
+    events: &Events,
+) -> Result<Vec<PathBuf>, BuildError> {
     let ArtifactKind::Plugin(spec) = &artifact.kind else {
         return Ok(vec![canonical(&artifact.context)]);
     };
-    let files = build::dependencies(artifact, &BTreeMap::new())?;
+    let files = build::dependencies(artifact, &BTreeMap::new(), events)?;
     // Changes arrive with canonical paths.
     let context = canonical(&artifact.context);
     let mut deps: Vec<PathBuf> = files.iter().map(|f| context.join(f)).collect();
@@ -46,7 +50,7 @@ mod tests {
             platforms: vec![],
         };
         assert_eq!(
-            artifact_dependencies(&artifact).unwrap(),
+            artifact_dependencies(&artifact, &Events::discard()).unwrap(),
             vec![PathBuf::from("/p/app")],
             "a context that does not exist stays as written"
         );

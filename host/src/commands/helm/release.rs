@@ -270,12 +270,9 @@ impl Helm {
             .with_context(|| format!("cannot run {}", self.bin.display()))?;
         if !out.status.success() {
             bail!(
-                "`helm {}` failed: {}",
-                args.iter()
-                    .map(|a| a.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
+                "`{}` failed: {}",
+                crate::redact::command_line("helm", &args),
+                crate::redact::output(String::from_utf8_lossy(&out.stderr).trim(), &args)
             );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
