@@ -183,7 +183,7 @@ async fn sync_reaches_every_replica_and_is_served() {
             deleted: false,
         },
     ];
-    let p = plan(&ctx, &rules, &changes).unwrap();
+    let p = plan(&ctx, &rules, &changes, &Events::discard()).unwrap();
     let syncer = KubeExecSyncer::new(client.clone());
     syncer.sync(&targets, &p).await.unwrap();
 
@@ -211,6 +211,7 @@ async fn sync_reaches_every_replica_and_is_served() {
             path: ctx.join("www/deep/er/x.txt"),
             deleted: true,
         }],
+        &Events::discard(),
     )
     .unwrap();
     syncer.sync(&targets, &p).await.unwrap();
@@ -241,6 +242,7 @@ async fn sync_into_container_without_tar_names_pod_and_fix() {
             path: ctx.join("www/index.html"),
             deleted: false,
         }],
+        &Events::discard(),
     )
     .unwrap();
     let err = KubeExecSyncer::new(client.clone())
@@ -414,7 +416,7 @@ async fn sync_latency_benchmark() {
         let saved = Instant::now();
         std::fs::write(&index, &content).unwrap();
         let batch = watcher.next().await.unwrap();
-        let p = plan(&ctx, &rules, &batch).unwrap();
+        let p = plan(&ctx, &rules, &batch, &Events::discard()).unwrap();
         syncer.sync(&targets, &p).await.unwrap();
         devloop_times.push(saved.elapsed());
         for pod in &pods {

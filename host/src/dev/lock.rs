@@ -35,13 +35,13 @@ impl Holder {
 pub enum LockError {
     #[error(
         "another devloop dev of config `{config}` is running in context {context}, namespace {namespace} ({}); stop it, or pass --take-over to take over",
-        Holder::describe(holder.as_ref())
+        Holder::describe(holder.as_deref())
     )]
     Held {
         config: String,
         context: String,
         namespace: String,
-        holder: Option<Holder>,
+        holder: Option<Box<Holder>>,
     },
     #[error("the dev session lock {path}: {source}")]
     Io {
@@ -124,7 +124,7 @@ impl SessionLock {
                 config: scope.config.clone(),
                 context: scope.context.clone(),
                 namespace: scope.namespace.clone(),
-                holder: read_holder(&mut file),
+                holder: read_holder(&mut file).map(Box::new),
             }),
             Err(TryLockError::Error(e)) => Err(io(e)),
         }
