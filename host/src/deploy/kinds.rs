@@ -38,10 +38,7 @@ impl Kind {
 impl Kinds {
     /// Runs discovery against the cluster.
     pub async fn discover(client: &kube::Client) -> Result<Kinds, DeployError> {
-        let discovery = Discovery::new(client.clone())
-            .run()
-            .await
-            .map_err(DeployError::Discovery)?;
+        let discovery = discover_all(client).await?;
         Ok(Kinds {
             client: client.clone(),
             discovery: RwLock::new(discovery),
@@ -50,10 +47,7 @@ impl Kinds {
 
     /// Discovers again (after CustomResourceDefinitions were added).
     pub async fn refresh(&self) -> Result<(), DeployError> {
-        let fresh = Discovery::new(self.client.clone())
-            .run()
-            .await
-            .map_err(DeployError::Discovery)?;
+        let fresh = discover_all(&self.client).await?;
         if let Ok(mut d) = self.discovery.write() {
             *d = fresh;
         }
@@ -102,5 +96,22 @@ impl Kinds {
                 capabilities,
             })
             .collect()
+    }
+}
+
+/// Every API group the cluster serves. A group that disappears between the group list and
+/// its own listing (a CustomResourceDefinition being deleted) answers 404; as kubectl does,
+/// that is no reason to fail: discovery starts again, and the next group list lacks it.
+async fn discover_all(client: &kube::Client) -> Result<Discovery, DeployError> {
+    let mut attempts = 0;
+    loop {
+        match Discovery::new(client.clone()).run().await {
+            Ok(discovery) => return Ok(discovery),
+            Err(kube::Error::Api(status)) if status.code == 404 && attempts < 5 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(DeployError::Discovery(e)),
+        }
     }
 }
