@@ -99,6 +99,12 @@ pub enum Command {
     Helm(Box<commands::helm::HelmArgs>),
     /// Inspect, validate and publish WebAssembly plugins.
     Plugin(commands::plugin::PluginArgs),
+    /// List, set and unset values in Skaffold's global config (~/.skaffold/config).
+    Config(commands::config::ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(commands::completion::CompletionArgs),
+    /// List the skaffold.yaml versions devloop reads, or print the JSON schema of one.
+    Schema(commands::schema::SchemaArgs),
     /// Print the version, the git commit and the build date.
     Version,
 }
@@ -149,6 +155,9 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Diagnose(a) => commands::diagnose::run(a, &mut std::io::stdout()),
         Command::Helm(a) => commands::helm::run(*a, events).await,
         Command::Plugin(a) => commands::plugin::run(a).await,
+        Command::Config(a) => commands::config::run(a, &events, &mut std::io::stdout()),
+        Command::Completion(a) => commands::completion::run(a, &mut std::io::stdout()),
+        Command::Schema(a) => commands::schema::run(a, &mut std::io::stdout()),
     }
 }
 
@@ -159,4 +168,16 @@ pub fn format_error(err: &anyhow::Error) -> String {
         text.push_str(&format!("\n  caused by: {cause}"));
     }
     crate::redact::text(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a definition (duplicate names, conflicting flags) only when a command is
+    /// used; this checks every subcommand at once.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -2,6 +2,7 @@
 //! builds, tests, renders, deploys and watches. Each pipeline stage is a module; the CLI turns
 //! what the user typed into one resolved plan and runs the stages on it.
 
+pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod commands;
@@ -10,12 +11,14 @@ pub mod deploy;
 pub mod dev;
 pub mod duration;
 pub mod events;
+pub mod hooks;
 pub mod image;
 pub mod init;
 pub mod kubeenv;
 pub mod logs;
 pub mod oci;
 pub mod output;
+pub mod pipeline;
 pub mod plugin;
 pub mod portforward;
 pub mod process;

@@ -344,6 +344,175 @@ async fn rollback_on_failure_brings_the_previous_version_back() -> Result<()> {
     Ok(())
 }
 
+/// `web` with a selector that has a `matchExpressions` term (`tier in (front)`).
+fn tiered(deployment: Value) -> Value {
+    let mut d = deployment;
+    d["spec"]["selector"]["matchExpressions"] =
+        json!([{"key": "tier", "operator": "In", "values": ["front"]}]);
+    d["spec"]["template"]["metadata"]["labels"]["tier"] = json!("front");
+    d
+}
+
+/// Waits until a pod matching `selector` crash-loops (restarted, waiting in CrashLoopBackOff).
+async fn wait_for_crash_loop(client: &kube::Client, ns: &str, selector: &str) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let list = pods.list(&ListParams::default().labels(selector)).await?;
+        let looping = list.items.iter().any(|pod| {
+            pod.status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c.restart_count > 0
+                        && c.state
+                            .as_ref()
+                            .and_then(|s| s.waiting.as_ref())
+                            .and_then(|w| w.reason.as_deref())
+                            == Some("CrashLoopBackOff")
+                })
+        });
+        if looping {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no pod of `{selector}` crash-loops within 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The status check looks at the pods of the revision being rolled out, found by the
+/// workload's whole selector: neither a crash-looping pod of the revision being replaced
+/// (still there while the fix rolls out) nor a crashing pod that matches only the selector's
+/// `matchLabels` fails the deploy of a fix.
+#[tokio::test]
+async fn a_fix_is_healthy_while_pods_of_the_replaced_revision_still_crash() -> Result<()> {
+    let p = Project::new("deploy_fix").await?;
+    p.manifests(&[tiered(crashing("web"))])?;
+    p.devloop("deploy", &["--status-check=false"])
+        .await?
+        .assert_success();
+    wait_for_crash_loop(&p.client, p.ns(), "app=web,tier=front").await?;
+    // Not devloop's and not the Deployment's: `app=web` but `tier=batch`.
+    let stray: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "stray", "labels": {"app": "web", "tier": "batch"}},
+        "spec": {"terminationGracePeriodSeconds": 0, "containers": [{"name": "app",
+            "image": "devloop-test/busybox:v1", "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c", "echo stray; exit 1"]}]}
+    }))?;
+    Api::<Pod>::namespaced(p.client.clone(), p.ns())
+        .create(&Default::default(), &stray)
+        .await?;
+    wait_for_crash_loop(&p.client, p.ns(), "tier=batch").await?;
+
+    p.manifests(&[tiered(deployment(
+        "web",
+        "devloop-test/httpd:v1",
+        json!({}),
+    ))])?;
+    let out = p
+        .devloop("deploy", &["--status-check-deadline", "60s"])
+        .await?;
+    out.assert_success();
+    assert!(!out.stderr.contains("CrashLoopBackOff"), "{out}");
+    Ok(())
+}
+
+/// `-l key=value` (Skaffold's `--label`) labels the deployed objects of the kinds Skaffold
+/// labels (workloads and their pod templates, Services, ...), beside devloop's own labels; a
+/// label without `=` is refused before anything is deployed.
+#[tokio::test]
+async fn label_flags_label_the_deployed_objects() -> Result<()> {
+    let p = Project::new("deploy_label").await?;
+    p.manifests(&[
+        service("web"),
+        deployment("web", "devloop-test/httpd:v1", json!({})),
+    ])?;
+    let bad = p.devloop("deploy", &["-l", "team"]).await?;
+    bad.assert_failure();
+    assert!(bad.stderr.contains("--label"), "{bad}");
+    let services = Api::<Service>::namespaced(p.client.clone(), p.ns());
+    assert!(services.get_opt("web").await?.is_none());
+
+    p.devloop("deploy", &["-l", "team=shop", "--label", "tier=front"])
+        .await?
+        .assert_success();
+    let svc = services.get("web").await?;
+    let web = Api::<Deployment>::namespaced(p.client.clone(), p.ns())
+        .get("web")
+        .await?;
+    let template = web
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.clone())
+        .unwrap_or_default();
+    for meta in [&svc.metadata, &web.metadata, &template] {
+        assert_eq!(label(meta, "team").as_deref(), Some("shop"));
+        assert_eq!(label(meta, "tier").as_deref(), Some("front"));
+        assert_eq!(
+            label(meta, "app.kubernetes.io/managed-by").as_deref(),
+            Some("devloop")
+        );
+    }
+    Ok(())
+}
+
+/// `deploy --tail` (Skaffold's `--tail`): after a healthy deploy the containers' output streams
+/// with its `[pod container]` prefix until Ctrl+C, which ends the command with success and
+/// leaves what was deployed running.
+#[tokio::test]
+async fn tail_streams_the_deployed_containers_until_ctrl_c() -> Result<()> {
+    use tokio::io::AsyncBufReadExt;
+    let p = Project::new("deploy_tail").await?;
+    p.manifests(&[deployment(
+        "talker",
+        "devloop-test/busybox:v1",
+        json!({"command": ["sh", "-c", "while true; do echo tick-tock; sleep 1; done"]}),
+    )])?;
+    let mut child = Ground::ensure()
+        .devloop()
+        .args(["deploy", "-n", p.ns(), "--color", "never", "--tail"])
+        .current_dir(p.dir.path())
+        .spawn()?;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(90), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let hit = line.contains("tick-tock") && line.contains("talker-");
+            seen.push(line);
+            if hit {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        matches!(found, Ok(true)),
+        "no prefixed log line:\n{}",
+        seen.join("\n")
+    );
+    let pid = child.id().expect("running") as i32;
+    std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()?;
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await??;
+    assert!(status.success(), "{}", seen.join("\n"));
+    assert!(
+        Api::<Deployment>::namespaced(p.client.clone(), p.ns())
+            .get_opt("talker")
+            .await?
+            .is_some()
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()> {
     let p = Project::new("deploy_job").await?;

@@ -1,7 +1,7 @@
 //! End-to-end checks that a config is never half obeyed, with the real binary on the real test
 //! ground: a rawYaml entry whose glob stopped matching (its folder was renamed) fails the run
 //! at the entry's line before anything is applied or pruned, and a field devloop does not
-//! carry out (lifecycle hooks) is refused at its line before anything is built or deployed.
+//! carry out (Docker CLI flags) is refused at its line before anything is built or deployed.
 
 use anyhow::Result;
 use devloop_e2e::{DevloopOutput, Ground, TestNamespace};
@@ -132,10 +132,10 @@ async fn a_raw_yaml_entry_that_stopped_matching_fails_the_run_and_nothing_is_pru
 }
 
 #[tokio::test]
-async fn run_refuses_lifecycle_hooks_at_their_line_before_deploying_anything() -> Result<()> {
-    let p = Project::new("fields_hooks").await?;
+async fn run_refuses_a_build_field_at_its_line_before_deploying_anything() -> Result<()> {
+    let p = Project::new("fields_refused").await?;
     p.config(
-        "build:\n  artifacts:\n  - image: app\n    hooks:\n      before:\n      - command: [touch, hook-ran]\nmanifests:\n  rawYaml: [cm.yaml]\n",
+        "build:\n  artifacts:\n  - image: app\n    docker:\n      cliFlags: [--quiet]\nmanifests:\n  rawYaml: [cm.yaml]\n",
     )?;
     p.write("cm.yaml", &config_map("hooked", "v1"))?;
     p.write("Dockerfile", "FROM scratch\n")?;
@@ -143,13 +143,13 @@ async fn run_refuses_lifecycle_hooks_at_their_line_before_deploying_anything() -
     out.assert_failure();
     assert!(
         out.stderr.contains(
-            "skaffold.yaml:8:5: `build.artifacts[0].hooks` (lifecycle hooks) is not supported by devloop yet; remove it or move the commands into a custom buildCommand"
+            "skaffold.yaml:9:7: `build.artifacts[0].docker.cliFlags` (Docker CLI flags) is not supported by devloop yet; devloop builds through the Docker Engine API, not the docker CLI; remove them, or build with a custom `buildCommand` that runs `docker build` with them"
         ),
         "{out}"
     );
-    assert!(!p.dir.path().join("hook-ran").exists());
+    assert!(!out.stderr.contains("Building"), "{out}");
     assert!(p.config_maps().await?.is_empty());
-    // `render` does not build, so it does not refuse build hooks.
+    // `render` does not build, so it does not refuse build fields.
     let out = p.devloop("render").await?;
     out.assert_success();
     assert!(out.stdout.contains("name: hooked"), "{out}");

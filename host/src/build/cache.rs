@@ -126,10 +126,8 @@ impl Cache {
         merged.images.extend(self.images.clone());
         merged.last.extend(self.last.clone());
         merged.files.extend(self.files.clone());
-        let tmp = path.with_extension(format!("json.{}", std::process::id()));
         let bytes = serde_json::to_vec(&merged).map_err(|e| BuildError::Io(e.to_string()))?;
-        std::fs::write(&tmp, bytes).map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        crate::atomic_file::write(path, &bytes).map_err(err)
     }
 
     /// Digests the inputs: `config` is a canonical text of the artifact's settings, `files`

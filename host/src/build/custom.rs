@@ -6,8 +6,6 @@
 use super::{ArtifactKind, BuildError, BuildEvent, BuildOutput, BuildRequest, Builder};
 use crate::events::Event;
 use futures::future::BoxFuture;
-use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// How many lines of output a failure shows.
 const TAIL: usize = 10;
@@ -33,7 +31,8 @@ impl Builder for CustomBuilder {
                     "artifact `{artifact}`: custom.buildCommand is empty"
                 )));
             }
-            let mut child = tokio::process::Command::new("sh")
+            let mut command_line = tokio::process::Command::new("sh");
+            command_line
                 .arg("-c")
                 .arg(command)
                 .current_dir(&req.artifact.context)
@@ -45,72 +44,31 @@ impl Builder for CustomBuilder {
                 .env("BUILD_CONTEXT", &req.artifact.context)
                 .env("PLATFORMS", req.artifact.platforms.join(","))
                 .env("SKIP_TEST", "false")
-                .envs(req.required)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-                .map_err(|e| {
-                    BuildError::Io(format!(
-                        "cannot run `sh -c {}`: {e}",
-                        crate::redact::text(command)
-                    ))
-                })?;
-
-            // Both streams into one channel, so lines keep their order of arrival.
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            for reader in [
-                child
-                    .stdout
-                    .take()
-                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                child
-                    .stderr
-                    .take()
-                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let mut lines = BufReader::new(reader).lines();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(tx);
-            let mut last = Vec::new();
-            while let Some(line) = rx.recv().await {
+                .envs(req.required);
+            let finished = crate::process::run_streaming(command_line, TAIL, None, |line| {
                 req.events.send(Event::Build(BuildEvent::Output {
                     artifact: artifact.clone(),
-                    line: line.clone(),
+                    line: line.to_string(),
                 }));
-                last.push(line);
-                if last.len() > TAIL {
-                    last.remove(0);
-                }
-            }
-            let status = child.wait().await.map_err(|e| {
+            })
+            .await
+            .map_err(|e| {
                 BuildError::Io(format!(
-                    "waiting for `{}`: {e}",
+                    "cannot run `sh -c {}`: {e}",
                     crate::redact::text(command)
                 ))
             })?;
-            if !status.success() {
+            if !finished.success() {
                 return Err(BuildError::Failed {
                     message: format!(
-                        "building {artifact} failed: `{}` exited with {}",
+                        "building {artifact} failed: `{}` {}",
                         crate::redact::text(command),
-                        status
-                            .code()
-                            .map_or_else(|| "a signal".to_string(), |c| format!("code {c}"))
+                        match finished.status.and_then(|s| s.code()) {
+                            Some(code) => format!("exited with code {code}"),
+                            None => format!("was {}", finished.describe_status()),
+                        }
                     ),
-                    output: last,
+                    output: finished.last_lines,
                 });
             }
             Ok(BuildOutput { pushed: req.push })

@@ -178,6 +178,8 @@ mod tests {
             kind,
             requires: vec![],
             platforms: vec![],
+            hooks: Default::default(),
+            stage_hooks: None,
         }
     }
 

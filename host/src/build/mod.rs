@@ -23,6 +23,7 @@ mod schedule;
 pub use cache::{CacheOutcome, default_cache_file};
 pub use context::{special_kind, warn_special};
 pub use dependencies::dependencies;
+pub use engine::split_tag;
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;
 pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
@@ -50,6 +51,20 @@ pub struct Artifact {
     pub requires: Vec<Requirement>,
     /// Target platforms, e.g. `linux/amd64`; empty means the engine's own.
     pub platforms: Vec<String>,
+    /// `hooks:` run before and after each build of this artifact (not on a cache hit). Not
+    /// part of the cache key: a hook does not change the image.
+    #[serde(skip)]
+    pub hooks: ArtifactHooks,
+    /// The index in [`BuildPlan::stage_hooks`] of its config's `build.hooks`, if it has any.
+    #[serde(skip)]
+    pub stage_hooks: Option<usize>,
+}
+
+/// Host commands run before and after a build (an artifact's, or a config's build stage).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactHooks {
+    pub before: Vec<crate::hooks::HostHook>,
+    pub after: Vec<crate::hooks::HostHook>,
 }
 
 /// How an artifact is built.
@@ -134,17 +149,17 @@ pub struct BuildPlan {
     /// Variables for templates and for custom build commands (the environment plus
     /// `skaffold.env`).
     pub env: crate::config::Vars,
+    /// Each config's `build.hooks`: run before the first of its artifacts is built and after
+    /// the build stage, when at least one of them was built (not found in the cache).
+    pub stage_hooks: Vec<ArtifactHooks>,
+    /// `--default-repo` (for the hooks' `SKAFFOLD_DEFAULT_REPO`).
+    pub default_repo: Option<String>,
 }
 
-/// The result for one artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Built {
-    /// The image name, as in the config.
-    pub image_name: String,
-    /// The full reference to deploy: `name:tag@sha256:...` when pushed, else `name:<image id>`.
-    pub tag: String,
-}
+/// What a build produced: the image name as in the config, and the full reference to deploy
+/// (`name:tag@sha256:...` when pushed, else `name:<image id>`). The render and deploy steps
+/// take the same value.
+pub type Built = crate::render::Artifact;
 
 /// What one builder needs for one build.
 pub struct BuildRequest<'a> {
@@ -187,6 +202,14 @@ pub enum BuildError {
     },
     #[error("{0}")]
     Io(String),
+    #[error(transparent)]
+    Hook(Box<crate::hooks::HookError>),
+}
+
+impl From<crate::hooks::HookError> for BuildError {
+    fn from(e: crate::hooks::HookError) -> Self {
+        BuildError::Hook(Box::new(e))
+    }
 }
 
 fn tail(lines: &[String]) -> String {

@@ -3,10 +3,12 @@
 //! named), the tag policy and `build.local` settings read, the push default decided.
 
 use super::{
-    Artifact, ArtifactKind, BuildPlan, CustomDependencies, CustomSpec, DockerSpec, Requirement,
+    Artifact, ArtifactHooks, ArtifactKind, BuildPlan, CustomDependencies, CustomSpec, DockerSpec,
+    Requirement,
 };
 use crate::config::LoadedConfig;
 use crate::config::model;
+use crate::hooks::HostHook;
 use crate::tag::{self, TagPolicy};
 use std::path::PathBuf;
 
@@ -39,6 +41,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
     let mut artifacts = Vec::new();
     let mut tag_policy = None;
     let mut local: Option<&model::LocalBuild> = None;
+    let mut stage_hooks = Vec::new();
     for loaded in configs {
         let Some(build) = &loaded.config.build else {
             continue;
@@ -55,6 +58,15 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         if local.is_none() {
             local = build.local.as_ref();
         }
+        let stage = build
+            .hooks
+            .as_ref()
+            .map(|h| hooks_of(h, &loaded.dir))
+            .filter(|h| !h.before.is_empty() || !h.after.is_empty())
+            .map(|h| {
+                stage_hooks.push(h);
+                stage_hooks.len() - 1
+            });
         for (i, a) in build.artifacts.iter().enumerate() {
             let at = format!("build.artifacts[{i}] ({})", a.image);
             let context = loaded.path(a.context.as_deref().unwrap_or("."));
@@ -91,6 +103,12 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                 } else {
                     a.platforms.clone()
                 },
+                hooks: a
+                    .hooks
+                    .as_ref()
+                    .map(|h| hooks_of(h, &loaded.dir))
+                    .unwrap_or_default(),
+                stage_hooks: stage,
             });
         }
     }
@@ -107,7 +125,21 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         concurrency,
         cache_file: options.cache_file,
         env: options.env,
+        stage_hooks,
+        default_repo: options.default_repo,
     })
+}
+
+fn hooks_of(hooks: &model::BuildHooks, config_dir: &std::path::Path) -> ArtifactHooks {
+    let host = |list: &[model::HostHook]| {
+        list.iter()
+            .map(|h| HostHook::from_config(h, config_dir))
+            .collect()
+    };
+    ArtifactHooks {
+        before: host(&hooks.before),
+        after: host(&hooks.after),
+    }
 }
 
 fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<ArtifactKind, String> {

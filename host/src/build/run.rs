@@ -1,6 +1,9 @@
 //! Runs a [`BuildPlan`]: every artifact after the ones it requires, up to `concurrency` at
 //! once; each one tagged, looked up in the cache, built on a miss, pushed when asked, and
 //! reported. A failed artifact does not stop independent ones; what succeeded stays cached.
+//! The build hooks run around each build that happens (not on a cache hit, as in Skaffold):
+//! an artifact's own before and after it, its config's `build.hooks` before the first of the
+//! config's builds and after the whole stage.
 
 use super::cache::{Cache, CachedImage, Inputs};
 use super::custom::CustomBuilder;
@@ -13,6 +16,7 @@ use super::{
 };
 use crate::config::Vars;
 use crate::events::{Event, Events, Stage};
+use crate::hooks::{self, Phase};
 use crate::tag::{self, TagInput};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
@@ -40,6 +44,10 @@ struct Run {
     cache: Mutex<Cache>,
     permits: Semaphore,
     now: jiff::Timestamp,
+    /// Whether each config's `build.hooks.before` ran (and how), by `stage_hooks` index.
+    stage_started: Vec<tokio::sync::OnceCell<Result<(), String>>>,
+    /// The variables every hook gets.
+    hook_env: hooks::env::Env,
 }
 
 /// Builds every artifact of `plan` and returns their references, in the order of the plan.
@@ -60,6 +68,12 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         cache: Mutex::new(cache),
         permits: Semaphore::new(permits),
         now: jiff::Timestamp::now(),
+        stage_started: plan
+            .stage_hooks
+            .iter()
+            .map(|_| tokio::sync::OnceCell::new())
+            .collect(),
+        hook_env: hooks::env::common(plan.default_repo.as_deref()),
     });
 
     // Slots are made in dependency order so that each can wait on the ones it requires.
@@ -80,6 +94,12 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         slots[i] = Some(task.shared());
     }
     let finished = futures::future::join_all(slots.into_iter().flatten()).await;
+    // As in Skaffold, the stage's `after` hooks run only when every build succeeded.
+    let after_stage = if finished.iter().all(|f| f.result.is_ok()) {
+        stage_after_hooks(&run).await
+    } else {
+        Ok(())
+    };
 
     if let Some(path) = &plan.cache_file {
         let cache = run.cache.lock().map(|c| c.clone()).unwrap_or_default();
@@ -112,6 +132,7 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         artifacts: summary,
         elapsed_ms: started.elapsed().as_millis() as u64,
     }));
+    after_stage?;
     if failed.is_empty() {
         Ok(built)
     } else {
@@ -125,6 +146,53 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
             output: vec![],
         })
     }
+}
+
+/// Runs the `build.hooks.after` of every config whose `before` hooks ran and succeeded.
+async fn stage_after_hooks(run: &Run) -> Result<(), BuildError> {
+    for (started, stage) in run.stage_started.iter().zip(&run.plan.stage_hooks) {
+        if matches!(started.get(), Some(Ok(()))) {
+            hooks::run_host_all(
+                &stage.after,
+                Phase::PostBuild,
+                &run.hook_env,
+                &hooks::working_dir(),
+                &run.events,
+                Stage::Build,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the `build.hooks.before` of config stage `index` once, before its first build; every
+/// later build of that config waits for it and fails with it.
+async fn stage_before_hooks(run: &Run, index: usize) -> Result<(), BuildError> {
+    let (Some(cell), Some(stage)) = (
+        run.stage_started.get(index),
+        run.plan.stage_hooks.get(index),
+    ) else {
+        return Ok(());
+    };
+    let outcome = cell
+        .get_or_init(|| async {
+            hooks::run_host_all(
+                &stage.before,
+                Phase::PreBuild,
+                &run.hook_env,
+                &hooks::working_dir(),
+                &run.events,
+                Stage::Build,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        })
+        .await;
+    outcome.clone().map_err(|message| BuildError::Failed {
+        message,
+        output: vec![],
+    })
 }
 
 /// Indexes in an order where every artifact comes after the ones it requires.
@@ -254,6 +322,19 @@ async fn build_one(
         return Ok((built, false));
     }
 
+    if let Some(index) = artifact.stage_hooks {
+        stage_before_hooks(run, index).await?;
+    }
+    let hook_env = hooks::env::build(&run.hook_env, &name_tag, plan.push, &artifact.context);
+    hooks::run_host_all(
+        &artifact.hooks.before,
+        Phase::PreBuild,
+        &hook_env,
+        &hooks::working_dir(),
+        &run.events,
+        Stage::Build,
+    )
+    .await?;
     run.events.send(Event::Build(BuildEvent::Started {
         artifact: artifact.image.clone(),
         tag: name_tag.clone(),
@@ -308,6 +389,15 @@ async fn build_one(
     if let Ok(mut cache) = run.cache.lock() {
         cache.record(&artifact_id, &inputs, CachedImage { image_id, digest });
     }
+    hooks::run_host_all(
+        &artifact.hooks.after,
+        Phase::PostBuild,
+        &hook_env,
+        &hooks::working_dir(),
+        &run.events,
+        Stage::Build,
+    )
+    .await?;
     Ok((
         Built {
             image_name: artifact.name.clone(),
@@ -513,6 +603,8 @@ mod tests {
             }),
             requires: vec![],
             platforms: vec![],
+            hooks: Default::default(),
+            stage_hooks: None,
         };
         let env = Vars::new();
         let a = input_digest(&artifact("a.txt"), &env, &Events::discard()).unwrap();

@@ -106,6 +106,8 @@ mod tests {
                 })
                 .collect(),
             platforms: vec![],
+            hooks: Default::default(),
+            stage_hooks: None,
         }
     }
 

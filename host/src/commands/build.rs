@@ -1,9 +1,11 @@
 //! `kubectl devloop build`: builds every artifact of the config (as `skaffold build`), then
 //! prints or writes what was built as `{"builds":[{"imageName":...,"tag":...}]}`.
 
-use crate::build::{self, Built, PlanOptions};
+use crate::build::Built;
 use crate::commands::common::PipelineArgs;
-use crate::events::{Events, Stage};
+use crate::config::Resolved;
+use crate::events::Events;
+use crate::pipeline::{self, BuildChoices};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -36,6 +38,15 @@ pub struct BuildFlags {
     /// local).
     #[arg(long = "push", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub push: Option<bool>,
+    /// How many artifacts build at once (0: all of them; -1: the config's
+    /// `build.local.concurrency`). Required artifacts are still built first.
+    #[arg(long = "build-concurrency", default_value_t = -1, allow_negative_numbers = true)]
+    pub build_concurrency: i64,
+}
+
+/// `--build-concurrency`: a negative number means the config's setting.
+pub fn concurrency_flag(value: i64) -> Option<usize> {
+    usize::try_from(value).ok()
 }
 
 /// The `--file-output` / `--quiet` document, in Skaffold's shape.
@@ -45,14 +56,15 @@ pub struct BuildOutputFile<'a> {
 }
 
 pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let resolved = crate::config::resolve(&args.pipeline, "build")?;
+    let resolved = args.pipeline.resolve("build")?;
     let events = if args.quiet {
         Events::discard()
     } else {
         events
     };
     resolved.send_warnings(&events);
-    let built = build_all(&resolved, &args.flags, &args.pipeline, &events).await?;
+    let plan = pipeline::build::plan(&resolved, &args.flags.choices(&resolved, &events))?;
+    let built = pipeline::build::run(&plan, None, &events).await?;
     let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
     if let Some(path) = &args.file_output {
         std::fs::write(path, format!("{doc}\n"))
@@ -64,66 +76,16 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Plans and runs the build of every artifact of `resolved`: what `build` does, and the first
-/// step of `run`.
-pub(crate) async fn build_all(
-    resolved: &crate::config::Resolved,
-    flags: &BuildFlags,
-    pipeline: &PipelineArgs,
-    events: &Events,
-) -> anyhow::Result<Vec<Built>> {
-    let plan = build::plan(
-        &resolved.configs,
-        PlanOptions {
-            tag_override: flags.tag.clone(),
-            push: flags.push,
-            local_cluster: kube_context_is_local(resolved, events),
-            cache_file: if flags.cache_artifacts {
-                build::default_cache_file()
-            } else {
-                None
-            },
-            default_repo: pipeline.default_repo.clone(),
-            env: resolved.env.clone(),
-        },
-    )?;
-    if plan.artifacts.is_empty() {
-        events.info(Stage::Build, "No artifacts to build.");
+impl BuildFlags {
+    /// What the flags choose, for the pipeline; whether the cluster is local is decided from
+    /// the resolved kube-context.
+    pub fn choices(&self, resolved: &Resolved, events: &Events) -> BuildChoices {
+        BuildChoices {
+            tag: self.tag.clone(),
+            push: self.push,
+            cache_artifacts: self.cache_artifacts,
+            local_cluster: pipeline::build::is_local_cluster(resolved, events),
+            concurrency: concurrency_flag(self.build_concurrency),
+        }
     }
-    Ok(build::run(&plan, events).await?)
-}
-
-/// Whether the kube-context in use points at a local cluster (by its name or its API server's
-/// address). Without any kubeconfig there is no cluster to pull from a registry: local.
-pub(crate) fn kube_context_is_local(resolved: &crate::config::Resolved, events: &Events) -> bool {
-    let Some(name) = resolved.kube_context.as_deref() else {
-        events.debug(
-            Stage::Build,
-            "no kube-context: treating the cluster as local, images are not pushed",
-        );
-        return true;
-    };
-    let kubeconfig_env = resolved.env.get("KUBECONFIG").map(std::ffi::OsStr::new);
-    let home = std::env::home_dir();
-    let server = crate::kubeenv::load_kubeconfig(
-        resolved.kubeconfig.as_deref(),
-        kubeconfig_env,
-        home.as_deref(),
-    )
-    .ok()
-    .and_then(|(_, kubeconfig)| {
-        let cluster = kubeconfig
-            .contexts
-            .iter()
-            .find(|c| c.name == name)
-            .and_then(|c| c.context.as_ref())
-            .map(|c| c.cluster.clone())?;
-        kubeconfig
-            .clusters
-            .into_iter()
-            .find(|cl| cl.name == cluster)
-            .and_then(|cl| cl.cluster)
-            .and_then(|cl| cl.server)
-    });
-    build::is_local_context(name, server.as_deref())
 }

@@ -38,6 +38,45 @@ pub struct PipelineArgs {
 }
 
 impl PipelineArgs {
+    /// Resolves the configs for `command` (`dev`, `run`, ... for `activation.command`): reads
+    /// `-f`, follows `requires`, selects `-m` modules, activates and applies profiles, fills
+    /// in defaults, decides the kube-context, reads Skaffold's global config. The one way from
+    /// the flags to [`crate::config::Resolved`].
+    pub fn resolve(
+        &self,
+        command: &str,
+    ) -> Result<crate::config::Resolved, crate::config::ConfigError> {
+        let options = crate::config::ResolveOptions {
+            file: self.filename.clone(),
+            profiles: self
+                .profiles
+                .iter()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect(),
+            modules: self
+                .modules
+                .iter()
+                .filter(|m| !m.is_empty())
+                .cloned()
+                .collect(),
+            auto_activation: self.profile_auto_activation,
+            kube_context: self.kube_context.clone().filter(|c| !c.is_empty()),
+            kubeconfig: self.kubeconfig.clone(),
+            command: command.to_string(),
+            env: crate::config::template::environment(),
+            home: std::env::home_dir(),
+            namespace: self.namespace.clone(),
+            default_repo: self.default_repo.clone(),
+            global_config: crate::config::global::default_path(),
+        };
+        let resolved = crate::config::resolve::resolve(&options)?;
+        // Registries are contacted from many places (pushes, plugin pulls, digests); the list
+        // of plain-HTTP ones is process-wide, and the global config's entries join the flag's.
+        crate::oci::add_insecure_registries(&resolved.global.insecure_registries);
+        Ok(resolved)
+    }
+
     /// The cluster flags, for [`crate::kubeenv`] to resolve: every cluster-facing command goes
     /// through this so `--kubeconfig`, `--context` and `-n` mean the same everywhere.
     pub fn kube_target(&self) -> crate::kubeenv::KubeTarget {
@@ -46,5 +85,13 @@ impl PipelineArgs {
             context: self.kube_context.clone(),
             namespace: self.namespace.clone(),
         }
+    }
+}
+
+/// A `-l/--label key=value` flag, checked while the command line is parsed.
+pub fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("expected key=value, got {text:?}")),
     }
 }

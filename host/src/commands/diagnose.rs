@@ -3,7 +3,7 @@
 //! summary of each: name, number of artifacts, builders, renderers and deployers.
 
 use super::common::PipelineArgs;
-use crate::config::{self, LoadedConfig, Resolved};
+use crate::config::{LoadedConfig, Resolved};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -113,7 +113,7 @@ pub fn report(resolved: &Resolved, yaml_only: bool) -> anyhow::Result<String> {
 }
 
 pub fn run(args: DiagnoseArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let resolved = config::resolve(&args.pipeline, "diagnose")?;
+    let resolved = args.pipeline.resolve("diagnose")?;
     out.write_all(report(&resolved, args.yaml_only)?.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

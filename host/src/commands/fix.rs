@@ -54,28 +54,8 @@ pub fn overwrite(file: &Path, text: &str) -> anyhow::Result<PathBuf> {
     let backup = backup_path(file);
     std::fs::copy(file, &backup)
         .with_context(|| format!("cannot back up {} to {}", file.display(), backup.display()))?;
-    let dir = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "skaffold.yaml".into());
-    let temp = dir.join(format!(".{name}.devloop-fix.tmp"));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&temp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(file) {
-            std::fs::set_permissions(&temp, meta.permissions())?;
-        }
-        std::fs::rename(&temp, file)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("cannot write {}", file.display()));
-    }
+    crate::atomic_file::write(file, text.as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
     Ok(backup)
 }
 

@@ -135,6 +135,10 @@ pub fn run(args: InitArgs, events: &Events, out: &mut dyn Write) -> anyhow::Resu
             path.display()
         );
     }
+    let write_atomically = |path: &Path, text: &str| {
+        crate::atomic_file::write(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
     let mut written: Vec<PathBuf> = Vec::new();
     for (path, text) in &manifests {
         if let Err(e) = write_atomically(path, text) {
@@ -206,32 +210,6 @@ fn summary(file: &Path, plan: &init::Plan) -> String {
         }
     }
     format!("wrote {}: {}", file.display(), parts.join("; "))
-}
-
-/// Writes `text` to `path` through a temporary file in the same folder and a rename, so a
-/// reader never sees half a file; missing folders are created.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "skaffold.yaml".into());
-    let temp = dir.join(format!(".{name}.devloop-init.tmp"));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&temp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 pub mod build;
 pub mod common;
+pub mod completion;
+pub mod config;
 pub mod delete;
 pub mod deploy;
 pub mod dev;
@@ -12,4 +14,5 @@ pub mod init;
 pub mod plugin;
 pub mod render;
 pub mod run;
+pub mod schema;
 pub mod test;

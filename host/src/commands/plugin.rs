@@ -4,19 +4,14 @@
 
 use crate::oci::OciReference;
 use crate::plugin::PluginEngine;
-use crate::plugin::inspect::{Inspection, inspect};
+use crate::plugin::inspect::{
+    Inspection, PluginTarget, check_contract, components, inspect, inspect_target,
+};
 use crate::plugin::publish;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// A component to look at: a file, or `oci://REFERENCE` in a registry.
-#[derive(Debug, Clone)]
-pub enum PluginTarget {
-    File(PathBuf),
-    Oci(OciReference),
-}
 
 /// `oci://` marks a registry reference, so a file that happens to look like one is never
 /// mistaken for it (and the other way round).
@@ -175,49 +170,6 @@ fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
             })
         }
     }
-}
-
-/// Inspects a file, or pulls `oci://` (through the plugin store) and inspects that; the
-/// inspection's path is then the reference pinned to the digest it resolved to.
-fn inspect_target(engine: &PluginEngine, target: &PluginTarget) -> anyhow::Result<Inspection> {
-    match target {
-        PluginTarget::File(path) => Ok(inspect(engine, path)?),
-        PluginTarget::Oci(reference) => {
-            let name = crate::plugin::PluginSpec::oci(reference.clone()).name();
-            let fetched = engine.fetch(&name, reference)?;
-            let mut found = inspect(engine, &fetched.path)?;
-            found.path = format!("oci://{}", fetched.pinned);
-            Ok(found)
-        }
-    }
-}
-
-/// Fails unless the component speaks the contract version this devloop runs.
-fn check_contract(found: &Inspection) -> anyhow::Result<()> {
-    if !found.package_version.starts_with("0.1.") {
-        bail!(
-            "{}: built against devloop:plugin@{}, but this devloop speaks 0.1.x; rebuild the \
-             plugin against wit/ of this version",
-            found.path,
-            found.package_version
-        );
-    }
-    Ok(())
-}
-
-/// The `*.wasm` files at `path` (a directory, not recursive), or `path` itself.
-fn components(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path)
-        .with_context(|| format!("cannot list plugins in {}", path.display()))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "wasm"))
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 fn describe(found: &Inspection) -> String {

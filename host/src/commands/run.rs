@@ -2,13 +2,11 @@
 //! once — what `skaffold run` does. Exits 0 when the deployment is healthy, non-zero with the
 //! reason (and, with `--rollback-on-failure`, after restoring the previous version) otherwise.
 
-use crate::commands::build::{BuildFlags, build_all};
+use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
-use crate::commands::deploy::{DeployFlags, DeployPlan, run_plan};
-use crate::config::resolve;
+use crate::commands::deploy::DeployFlags;
 use crate::events::Events;
-use crate::render::Artifact;
-use std::collections::BTreeMap;
+use crate::pipeline::{self, DeployPlan};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -25,23 +23,19 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let resolved = resolve(&args.pipeline, "run")?;
+    let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
-    let built = build_all(&resolved, &args.build, &args.pipeline, &events).await?;
+    let build_plan = pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+    let built = pipeline::build::run(&build_plan, None, &events).await?;
     if !args.skip_tests {
-        let by_name: BTreeMap<String, String> = built
-            .iter()
-            .map(|b| (b.image_name.clone(), b.tag.clone()))
-            .collect();
-        crate::test::run_all(&resolved.configs, &by_name, &events).await?;
+        pipeline::build::test(&resolved.configs, &built, &events).await?;
     }
-    let artifacts: Vec<Artifact> = built
-        .iter()
-        .map(|b| Artifact {
-            image_name: b.image_name.clone(),
-            tag: b.tag.clone(),
-        })
-        .collect();
-    let plan = DeployPlan::new(&args.pipeline, &args.deploy, &resolved);
-    run_plan(&plan, &artifacts, &events).await
+    let plan = DeployPlan::new(&resolved, &args.deploy.choices());
+    let started = jiff::Timestamp::now();
+    let deployed = pipeline::deploy_once(&plan, &built, &events).await?;
+    if args.deploy.tail == Some(true) {
+        let prefix = pipeline::log_prefix(&resolved)?;
+        deployed.follow_logs(prefix, started, &events).await;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,11 @@
 //! tests) against built images — those of a `--build-artifacts` file, or, without one, the
 //! images a build produces now (unchanged artifacts come from the cache in milliseconds).
 
-use crate::commands::build::{BuildFlags, build_all};
+use crate::build::Built;
+use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
-use crate::commands::render::read_builds_file;
-use crate::config::resolve;
 use crate::events::{Events, Stage};
-use std::collections::BTreeMap;
+use crate::pipeline::{self, images::read_builds_file};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,20 +22,16 @@ pub struct TestArgs {
 }
 
 pub async fn run(args: TestArgs, events: Events) -> anyhow::Result<ExitCode> {
-    let resolved = resolve(&args.pipeline, "test")?;
+    let resolved = args.pipeline.resolve("test")?;
     resolved.send_warnings(&events);
-    let images: BTreeMap<String, String> = match &args.build_artifacts {
-        Some(file) => read_builds_file(file)?
-            .into_iter()
-            .map(|a| (a.image_name, a.tag))
-            .collect(),
-        None => build_all(&resolved, &args.build, &args.pipeline, &events)
-            .await?
-            .into_iter()
-            .map(|b| (b.image_name, b.tag))
-            .collect(),
+    let built: Vec<Built> = match &args.build_artifacts {
+        Some(file) => read_builds_file(file)?,
+        None => {
+            let plan = pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+            pipeline::build::run(&plan, None, &events).await?
+        }
     };
-    let ran = crate::test::run_all(&resolved.configs, &images, &events).await?;
+    let ran = pipeline::build::test(&resolved.configs, &built, &events).await?;
     if ran == 0 {
         events.info(Stage::Test, "No tests to run.");
     }

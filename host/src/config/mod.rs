@@ -3,13 +3,14 @@
 //!
 //! Public API (nothing else in devloop parses skaffold.yaml):
 //!
-//! - [`resolve()`]`(&PipelineArgs, command) -> Result<Resolved, ConfigError>`: the entry point
-//!   for pipeline commands. [`Resolved`] holds `configs: Vec<LoadedConfig>` (required configs
+//! - [`resolve::resolve`]`(&ResolveOptions) -> Result<Resolved, ConfigError>`: the entry
+//!   point (commands fill [`ResolveOptions`] from their flags in `commands::common`, so no
+//!   clap type reaches the config layer). [`Resolved`] holds `configs: Vec<LoadedConfig>` (required configs
 //!   first, `-m` applied, profiles applied, defaults filled in), `kube_context:
 //!   Option<String>` (`--kube-context`, else `deploy.kubeContext`, else the kubeconfig's
 //!   current context), `kubeconfig: Option<PathBuf>` and `env: Vars` (environment plus
-//!   `skaffold.env`, the base of every template). [`resolve::resolve`] takes
-//!   [`ResolveOptions`] instead of clap flags (for tests and callers without a CLI).
+//!   `skaffold.env`, the base of every template), `-n`, the default repo and Skaffold's
+//!   global config for the kube-context.
 //! - [`load`]`(path) -> Result<Vec<LoadedConfig>, ConfigError>`: one file (`-` = stdin), every
 //!   YAML document of it upgraded from its `apiVersion` (skaffold/v2alpha1 … v4beta14) to the
 //!   model, in file order; top-level keys starting with `.` (anchor holders) dropped. No
@@ -35,6 +36,7 @@ pub mod envfile;
 pub mod error;
 pub mod fields;
 pub mod file;
+pub mod global;
 pub mod kubecontext;
 mod lenient;
 pub mod model;
@@ -42,6 +44,7 @@ pub mod node;
 pub mod patch;
 pub mod profiles;
 pub mod resolve;
+pub mod schema;
 pub mod template;
 pub mod upgrade;
 pub mod validate;
@@ -96,37 +99,6 @@ impl LoadedConfig {
     pub fn display_source(&self) -> String {
         display_name(&self.source)
     }
-}
-
-/// The resolved plan for a command: reads `args.filename`, follows `requires`, selects
-/// `-m` modules, activates and applies profiles (`-p`, auto-activation for `command`),
-/// fills in defaults and decides the kube-context. Required configs come first.
-pub fn resolve(
-    args: &crate::commands::common::PipelineArgs,
-    command: &str,
-) -> Result<Resolved, ConfigError> {
-    let options = ResolveOptions {
-        file: args.filename.clone(),
-        profiles: args
-            .profiles
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect(),
-        modules: args
-            .modules
-            .iter()
-            .filter(|m| !m.is_empty())
-            .cloned()
-            .collect(),
-        auto_activation: args.profile_auto_activation,
-        kube_context: args.kube_context.clone().filter(|c| !c.is_empty()),
-        kubeconfig: args.kubeconfig.clone(),
-        command: command.to_string(),
-        env: template::environment(),
-        home: std::env::home_dir(),
-    };
-    resolve::resolve(&options)
 }
 
 /// The name of a config file as shown in messages.

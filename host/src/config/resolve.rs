@@ -8,6 +8,7 @@
 
 use super::envfile;
 use super::error::ConfigError;
+use super::global::GlobalSettings;
 use super::kubecontext;
 use super::model::{ConfigDependency, SkaffoldConfig};
 use super::profiles::{self, ActivationContext};
@@ -37,6 +38,12 @@ pub struct ResolveOptions {
     pub env: Vars,
     /// `$HOME`, to find `~/.kube/config`.
     pub home: Option<PathBuf>,
+    /// `-n`: the namespace for namespaced objects that name none.
+    pub namespace: Option<String>,
+    /// `--default-repo`: the registry prefix for every image name.
+    pub default_repo: Option<String>,
+    /// Skaffold's global config file (`~/.skaffold/config`); None: not read.
+    pub global_config: Option<PathBuf>,
 }
 
 /// The outcome of [`resolve`].
@@ -56,6 +63,16 @@ pub struct Resolved {
     /// One line per field set in the configs that this command does not use because it
     /// does the same another way (see [`super::fields`]); the command shows them.
     pub warnings: Vec<String>,
+    /// The config file as given (`-` = stdin); part of the `devloop.dev/config` label.
+    pub file: PathBuf,
+    /// `-n` (never empty); None: the config's `deploy.kubectl.defaultNamespace`, else the
+    /// kube-context's namespace, decided by the deploy plan.
+    pub namespace: Option<String>,
+    /// `--default-repo` (never empty), else the global config's `default-repo` for the
+    /// kube-context: the one value every image name is rewritten with.
+    pub default_repo: Option<String>,
+    /// Skaffold's global config merged for the kube-context (`kubectl devloop config list`).
+    pub global: GlobalSettings,
 }
 
 impl Resolved {
@@ -146,12 +163,25 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         }
     };
     let warnings = super::fields::check(&configs, &options.command)?;
+    let global = match &options.global_config {
+        Some(path) => super::global::settings(path, kube_context.as_deref())
+            .map_err(|e| ConfigError::Resolve(format!("{e:#}")))?,
+        None => GlobalSettings::default(),
+    };
     Ok(Resolved {
         configs,
         kube_context,
         kubeconfig: options.kubeconfig.clone(),
         env,
         warnings,
+        file: options.file.clone(),
+        namespace: options.namespace.clone().filter(|n| !n.is_empty()),
+        default_repo: options
+            .default_repo
+            .clone()
+            .filter(|r| !r.is_empty())
+            .or_else(|| global.default_repo.clone()),
+        global,
     })
 }
 

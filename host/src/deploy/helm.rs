@@ -115,6 +115,8 @@ pub struct HelmDeployer {
     helm: PathBuf,
     kube_context: Option<String>,
     kubeconfig: Option<PathBuf>,
+    /// Pass Helm's own output (status, NOTES) on as events, as `helm devloop upgrade` does.
+    show_output: bool,
 }
 
 impl HelmDeployer {
@@ -130,7 +132,35 @@ impl HelmDeployer {
             helm: PathBuf::from("helm"),
             kube_context,
             kubeconfig,
+            show_output: false,
         }
+    }
+
+    /// Passes Helm's output of each upgrade on as events (what a Helm user reads after
+    /// `helm upgrade`: the release status and the chart's NOTES).
+    pub fn showing_output(mut self) -> Self {
+        self.show_output = true;
+        self
+    }
+
+    /// `helm template` of `release` into `namespace`, with the built images put in by the
+    /// post-renderer: the manifests Helm would install.
+    pub async fn template(
+        &self,
+        release: &HelmRelease,
+        namespace: &str,
+    ) -> Result<String, HelmError> {
+        let mut args: Vec<OsString> = vec![
+            "template".into(),
+            release.name.clone().into(),
+            release.chart.clone().into(),
+            "--namespace".into(),
+            namespace.into(),
+        ];
+        args.extend(release.value_args());
+        let post_render = self.post_renderer().await?;
+        let env = PostRenderer::extend(post_render.as_ref(), &mut args);
+        self.helm_with_env(args, &env).await
     }
 
     /// The built images (image name, reference) a post-renderer puts into what the charts
@@ -258,12 +288,14 @@ impl HelmDeployer {
                 },
             )?;
             let mut args = release.upgrade_args(&namespace);
-            let mut env = Vec::new();
-            if let Some(p) = post_render {
-                args.extend(p.args.iter().cloned());
-                env.extend(p.env.iter().cloned());
+            let env = PostRenderer::extend(post_render, &mut args);
+            let output = self.helm_with_env(args, &env).await?;
+            if self.show_output {
+                for line in output.lines() {
+                    ctx.events
+                        .info(crate::events::Stage::Deploy, line.to_string());
+                }
             }
-            self.helm_with_env(args, &env).await?;
             let action = if previous.is_some() {
                 Action::Upgraded
             } else {

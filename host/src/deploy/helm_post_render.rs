@@ -83,6 +83,23 @@ impl PostRenderer {
     }
 }
 
+impl PostRenderer {
+    /// Adds the post-renderer's flags to a helm command's `args` and returns the environment
+    /// helm must run with (none without a post-renderer).
+    pub fn extend(
+        post_render: Option<&PostRenderer>,
+        args: &mut Vec<OsString>,
+    ) -> Vec<(OsString, OsString)> {
+        match post_render {
+            Some(p) => {
+                args.extend(p.args.iter().cloned());
+                p.env.clone()
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
 fn pairs(images: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     images.iter().map(|(n, r)| (n.as_str(), r.as_str()))
 }

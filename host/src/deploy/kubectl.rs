@@ -237,8 +237,11 @@ impl KubectlDeployer {
             .map_err(kube_err("taking the fields back after rolling back"))?;
         // The apply co-owns what the patch set (same values); the patch's entry must go too, or
         // the next deploy that changes those fields conflicts with it. Retried when a
-        // controller updated the object in between (the resourceVersion precondition).
-        for attempt in 1..=3 {
+        // controller updated the object in between (the resourceVersion precondition): the
+        // Deployment controller writes the status of the rollout that the patch just started
+        // several times in a row, so a busy machine sees a few conflicts running.
+        const ATTEMPTS: u64 = 10;
+        for attempt in 1..=ATTEMPTS {
             let managed = restored.metadata.managed_fields.clone().unwrap_or_default();
             let Some(kept) = rollback::without_update_entry(&managed, FIELD_MANAGER) else {
                 break;
@@ -256,7 +259,8 @@ impl KubectlDeployer {
                 .await
             {
                 Ok(_) => break,
-                Err(kube::Error::Api(status)) if status.code == 409 && attempt < 3 => {
+                Err(kube::Error::Api(status)) if status.code == 409 && attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
                     restored = api.get(&resource.name).await.map_err(kube_err("reading"))?;
                 }
                 Err(e) => {

@@ -8,7 +8,6 @@ use super::{ReleaseRef, ResourceRef};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// What one record (and one `dev` session lock) is about: a config (the `devloop.dev/config`
@@ -125,17 +124,8 @@ impl DeployState {
             path: path.display().to_string(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(write_err)?;
         let text = serde_json::to_vec_pretty(self).unwrap_or_default();
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".record-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_err)?;
-        tmp.write_all(&text).map_err(write_err)?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(&path).map_err(|e| write_err(e.error))?;
-        Ok(())
+        crate::atomic_file::write(&path, &text).map_err(write_err)
     }
 
     /// Adds `release` to `scope`'s record (written by `run_id`) before Helm installs or

@@ -6,14 +6,13 @@
 
 mod control;
 pub mod lock;
-mod pipeline;
-
-pub use pipeline::Pipeline;
+pub mod plan;
 
 use crate::build::BuildPlan;
-use crate::commands::deploy::DeployPlan;
 use crate::events::{Event, Events, Level, Stage};
+use crate::hooks::Phase;
 use crate::logs::{LogTailer, Prefix, TailSettings};
+use crate::pipeline::{self, DeployPlan, Deployers, Pipeline};
 use crate::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
 use crate::render::Artifact;
 use crate::sync::hooks::{self, SyncHook};
@@ -85,6 +84,11 @@ pub struct DevOptions {
     /// `--take-over`: start even while another session of the same config, kube-context and
     /// namespace runs; that one stops deploying.
     pub take_over: bool,
+    /// `--keep-running-on-failure`: when the first round fails, keep watching instead of
+    /// ending (later failures never end the session).
+    pub keep_running_on_failure: bool,
+    /// Stream the logs of what was deployed (`--tail`, on by default).
+    pub tail: bool,
 }
 
 /// Loads (or reloads) the config into a plan.
@@ -98,8 +102,10 @@ struct Session {
     syncer: KubeExecSyncer,
     forwarder: PortForwarder,
     tailer: Option<LogTailer>,
-    /// Image name → the reference deployed for it.
+    /// Image name → the reference built for it (what the next deploy uses).
     built: BTreeMap<String, String>,
+    /// Image name → the reference of the last deploy that passed its status check.
+    deployed: BTreeMap<String, String>,
     watcher: FileWatcher,
     /// This session's claim on its config, kube-context and namespace.
     lock: lock::SessionLock,
@@ -130,29 +136,6 @@ pub fn watched_dependencies(artifact: &crate::build::Artifact, events: &Events) 
         );
         vec![artifact.context.clone()]
     })
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// The part of `pending` that may run without a manual trigger.
@@ -217,18 +200,22 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         forwarder: PortForwarder::new(client, events.clone()),
         tailer: None,
         built: BTreeMap::new(),
+        deployed: BTreeMap::new(),
         watcher,
         lock,
         started: jiff::Timestamp::now(),
         events: events.clone(),
         plan,
     };
-    session.run_loop(trigger_rx).await;
-    session.shut_down().await
+    let outcome = session.run_loop(trigger_rx).await;
+    let cleanup = session.shut_down().await;
+    outcome.and(cleanup)
 }
 
 impl Session {
-    async fn run_loop(&mut self, mut triggers: UnboundedReceiver<()>) {
+    /// Runs until a shutdown signal; an error when the first round failed and the session
+    /// does not keep running on failure (Skaffold's default).
+    async fn run_loop(&mut self, mut triggers: UnboundedReceiver<()>) -> anyhow::Result<()> {
         let mut pending = Actions {
             rebuild: self
                 .plan
@@ -244,25 +231,31 @@ impl Session {
         let mut manual = false;
         loop {
             let now = runnable(&mut pending, &self.options, first || manual);
+            let first_round = first;
             first = false;
             manual = false;
             if !now.is_empty() {
-                tokio::select! {
-                    _ = self.execute(now) => {}
-                    _ = shutdown_signal() => {
+                let ok = tokio::select! {
+                    ok = self.execute(now) => ok,
+                    _ = crate::process::shutdown_signal() => {
                         self.events.info(Stage::Dev, "Interrupted: stopping the work in flight");
-                        return;
+                        return Ok(());
                     }
+                };
+                if first_round && !ok && !self.options.keep_running_on_failure {
+                    anyhow::bail!(
+                        "the first build, test or deploy failed (above); pass --keep-running-on-failure to keep watching and fix it while dev runs"
+                    );
                 }
                 self.events.info(Stage::Dev, "Watching for changes...");
             }
             tokio::select! {
                 batch = self.watcher.next() => {
-                    let Some(batch) = batch else { return };
+                    let Some(batch) = batch else { return Ok(()) };
                     pending.merge(classify(&self.plan.watch, &batch));
                 }
                 Some(()) = triggers.recv() => { manual = true; }
-                _ = shutdown_signal() => return,
+                _ = crate::process::shutdown_signal() => return Ok(()),
             }
         }
     }
@@ -317,7 +310,9 @@ impl Session {
     }
 
     /// Runs one round of work. Failures are reported; the loop goes on.
-    async fn execute(&mut self, mut actions: Actions) {
+    /// Returns false when a build, test, config load or deploy failed (a failed sync does
+    /// not count: the deployment is whole).
+    async fn execute(&mut self, mut actions: Actions) -> bool {
         if actions.reload_config {
             match (self.load)() {
                 Ok(plan) => {
@@ -341,38 +336,33 @@ impl Session {
                     self.error(format!(
                         "the config no longer loads; still running the last good one: {e:#}"
                     ));
-                    return;
+                    return false;
                 }
             }
         }
         if !actions.rebuild.is_empty() {
             let only = actions.rebuild.clone();
-            match self
-                .pipeline
-                .build(&self.plan.build, Some(&only), &self.events)
-                .await
-            {
+            match pipeline::build::run(&self.plan.build, Some(&only), &self.events).await {
                 Ok(built) => {
                     self.refresh_dependencies(&only).await;
-                    let fresh: BTreeMap<String, String> =
-                        built.into_iter().map(|b| (b.image_name, b.tag)).collect();
                     // Untested images never reach the cluster: a failed test keeps the
                     // last good deployment, and the next change builds and tests again.
                     if let Err(e) =
-                        crate::test::run_all(&self.plan.tests, &fresh, &self.events).await
+                        pipeline::build::test(&self.plan.tests, &built, &self.events).await
                     {
                         self.error(format!(
-                            "tests failed; the last good deployment keeps running: {e}"
+                            "tests failed; the last good deployment keeps running: {e:#}"
                         ));
-                        return;
+                        return false;
                     }
-                    self.built.extend(fresh);
+                    self.built
+                        .extend(built.into_iter().map(|b| (b.image_name, b.tag)));
                 }
                 Err(e) => {
                     self.error(format!(
                         "build failed; the last good deployment keeps running: {e:#}"
                     ));
-                    return;
+                    return false;
                 }
             }
         }
@@ -383,25 +373,41 @@ impl Session {
                 "not deploying: session pid {} (started {}) took this config and namespace over; stop this one with Ctrl+C (its cleanup deletes only what it applied itself)",
                 holder.pid, holder.started
             ));
-            return;
+            return false;
         }
         if actions.redeploy {
-            let artifacts = self.artifacts();
-            match self
-                .pipeline
-                .deploy(&self.plan.deploy, &artifacts, &self.events)
-                .await
-            {
-                Ok(_) => self.after_deploy().await,
+            match self.deploy().await {
+                Ok(()) => self.after_deploy().await,
                 Err(e) => {
                     self.error(format!("deploy failed: {e:#}"));
-                    return;
+                    return false;
                 }
             }
         }
         for (image, changes) in actions.sync {
             if let Err(e) = self.sync(&image, &changes).await {
                 self.error(format!("sync of {image} failed: {e:#}"));
+            }
+        }
+        true
+    }
+
+    /// Renders and deploys the images built so far. When the status check fails and the
+    /// deploy rolled back, the images of the last good deploy are the ones running again,
+    /// and later redeploys use them until the failed artifact is rebuilt.
+    async fn deploy(&mut self) -> anyhow::Result<()> {
+        let plan = &self.plan.deploy;
+        let prepared = Deployers::prepare(plan, &self.artifacts(), &self.events).await?;
+        match self.pipeline.deploy(plan, &prepared, &self.events).await {
+            Ok(_) => {
+                self.deployed = self.built.clone();
+                Ok(())
+            }
+            Err(e) => {
+                if plan.rollback_on_failure && plan.status.is_some() {
+                    self.built = self.deployed.clone();
+                }
+                Err(e)
             }
         }
     }
@@ -436,9 +442,30 @@ impl Session {
             );
             return Ok(());
         }
-        hooks::run(&client, &art.before, image, &art.context, &plan, &targets).await?;
+        let (context, events) = (&art.context, &self.events);
+        hooks::run(
+            &client,
+            Phase::PreSync,
+            &art.before,
+            image,
+            context,
+            &plan,
+            &targets,
+            events,
+        )
+        .await?;
         self.syncer.sync(&targets, &plan).await?;
-        hooks::run(&client, &art.after, image, &art.context, &plan, &targets).await?;
+        hooks::run(
+            &client,
+            Phase::PostSync,
+            &art.after,
+            image,
+            context,
+            &plan,
+            &targets,
+            events,
+        )
+        .await?;
         self.events.info(
             Stage::Dev,
             format!(
@@ -454,7 +481,7 @@ impl Session {
 
     /// After a healthy deploy: logs start (once), forwards follow what is deployed now.
     async fn after_deploy(&mut self) {
-        if self.tailer.is_none() {
+        if self.tailer.is_none() && self.options.tail {
             self.tailer = Some(LogTailer::start(
                 self.pipeline.cluster.client.clone(),
                 self.events.clone(),
@@ -567,7 +594,7 @@ impl Session {
                         "cleanup failed; `kubectl devloop delete` with the same config removes what is left",
                     ));
                 }
-                _ = shutdown_signal() => {
+                _ = crate::process::shutdown_signal() => {
                     self.events.warn(Stage::Dev,
                         "cleanup is deleting the session's objects; it finishes first so nothing is left half-deleted");
                 }
@@ -592,6 +619,8 @@ mod tests {
             forwards: ForwardModes::default(),
             control_port: None,
             take_over: false,
+            keep_running_on_failure: false,
+            tail: true,
         }
     }
 

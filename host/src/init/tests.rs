@@ -41,6 +41,7 @@ fn init_and_load(root: &Path, options: &InitOptions, profiles: &[&str]) -> (Plan
         command: "render".into(),
         env: Default::default(),
         home: None,
+        ..Default::default()
     })
     .unwrap_or_else(|e| panic!("the generated config does not resolve: {e}\n{yaml}"));
     assert_eq!(resolved.configs.len(), 1);

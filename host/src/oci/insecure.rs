@@ -9,13 +9,28 @@ static INSECURE: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Names the registries (`host` or `host:port`) to reach over plain HTTP, besides loopback.
 pub fn set_insecure_registries(registries: &[String]) {
-    let list = registries
+    if let Ok(mut insecure) = INSECURE.write() {
+        *insecure = normalized(registries).collect();
+    }
+}
+
+/// `host` or `host:port`, lowercase, without a trailing `/`; empty names dropped.
+fn normalized(registries: &[String]) -> impl Iterator<Item = String> + '_ {
+    registries
         .iter()
         .map(|r| r.trim().trim_end_matches('/').to_ascii_lowercase())
         .filter(|r| !r.is_empty())
-        .collect();
+}
+
+/// Adds registries to those [`set_insecure_registries`] named (the global config's
+/// `insecure-registries`).
+pub fn add_insecure_registries(registries: &[String]) {
     if let Ok(mut insecure) = INSECURE.write() {
-        *insecure = list;
+        for r in normalized(registries) {
+            if !insecure.contains(&r) {
+                insecure.push(r);
+            }
+        }
     }
 }
 

@@ -80,11 +80,8 @@ fn key(engine: &Engine, bytes: &[u8]) -> String {
 /// Writes through a temporary file and a rename, so a concurrent reader never sees half a
 /// file.
 fn store(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::write(tmp.path(), data)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    debug_assert_eq!(path.parent(), Some(dir));
+    crate::atomic_file::write(path, data)
 }
 
 #[cfg(test)]

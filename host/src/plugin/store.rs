@@ -108,14 +108,7 @@ fn read_verified(path: &Path, digest: &Digest) -> Option<Vec<u8>> {
 
 /// Writes through a temporary file in the same directory and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("a store path has a parent"))?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::write(tmp.path(), bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::atomic_file::write(path, bytes)
 }
 
 #[cfg(test)]

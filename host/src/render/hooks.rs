@@ -7,6 +7,7 @@ use super::process;
 use super::{Context, RenderError};
 use crate::config::model::{PostRenderHookItem, RenderHookItem};
 use crate::events::Stage;
+use crate::hooks::runs_here;
 
 /// Runs the pre-render hooks of one config.
 pub fn run_before(hooks: &[RenderHookItem], ctx: &Context) -> Result<(), RenderError> {
@@ -87,18 +88,6 @@ fn show(ctx: &Context, text: &str) {
     }
 }
 
-/// Whether a hook restricted to `os` names runs on this machine (Go's GOOS names).
-fn runs_here(os: &[String]) -> bool {
-    if os.is_empty() {
-        return true;
-    }
-    let here = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    os.iter().any(|o| o == here)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,11 +144,5 @@ mod tests {
         let hooks = vec![hook(&["sh", "-c", "echo nope >&2; exit 1"], true)];
         let err = run_after(&hooks, Manifests::default(), &ctx, "test").unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
-    }
-
-    #[test]
-    fn hooks_for_other_systems_are_skipped() {
-        assert!(runs_here(&[]));
-        assert!(!runs_here(&["plan9".to_string()]));
     }
 }

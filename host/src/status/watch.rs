@@ -5,11 +5,11 @@ use super::conditions::{self, Problem, Rollout};
 use super::{Board, StatusOptions};
 use crate::deploy::ResourceRef;
 use futures::stream::{BoxStream, StreamExt};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, watch_object};
 use serde::de::DeserializeOwned;
@@ -53,20 +53,54 @@ trait Workload:
     fn rollout(&self) -> Rollout;
     /// The label selector of the workload's pods.
     fn pod_selector(&self) -> Option<String>;
+    /// Which of the selected pods belong to the revision being rolled out.
+    fn current_pods(&self) -> CurrentPods {
+        CurrentPods::All
+    }
     /// The workload's own deadline, when it has one.
     fn own_deadline(&self) -> Option<Duration> {
         None
     }
 }
 
+/// Which pods of a workload's selector the status check looks at: those of the current
+/// revision only, so a crash-looping pod of the revision being replaced does not fail (or
+/// pass) the rollout of the new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CurrentPods {
+    All,
+    /// The controller has not seen the new spec yet: no pod is known to be of it.
+    NotYetKnown,
+    /// Pods with this label value.
+    Labelled(String, String),
+    /// The pods of the Deployment's ReplicaSet of this revision (its `pod-template-hash`).
+    ReplicaSetRevision(String),
+}
+
+impl CurrentPods {
+    fn admits(&self, pod: &Pod) -> bool {
+        match self {
+            CurrentPods::All => true,
+            CurrentPods::NotYetKnown | CurrentPods::ReplicaSetRevision(_) => false,
+            CurrentPods::Labelled(key, value) => pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(key))
+                .is_some_and(|v| v == value),
+        }
+    }
+}
+
+/// Whether the controller has observed the workload's latest spec.
+fn observed(generation: Option<i64>, observed: Option<i64>) -> bool {
+    observed.unwrap_or(0) >= generation.unwrap_or(0)
+}
+
+/// The whole selector (`matchLabels` and `matchExpressions`) as a label selector query.
 fn selector_string(s: Option<&LabelSelector>) -> Option<String> {
-    let labels = s?.match_labels.as_ref()?;
-    let text = labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    (!text.is_empty()).then_some(text)
+    let selector = kube::core::Selector::try_from(s?.clone()).ok()?;
+    (!selector.selects_all()).then(|| selector.to_string())
 }
 
 impl Workload for Deployment {
@@ -75,6 +109,21 @@ impl Workload for Deployment {
     }
     fn pod_selector(&self) -> Option<String> {
         selector_string(self.spec.as_ref().map(|s| &s.selector))
+    }
+    fn current_pods(&self) -> CurrentPods {
+        let seen = self.status.as_ref().and_then(|s| s.observed_generation);
+        if !observed(self.metadata.generation, seen) {
+            return CurrentPods::NotYetKnown;
+        }
+        match self
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(REVISION))
+        {
+            Some(revision) => CurrentPods::ReplicaSetRevision(revision.clone()),
+            None => CurrentPods::NotYetKnown,
+        }
     }
     fn own_deadline(&self) -> Option<Duration> {
         let seconds = self
@@ -93,6 +142,19 @@ impl Workload for StatefulSet {
     fn pod_selector(&self) -> Option<String> {
         selector_string(self.spec.as_ref().map(|s| &s.selector))
     }
+    fn current_pods(&self) -> CurrentPods {
+        let status = self.status.as_ref();
+        if !observed(
+            self.metadata.generation,
+            status.and_then(|s| s.observed_generation),
+        ) {
+            return CurrentPods::NotYetKnown;
+        }
+        match status.and_then(|s| s.update_revision.clone()) {
+            Some(revision) => CurrentPods::Labelled("controller-revision-hash".into(), revision),
+            None => CurrentPods::All,
+        }
+    }
 }
 
 impl Workload for DaemonSet {
@@ -101,6 +163,16 @@ impl Workload for DaemonSet {
     }
     fn pod_selector(&self) -> Option<String> {
         selector_string(self.spec.as_ref().map(|s| &s.selector))
+    }
+    fn current_pods(&self) -> CurrentPods {
+        let seen = self.status.as_ref().and_then(|s| s.observed_generation);
+        match self.metadata.generation {
+            Some(generation) if observed(Some(generation), seen) => {
+                CurrentPods::Labelled("pod-template-generation".into(), generation.to_string())
+            }
+            Some(_) => CurrentPods::NotYetKnown,
+            None => CurrentPods::All,
+        }
     }
 }
 
@@ -166,6 +238,8 @@ async fn watch_workload<K: Workload>(
         .boxed();
     let mut pod_changes: Option<BoxStream<'static, Change<K>>> = None;
     let mut pods: BTreeMap<String, Pod> = BTreeMap::new();
+    // Deployment revision → the pod-template-hash of its ReplicaSet.
+    let mut replica_sets: BTreeMap<String, String> = BTreeMap::new();
     let mut latest: Option<K> = None;
     let mut last_problem: Option<Problem> = None;
     let mut last_state = String::from("waiting for the object");
@@ -225,11 +299,25 @@ async fn watch_workload<K: Workload>(
                     .boxed(),
             );
         }
+        let mut current = object.current_pods();
+        if let CurrentPods::ReplicaSetRevision(revision) = &current {
+            current = match replica_sets.get(revision) {
+                Some(hash) => CurrentPods::Labelled(POD_TEMPLATE_HASH.into(), hash.clone()),
+                None => match replica_set_hash(client, ns, object.pod_selector(), revision).await {
+                    Some(hash) => {
+                        replica_sets.insert(revision.clone(), hash.clone());
+                        CurrentPods::Labelled(POD_TEMPLATE_HASH.into(), hash)
+                    }
+                    None => CurrentPods::NotYetKnown,
+                },
+            };
+        }
+        let pods: Vec<&Pod> = pods.values().filter(|p| current.admits(p)).collect();
         let outcome = match object.rollout() {
             Rollout::Done => return Ok(()),
             Rollout::Failed(mut problem) => {
                 if problem.pod.is_none()
-                    && let Some((pod, container)) = pods.values().find_map(|p| {
+                    && let Some((pod, container)) = pods.iter().find_map(|p| {
                         Some((p.metadata.name.clone()?, conditions::failed_container(p)?))
                     })
                 {
@@ -239,14 +327,14 @@ async fn watch_workload<K: Workload>(
                 Err(problem)
             }
             Rollout::Pending(state) => {
-                let pod_failure = pods.values().find_map(|p| match conditions::pod(p) {
+                let pod_failure = pods.iter().find_map(|p| match conditions::pod(p) {
                     Rollout::Failed(problem) => Some(problem),
                     _ => None,
                 });
                 match pod_failure {
                     Some(problem) => Err(problem),
                     None => {
-                        let pod_state = pods.values().find_map(|p| match conditions::pod(p) {
+                        let pod_state = pods.iter().find_map(|p| match conditions::pod(p) {
                             Rollout::Pending(s) => Some(s),
                             _ => None,
                         });
@@ -274,6 +362,33 @@ async fn watch_workload<K: Workload>(
         }
         board.set(&name, last_state.clone());
     }
+}
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// The `pod-template-hash` of the Deployment's ReplicaSet of `revision` (None until the
+/// controller has made it).
+async fn replica_set_hash(
+    client: &kube::Client,
+    ns: &str,
+    selector: Option<String>,
+    revision: &str,
+) -> Option<String> {
+    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), ns);
+    let params = ListParams::default().labels(&selector.unwrap_or_default());
+    api.list(&params)
+        .await
+        .ok()?
+        .items
+        .into_iter()
+        .find_map(|rs| {
+            let annotations = rs.metadata.annotations.as_ref()?;
+            if annotations.get(REVISION).map(String::as_str) != Some(revision) {
+                return None;
+            }
+            rs.metadata.labels.as_ref()?.get(POD_TEMPLATE_HASH).cloned()
+        })
 }
 
 async fn next_of<T>(stream: &mut Option<BoxStream<'static, T>>) -> Option<T> {
@@ -330,6 +445,80 @@ mod tests {
         assert_eq!(Checked::of(&r("v1", "Pod")), Some(Checked::Pod));
         assert_eq!(Checked::of(&r("v1", "Service")), None);
         assert_eq!(Checked::of(&r("example.com/v1", "Deployment")), None);
+    }
+
+    #[test]
+    fn the_pod_selector_is_the_whole_label_selector() {
+        let selector: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "canary", "operator": "DoesNotExist"}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            selector_string(Some(&selector)).as_deref(),
+            Some("app=web,tier in (a,b),!canary")
+        );
+        assert_eq!(selector_string(Some(&LabelSelector::default())), None);
+    }
+
+    fn pod(labels: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "p", "labels": labels}}))
+            .unwrap()
+    }
+
+    #[test]
+    fn only_the_pods_of_the_revision_being_rolled_out_count() {
+        let sts: StatefulSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"generation": 2},
+            "spec": {"selector": {}, "serviceName": "s", "template": {}},
+            "status": {"replicas": 2, "observedGeneration": 2, "updateRevision": "web-7f"}
+        }))
+        .unwrap();
+        let current = sts.current_pods();
+        assert!(current.admits(&pod(
+            serde_json::json!({"controller-revision-hash": "web-7f"})
+        )));
+        assert!(!current.admits(&pod(
+            serde_json::json!({"controller-revision-hash": "web-6e"})
+        )));
+
+        let ds: DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"generation": 3},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"currentNumberScheduled": 1, "desiredNumberScheduled": 1,
+                "numberMisscheduled": 0, "numberReady": 0, "observedGeneration": 3}
+        }))
+        .unwrap();
+        assert!(
+            ds.current_pods()
+                .admits(&pod(serde_json::json!({"pod-template-generation": "3"})))
+        );
+        assert!(
+            !ds.current_pods()
+                .admits(&pod(serde_json::json!({"pod-template-generation": "2"})))
+        );
+
+        // Before the controller has seen the new spec, no pod is known to be of it.
+        let unseen: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"generation": 4, "annotations": {REVISION: "3"}},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"observedGeneration": 3}
+        }))
+        .unwrap();
+        assert_eq!(unseen.current_pods(), CurrentPods::NotYetKnown);
+        let seen: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"generation": 4, "annotations": {REVISION: "4"}},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"observedGeneration": 4}
+        }))
+        .unwrap();
+        assert_eq!(
+            seen.current_pods(),
+            CurrentPods::ReplicaSetRevision("4".into())
+        );
     }
 
     #[test]

@@ -62,4 +62,12 @@ pub enum SyncError {
     },
     #[error("cannot list pods for sync: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Hook(Box<crate::hooks::HookError>),
+}
+
+impl From<crate::hooks::HookError> for SyncError {
+    fn from(e: crate::hooks::HookError) -> Self {
+        SyncError::Hook(Box::new(e))
+    }
 }

@@ -9,6 +9,7 @@
 //! precise error, e.g. a container without `tar`).
 
 use super::{SyncError, SyncPlan, SyncTarget, Syncer, tar_of};
+use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::AttachedProcess;
 use kube::api::{Api, AttachParams};
@@ -126,31 +127,37 @@ fn command(plan: &SyncPlan, tar_len: usize) -> Vec<String> {
 }
 
 impl Syncer for KubeExecSyncer {
-    async fn sync(&self, targets: &[SyncTarget], plan: &SyncPlan) -> Result<(), SyncError> {
-        if plan.is_empty() || targets.is_empty() {
-            return Ok(());
-        }
-        let tar = if plan.copy.is_empty() {
-            Vec::new()
-        } else {
-            tar_of(plan)?
-        };
-        self.forget_others(targets).await;
-        let cmd = command(plan, tar.len());
-        let runs = targets.iter().map(|t| {
-            let (cmd, tar) = (cmd.clone(), &tar);
-            async move {
-                if plan.delete.is_empty() && self.through_session(t, tar).await.is_ok() {
-                    return Ok(());
-                }
-                exec_in(&self.client, t, cmd, tar).await
+    fn sync<'a>(
+        &'a self,
+        targets: &'a [SyncTarget],
+        plan: &'a SyncPlan,
+    ) -> BoxFuture<'a, Result<(), SyncError>> {
+        Box::pin(async move {
+            if plan.is_empty() || targets.is_empty() {
+                return Ok(());
             }
-        });
-        let results = futures::future::join_all(runs).await;
-        results
-            .into_iter()
-            .collect::<Result<Vec<()>, _>>()
-            .map(|_| ())
+            let tar = if plan.copy.is_empty() {
+                Vec::new()
+            } else {
+                tar_of(plan)?
+            };
+            self.forget_others(targets).await;
+            let cmd = command(plan, tar.len());
+            let runs = targets.iter().map(|t| {
+                let (cmd, tar) = (cmd.clone(), &tar);
+                async move {
+                    if plan.delete.is_empty() && self.through_session(t, tar).await.is_ok() {
+                        return Ok(());
+                    }
+                    exec_in(&self.client, t, cmd, tar).await
+                }
+            });
+            let results = futures::future::join_all(runs).await;
+            results
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(|_| ())
+        })
     }
 }
 

@@ -78,15 +78,16 @@ pub fn plan(
     Ok(out)
 }
 
-/// Delivers a plan to containers.
+/// Delivers a plan to containers. Like every stage trait it returns a boxed future, so an
+/// implementation may be chosen at run time (a plugin, a test fake).
 pub trait Syncer {
     /// Copies and deletes in every target; all targets are tried, the first error is returned
     /// after the others finish.
-    fn sync(
-        &self,
-        targets: &[SyncTarget],
-        plan: &SyncPlan,
-    ) -> impl std::future::Future<Output = Result<(), SyncError>> + Send;
+    fn sync<'a>(
+        &'a self,
+        targets: &'a [SyncTarget],
+        plan: &'a SyncPlan,
+    ) -> futures::future::BoxFuture<'a, Result<(), SyncError>>;
 }
 
 #[cfg(test)]

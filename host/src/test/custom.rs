@@ -5,8 +5,6 @@ use super::{TestError, TestTarget, Tester};
 use crate::config::model::CustomTest;
 use crate::events::{Events, Stage};
 use crate::process;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -81,7 +79,7 @@ impl Tester for CustomTester {
         &'a self,
         target: &'a TestTarget,
         events: &'a Events,
-    ) -> Pin<Box<dyn Future<Output = Result<(), TestError>> + Send + 'a>> {
+    ) -> futures::future::BoxFuture<'a, Result<(), TestError>> {
         Box::pin(self.run_command(target, events))
     }
 }

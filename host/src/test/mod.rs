@@ -10,9 +10,7 @@ pub mod structure;
 use crate::config::LoadedConfig;
 use crate::events::{Events, Stage};
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::time::Instant;
 
 /// What a test runs against: one built artifact.
@@ -92,7 +90,7 @@ pub trait Tester: Send + Sync {
         &'a self,
         target: &'a TestTarget,
         events: &'a Events,
-    ) -> Pin<Box<dyn Future<Output = Result<(), TestError>> + Send + 'a>>;
+    ) -> futures::future::BoxFuture<'a, Result<(), TestError>>;
 }
 
 /// The testers of one `test:` entry, in the order Skaffold runs them (structure tests first,

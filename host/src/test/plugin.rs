@@ -5,9 +5,7 @@
 use super::{TestError, TestTarget, Tester};
 use crate::events::{Events, Stage};
 use crate::plugin::{PluginEngine, PluginSpec, TestOutcome, WasmTester};
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 
 #[derive(Clone)]
 pub struct PluginTester {
@@ -85,7 +83,7 @@ impl Tester for PluginTester {
         &'a self,
         target: &'a TestTarget,
         events: &'a Events,
-    ) -> Pin<Box<dyn Future<Output = Result<(), TestError>> + Send + 'a>> {
+    ) -> futures::future::BoxFuture<'a, Result<(), TestError>> {
         Box::pin(async move {
             let tester = self.clone();
             let target_owned = target.clone();

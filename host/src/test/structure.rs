@@ -5,9 +5,7 @@
 use super::{TestError, TestTarget, Tester};
 use crate::events::{Events, Stage};
 use crate::process;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use tokio::process::Command;
 
 const TOOL: &str = "container-structure-test";
@@ -104,7 +102,7 @@ impl Tester for StructureTester {
         &'a self,
         target: &'a TestTarget,
         events: &'a Events,
-    ) -> Pin<Box<dyn Future<Output = Result<(), TestError>> + Send + 'a>> {
+    ) -> futures::future::BoxFuture<'a, Result<(), TestError>> {
         Box::pin(self.run_tool(target, events))
     }
 }

@@ -48,6 +48,8 @@ mod tests {
             }),
             requires: vec![],
             platforms: vec![],
+            hooks: Default::default(),
+            stage_hooks: None,
         };
         assert_eq!(
             artifact_dependencies(&artifact, &Events::discard()).unwrap(),

@@ -2,25 +2,23 @@
 //! (the one that started the plugin) on the config's `deploy.helm` releases, or on the
 //! RELEASE and CHART given, with the built images: through the release's
 //! `setValueTemplates`, and through devloop's post-renderer for charts whose values do not
-//! expose their images. Helm's own output and errors reach the user unchanged; a failed
-//! upgrade leaves the release at its previous revision.
+//! expose their images. The upgrade is the pipeline's deploy step with the Helm deployer
+//! alone (the same runner as `deploy.helm` in `kubectl devloop run`): the release is recorded
+//! as devloop's, Helm's output is shown, and the status check waits until it is healthy. A
+//! failed upgrade leaves the release at its previous revision.
 
 use super::HelmSettings;
-use crate::build::{self, Built, PlanOptions};
+use crate::build;
 use crate::commands::common::PipelineArgs;
-use crate::commands::deploy::helm_release;
 use crate::config::LoadedConfig;
-use crate::deploy::helm::manifest_resources;
-use crate::deploy::helm_post_render;
-use crate::deploy::{Cluster, HelmRelease, Kinds};
-use crate::events::{Events, Stage};
+use crate::deploy::{HelmDeployer, HelmRelease};
+use crate::events::Events;
+use crate::pipeline::{
+    self, BuildChoices, DeployChoices, DeployPlan, Deployers, Pipeline, helm_release,
+};
 use crate::render::Artifact;
-use crate::status::{self, StatusOptions};
 use anyhow::{Context, bail};
-use std::ffi::OsString;
 use std::path::Path;
-use std::process::Stdio;
-use tokio::process::Command;
 
 /// What to do with the releases once the images are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,82 +38,70 @@ pub struct ReleasePlan {
 }
 
 pub async fn run(plan: ReleasePlan, action: Action, events: Events) -> anyhow::Result<()> {
-    let resolved = crate::config::resolve(&plan.pipeline, "deploy")?;
+    let resolved = plan.pipeline.resolve("deploy")?;
     resolved.send_warnings(&events);
-    let configs = resolved.configs;
-    let built = build_images(&plan, &configs, &events).await?;
-    let artifacts: Vec<Artifact> = built
-        .iter()
-        .map(|b| Artifact {
-            image_name: b.image_name.clone(),
-            tag: b.tag.clone(),
-        })
-        .collect();
-    let releases = releases(&plan, &configs, &artifacts, &resolved.env)?;
-    let helm = Helm::new(&plan.settings);
-    let post_render = helm.post_renderer_args(&artifacts, &plan.settings).await?;
-    for release in &releases {
-        let namespace = release
-            .namespace
-            .clone()
-            .unwrap_or_else(|| plan.settings.target.namespace.clone());
-        match action {
-            Action::Template => {
-                let mut args: Vec<OsString> = vec![
-                    "template".into(),
-                    release.name.clone().into(),
-                    release.chart.clone().into(),
-                    "--namespace".into(),
-                    namespace.into(),
-                ];
-                args.extend(release.value_args());
-                args.extend(post_render.iter().cloned());
-                helm.passthrough(args, &format!("helm template {}", release.name))
-                    .await?;
+    let target = &plan.settings.target;
+    let build_plan = pipeline::build::plan(
+        &resolved,
+        &BuildChoices {
+            tag: None,
+            push: None,
+            cache_artifacts: true,
+            local_cluster: build::is_local_context(&target.context, target.server.as_deref()),
+            concurrency: None,
+        },
+    )?;
+    let built = pipeline::build::run(&build_plan, None, &events).await?;
+    let artifacts = built;
+    let releases = releases(&plan, &resolved.configs, &artifacts, &resolved.env)?;
+    let kubeconfig = plan.settings.helm.target.kubeconfig.clone();
+    let helm = HelmDeployer::new(
+        releases.clone(),
+        Some(target.context.clone()),
+        kubeconfig.clone(),
+    )
+    .with_helm(plan.settings.helm.helm_bin.clone())
+    .with_images(
+        artifacts
+            .iter()
+            .map(|a| (a.image_name.clone(), a.tag.clone()))
+            .collect(),
+    );
+    match action {
+        Action::Template => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            for release in &releases {
+                let namespace = release.namespace.as_deref().unwrap_or(&target.namespace);
+                let manifests = helm.template(release, namespace).await?;
+                out.write_all(manifests.as_bytes())
+                    .context("cannot write the manifests to stdout")?;
             }
-            Action::Upgrade => {
-                let mut args = release.upgrade_args(&namespace);
-                args.extend(post_render.iter().cloned());
-                events.info(
-                    Stage::Deploy,
-                    format!(
-                        "helm upgrade --install {} {} (namespace {namespace})",
-                        release.name, release.chart
-                    ),
-                );
-                helm.passthrough(args, &format!("helm upgrade of release {}", release.name))
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "release {} keeps its previous revision, if it had one",
-                            release.name
-                        )
-                    })?;
-                check_release(&plan.settings, &helm, &release.name, &namespace, &events).await?;
-            }
+        }
+        Action::Upgrade => {
+            // Only the releases: what `kubectl devloop run` applied itself for the same
+            // config and namespace is not this command's to prune.
+            let mut deploy_plan = DeployPlan::new(
+                &resolved,
+                &DeployChoices {
+                    prune: false,
+                    ..Default::default()
+                },
+            );
+            deploy_plan.namespace = Some(target.namespace.clone());
+            deploy_plan.kube_context = Some(target.context.clone());
+            deploy_plan.kubeconfig = kubeconfig;
+            let deployers = Deployers::helm_only(helm.showing_output());
+            Pipeline::connect(&deploy_plan)
+                .await?
+                .deploy(&deploy_plan, &deployers, &events)
+                .await
+                .context(
+                    "a release whose upgrade failed keeps its previous revision, if it had one",
+                )?;
         }
     }
     Ok(())
-}
-
-async fn build_images(
-    plan: &ReleasePlan,
-    configs: &[LoadedConfig],
-    events: &Events,
-) -> anyhow::Result<Vec<Built>> {
-    let target = &plan.settings.target;
-    let build_plan = build::plan(
-        configs,
-        PlanOptions {
-            tag_override: None,
-            push: None,
-            local_cluster: build::is_local_context(&target.context, target.server.as_deref()),
-            cache_file: build::default_cache_file(),
-            default_repo: plan.pipeline.default_repo.clone().filter(|r| !r.is_empty()),
-            env: crate::tag::process_env(),
-        },
-    )?;
-    Ok(build::run(&build_plan, events).await?)
 }
 
 /// The releases to install: RELEASE CHART as given, else the config's `deploy.helm` releases
@@ -177,153 +163,6 @@ fn releases(
             plan.pipeline.filename.display()
         ),
         _ => Ok(found),
-    }
-}
-
-/// Waits until what the release installed is healthy, as `kubectl devloop deploy` does.
-async fn check_release(
-    settings: &HelmSettings,
-    helm: &Helm,
-    name: &str,
-    namespace: &str,
-    events: &Events,
-) -> anyhow::Result<()> {
-    let manifest = helm
-        .output(vec![
-            "get".into(),
-            "manifest".into(),
-            name.into(),
-            "--namespace".into(),
-            namespace.into(),
-        ])
-        .await?;
-    let cluster = Cluster::connect(
-        settings.helm.target.kubeconfig.as_deref(),
-        Some(&settings.target.context),
-    )
-    .await?;
-    let kinds = Kinds::discover(&cluster.client).await?;
-    let resources = manifest_resources(name, &manifest, namespace, |api_version, kind| {
-        kinds
-            .resolve(api_version, kind)
-            .is_none_or(|k| k.namespaced())
-    })?;
-    status::check(
-        &cluster.client,
-        &resources,
-        &StatusOptions::default(),
-        events,
-    )
-    .await
-    .with_context(|| format!("release {name} is installed but not healthy"))?;
-    Ok(())
-}
-
-/// The user's helm, with the kube-context and kubeconfig devloop resolved.
-struct Helm {
-    bin: std::path::PathBuf,
-    connection: Vec<OsString>,
-}
-
-impl Helm {
-    fn new(settings: &HelmSettings) -> Helm {
-        let mut connection: Vec<OsString> = vec![
-            "--kube-context".into(),
-            settings.target.context.clone().into(),
-        ];
-        if let Some(k) = &settings.helm.target.kubeconfig {
-            connection.extend(["--kubeconfig".into(), k.clone().into_os_string()]);
-        }
-        Helm {
-            bin: settings.helm.helm_bin.clone(),
-            connection,
-        }
-    }
-
-    fn command(&self, args: &[OsString]) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.args(args).args(&self.connection);
-        cmd
-    }
-
-    /// Runs helm with its output going straight to the user.
-    async fn passthrough(&self, args: Vec<OsString>, what: &str) -> anyhow::Result<()> {
-        let status = self
-            .command(&args)
-            .stdin(Stdio::null())
-            .status()
-            .await
-            .with_context(|| format!("cannot run {}", self.bin.display()))?;
-        if !status.success() {
-            bail!("{what} failed ({status}); Helm's error is above");
-        }
-        Ok(())
-    }
-
-    /// Runs helm and returns its stdout.
-    async fn output(&self, args: Vec<OsString>) -> anyhow::Result<String> {
-        let out = self
-            .command(&args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", self.bin.display()))?;
-        if !out.status.success() {
-            bail!(
-                "`{}` failed: {}",
-                crate::redact::command_line("helm", &args),
-                crate::redact::output(String::from_utf8_lossy(&out.stderr).trim(), &args)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// The flags that run devloop's post-renderer: on Helm 4 the `devloop-images` plugin by
-    /// name, on Helm 3 this executable.
-    async fn post_renderer_args(
-        &self,
-        artifacts: &[Artifact],
-        settings: &HelmSettings,
-    ) -> anyhow::Result<Vec<OsString>> {
-        if artifacts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let version = self
-            .output(vec![
-                "version".into(),
-                "--template".into(),
-                "{{.Version}}".into(),
-            ])
-            .await?;
-        let mut args: Vec<OsString> = Vec::new();
-        if version.trim().starts_with("v3.") {
-            let exe = std::env::current_exe().context("locating kubectl-devloop")?;
-            args.extend(helm_post_render::executable_args(&exe));
-        } else {
-            let plugins = self.output(vec!["plugin".into(), "list".into()]).await?;
-            if !plugins
-                .lines()
-                .any(|l| l.split_whitespace().next() == Some(POST_RENDERER))
-            {
-                let dir = settings
-                    .helm
-                    .plugin_dir
-                    .as_ref()
-                    .map(|d| d.join(POST_RENDERER).display().to_string())
-                    .unwrap_or_else(|| format!("plugins/helm/{POST_RENDERER}"));
-                bail!(
-                    "Helm's post-renderer plugin {POST_RENDERER} is not installed; install it \
-                     with: helm plugin install {dir}"
-                );
-            }
-            args.extend(["--post-renderer".into(), POST_RENDERER.into()]);
-        }
-        args.extend(helm_post_render::image_args(
-            artifacts
-                .iter()
-                .map(|a| (a.image_name.as_str(), a.tag.as_str())),
-        ));
-        Ok(args)
     }
 }
 

@@ -5,8 +5,8 @@
 //! from it.
 //!
 //! A command refuses (or warns about) only the fields of the stages it runs, as Skaffold
-//! users expect: `render` does not refuse `build.hooks`, `build` does not refuse
-//! `deploy.kubectl.hooks`; `diagnose` and `fix` only print the config and refuse nothing.
+//! users expect: `render` does not refuse `build.cluster`, `build` does not refuse
+//! `deploy.kubectl.flags`; `diagnose` and `fix` only print the config and refuse nothing.
 
 mod locate;
 #[cfg(test)]

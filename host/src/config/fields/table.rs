@@ -26,7 +26,7 @@ fn generate() -> Result<String, String> {
          - **warning**: only affects something devloop does another way; the commands that run\n  \
          the stage named show a one-line warning at the field's position and go on.\n\n\
          A command refuses only the fields of the stages it runs, as Skaffold users expect:\n\
-         `render` does not refuse `build.hooks`. `diagnose` and `fix` print the config and\n\
+         `render` does not refuse `build.cluster`. `diagnose` and `fix` print the config and\n\
          refuse nothing. Remote `requires` are refused while the configs are read, by every\n\
          command.\n\n\
          | Command | Stages |\n| --- | --- |\n",

@@ -45,15 +45,17 @@ fn warnings(text: &str, command: &str) -> Vec<String> {
     }
 }
 
-const ARTIFACT_HOOKS: &str = "build:\n  artifacts:\n  - image: app\n    hooks:\n      before:\n      - command: [sh, -c, echo hi]\n";
+const CLI_FLAGS: &str =
+    "build:\n  artifacts:\n  - image: app\n    docker:\n      cliFlags: [--quiet]\n";
+const CLI_FLAGS_REFUSED: &str = "`build.artifacts[0].docker.cliFlags` (Docker CLI flags) is not supported by devloop yet; devloop builds through the Docker Engine API, not the docker CLI; remove them, or build with a custom `buildCommand` that runs `docker build` with them";
 
 #[test]
-fn artifact_hooks_are_refused_at_their_line_by_the_commands_that_build() {
-    let text = format!("{HEAD}{ARTIFACT_HOOKS}");
+fn artifact_fields_are_refused_at_their_line_by_the_commands_that_build() {
+    let text = format!("{HEAD}{CLI_FLAGS}");
     for command in ["run", "dev", "build", "test"] {
         assert_eq!(
             error(&text, command, &[]),
-            "skaffold.yaml:6:5: `build.artifacts[0].hooks` (lifecycle hooks) is not supported by devloop yet; remove it or move the commands into a custom buildCommand",
+            format!("skaffold.yaml:7:7: {CLI_FLAGS_REFUSED}"),
             "{command}"
         );
     }
@@ -67,17 +69,31 @@ fn artifact_hooks_are_refused_at_their_line_by_the_commands_that_build() {
 }
 
 #[test]
-fn deploy_hooks_docker_and_cloud_builds_are_refused_where_they_would_run() {
-    let deploy_hooks = format!(
-        "{HEAD}manifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl:\n    hooks:\n      after:\n      - host:\n          command: [date]\n"
+fn lifecycle_hooks_of_build_and_deploy_are_taken_by_every_command() {
+    let text = format!(
+        "{HEAD}build:\n  hooks:\n    before: [{{command: [make]}}]\n  artifacts:\n  - image: app\n    hooks:\n      before:\n      - command: [sh, -c, echo hi]\n        os: [linux]\n        dir: tools\n      after: [{{command: [date]}}]\nmanifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl:\n    hooks:\n      before:\n      - host: {{command: [date], os: [linux, darwin], dir: .}}\n      after:\n      - container: {{command: [date], podName: 'web-*', containerName: app}}\n  helm:\n    releases: [{{name: r, chartPath: chart}}]\n    hooks:\n      after: [{{host: {{command: [date]}}}}]\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["run", "dev", "build", "test", "render", "deploy", "delete"] {
+        match resolve_text(dir.path(), &text, command, &[]) {
+            Ok(r) => assert!(r.warnings.is_empty(), "{command}: {:?}", r.warnings),
+            Err(e) => panic!("{command}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn deploy_flags_docker_and_cloud_builds_are_refused_where_they_would_run() {
+    let kubectl_flags = format!(
+        "{HEAD}manifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl:\n    flags:\n      global: [--v=2]\n"
     );
     assert_eq!(
-        error(&deploy_hooks, "deploy", &[]),
-        "skaffold.yaml:7:5: `deploy.kubectl.hooks` (deploy lifecycle hooks) is not supported by devloop yet; remove it, or run the commands from `manifests.hooks` (before and after rendering)"
+        error(&kubectl_flags, "deploy", &[]),
+        "skaffold.yaml:7:5: `deploy.kubectl.flags` (kubectl flags) is not supported by devloop yet; remove them: devloop applies through the API server, not kubectl (see `deploy --force` and `--force-conflicts`)"
     );
-    assert!(error(&deploy_hooks, "run", &[]).contains("`deploy.kubectl.hooks`"));
+    assert!(error(&kubectl_flags, "run", &[]).contains("`deploy.kubectl.flags`"));
     let dir = tempfile::tempdir().unwrap();
-    assert!(resolve_text(dir.path(), &deploy_hooks, "build", &[]).is_ok());
+    assert!(resolve_text(dir.path(), &kubectl_flags, "build", &[]).is_ok());
 
     let docker = format!("{HEAD}deploy:\n  docker:\n    images: [app]\n");
     assert_eq!(
@@ -97,15 +113,15 @@ fn deploy_hooks_docker_and_cloud_builds_are_refused_where_they_would_run() {
         "skaffold.yaml:4:3: `build.cluster` (in-cluster builds) is not supported by devloop yet; remove it to build locally (`build.local`), or build with a custom `buildCommand` or a WebAssembly builder"
     );
     // Several refused fields are all named, one a line.
-    let both = format!("{HEAD}{ARTIFACT_HOOKS}  googleCloudBuild: {{}}\n");
+    let both = format!("{HEAD}{CLI_FLAGS}  googleCloudBuild: {{}}\n");
     let err = error(&both, "build", &[]);
     assert_eq!(err.lines().count(), 2, "{err}");
     assert!(
-        err.starts_with("skaffold.yaml:6:5: `build.artifacts[0].hooks`"),
+        err.starts_with("skaffold.yaml:7:7: `build.artifacts[0].docker.cliFlags`"),
         "{err}"
     );
     assert!(
-        err.contains("\nskaffold.yaml:9:3: `build.googleCloudBuild`"),
+        err.contains("\nskaffold.yaml:8:3: `build.googleCloudBuild`"),
         "{err}"
     );
 }
@@ -113,16 +129,16 @@ fn deploy_hooks_docker_and_cloud_builds_are_refused_where_they_would_run() {
 #[test]
 fn a_field_set_by_a_profile_is_pointed_at_in_the_profile() {
     let text = format!(
-        "{HEAD}build:\n  artifacts:\n  - image: app\nprofiles:\n- name: hooks\n  build:\n    artifacts:\n    - image: app\n      hooks:\n        after:\n        - command: [make]\n- name: patched\n  patches:\n  - op: add\n    path: /build/hooks\n    value:\n      before:\n      - command: [make]\n"
+        "{HEAD}build:\n  artifacts:\n  - image: app\nprofiles:\n- name: flags\n  build:\n    artifacts:\n    - image: app\n      docker:\n        cliFlags: [--quiet]\n- name: patched\n  patches:\n  - op: add\n    path: /build/googleCloudBuild\n    value:\n      projectId: p\n"
     );
     assert_eq!(
-        error(&text, "run", &["hooks"]),
-        "skaffold.yaml:11:7: `build.artifacts[0].hooks` (lifecycle hooks) is not supported by devloop yet; remove it or move the commands into a custom buildCommand"
+        error(&text, "run", &["flags"]),
+        format!("skaffold.yaml:12:9: {CLI_FLAGS_REFUSED}")
     );
     // A patch that adds the field: pointed at the patch's value.
     let err = error(&text, "run", &["patched"]);
     assert!(
-        err.starts_with("skaffold.yaml:19:7: `build.hooks` (build lifecycle hooks)"),
+        err.starts_with("skaffold.yaml:18:7: `build.googleCloudBuild` (Google Cloud Build)"),
         "{err}"
     );
     // Without the profiles, nothing is refused.
@@ -132,12 +148,12 @@ fn a_field_set_by_a_profile_is_pointed_at_in_the_profile() {
 
 #[test]
 fn fields_upgraded_from_an_older_schema_keep_their_position() {
-    // v2beta29 wrote deploy hooks under deploy.kubectl as well; the upgrade moves
-    // `manifests` out of deploy.kubectl, and hooks stay at their line.
-    let text = "apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  kubectl:\n    manifests: [k8s/*.yaml]\n    hooks:\n      before:\n      - host:\n          command: [date]\n";
+    // v2beta29 wrote kubectl flags under deploy.kubectl beside the manifests; the upgrade
+    // moves `manifests` out of deploy.kubectl, and the flags stay at their line.
+    let text = "apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  kubectl:\n    manifests: [k8s/*.yaml]\n    flags:\n      global: [--v=2]\n";
     assert_eq!(
         error(text, "run", &[]),
-        "skaffold.yaml:6:5: `deploy.kubectl.hooks` (deploy lifecycle hooks) is not supported by devloop yet; remove it, or run the commands from `manifests.hooks` (before and after rendering)"
+        "skaffold.yaml:6:5: `deploy.kubectl.flags` (kubectl flags) is not supported by devloop yet; remove them: devloop applies through the API server, not kubectl (see `deploy --force` and `--force-conflicts`)"
     );
 }
 

@@ -1,0 +1,208 @@
+//! The build and test steps: which artifacts are built, with which tags, pushed or not, then
+//! the config's tests on what was built. This is the one place where the resolved
+//! `--default-repo`, the tag and push choices and the local-cluster decision reach the
+//! builders.
+
+use crate::build::{self, BuildPlan, Built, PlanOptions};
+use crate::config::Resolved;
+use crate::events::{Events, Stage};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How images are built, as the flags of `build`, `test`, `run` and `dev` choose it.
+#[derive(Debug, Clone)]
+pub struct BuildChoices {
+    /// `-t`: one tag for every image instead of the tag policy's.
+    pub tag: Option<String>,
+    /// `--push`; None: the config's `build.local.push`, else push unless the cluster is local.
+    pub push: Option<bool>,
+    /// `--cache-artifacts`: reuse the images of unchanged artifacts.
+    pub cache_artifacts: bool,
+    /// Whether the kube-context is a local cluster (see [`is_local_cluster`]); decides
+    /// whether images are pushed when neither `--push` nor the config says.
+    pub local_cluster: bool,
+    /// `--build-concurrency`: how many artifacts build at once (0: all), over the config's
+    /// `build.local.concurrency`; None: the config's.
+    pub concurrency: Option<usize>,
+}
+
+/// The build plan of every artifact of `resolved`.
+pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, build::PlanError> {
+    let mut plan = build::plan(
+        &resolved.configs,
+        PlanOptions {
+            tag_override: choices.tag.clone(),
+            push: choices.push,
+            local_cluster: choices.local_cluster,
+            cache_file: if choices.cache_artifacts {
+                build::default_cache_file()
+            } else {
+                None
+            },
+            default_repo: resolved.default_repo.clone(),
+            env: resolved.env.clone(),
+        },
+    )?;
+    if let Some(n) = choices.concurrency {
+        plan.concurrency = n;
+    }
+    Ok(plan)
+}
+
+/// Builds the artifacts named in `only` and those they require, or all of them (None).
+pub async fn run(
+    plan: &BuildPlan,
+    only: Option<&BTreeSet<String>>,
+    events: &Events,
+) -> anyhow::Result<Vec<Built>> {
+    let mut plan = plan.clone();
+    if let Some(only) = only {
+        plan.artifacts = with_requirements(&plan.artifacts, only);
+    }
+    if plan.artifacts.is_empty() {
+        if only.is_none() {
+            events.info(Stage::Build, "No artifacts to build.");
+        }
+        return Ok(Vec::new());
+    }
+    Ok(build::run(&plan, events).await?)
+}
+
+/// The artifacts in `only` and, transitively, the artifacts they require, in plan order.
+fn with_requirements(
+    artifacts: &[build::Artifact],
+    only: &BTreeSet<String>,
+) -> Vec<build::Artifact> {
+    let mut wanted = only.clone();
+    loop {
+        let before = wanted.len();
+        for a in artifacts {
+            if wanted.contains(&a.name) {
+                wanted.extend(a.requires.iter().map(|r| r.image.clone()));
+            }
+        }
+        if wanted.len() == before {
+            break;
+        }
+    }
+    artifacts
+        .iter()
+        .filter(|a| wanted.contains(&a.name))
+        .cloned()
+        .collect()
+}
+
+/// Runs the `test:` cases of `configs` against the images of `built`; returns how many ran.
+pub async fn test(
+    configs: &[crate::config::LoadedConfig],
+    built: &[Built],
+    events: &Events,
+) -> anyhow::Result<usize> {
+    let by_name: BTreeMap<String, String> = built
+        .iter()
+        .map(|b| (b.image_name.clone(), b.tag.clone()))
+        .collect();
+    Ok(crate::test::run_all(configs, &by_name, events).await?)
+}
+
+/// Whether the kube-context in use points at a local cluster: the global config's
+/// `local-cluster` when set, else by its name or its API server's address. Without any kubeconfig there is no cluster to pull from a registry: local.
+pub fn is_local_cluster(resolved: &Resolved, events: &Events) -> bool {
+    // `local-cluster` in Skaffold's global config decides, as in Skaffold.
+    if let Some(local) = resolved.global.local_cluster {
+        return local;
+    }
+    let Some(name) = resolved.kube_context.as_deref() else {
+        events.debug(
+            Stage::Build,
+            "no kube-context: treating the cluster as local, images are not pushed",
+        );
+        return true;
+    };
+    let kubeconfig_env = resolved.env.get("KUBECONFIG").map(std::ffi::OsStr::new);
+    let home = std::env::home_dir();
+    let server = crate::kubeenv::load_kubeconfig(
+        resolved.kubeconfig.as_deref(),
+        kubeconfig_env,
+        home.as_deref(),
+    )
+    .ok()
+    .and_then(|(_, kubeconfig)| {
+        let cluster = kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.context.as_ref())
+            .map(|c| c.cluster.clone())?;
+        kubeconfig
+            .clusters
+            .into_iter()
+            .find(|cl| cl.name == cluster)
+            .and_then(|cl| cl.cluster)
+            .and_then(|cl| cl.server)
+    });
+    build::is_local_context(name, server.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(dir: &std::path::Path, yaml: &str, default_repo: Option<&str>) -> Resolved {
+        let file = dir.join("skaffold.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        crate::config::resolve::resolve(&crate::config::ResolveOptions {
+            file,
+            auto_activation: true,
+            command: "build".into(),
+            default_repo: default_repo.map(String::from),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn choices() -> BuildChoices {
+        BuildChoices {
+            tag: Some("v1".into()),
+            push: Some(false),
+            cache_artifacts: false,
+            local_cluster: true,
+            concurrency: None,
+        }
+    }
+
+    #[test]
+    fn the_default_repo_of_the_resolved_plan_renames_every_image() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n  - image: worker\n    requires: [{image: app}]\n";
+        let plan = plan_of(yaml, Some("reg.example/team"));
+        let images: Vec<&str> = plan.artifacts.iter().map(|a| a.image.as_str()).collect();
+        assert_eq!(images, ["reg.example/team/app", "reg.example/team/worker"]);
+        // An empty --default-repo is no default repo.
+        let plan = plan_of(yaml, Some(""));
+        assert_eq!(plan.artifacts[0].image, "app");
+
+        let only = BTreeSet::from(["worker".to_string()]);
+        let names: Vec<String> = with_requirements(&plan.artifacts, &only)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(names, ["app", "worker"]);
+    }
+
+    #[test]
+    fn build_concurrency_flag_wins_over_the_config() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  local: {concurrency: 3}\n  artifacts:\n  - image: app\n";
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = resolved(dir.path(), yaml, None);
+        assert_eq!(plan(&resolved, &choices()).unwrap().concurrency, 3);
+        let all = BuildChoices {
+            concurrency: Some(0),
+            ..choices()
+        };
+        assert_eq!(plan(&resolved, &all).unwrap().concurrency, 0);
+    }
+
+    fn plan_of(yaml: &str, repo: Option<&str>) -> BuildPlan {
+        let dir = tempfile::tempdir().unwrap();
+        plan(&resolved(dir.path(), yaml, repo), &choices()).unwrap()
+    }
+}

@@ -1,0 +1,89 @@
+//! What one deploy puts into the cluster: the rendered manifests (server-side applied) and the
+//! `deploy.helm` releases, both with the images of the build.
+
+use super::{DeployPlan, helm_release};
+use crate::deploy::{Deployer, HelmDeployer, KubectlDeployer};
+use crate::events::Events;
+use crate::render::{self, Artifact, RenderError};
+use anyhow::bail;
+
+/// The deployers of one deploy, with the manifests rendered and the releases expanded.
+pub struct Deployers {
+    kubectl: KubectlDeployer,
+    helm: HelmDeployer,
+    has_helm: bool,
+}
+
+impl Deployers {
+    /// Renders the manifests and expands the releases; nothing to deploy at all is an error.
+    pub async fn prepare(
+        plan: &DeployPlan,
+        artifacts: &[Artifact],
+        events: &Events,
+    ) -> anyhow::Result<Deployers> {
+        let manifests = match &plan.render {
+            Some(render_plan) => {
+                let (render_plan, artifacts_owned, ev) =
+                    (render_plan.clone(), artifacts.to_vec(), events.clone());
+                match tokio::task::spawn_blocking(move || {
+                    render::render(&render_plan, &artifacts_owned, &ev)
+                })
+                .await?
+                {
+                    Ok(m) => m.docs,
+                    Err(RenderError::Empty) if !plan.helm.is_empty() => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => Vec::new(),
+        };
+        let mut releases = Vec::new();
+        for (config, release) in &plan.helm {
+            releases.push(helm_release(
+                config,
+                release,
+                plan.namespace_flag.as_deref(),
+                artifacts,
+                &plan.env,
+            )?);
+        }
+        if manifests.is_empty() && releases.is_empty() {
+            bail!(
+                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm) and no deploy.helm releases"
+            );
+        }
+        Ok(Deployers {
+            kubectl: KubectlDeployer::new(manifests),
+            helm: HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone())
+                .with_images(
+                    artifacts
+                        .iter()
+                        .map(|a| (a.image_name.clone(), a.tag.clone()))
+                        .collect(),
+                ),
+            has_helm: !plan.helm.is_empty(),
+        })
+    }
+
+    /// Only the given Helm releases (`helm devloop upgrade`): devloop renders and applies
+    /// nothing itself.
+    pub fn helm_only(helm: HelmDeployer) -> Deployers {
+        Deployers {
+            kubectl: KubectlDeployer::new(Vec::new()),
+            helm,
+            has_helm: true,
+        }
+    }
+
+    /// The deployers with something to do, in the order they run.
+    pub fn list(&self) -> Vec<&dyn Deployer> {
+        let mut deployers: Vec<&dyn Deployer> = Vec::new();
+        if !self.kubectl.is_empty() {
+            deployers.push(&self.kubectl);
+        }
+        if self.has_helm {
+            deployers.push(&self.helm);
+        }
+        deployers
+    }
+}
