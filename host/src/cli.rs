@@ -36,16 +36,6 @@ pub struct GlobalArgs {
     /// How events are shown: text on stderr, or JSON lines on stdout.
     #[arg(long = "event-format", global = true, value_enum, default_value_t = Format::Text)]
     pub event_format: Format,
-    /// A registry (`host` or `host:port`) to reach over plain HTTP when devloop talks to it
-    /// itself (plugins from `oci:`, `plugin push`); repeatable. Loopback registries always
-    /// are. Image pushes go through the container engine, which has its own setting.
-    #[arg(
-        long = "insecure-registry",
-        global = true,
-        value_delimiter = ',',
-        env = "SKAFFOLD_INSECURE_REGISTRY"
-    )]
-    pub insecure_registries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +75,8 @@ pub enum Command {
     Render(Box<commands::render::RenderArgs>),
     /// Deploy already built images.
     Deploy(Box<commands::deploy::DeployArgs>),
+    /// Deploy already rendered manifests (`render -o`'s) and wait until they are healthy.
+    Apply(Box<commands::apply::ApplyArgs>),
     /// Delete what `run`, `deploy` or `dev` deployed.
     Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
@@ -112,7 +104,6 @@ pub enum Command {
 /// Parses the command line, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::oci::set_insecure_registries(&cli.global.insecure_registries);
     let settings = cli.global.output_settings();
     let events = output::renderer(settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -148,6 +139,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
         }
         Command::Deploy(a) => commands::deploy::run(*a, events).await,
+        Command::Apply(a) => commands::apply::run(*a, events).await,
         Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::test::run(*a, events).await,
         Command::Init(a) => commands::init::run(*a, &events, &mut std::io::stdout()),
@@ -179,5 +171,138 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// `dev` takes the build flags `build` and `run` take, with the same meaning.
+    #[test]
+    fn dev_takes_the_build_flags_of_build_and_run() {
+        use clap::Parser;
+        for command in ["dev", "run", "build"] {
+            let argv = [
+                "kubectl-devloop",
+                command,
+                "-t",
+                "v9",
+                "--push=false",
+                "--cache-artifacts=false",
+                "--build-concurrency",
+                "3",
+            ];
+            let flags = match super::Cli::try_parse_from(argv).unwrap().command {
+                super::Command::Dev(a) => a.build,
+                super::Command::Run(a) => a.build,
+                super::Command::Build(a) => a.flags,
+                _ => unreachable!(),
+            };
+            assert_eq!(flags.tag.as_deref(), Some("v9"), "{command}");
+            assert_eq!(flags.push, Some(false), "{command}");
+            assert!(!flags.cache_artifacts, "{command}");
+            assert_eq!(flags.build_concurrency, 3, "{command}");
+        }
+    }
+
+    /// The config and cluster flags of every command that runs the pipeline.
+    fn pipeline_args(command: super::Command) -> crate::commands::common::PipelineArgs {
+        use super::Command as C;
+        use crate::commands::helm::HelmCommand as H;
+        match command {
+            C::Dev(a) => a.pipeline,
+            C::Run(a) => a.pipeline,
+            C::Build(a) => a.pipeline,
+            C::Render(a) => a.pipeline,
+            C::Deploy(a) => a.pipeline,
+            C::Delete(a) => a.pipeline,
+            C::Apply(a) => a.pipeline,
+            C::Test(a) => a.pipeline,
+            C::Diagnose(a) => a.pipeline,
+            C::Helm(a) => match a.command {
+                H::Upgrade(a) | H::Template(a) => a.pipeline,
+                H::Dev(a) => a.pipeline,
+                other => panic!("not a pipeline command: {other:?}"),
+            },
+            other => panic!("not a pipeline command: {other:?}"),
+        }
+    }
+
+    /// The same flags, given to every pipeline command, resolve to the same plan (a trailing
+    /// comma in `-p` included): no command reads them its own way.
+    #[test]
+    fn every_pipeline_command_resolves_the_same_flags_to_the_same_plan() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("skaffold.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: app\n\
+             build:\n  artifacts:\n  - image: web\n    plugin: {oci: lab:5000/team/builder:v1}\n\
+             manifests:\n  rawYaml: [one.yaml]\n\
+             profiles:\n- name: two\n  manifests:\n    rawYaml: [two.yaml]\n",
+        )
+        .unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            "apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n\
+             - name: a\n  context: {cluster: c}\n- name: b\n  context: {cluster: c}\n\
+             clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:6443'}\n",
+        )
+        .unwrap();
+        let (file, kubeconfig) = (file.display().to_string(), kubeconfig.display().to_string());
+        let flags = [
+            "-f",
+            &file,
+            "-p",
+            "two,",
+            "--kube-context",
+            "b",
+            "--kubeconfig",
+            &kubeconfig,
+            "-n",
+            "apps",
+            "-d",
+            "reg.example/team",
+            "--insecure-registry",
+            "lab:5000",
+        ];
+        let commands: [&[&str]; 11] = [
+            &["dev"],
+            &["run"],
+            &["build"],
+            &["render"],
+            &["deploy"],
+            &["delete"],
+            &["test"],
+            &["diagnose"],
+            &["helm", "upgrade"],
+            &["helm", "template"],
+            &["helm", "dev"],
+        ];
+        let mut first: Option<String> = None;
+        for command in commands {
+            let argv = ["kubectl-devloop"].iter().chain(command).chain(&flags);
+            let cli =
+                super::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+            // The same command name for all: `activation.command` rightly differs by command.
+            let resolved = pipeline_args(cli.command).resolve("run").unwrap();
+            assert_eq!(resolved.configs[0].active_profiles, ["two"], "{command:?}");
+            assert_eq!(resolved.kube_context.as_deref(), Some("b"), "{command:?}");
+            assert_eq!(resolved.namespace.as_deref(), Some("apps"), "{command:?}");
+            assert_eq!(resolved.default_repo.as_deref(), Some("reg.example/team"));
+            assert!(
+                resolved.insecure_registries.contains("lab:5000"),
+                "{command:?}"
+            );
+            let build = resolved.configs[0].config.build.as_ref().unwrap();
+            let plugin = build.artifacts[0].plugin.as_ref().unwrap();
+            assert!(
+                matches!(&plugin.source, crate::plugin::PluginSource::Oci(r) if r.plain_http),
+                "{command:?}: the plugin's insecure registry is not marked"
+            );
+            let plan = format!("{resolved:?}");
+            match &first {
+                None => first = Some(plan),
+                Some(first) => assert_eq!(*first, plan, "{command:?} resolved differently"),
+            }
+        }
     }
 }

@@ -423,6 +423,63 @@ async fn a_fix_is_healthy_while_pods_of_the_replaced_revision_still_crash() -> R
     Ok(())
 }
 
+/// `apply FILE...` (Skaffold's `apply`) deploys manifests as they were rendered, not the
+/// config's: with devloop's ownership labels and `-l`'s, then the status check. It prunes
+/// nothing, and a file that is not YAML fails before anything is applied, naming the file.
+#[tokio::test]
+async fn apply_deploys_rendered_manifests_with_labels_and_status_check() -> Result<()> {
+    let p = Project::new("apply_rendered").await?;
+    p.manifests(&[config_map("from-config")])?;
+    let write = |name: &str, docs: &[Value]| {
+        let text: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(p.dir.path().join(name), text.join("\n---\n"))
+    };
+    write("rendered.yaml", &[service("web")])?;
+    std::fs::write(p.dir.path().join("bad.yaml"), "kind: [\n")?;
+    let bad = p.devloop("apply", &["rendered.yaml", "bad.yaml"]).await?;
+    bad.assert_failure();
+    assert!(bad.stderr.contains("bad.yaml"), "{bad}");
+    let services: Api<Service> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(services.get_opt("web").await?.is_none(), "applied half");
+
+    write(
+        "rendered.yaml",
+        &[
+            deployment("web", "devloop-test/httpd:v1", json!({})),
+            service("web"),
+        ],
+    )?;
+    let out = p
+        .devloop("apply", &["rendered.yaml", "-l", "team=shop"])
+        .await?;
+    out.assert_success();
+    assert!(out.stderr.contains("Deployments stabilized in"), "{out}");
+    let deployments: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let web = deployments.get("web").await?;
+    assert_eq!(web.status.and_then(|s| s.available_replicas), Some(1));
+    for meta in [&web.metadata, &services.get("web").await?.metadata] {
+        assert_eq!(
+            label(meta, "app.kubernetes.io/managed-by").as_deref(),
+            Some("devloop")
+        );
+        assert_eq!(label(meta, "devloop.dev/config").as_deref(), Some(p.ns()));
+        assert_eq!(label(meta, "team").as_deref(), Some("shop"));
+    }
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(
+        config_maps.get_opt("from-config").await?.is_none(),
+        "apply deployed the config's manifests"
+    );
+
+    // Applying only the Service leaves the Deployment alone.
+    write("service.yaml", &[service("web")])?;
+    p.devloop("apply", &["service.yaml"])
+        .await?
+        .assert_success();
+    assert!(deployments.get_opt("web").await?.is_some(), "apply pruned");
+    Ok(())
+}
+
 /// `-l key=value` (Skaffold's `--label`) labels the deployed objects of the kinds Skaffold
 /// labels (workloads and their pod templates, Services, ...), beside devloop's own labels; a
 /// label without `=` is refused before anything is deployed.

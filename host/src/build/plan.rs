@@ -10,6 +10,7 @@ use crate::config::LoadedConfig;
 use crate::config::model;
 use crate::hooks::HostHook;
 use crate::tag::{self, TagPolicy};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What the command line decides about a build.
@@ -24,8 +25,11 @@ pub struct PlanOptions {
     pub local_cluster: bool,
     /// `--cache-artifacts`: the cache file, or None to build everything.
     pub cache_file: Option<PathBuf>,
-    /// `--default-repo`: a registry prefix for every image name.
+    /// `--default-repo`, for the hooks' `SKAFFOLD_DEFAULT_REPO`.
     pub default_repo: Option<String>,
+    /// The name each image is built and pushed as (`Resolved::image_names`: the default
+    /// repo applied); an image not in it keeps its name.
+    pub image_names: BTreeMap<String, String>,
     pub env: crate::config::Vars,
 }
 
@@ -77,24 +81,24 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                 ))
             })?;
             let kind = kind_of(a, &loaded.dir).map_err(|m| err(format!("{at}: {m}")))?;
-            let rename = |image: &str| match &options.default_repo {
-                Some(repo) => crate::image::substitute_default_repo(repo, image)
-                    .map_err(|m| err(format!("{at}: {m}"))),
-                None => Ok(image.to_string()),
+            let rename = |image: &str| {
+                options
+                    .image_names
+                    .get(image)
+                    .cloned()
+                    .unwrap_or_else(|| image.to_string())
             };
             let requires = a
                 .requires
                 .iter()
-                .map(|r| {
-                    Ok(Requirement {
-                        image: rename(&r.image)?,
-                        alias: r.alias.clone().unwrap_or_else(|| r.image.clone()),
-                    })
+                .map(|r| Requirement {
+                    image: rename(&r.image),
+                    alias: r.alias.clone().unwrap_or_else(|| r.image.clone()),
                 })
-                .collect::<Result<Vec<_>, PlanError>>()?;
+                .collect();
             artifacts.push(Artifact {
                 name: a.image.clone(),
-                image: rename(&a.image)?,
+                image: rename(&a.image),
                 context,
                 kind,
                 requires,

@@ -35,6 +35,29 @@ pub struct PipelineArgs {
     /// A registry prefix for every image name (Skaffold's --default-repo rules).
     #[arg(short = 'd', long = "default-repo", env = "SKAFFOLD_DEFAULT_REPO")]
     pub default_repo: Option<String>,
+    #[command(flatten)]
+    pub registries: RegistryArgs,
+}
+
+/// How devloop reaches registries itself (for `oci:` plugins and `plugin push`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
+    /// A registry (`host` or `host:port`) to reach over plain HTTP when devloop talks to it
+    /// itself (plugins from `oci:`, `plugin push`); repeatable. Loopback registries always
+    /// are. Image pushes go through the container engine, which has its own setting.
+    #[arg(
+        long = "insecure-registry",
+        global = true,
+        value_delimiter = ',',
+        env = "SKAFFOLD_INSECURE_REGISTRY"
+    )]
+    pub insecure_registries: Vec<String>,
+}
+
+impl RegistryArgs {
+    pub fn insecure(&self) -> crate::oci::InsecureRegistries {
+        crate::oci::InsecureRegistries::new(&self.insecure_registries)
+    }
 }
 
 impl PipelineArgs {
@@ -69,12 +92,9 @@ impl PipelineArgs {
             namespace: self.namespace.clone(),
             default_repo: self.default_repo.clone(),
             global_config: crate::config::global::default_path(),
+            insecure_registries: self.registries.insecure_registries.clone(),
         };
-        let resolved = crate::config::resolve::resolve(&options)?;
-        // Registries are contacted from many places (pushes, plugin pulls, digests); the list
-        // of plain-HTTP ones is process-wide, and the global config's entries join the flag's.
-        crate::oci::add_insecure_registries(&resolved.global.insecure_registries);
-        Ok(resolved)
+        crate::config::resolve::resolve(&options)
     }
 
     /// The cluster flags, for [`crate::kubeenv`] to resolve: every cluster-facing command goes

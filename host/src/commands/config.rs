@@ -3,7 +3,6 @@
 //! [`crate::config::global`]; this module only picks the file and the entry and prints.
 
 use crate::config::global::{self, ConfigKey, GlobalConfig, Target};
-use crate::config::kubecontext;
 use crate::events::{Events, Stage};
 use anyhow::Context;
 use std::io::Write;
@@ -144,28 +143,18 @@ fn path(args: &FileArgs) -> anyhow::Result<PathBuf> {
 /// Without a current context, the global entry, as Skaffold does.
 fn open(args: &FileArgs, events: &Events) -> anyhow::Result<(GlobalConfig, Target)> {
     let config = GlobalConfig::load(&path(args)?)?;
-    let target = if args.global {
+    let chosen = Target::from_flags(
+        args.global,
+        args.kube_context.as_deref(),
+        args.kubeconfig.as_deref(),
+    )?;
+    let target = chosen.unwrap_or_else(|| {
+        events.warn(
+            Stage::Config,
+            "no current kube-context in the kubeconfig; using the global values (pass -k \
+             CONTEXT for a context's)",
+        );
         Target::Global
-    } else if let Some(context) = args.kube_context.clone().filter(|c| !c.is_empty()) {
-        Target::Context(context)
-    } else {
-        let env = std::env::var("KUBECONFIG").ok();
-        let home = std::env::home_dir();
-        match kubecontext::current_context(
-            args.kubeconfig.as_deref(),
-            env.as_deref(),
-            home.as_deref(),
-        )? {
-            Some(context) => Target::Context(context),
-            None => {
-                events.warn(
-                    Stage::Config,
-                    "no current kube-context in the kubeconfig; using the global values (pass \
-                     -k CONTEXT for a context's)",
-                );
-                Target::Global
-            }
-        }
-    };
+    });
     Ok((config, target))
 }

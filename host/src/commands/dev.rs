@@ -2,6 +2,7 @@
 //! config: synced files go straight into the containers, other changes rebuild and redeploy,
 //! logs stream and ports stay forwarded until Ctrl+C, which deletes what was deployed.
 
+use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
 use crate::dev::{self, DevOptions, ForwardModes, plan::DevChoices};
@@ -22,6 +23,8 @@ pub enum TriggerArg {
 pub struct DevArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
+    #[command(flatten)]
+    pub build: BuildFlags,
     #[command(flatten)]
     pub deploy: DeployFlags,
     /// How changes are noticed: file notifications, polling, or only on Enter / POST
@@ -58,13 +61,6 @@ pub struct DevArgs {
     /// Skip the tests of the config's `test:` section (run after every build otherwise).
     #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub skip_tests: bool,
-    /// Set to false to rebuild every artifact instead of reusing unchanged ones.
-    #[arg(long = "cache-artifacts", default_value_t = true, action = clap::ArgAction::Set)]
-    pub cache_artifacts: bool,
-    /// How many artifacts build at once (0: all of them; -1: the config's
-    /// `build.local.concurrency`).
-    #[arg(long = "build-concurrency", default_value_t = -1, allow_negative_numbers = true)]
-    pub build_concurrency: i64,
     /// Start even while another `dev` of the same config runs in the same kube-context and
     /// namespace; that session stops deploying, and its cleanup deletes only what it applied
     /// itself. (`--force` is taken: it recreates objects whose immutable fields changed.)
@@ -113,16 +109,16 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
         keep_running_on_failure: args.keep_running_on_failure,
         tail: args.deploy.tail.unwrap_or(true),
     };
-    let choices = DevChoices {
-        cache_artifacts: args.cache_artifacts,
-        build_concurrency: crate::commands::build::concurrency_flag(args.build_concurrency),
-        skip_tests: args.skip_tests,
-        deploy: args.deploy.choices(),
-    };
+    let deploy = args.deploy.choices();
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {
         let resolved = args.pipeline.resolve("dev")?;
         resolved.send_warnings(&load_events);
+        let choices = DevChoices {
+            build: args.build.choices(&resolved, &load_events),
+            skip_tests: args.skip_tests,
+            deploy: deploy.clone(),
+        };
         dev::plan::load(&resolved, &choices, &load_events)
     });
     dev::run(options, loader, events).await?;

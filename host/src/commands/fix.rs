@@ -2,9 +2,10 @@
 //! (`skaffold/v4beta14`), or with `--overwrite` writes it back, keeping the original as a
 //! backup next to it (`skaffold.yaml.v2`, never replacing an earlier backup).
 
-use crate::config::{self, LATEST_VERSION, LoadedConfig};
+use crate::config::write::{overwrite, upgraded_yaml};
+use crate::config::{self, LATEST_VERSION};
 use crate::events::{Events, Stage};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,46 +18,6 @@ pub struct FixArgs {
     /// Write the upgraded config back to the file (the original is kept as `<file>.v2`).
     #[arg(long)]
     pub overwrite: bool,
-}
-
-/// The upgraded configs as one YAML text, one document per config.
-pub fn upgraded_yaml(configs: &[LoadedConfig]) -> anyhow::Result<String> {
-    let mut text = String::new();
-    for (i, loaded) in configs.iter().enumerate() {
-        if i > 0 {
-            text.push_str("---\n");
-        }
-        let yaml = serde_saphyr::to_string(&loaded.config)
-            .with_context(|| format!("cannot write document {} as YAML", i + 1))?;
-        text.push_str(&yaml);
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-    }
-    Ok(text)
-}
-
-/// The first free backup name: `<file>.v2`, then `<file>.v2.1`, `<file>.v2.2`, ...
-pub fn backup_path(file: &Path) -> PathBuf {
-    let base = format!("{}.v2", file.display());
-    let mut candidate = PathBuf::from(&base);
-    let mut n = 1;
-    while candidate.exists() {
-        candidate = PathBuf::from(format!("{base}.{n}"));
-        n += 1;
-    }
-    candidate
-}
-
-/// Writes `text` to `file` atomically (temporary file in the same directory, then rename),
-/// after copying the original to a backup. Returns the backup's path.
-pub fn overwrite(file: &Path, text: &str) -> anyhow::Result<PathBuf> {
-    let backup = backup_path(file);
-    std::fs::copy(file, &backup)
-        .with_context(|| format!("cannot back up {} to {}", file.display(), backup.display()))?;
-    crate::atomic_file::write(file, text.as_bytes())
-        .with_context(|| format!("cannot write {}", file.display()))?;
-    Ok(backup)
 }
 
 pub fn run(args: FixArgs, events: &Events, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

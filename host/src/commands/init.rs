@@ -121,41 +121,10 @@ pub fn run(args: InitArgs, events: &Events, out: &mut dyn Write) -> anyhow::Resu
     let config = generate::config(&plan);
     let yaml = generate::to_yaml(&config, &root)?;
 
-    let manifests: Vec<(PathBuf, &str)> = plan
-        .generated
-        .iter()
-        .map(|g| (root.join(&g.path), g.text.as_str()))
-        .collect();
-    if !args.replace()
-        && let Some((path, _)) = manifests.iter().find(|(p, _)| p.exists())
-    {
-        bail!(
-            "{} already exists and --generate-manifests would replace it; pass --overwrite \
-             to replace it",
-            path.display()
-        );
-    }
-    let write_atomically = |path: &Path, text: &str| {
-        crate::atomic_file::write(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
-    };
-    let mut written: Vec<PathBuf> = Vec::new();
-    for (path, text) in &manifests {
-        if let Err(e) = write_atomically(path, text) {
-            for done in &written {
-                let _ = std::fs::remove_file(done);
-            }
-            return Err(e);
-        }
-        written.push(path.clone());
-    }
+    let config_file = (!args.to_stdout()).then_some(args.filename.as_path());
+    init::write::all_or_nothing(&plan, &root, config_file, &yaml, args.replace())?;
     if args.to_stdout() {
         out.write_all(yaml.as_bytes())?;
-    } else if let Err(e) = write_atomically(&args.filename, &yaml) {
-        for done in &written {
-            let _ = std::fs::remove_file(done);
-        }
-        return Err(e);
     }
     for g in &plan.generated {
         events.info(
@@ -164,52 +133,10 @@ pub fn run(args: InitArgs, events: &Events, out: &mut dyn Write) -> anyhow::Resu
         );
     }
     if !args.to_stdout() {
-        events.info(Stage::Config, summary(&args.filename, &plan));
+        events.info(Stage::Config, init::write::summary(&args.filename, &plan));
         events.info(Stage::Config, "next: kubectl devloop dev");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `wrote skaffold.yaml: build web (web/Dockerfile); deploy with kubectl: k8s/web.yaml`.
-fn summary(file: &Path, plan: &init::Plan) -> String {
-    let mut parts = Vec::new();
-    if !plan.artifacts.is_empty() {
-        let built: Vec<String> = plan
-            .artifacts
-            .iter()
-            .map(|a| {
-                let dockerfile = if a.context == "." {
-                    a.dockerfile.clone()
-                } else {
-                    format!("{}/{}", a.context, a.dockerfile)
-                };
-                format!("{} ({dockerfile})", a.image)
-            })
-            .collect();
-        parts.push(format!("build {}", built.join(", ")));
-    }
-    match &plan.deploy {
-        init::DeployPlan::Nothing => {}
-        init::DeployPlan::RawYaml(paths) => {
-            parts.push(format!("deploy with kubectl: {}", paths.join(", ")))
-        }
-        init::DeployPlan::Kustomize { default, profiles } => {
-            let mut text = format!("deploy with kustomize: {default}");
-            if !profiles.is_empty() {
-                let names: Vec<&str> = profiles.iter().map(|p| p.0.as_str()).collect();
-                text.push_str(&format!(" (profiles: {})", names.join(", ")));
-            }
-            parts.push(text)
-        }
-        init::DeployPlan::Helm(charts) => {
-            let names: Vec<String> = charts
-                .iter()
-                .map(|c| format!("{} ({})", c.name, c.dir))
-                .collect();
-            parts.push(format!("deploy with helm: {}", names.join(", ")))
-        }
-    }
-    format!("wrote {}: {}", file.display(), parts.join("; "))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags and how it drives the pipeline stages.
 
+pub mod apply;
 pub mod build;
 pub mod common;
 pub mod completion;

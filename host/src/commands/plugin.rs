@@ -2,10 +2,11 @@
 //! devloop world and contract version it implements, what it asks to be allowed, and
 //! publishing it to an OCI registry.
 
+use crate::commands::common::RegistryArgs;
 use crate::oci::OciReference;
 use crate::plugin::PluginEngine;
 use crate::plugin::inspect::{
-    Inspection, PluginTarget, check_contract, components, inspect, inspect_target,
+    PluginTarget, check_contract, inspect, inspect_target, list, listing_json, listing_table,
 };
 use crate::plugin::publish;
 use anyhow::Context;
@@ -30,6 +31,8 @@ fn parse_push_reference(text: &str) -> Result<OciReference, String> {
 pub struct PluginArgs {
     #[command(subcommand)]
     pub command: PluginCommand,
+    #[command(flatten)]
+    pub registries: RegistryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,16 +91,19 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<ExitCode> {
 
 fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
     let engine = PluginEngine::global()?;
+    let insecure = args.registries.insecure();
     match args.command {
-        PluginCommand::Inspect { target, output } => {
+        PluginCommand::Inspect { mut target, output } => {
+            target.reach_registries(&insecure);
             let found = inspect_target(engine, &target)?;
             match output {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
-                OutputFormat::Text => print!("{}", describe(&found)),
+                OutputFormat::Text => print!("{}", found.describe()),
             }
             Ok(ExitCode::SUCCESS)
         }
-        PluginCommand::Validate { target } => {
+        PluginCommand::Validate { mut target } => {
+            target.reach_registries(&insecure);
             let found = inspect_target(engine, &target)?;
             check_contract(&found)?;
             println!(
@@ -108,9 +114,10 @@ fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
         }
         PluginCommand::Push {
             file,
-            reference,
+            mut reference,
             output,
         } => {
+            insecure.reach(&mut reference);
             let found = inspect(engine, &file)?;
             check_contract(&found)?;
             let component =
@@ -137,108 +144,18 @@ fn run_blocking(args: PluginArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::List { path, output } => {
-            let files = components(&path)?;
-            let mut rows = Vec::new();
-            let mut failed = 0;
-            for file in files {
-                match inspect(engine, &file) {
-                    Ok(found) => rows.push(serde_json::json!({
-                        "path": file.display().to_string(),
-                        "world": found.world,
-                        "name": found.name,
-                        "version": found.version,
-                        "packageVersion": found.package_version,
-                        "description": found.description,
-                    })),
-                    Err(e) => {
-                        failed += 1;
-                        rows.push(serde_json::json!({
-                            "path": file.display().to_string(),
-                            "error": e.to_string(),
-                        }))
-                    }
-                }
-            }
+            let listed = list(engine, &path)?;
             match output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-                OutputFormat::Text => print!("{}", table(&rows)),
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&listing_json(&listed))?)
+                }
+                OutputFormat::Text => print!("{}", listing_table(&listed)),
             }
-            Ok(if failed == 0 {
+            Ok(if listed.iter().all(|l| l.found.is_ok()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             })
         }
     }
-}
-
-fn describe(found: &Inspection) -> String {
-    let mut out = String::new();
-    let mut line = |k: &str, v: &str| out.push_str(&format!("{k:<13} {v}\n"));
-    line("path:", &found.path);
-    line(
-        "world:",
-        &format!("devloop:plugin/{}@{}", found.world, found.package_version),
-    );
-    line("name:", &format!("{} {}", found.name, found.version));
-    if !found.description.is_empty() {
-        line("description:", &found.description);
-    }
-    line(
-        "size:",
-        &format!("{} bytes, sha256 {}", found.size, found.sha256),
-    );
-    line(
-        "load:",
-        &format!(
-            "{:.1} ms ({})",
-            found.load_ms,
-            if found.from_cache {
-                "cached"
-            } else {
-                "compiled"
-            }
-        ),
-    );
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "(none)".to_string()
-        } else {
-            v.join(", ")
-        }
-    };
-    line("wants run:", &list(&found.wants_run));
-    line("wants env:", &list(&found.wants_env));
-    out.push_str("capabilities:\n");
-    for c in &found.capabilities {
-        out.push_str(&format!("  - {c}\n"));
-    }
-    out.push_str("imports:\n");
-    for i in &found.imports {
-        out.push_str(&format!("  - {i}\n"));
-    }
-    out
-}
-
-fn table(rows: &[serde_json::Value]) -> String {
-    let mut out = String::new();
-    for r in rows {
-        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
-        if r.get("error").is_some() {
-            out.push_str(&format!("{}  INVALID  {}\n", s("path"), s("error")));
-        } else {
-            out.push_str(&format!(
-                "{}  {}  {} {}  {}\n",
-                s("path"),
-                s("world"),
-                s("name"),
-                s("version"),
-                s("description")
-            ));
-        }
-    }
-    if rows.is_empty() {
-        out.push_str("no plugin components (*.wasm) found\n");
-    }
-    out
 }

@@ -3,13 +3,11 @@
 //! (`--digest-source tag`), without building or deploying anything.
 
 use crate::commands::common::PipelineArgs;
-use crate::config;
-use crate::config::model;
 use crate::events::{Events, Stage};
 use crate::pipeline::images::{DigestSource, ImageSource, images_to_use};
-use crate::render::{self, ConfigPlan, Params, Plan, setters};
+use crate::pipeline::{HelmReleases, RenderChoices, render_plan};
+use crate::render;
 use anyhow::Context as _;
-use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,7 +57,13 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
         tag: args.tag.clone(),
     };
     let artifacts = images_to_use(&source, &resolved, &events)?;
-    let plan = plan(&args, &resolved)?;
+    let choices = RenderChoices {
+        offline: args.offline,
+        labels: args.labels.clone(),
+        ..Default::default()
+    }
+    .with_setters(&args.set, args.set_value_file.as_deref())?;
+    let plan = render_plan(&resolved, &choices, HelmReleases::Rendered);
     let manifests = render::render(&plan, &artifacts, &events)?;
     let yaml = manifests.to_yaml()?;
     // `-o`, else the configs' `manifests.output` (as written, like `-o`).
@@ -86,57 +90,4 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn plan(args: &RenderArgs, resolved: &config::Resolved) -> anyhow::Result<Plan> {
-    let env = &resolved.env;
-    let mut params = Params::new();
-    if let Some(file) = &args.set_value_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("--set-value-file: cannot read {}", file.display()))?;
-        params.extend(
-            setters::parse_value_file(&text, &file.display().to_string())
-                .map_err(anyhow::Error::msg)?,
-        );
-    }
-    let helm_set = setters::parse_set(&args.set).map_err(anyhow::Error::msg)?;
-    params.extend(helm_set.clone());
-    let labels: IndexMap<String, String> = args.labels.iter().cloned().collect();
-    let configs = resolved
-        .configs
-        .iter()
-        .map(|c| {
-            let legacy_helm = c
-                .config
-                .deploy
-                .as_ref()
-                .and_then(|d| d.helm.as_ref())
-                .map(|h| model::Helm {
-                    flags: h.flags.clone(),
-                    releases: h.releases.clone(),
-                });
-            let source = match c.name() {
-                Some(name) => format!("{} ({name})", c.display_source()),
-                None => c.display_source(),
-            };
-            ConfigPlan::new(
-                source,
-                c.dir.clone(),
-                c.config.manifests.clone().unwrap_or_default(),
-                legacy_helm,
-            )
-            .with_config(c)
-        })
-        .collect();
-    Ok(Plan {
-        configs,
-        labels,
-        namespace: resolved.namespace.clone(),
-        offline: args.offline,
-        kube_context: args.pipeline.kube_context.clone(),
-        kubeconfig: args.pipeline.kubeconfig.clone(),
-        params,
-        helm_set,
-        env: env.clone(),
-    })
 }

@@ -130,6 +130,29 @@ pub enum Target {
     Context(String),
 }
 
+impl Target {
+    /// The entry `config`'s flags name: `-g`, else `-k CONTEXT`, else the kubeconfig's
+    /// current context. None when there is none: the caller uses the global entry, as
+    /// Skaffold does, and says so.
+    pub fn from_flags(
+        global: bool,
+        kube_context: Option<&str>,
+        kubeconfig: Option<&Path>,
+    ) -> Result<Option<Target>, ConfigError> {
+        if global {
+            return Ok(Some(Target::Global));
+        }
+        if let Some(context) = kube_context.filter(|c| !c.is_empty()) {
+            return Ok(Some(Target::Context(context.to_string())));
+        }
+        let env = std::env::var("KUBECONFIG").ok();
+        let home = std::env::home_dir();
+        let current =
+            super::kubecontext::current_context(kubeconfig, env.as_deref(), home.as_deref())?;
+        Ok(current.map(Target::Context))
+    }
+}
+
 /// The settings for `kube_context` from the file at `path`: the last `kubeContexts` entry
 /// whose `kube-context` matches it (Skaffold's `RegexEqual`: equal, or the pattern is found
 /// in the name; a leading `!` negates), over `global:`. A value the entry leaves unset comes

@@ -45,9 +45,11 @@ pub mod patch;
 pub mod profiles;
 pub mod resolve;
 pub mod schema;
+pub mod summary;
 pub mod template;
 pub mod upgrade;
 pub mod validate;
+pub mod write;
 
 pub use error::ConfigError;
 pub use model::SkaffoldConfig;

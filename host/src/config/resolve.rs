@@ -14,7 +14,8 @@ use super::model::{ConfigDependency, SkaffoldConfig};
 use super::profiles::{self, ActivationContext};
 use super::template::Vars;
 use super::{LoadedConfig, defaults, display_name};
-use std::collections::{BTreeSet, HashMap};
+use crate::oci::InsecureRegistries;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Everything `resolve` needs, without clap (the command layer fills it from its flags).
@@ -44,6 +45,8 @@ pub struct ResolveOptions {
     pub default_repo: Option<String>,
     /// Skaffold's global config file (`~/.skaffold/config`); None: not read.
     pub global_config: Option<PathBuf>,
+    /// `--insecure-registry`: registries devloop reaches over plain HTTP itself.
+    pub insecure_registries: Vec<String>,
 }
 
 /// The outcome of [`resolve`].
@@ -71,8 +74,15 @@ pub struct Resolved {
     /// `--default-repo` (never empty), else the global config's `default-repo` for the
     /// kube-context: the one value every image name is rewritten with.
     pub default_repo: Option<String>,
+    /// The name each artifact image (and each image an artifact `requires`) is built, pushed
+    /// and deployed as: the config's name with the default repo applied by Skaffold's rules.
+    /// The one place the default repo rewrites names; build, render and deploy read it here.
+    pub image_names: BTreeMap<String, String>,
     /// Skaffold's global config merged for the kube-context (`kubectl devloop config list`).
     pub global: GlobalSettings,
+    /// `--insecure-registry` and the global config's `insecure-registries`; every `oci:`
+    /// plugin reference of the configs is already marked with it.
+    pub insecure_registries: InsecureRegistries,
 }
 
 impl Resolved {
@@ -168,6 +178,20 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
             .map_err(|e| ConfigError::Resolve(format!("{e:#}")))?,
         None => GlobalSettings::default(),
     };
+    let default_repo = options
+        .default_repo
+        .clone()
+        .filter(|r| !r.is_empty())
+        .or_else(|| global.default_repo.clone());
+    let image_names = image_names(&configs, default_repo.as_deref())?;
+    let mut insecure_registries = InsecureRegistries::new(&options.insecure_registries);
+    insecure_registries.extend(&global.insecure_registries);
+    let mut configs = configs;
+    for loaded in &mut configs {
+        for plugin in plugin_specs(&mut loaded.config) {
+            plugin.reach_registries(&insecure_registries);
+        }
+    }
     Ok(Resolved {
         configs,
         kube_context,
@@ -176,13 +200,57 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         warnings,
         file: options.file.clone(),
         namespace: options.namespace.clone().filter(|n| !n.is_empty()),
-        default_repo: options
-            .default_repo
-            .clone()
-            .filter(|r| !r.is_empty())
-            .or_else(|| global.default_repo.clone()),
+        default_repo,
+        image_names,
         global,
+        insecure_registries,
     })
+}
+
+/// [`Resolved::image_names`]: every artifact image and required image, in `default_repo`.
+fn image_names(
+    configs: &[LoadedConfig],
+    default_repo: Option<&str>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut names = BTreeMap::new();
+    for loaded in configs {
+        let artifacts = loaded.config.build.iter().flat_map(|b| b.artifacts.iter());
+        for (i, artifact) in artifacts.enumerate() {
+            let required = artifact.requires.iter().map(|r| &r.image);
+            for image in std::iter::once(&artifact.image).chain(required) {
+                let renamed =
+                    crate::image::substitute_default_repo(default_repo.unwrap_or(""), image)
+                        .map_err(|e| {
+                            ConfigError::Resolve(format!(
+                                "{}: build.artifacts[{i}] ({}): {e}",
+                                loaded.display_source(),
+                                artifact.image
+                            ))
+                        })?;
+                names.insert(image.clone(), renamed);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Every `plugin:` entry of a config: builder, test and transform plugins.
+fn plugin_specs(
+    config: &mut super::SkaffoldConfig,
+) -> impl Iterator<Item = &mut crate::plugin::PluginSpec> {
+    let builders = config
+        .build
+        .iter_mut()
+        .flat_map(|b| b.artifacts.iter_mut())
+        .filter_map(|a| a.plugin.as_mut());
+    let tests = config.test.iter_mut().filter_map(|t| t.plugin.as_mut());
+    let transforms = config
+        .manifests
+        .iter_mut()
+        .filter_map(|m| m.transform.as_mut())
+        .flatten()
+        .filter_map(|t| t.plugin.as_mut());
+    builders.chain(tests).chain(transforms)
 }
 
 /// `deploy.kubeContext` of the configs; they must agree.

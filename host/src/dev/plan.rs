@@ -17,10 +17,8 @@ use std::path::{Path, PathBuf};
 /// What `dev`'s flags choose for the plan.
 #[derive(Debug, Clone)]
 pub struct DevChoices {
-    /// `--cache-artifacts`.
-    pub cache_artifacts: bool,
-    /// `--build-concurrency` (None: the config's).
-    pub build_concurrency: Option<usize>,
+    /// `--tag`, `--push`, `--cache-artifacts`, `--build-concurrency`, as in `build` and `run`.
+    pub build: BuildChoices,
     /// `--skip-tests`.
     pub skip_tests: bool,
     pub deploy: DeployChoices,
@@ -28,16 +26,7 @@ pub struct DevChoices {
 
 /// Reads the resolved configs into everything `dev` runs on.
 pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyhow::Result<DevPlan> {
-    let build_plan = pipeline::build::plan(
-        resolved,
-        &BuildChoices {
-            tag: None,
-            push: None,
-            cache_artifacts: choices.cache_artifacts,
-            local_cluster: pipeline::build::is_local_cluster(resolved, events),
-            concurrency: choices.build_concurrency,
-        },
-    )?;
+    let build_plan = pipeline::build::plan(resolved, &choices.build)?;
     let deploy_plan = DeployPlan::new(resolved, &choices.deploy);
 
     let mut watch = WatchPlan::default();

@@ -25,6 +25,7 @@ pub mod manifests;
 pub mod pair;
 pub mod report;
 pub mod walk;
+pub mod write;
 
 use artifact_flag::CliArtifact;
 use builders::Builder;

@@ -2,7 +2,7 @@
 //! started us, and the kube-context, namespace and kubeconfig given to Helm's global flags.
 //! Helm exports a variable empty when its flag was not given; empty means "not set" here.
 
-use super::KubeTarget;
+use super::{KubeEnvError, KubeTarget, ResolvedTarget};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -57,6 +57,51 @@ impl HelmEnv {
             plugin_dir: None,
             target: KubeTarget::default(),
         }
+    }
+}
+
+/// Helm's settings with the flags applied and every default filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmSettings {
+    pub helm: HelmEnv,
+    pub run_by_helm: bool,
+    pub target: ResolvedTarget,
+}
+
+impl HelmSettings {
+    /// Merges the flags over Helm's environment (or the standalone defaults) and resolves
+    /// them against the kubeconfig.
+    pub fn resolve(flags: KubeTarget, helm: Option<HelmEnv>) -> Result<HelmSettings, KubeEnvError> {
+        let run_by_helm = helm.is_some();
+        let helm = helm.unwrap_or_else(HelmEnv::standalone);
+        let target = flags.or(helm.target.clone()).resolve_from_env()?;
+        Ok(HelmSettings {
+            helm,
+            run_by_helm,
+            target,
+        })
+    }
+
+    /// The `helm devloop env` text: one `key: value` line per setting.
+    pub fn describe(&self) -> String {
+        let s = self;
+        let files = s
+            .target
+            .kubeconfig
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>();
+        format!(
+            "helm: {}\nrun by helm: {}\nkubeconfig: {}\nkube-context: {}\nnamespace: {}\ndebug: {}\n",
+            s.helm.helm_bin.display(),
+            if s.run_by_helm { "yes" } else { "no" },
+            std::env::join_paths(&files)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| files.join(",")),
+            s.target.context,
+            s.target.namespace,
+            s.helm.debug,
+        )
     }
 }
 
@@ -119,5 +164,51 @@ mod tests {
         let single = HelmEnv::detect(env(&[("HELM_BIN", "helm"), ("KUBECONFIG", "/a")]))
             .expect("run by helm");
         assert_eq!(single.target.kubeconfig, Some(PathBuf::from("/a")));
+    }
+
+    #[test]
+    fn flags_win_over_helm_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("config");
+        std::fs::write(
+            &kubeconfig,
+            "apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n  context: {cluster: c, namespace: from-context}\n- name: b\n  context: {cluster: c}\n",
+        )
+        .expect("write");
+        let helm = HelmEnv {
+            helm_bin: PathBuf::from("/opt/helm"),
+            debug: true,
+            plugin_dir: None,
+            target: KubeTarget {
+                kubeconfig: Some(kubeconfig.clone()),
+                context: Some("b".into()),
+                namespace: Some("from-helm".into()),
+            },
+        };
+        let flags = KubeTarget {
+            namespace: Some("from-flag".into()),
+            ..Default::default()
+        };
+        let s = HelmSettings::resolve(flags, Some(helm.clone())).expect("settings");
+        assert_eq!(s.target.context, "b");
+        assert_eq!(s.target.namespace, "from-flag");
+        let text = s.describe();
+        assert!(text.contains("helm: /opt/helm\n"), "{text}");
+        assert!(text.contains("run by helm: yes\n"), "{text}");
+        assert!(text.contains("debug: true\n"), "{text}");
+
+        // Helm left context and namespace empty: the current context and its namespace.
+        let bare = HelmEnv {
+            target: KubeTarget {
+                kubeconfig: Some(kubeconfig),
+                ..Default::default()
+            },
+            ..helm
+        };
+        let s = HelmSettings::resolve(KubeTarget::default(), Some(bare)).expect("settings");
+        assert_eq!(
+            (s.target.context.as_str(), s.target.namespace.as_str()),
+            ("a", "from-context")
+        );
     }
 }

@@ -7,7 +7,7 @@
 mod helm;
 mod kubeconfig;
 
-pub use helm::HelmEnv;
+pub use helm::{HelmEnv, HelmSettings};
 pub use kubeconfig::{KubeEnvError, load_kubeconfig};
 
 use std::path::PathBuf;

@@ -61,9 +61,10 @@ struct Response {
 }
 
 impl Client {
-    /// A client for the repository `reference` names.
+    /// A client for the repository `reference` names, over plain HTTP when the reference
+    /// says so (see [`OciReference::plain_http`]).
     pub fn new(reference: &OciReference, access: Access) -> Result<Client, OciError> {
-        let scheme = if reference.is_insecure() {
+        let scheme = if reference.plain_http {
             "http"
         } else {
             "https"

@@ -1,54 +1,50 @@
 //! Which registries are spoken to over plain HTTP: loopback ones always (as Docker does by
 //! default), and those the user names with `--insecure-registry` (or
-//! `SKAFFOLD_INSECURE_REGISTRY`), e.g. a registry on the office network without TLS. Set once
-//! from the command line, read wherever a registry is contacted.
+//! `SKAFFOLD_INSECURE_REGISTRY`) or in Skaffold's global config, e.g. a registry on the office
+//! network without TLS. Resolved once with the rest of the plan and handed to every client.
 
-use std::sync::RwLock;
+/// The registries (`host` or `host:port`) reached over plain HTTP besides loopback ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InsecureRegistries {
+    names: Vec<String>,
+}
 
-static INSECURE: RwLock<Vec<String>> = RwLock::new(Vec::new());
-
-/// Names the registries (`host` or `host:port`) to reach over plain HTTP, besides loopback.
-pub fn set_insecure_registries(registries: &[String]) {
-    if let Ok(mut insecure) = INSECURE.write() {
-        *insecure = normalized(registries).collect();
+impl InsecureRegistries {
+    /// The registries named in `names` (`host` or `host:port`; empty names are dropped).
+    pub fn new(names: &[String]) -> InsecureRegistries {
+        let mut registries = InsecureRegistries::default();
+        registries.extend(names);
+        registries
     }
-}
 
-/// `host` or `host:port`, lowercase, without a trailing `/`; empty names dropped.
-fn normalized(registries: &[String]) -> impl Iterator<Item = String> + '_ {
-    registries
-        .iter()
-        .map(|r| r.trim().trim_end_matches('/').to_ascii_lowercase())
-        .filter(|r| !r.is_empty())
-}
-
-/// Adds registries to those [`set_insecure_registries`] named (the global config's
-/// `insecure-registries`).
-pub fn add_insecure_registries(registries: &[String]) {
-    if let Ok(mut insecure) = INSECURE.write() {
-        for r in normalized(registries) {
-            if !insecure.contains(&r) {
-                insecure.push(r);
+    /// Adds `names` to those already named (the global config's join the flag's).
+    pub fn extend(&mut self, names: &[String]) {
+        for name in names {
+            let name = name.trim().trim_end_matches('/').to_ascii_lowercase();
+            if !name.is_empty() && !self.names.contains(&name) {
+                self.names.push(name);
             }
         }
     }
+
+    /// True for a loopback registry, or one named insecure (by `host:port`, or by `host` for
+    /// any port).
+    pub fn contains(&self, registry: &str) -> bool {
+        let registry = registry.to_ascii_lowercase();
+        let host = match registry.strip_prefix('[') {
+            Some(rest) => rest.split(']').next().unwrap_or(rest),
+            None => registry.split(':').next().unwrap_or(&registry),
+        };
+        matches!(host, "localhost" | "127.0.0.1" | "::1")
+            || self.names.iter().any(|r| *r == registry || *r == host)
+    }
 }
 
-/// True for a loopback registry, or one named insecure (by `host:port`, or by `host` for
-/// any port).
-pub fn is_insecure_registry(registry: &str) -> bool {
-    let registry = registry.to_ascii_lowercase();
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.split(':').next().unwrap_or(&registry),
-    };
-    if matches!(host, "localhost" | "127.0.0.1" | "::1") {
-        return true;
+impl InsecureRegistries {
+    /// Marks `reference` to be reached over plain HTTP when its registry is one of these.
+    pub fn reach(&self, reference: &mut super::OciReference) {
+        reference.plain_http |= self.contains(&reference.registry);
     }
-    INSECURE
-        .read()
-        .map(|list| list.iter().any(|r| *r == registry || *r == host))
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -57,15 +53,26 @@ mod tests {
 
     #[test]
     fn loopback_always_and_named_registries_when_set() {
-        assert!(is_insecure_registry("localhost:5000"));
-        assert!(is_insecure_registry("[::1]:5000"));
-        assert!(!is_insecure_registry("registry.office:5000"));
-        set_insecure_registries(&["Registry.Office:5000".into(), "lab".into()]);
-        assert!(is_insecure_registry("registry.office:5000"));
-        assert!(!is_insecure_registry("registry.office:6000"));
-        assert!(is_insecure_registry("lab:7000"));
-        assert!(!is_insecure_registry("ghcr.io"));
-        set_insecure_registries(&[]);
-        assert!(!is_insecure_registry("lab:7000"));
+        let none = InsecureRegistries::default();
+        assert!(none.contains("localhost:5000"));
+        assert!(none.contains("[::1]:5000"));
+        assert!(!none.contains("registry.office:5000"));
+        let named =
+            InsecureRegistries::new(&["Registry.Office:5000/".into(), "lab".into(), " ".into()]);
+        assert!(named.contains("registry.office:5000"));
+        assert!(!named.contains("registry.office:6000"));
+        assert!(named.contains("lab:7000"));
+        assert!(!named.contains("ghcr.io"));
+        let mut office = super::super::OciReference::parse("registry.office:5000/a:v1").unwrap();
+        assert!(!office.plain_http);
+        named.reach(&mut office);
+        assert!(office.plain_http);
+    }
+
+    #[test]
+    fn extending_keeps_each_name_once() {
+        let mut r = InsecureRegistries::new(&["a.io".into()]);
+        r.extend(&["A.io".into(), "b.io".into()]);
+        assert_eq!(r.names, ["a.io", "b.io"]);
     }
 }

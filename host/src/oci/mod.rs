@@ -17,6 +17,6 @@ pub use auth::{Challenge, Credentials, parse_challenge};
 pub use client::{Access, Client, MAX_BLOB};
 pub use digest::Digest;
 pub use error::OciError;
-pub use insecure::{add_insecure_registries, is_insecure_registry, set_insecure_registries};
+pub use insecure::InsecureRegistries;
 pub use manifest::{Manifest, ManifestError, WasmArtifact};
 pub use reference::OciReference;

@@ -3,6 +3,7 @@
 //! grammar checked by [`crate::image::reference`].
 
 use super::digest::Digest;
+use super::insecure::InsecureRegistries;
 use crate::image::Reference;
 use std::fmt;
 
@@ -20,6 +21,9 @@ pub struct OciReference {
     pub tag: Option<String>,
     /// A pinned manifest digest: the content must hash to it.
     pub digest: Option<Digest>,
+    /// Spoken to over plain HTTP: a loopback registry (as parsed), or one the plan names
+    /// insecure ([`InsecureRegistries::reach`]).
+    pub plain_http: bool,
 }
 
 impl OciReference {
@@ -69,6 +73,7 @@ impl OciReference {
             (tag, _) => tag.clone(),
         };
         Ok(OciReference {
+            plain_http: InsecureRegistries::default().contains(&registry),
             registry,
             repository,
             tag,
@@ -83,11 +88,6 @@ impl OciReference {
         } else {
             &self.registry
         }
-    }
-
-    /// Spoken to over plain HTTP: a loopback registry, or one named `--insecure-registry`.
-    pub fn is_insecure(&self) -> bool {
-        super::is_insecure_registry(&self.registry)
     }
 
     /// What the manifest is asked for by: the digest when pinned (the tag then only
@@ -135,6 +135,11 @@ impl fmt::Display for OciReference {
 mod tests {
     use super::*;
 
+    /// Reached over plain HTTP with no registry named insecure.
+    fn plain_http(reference: &str) -> bool {
+        OciReference::parse(reference).unwrap().plain_http
+    }
+
     fn hex() -> String {
         "0123456789abcdef".repeat(4)
     }
@@ -147,7 +152,7 @@ mod tests {
         assert_eq!(r.tag.as_deref(), Some("v1"));
         assert_eq!(r.digest, None);
         assert_eq!(r.manifest_ref(), "v1");
-        assert!(r.is_insecure());
+        assert!(plain_http(&r.to_string()));
         assert_eq!(r.to_string(), "127.0.0.1:5000/devloop/labels:v1");
     }
 
@@ -157,7 +162,7 @@ mod tests {
         let r = OciReference::parse(&pinned).unwrap();
         assert_eq!(r.tag, None);
         assert_eq!(r.manifest_ref(), format!("sha256:{}", hex()));
-        assert!(!r.is_insecure());
+        assert!(!plain_http(&r.to_string()));
         assert_eq!(r.to_string(), pinned);
 
         let both = format!("ghcr.io/team/labels:v2@sha256:{}", hex());
@@ -193,16 +198,13 @@ mod tests {
             (r.registry.as_str(), r.repository.as_str()),
             ("localhost", "labels")
         );
-        assert!(r.is_insecure());
+        assert!(plain_http(&r.to_string()));
     }
 
     #[test]
     fn loopback_registries_are_plain_http() {
         for insecure in ["localhost:5000/a", "127.0.0.1/a", "[::1]:5000/team/a:v1"] {
-            assert!(
-                OciReference::parse(insecure).unwrap().is_insecure(),
-                "{insecure}"
-            );
+            assert!(plain_http(insecure), "{insecure}");
         }
         let v6 = OciReference::parse("[::1]:5000/team/a:v1").unwrap();
         assert_eq!(
@@ -213,16 +215,8 @@ mod tests {
             ),
             ("[::1]:5000", "team/a", Some("v1"))
         );
-        assert!(
-            !OciReference::parse("registry.example.com:5000/a")
-                .unwrap()
-                .is_insecure()
-        );
-        assert!(
-            !OciReference::parse("127.0.0.1.nip.io/a")
-                .unwrap()
-                .is_insecure()
-        );
+        assert!(!plain_http("registry.example.com:5000/a"));
+        assert!(!plain_http("127.0.0.1.nip.io/a"));
     }
 
     #[test]

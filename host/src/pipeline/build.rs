@@ -39,6 +39,7 @@ pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, bu
                 None
             },
             default_repo: resolved.default_repo.clone(),
+            image_names: resolved.image_names.clone(),
             env: resolved.env.clone(),
         },
     )?;

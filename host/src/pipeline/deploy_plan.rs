@@ -2,12 +2,13 @@
 //! namespace, the `devloop.dev/config` label, the status check, rollback and prune, the render
 //! plan of the manifests and the `deploy.helm` releases.
 
+use super::render_plan::{HelmReleases, RenderChoices, kubectl_manifests, render_plan};
 use crate::config::model;
 use crate::config::{LoadedConfig, Resolved, Vars};
 use crate::deploy::{HelmRelease, labels};
 use crate::events::Events;
 use crate::hooks::deploy::DeployHooks;
-use crate::render::{self, Artifact, ConfigPlan, Plan, RenderError};
+use crate::render::{self, Artifact, Plan, RenderError};
 use crate::status::{self, StatusOptions};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -129,24 +130,12 @@ impl DeployPlan {
                 || !m.kpt.is_empty()
                 || !m.remote_manifests.is_empty()
         });
-        let render = renders.then(|| Plan {
-            configs: configs
-                .iter()
-                .map(|c| {
-                    let source = match c.name() {
-                        Some(name) => format!("{} ({name})", c.display_source()),
-                        None => c.display_source(),
-                    };
-                    ConfigPlan::new(source, c.dir.clone(), kubectl_manifests(c), None)
-                        .with_config(c)
-                })
-                .collect(),
-            namespace: resolved.namespace.clone(),
-            kube_context: resolved.kube_context.clone(),
-            kubeconfig: resolved.kubeconfig.clone(),
-            env: resolved.env.clone(),
-            labels: flags.labels.iter().cloned().collect(),
-            ..Default::default()
+        let render = renders.then(|| {
+            let choices = RenderChoices {
+                labels: flags.labels.clone(),
+                ..Default::default()
+            };
+            render_plan(resolved, &choices, HelmReleases::InstalledByHelm)
         });
         let helm = configs
             .iter()
@@ -177,27 +166,6 @@ impl DeployPlan {
             default_repo: resolved.default_repo.clone(),
         }
     }
-}
-
-/// What the kubectl deployer applies of a config: its `manifests`, without the Helm releases
-/// that `deploy.helm` installs (configs upgraded from older schemas name them in both places;
-/// Helm owns those, applying them too would deploy them twice).
-fn kubectl_manifests(config: &LoadedConfig) -> model::RenderConfig {
-    let mut manifests = config.config.manifests.clone().unwrap_or_default();
-    let installed: Vec<String> = config
-        .config
-        .deploy
-        .as_ref()
-        .and_then(|d| d.helm.as_ref())
-        .map(|h| h.releases.iter().map(|r| r.name.clone()).collect())
-        .unwrap_or_default();
-    if let Some(helm) = manifests.helm.as_mut() {
-        helm.releases.retain(|r| !installed.contains(&r.name));
-        if helm.releases.is_empty() {
-            manifests.helm = None;
-        }
-    }
-    manifests
 }
 
 /// A config's `deploy.helm` release with its templates expanded (image variables, env).
@@ -298,7 +266,9 @@ mod tests {
             file: PathBuf::from("skaffold.yaml"),
             namespace: None,
             default_repo: None,
+            image_names: Default::default(),
             global: Default::default(),
+            insecure_registries: Default::default(),
         }
     }
 

@@ -65,6 +65,16 @@ impl Deployers {
         })
     }
 
+    /// Only the given manifests, already rendered (`apply`): applied as they are, with no
+    /// Helm release.
+    pub fn manifests_only(manifests: Vec<serde_json::Value>) -> Deployers {
+        Deployers {
+            kubectl: KubectlDeployer::new(manifests),
+            helm: HelmDeployer::new(Vec::new(), None, None),
+            has_helm: false,
+        }
+    }
+
     /// Only the given Helm releases (`helm devloop upgrade`): devloop renders and applies
     /// nothing itself.
     pub fn helm_only(helm: HelmDeployer) -> Deployers {

@@ -3,10 +3,10 @@
 //! gives, for `render` and `deploy`.
 
 use crate::build;
+use crate::config::Resolved;
 use crate::config::model::{self, SkaffoldConfig};
-use crate::config::{self, LoadedConfig, Resolved};
 use crate::events::{Events, Stage};
-use crate::image::{Reference, substitute_default_repo};
+use crate::image::Reference;
 use crate::render::Artifact;
 use crate::tag;
 use anyhow::{Context as _, bail};
@@ -43,8 +43,7 @@ pub fn images_to_use(
     resolved: &Resolved,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
-    let (configs, vars) = (&resolved.configs, &resolved.env);
-    let default_repo = resolved.default_repo.as_deref();
+    let configs = &resolved.configs;
     if args.digest_source == DigestSource::None {
         return Ok(Vec::new());
     }
@@ -60,9 +59,7 @@ pub fn images_to_use(
     }
     match args.digest_source {
         DigestSource::None => Ok(Vec::new()),
-        DigestSource::Tag => {
-            tagged_artifacts(configs, args.tag.as_deref(), default_repo, vars, events)
-        }
+        DigestSource::Tag => tagged_artifacts(resolved, args.tag.as_deref(), events),
         DigestSource::Local | DigestSource::Remote => {
             let wanted: usize = configs.iter().map(|c| artifacts_of(&c.config).len()).sum();
             if wanted == 0 {
@@ -127,12 +124,11 @@ fn artifacts_of(config: &SkaffoldConfig) -> &[model::Artifact] {
 /// Every artifact of every config with the tag its tag policy (or `--tag`) gives, in the
 /// default repository when one is set.
 fn tagged_artifacts(
-    configs: &[LoadedConfig],
+    resolved: &Resolved,
     tag_flag: Option<&str>,
-    default_repo: Option<&str>,
-    vars: &config::Vars,
     events: &Events,
 ) -> anyhow::Result<Vec<Artifact>> {
+    let (configs, vars) = (&resolved.configs, &resolved.env);
     let now = jiff::Timestamp::now();
     let mut build_plan: Option<Option<build::BuildPlan>> = None;
     let mut out = Vec::new();
@@ -148,18 +144,14 @@ fn tagged_artifacts(
                 None => {
                     let digest = if uses_input_digest(&policy) {
                         let plan = build_plan.get_or_insert_with(|| {
-                            build::plan(
-                                configs,
-                                build::PlanOptions {
-                                    tag_override: None,
-                                    push: Some(false),
-                                    local_cluster: true,
-                                    cache_file: None,
-                                    default_repo: default_repo.map(str::to_string),
-                                    env: vars.clone(),
-                                },
-                            )
-                            .ok()
+                            let choices = super::BuildChoices {
+                                tag: None,
+                                push: Some(false),
+                                cache_artifacts: false,
+                                local_cluster: true,
+                                concurrency: None,
+                            };
+                            super::build::plan(resolved, &choices).ok()
                         });
                         plan.as_ref()
                             .and_then(|p| p.artifacts.iter().find(|b| b.name == a.image))
@@ -189,8 +181,7 @@ fn tagged_artifacts(
                     }
                 }
             };
-            let repo = substitute_default_repo(default_repo.unwrap_or(""), &a.image)
-                .with_context(|| format!("artifact image {:?}", a.image))?;
+            let repo = resolved.image_names.get(&a.image).unwrap_or(&a.image);
             out.push(Artifact {
                 image_name: a.image.clone(),
                 tag: format!("{repo}:{tag}"),
@@ -214,6 +205,7 @@ fn uses_input_digest(policy: &tag::TagPolicy) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config;
 
     #[test]
     fn image_flag_with_and_without_name() {
@@ -225,25 +217,30 @@ mod tests {
         assert!(parse_image_flag("Bad Image").is_err());
     }
 
-    fn loaded(yaml: &str, dir: &Path) -> Vec<LoadedConfig> {
-        config::load_str(yaml, Path::new("skaffold.yaml"), dir).unwrap()
+    fn resolved(yaml: &str, dir: &Path, default_repo: Option<&str>, env: config::Vars) -> Resolved {
+        let file = dir.join("skaffold.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        config::resolve::resolve(&config::ResolveOptions {
+            file,
+            auto_activation: true,
+            command: "render".into(),
+            default_repo: default_repo.map(String::from),
+            env,
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     #[test]
     fn tag_flag_and_default_repo_name_every_artifact() {
         let tmp = tempfile::tempdir().unwrap();
-        let configs = loaded(
+        let resolved = resolved(
             "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: web\n  - image: gcr.io/k8s-skaffold/api\n",
             tmp.path(),
-        );
-        let a = tagged_artifacts(
-            &configs,
-            Some("v1"),
             Some("gcr.io/k8s-skaffold"),
-            &config::Vars::new(),
-            &Events::discard(),
-        )
-        .unwrap();
+            config::Vars::new(),
+        );
+        let a = tagged_artifacts(&resolved, Some("v1"), &Events::discard()).unwrap();
         assert_eq!(a[0].image_name, "web");
         assert_eq!(a[0].tag, "gcr.io/k8s-skaffold/web:v1");
         assert_eq!(a[1].tag, "gcr.io/k8s-skaffold/api:v1");
@@ -252,30 +249,27 @@ mod tests {
     #[test]
     fn sha256_policy_tags_latest_without_building() {
         let tmp = tempfile::tempdir().unwrap();
-        let configs = loaded(
+        let resolved = resolved(
             "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {}\n  artifacts:\n  - image: web\n",
             tmp.path(),
+            None,
+            config::Vars::new(),
         );
-        let a = tagged_artifacts(
-            &configs,
-            None,
-            None,
-            &config::Vars::new(),
-            &Events::discard(),
-        )
-        .unwrap();
+        let a = tagged_artifacts(&resolved, None, &Events::discard()).unwrap();
         assert_eq!(a[0].tag, "web:latest");
     }
 
     #[test]
     fn env_template_reads_the_resolved_environment() {
         let tmp = tempfile::tempdir().unwrap();
-        let configs = loaded(
+        let vars = config::Vars::from([("RELEASE".to_string(), "r7".to_string())]);
+        let resolved = resolved(
             "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    envTemplate:\n      template: \"{{.RELEASE}}\"\n  artifacts:\n  - image: web\n",
             tmp.path(),
+            None,
+            vars,
         );
-        let vars = config::Vars::from([("RELEASE".to_string(), "r7".to_string())]);
-        let a = tagged_artifacts(&configs, None, None, &vars, &Events::discard()).unwrap();
+        let a = tagged_artifacts(&resolved, None, &Events::discard()).unwrap();
         assert_eq!(a[0].tag, "web:r7");
     }
 
@@ -283,12 +277,14 @@ mod tests {
     fn input_digest_policy_tags_without_building() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("Dockerfile"), "FROM scratch\n").unwrap();
-        let configs = loaded(
+        let resolved = resolved(
             "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    inputDigest: {}\n  artifacts:\n  - image: web\n    context: .\n    docker:\n      dockerfile: Dockerfile\n",
             tmp.path(),
+            None,
+            config::Vars::new(),
         );
         let (events, list) = Events::collect();
-        let a = tagged_artifacts(&configs, None, None, &config::Vars::new(), &events).unwrap();
+        let a = tagged_artifacts(&resolved, None, &events).unwrap();
         assert!(
             list.lock().unwrap().is_empty(),
             "warned: {:?}",

@@ -79,7 +79,12 @@ impl Plugin {
 }
 
 impl PluginEngine {
-    /// The process-wide engine, with the cache in the platform cache directory.
+    /// The process-wide engine, with the cache in the platform cache directory, started the
+    /// first time a plugin is loaded (a run without plugins never pays for it). One per
+    /// process, as wasmtime intends an `Engine` to be: its compiled code, its deadline ticker
+    /// thread and the `oci:` references resolved so far are shared by every stage and by
+    /// every config reload of `dev`. Nothing in it depends on the command line: how a
+    /// registry is reached travels with each reference (`OciReference::plain_http`).
     pub fn global() -> Result<&'static PluginEngine, PluginError> {
         static GLOBAL: OnceLock<Result<PluginEngine, String>> = OnceLock::new();
         GLOBAL

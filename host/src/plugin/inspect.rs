@@ -193,6 +193,15 @@ pub enum PluginTarget {
 
 /// Inspects a file, or pulls `oci://` (through the plugin store) and inspects that; the
 /// inspection's path is then the reference pinned to the digest it resolved to.
+impl PluginTarget {
+    /// Marks a registry target to be reached over plain HTTP when its registry is insecure.
+    pub fn reach_registries(&mut self, insecure: &crate::oci::InsecureRegistries) {
+        if let PluginTarget::Oci(reference) = self {
+            insecure.reach(reference);
+        }
+    }
+}
+
 pub fn inspect_target(engine: &PluginEngine, target: &PluginTarget) -> anyhow::Result<Inspection> {
     match target {
         PluginTarget::File(path) => Ok(inspect(engine, path)?),
@@ -232,6 +241,116 @@ pub fn components(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+impl Inspection {
+    /// `plugin inspect`'s text: one `key: value` line per fact, then the lists.
+    pub fn describe(&self) -> String {
+        let found = self;
+        let mut out = String::new();
+        let mut line = |k: &str, v: &str| out.push_str(&format!("{k:<13} {v}\n"));
+        line("path:", &found.path);
+        line(
+            "world:",
+            &format!("devloop:plugin/{}@{}", found.world, found.package_version),
+        );
+        line("name:", &format!("{} {}", found.name, found.version));
+        if !found.description.is_empty() {
+            line("description:", &found.description);
+        }
+        line(
+            "size:",
+            &format!("{} bytes, sha256 {}", found.size, found.sha256),
+        );
+        line(
+            "load:",
+            &format!(
+                "{:.1} ms ({})",
+                found.load_ms,
+                if found.from_cache {
+                    "cached"
+                } else {
+                    "compiled"
+                }
+            ),
+        );
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        line("wants run:", &list(&found.wants_run));
+        line("wants env:", &list(&found.wants_env));
+        out.push_str("capabilities:\n");
+        for c in &found.capabilities {
+            out.push_str(&format!("  - {c}\n"));
+        }
+        out.push_str("imports:\n");
+        for i in &found.imports {
+            out.push_str(&format!("  - {i}\n"));
+        }
+        out
+    }
+}
+
+/// One component of a `plugin list`: its path and what inspecting it found.
+pub struct Listed {
+    pub path: PathBuf,
+    pub found: Result<Inspection, PluginError>,
+}
+
+/// Inspects every component (`*.wasm`) of `path` (a directory or one file); a component that
+/// fails to load is listed with its error.
+pub fn list(engine: &PluginEngine, path: &Path) -> anyhow::Result<Vec<Listed>> {
+    Ok(components(path)?
+        .into_iter()
+        .map(|path| Listed {
+            found: inspect(engine, &path),
+            path,
+        })
+        .collect())
+}
+
+/// `plugin list -o json`: one object per component.
+pub fn listing_json(listed: &[Listed]) -> serde_json::Value {
+    listed
+        .iter()
+        .map(|l| match &l.found {
+            Ok(found) => serde_json::json!({
+                "path": l.path.display().to_string(),
+                "world": found.world,
+                "name": found.name,
+                "version": found.version,
+                "packageVersion": found.package_version,
+                "description": found.description,
+            }),
+            Err(e) => serde_json::json!({
+                "path": l.path.display().to_string(),
+                "error": e.to_string(),
+            }),
+        })
+        .collect()
+}
+
+/// `plugin list`'s text: one line per component, `INVALID` and the error for a broken one.
+pub fn listing_table(listed: &[Listed]) -> String {
+    let mut out = String::new();
+    for l in listed {
+        let path = l.path.display();
+        match &l.found {
+            Ok(f) => out.push_str(&format!(
+                "{path}  {}  {} {}  {}\n",
+                f.world, f.name, f.version, f.description
+            )),
+            Err(e) => out.push_str(&format!("{path}  INVALID  {e}\n")),
+        }
+    }
+    if listed.is_empty() {
+        out.push_str("no plugin components (*.wasm) found\n");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -41,6 +41,15 @@ pub enum PluginSource {
     Oci(OciReference),
 }
 
+impl PluginSpec {
+    /// Marks an `oci:` source to be pulled over plain HTTP when its registry is insecure.
+    pub fn reach_registries(&mut self, insecure: &crate::oci::InsecureRegistries) {
+        if let PluginSource::Oci(reference) = &mut self.source {
+            insecure.reach(reference);
+        }
+    }
+}
+
 impl PluginSource {
     /// How the config names it: the path, or `oci:` and the reference.
     pub fn describe(&self) -> String {

@@ -8,8 +8,9 @@ mod release;
 
 use crate::commands::common::PipelineArgs;
 use crate::events::Events;
-use crate::kubeenv::{HelmEnv, KubeTarget, ResolvedTarget};
-use anyhow::{Context, bail};
+use crate::kubeenv::{HelmEnv, HelmSettings, KubeTarget};
+use crate::pipeline::ReleaseSelection;
+use anyhow::bail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,51 +63,6 @@ pub struct EnvArgs {
     pub namespace: Option<String>,
 }
 
-/// Helm's settings with the flags applied and every default filled in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelmSettings {
-    pub helm: HelmEnv,
-    pub run_by_helm: bool,
-    pub target: ResolvedTarget,
-}
-
-/// Merges the flags over Helm's environment (or the standalone defaults) and resolves them
-/// against the kubeconfig.
-pub fn settings(flags: KubeTarget, helm: Option<HelmEnv>) -> anyhow::Result<HelmSettings> {
-    let run_by_helm = helm.is_some();
-    let helm = helm.unwrap_or_else(HelmEnv::standalone);
-    let target = flags
-        .or(helm.target.clone())
-        .resolve_from_env()
-        .context("resolving the cluster to talk to")?;
-    Ok(HelmSettings {
-        helm,
-        run_by_helm,
-        target,
-    })
-}
-
-/// The `helm devloop env` text: one `key: value` line per setting.
-pub fn describe(s: &HelmSettings) -> String {
-    let files = s
-        .target
-        .kubeconfig
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>();
-    format!(
-        "helm: {}\nrun by helm: {}\nkubeconfig: {}\nkube-context: {}\nnamespace: {}\ndebug: {}\n",
-        s.helm.helm_bin.display(),
-        if s.run_by_helm { "yes" } else { "no" },
-        std::env::join_paths(&files)
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| files.join(",")),
-        s.target.context,
-        s.target.namespace,
-        s.helm.debug,
-    )
-}
-
 pub async fn run(args: HelmArgs, events: Events) -> anyhow::Result<ExitCode> {
     match args.command {
         HelmCommand::Env(a) => {
@@ -115,15 +71,15 @@ pub async fn run(args: HelmArgs, events: Events) -> anyhow::Result<ExitCode> {
                 context: a.kube_context,
                 namespace: a.namespace,
             };
-            let s = settings(flags, HelmEnv::from_process())?;
-            print!("{}", describe(&s));
+            let s = HelmSettings::resolve(flags, HelmEnv::from_process())?;
+            print!("{}", s.describe());
             Ok(ExitCode::SUCCESS)
         }
         HelmCommand::PostRender(a) => post_render::run(a),
         HelmCommand::Upgrade(a) => release_command(a, release::Action::Upgrade, events).await,
         HelmCommand::Template(a) => release_command(a, release::Action::Template, events).await,
         HelmCommand::Dev(mut a) => {
-            let s = settings(a.pipeline.kube_target(), HelmEnv::from_process())?;
+            let s = HelmSettings::resolve(a.pipeline.kube_target(), HelmEnv::from_process())?;
             a.pipeline.kube_context = Some(s.target.context.clone());
             a.pipeline.namespace = Some(s.target.namespace.clone());
             // A single file Helm was given (`helm --kubeconfig`) is passed on; a $KUBECONFIG
@@ -147,7 +103,7 @@ async fn release_command(
         .namespace
         .clone()
         .or_else(|| helm.as_ref().and_then(|h| h.target.namespace.clone()));
-    let mut settings = settings(flags, helm)?;
+    let mut settings = HelmSettings::resolve(flags, helm)?;
     // An explicit --kubeconfig after the plugin name wins over Helm's.
     if let Some(k) = &a.pipeline.kubeconfig {
         settings.helm.target.kubeconfig = Some(k.clone());
@@ -161,9 +117,11 @@ async fn release_command(
     release::run(
         release::ReleasePlan {
             settings,
-            namespace_flag,
-            release: a.release,
-            chart: a.chart,
+            selection: ReleaseSelection {
+                release: a.release,
+                chart: a.chart,
+                namespace_flag,
+            },
             pipeline,
         },
         action,
@@ -205,51 +163,5 @@ mod tests {
         let t = a.pipeline.kube_target();
         assert_eq!(t.namespace.as_deref(), Some("apps"));
         assert_eq!(t.context.as_deref(), Some("ground"));
-    }
-
-    #[test]
-    fn flags_win_over_helm_environment() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("config");
-        std::fs::write(
-            &kubeconfig,
-            "apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n  context: {cluster: c, namespace: from-context}\n- name: b\n  context: {cluster: c}\n",
-        )
-        .expect("write");
-        let helm = HelmEnv {
-            helm_bin: PathBuf::from("/opt/helm"),
-            debug: true,
-            plugin_dir: None,
-            target: KubeTarget {
-                kubeconfig: Some(kubeconfig.clone()),
-                context: Some("b".into()),
-                namespace: Some("from-helm".into()),
-            },
-        };
-        let flags = KubeTarget {
-            namespace: Some("from-flag".into()),
-            ..Default::default()
-        };
-        let s = settings(flags, Some(helm.clone())).expect("settings");
-        assert_eq!(s.target.context, "b");
-        assert_eq!(s.target.namespace, "from-flag");
-        let text = describe(&s);
-        assert!(text.contains("helm: /opt/helm\n"), "{text}");
-        assert!(text.contains("run by helm: yes\n"), "{text}");
-        assert!(text.contains("debug: true\n"), "{text}");
-
-        // Helm left context and namespace empty: the current context and its namespace.
-        let bare = HelmEnv {
-            target: KubeTarget {
-                kubeconfig: Some(kubeconfig),
-                ..Default::default()
-            },
-            ..helm
-        };
-        let s = settings(KubeTarget::default(), Some(bare)).expect("settings");
-        assert_eq!(
-            (s.target.context.as_str(), s.target.namespace.as_str()),
-            ("a", "from-context")
-        );
     }
 }
