@@ -5,7 +5,9 @@
 mod support;
 
 use devloop::events::{Event, Events};
-use devloop::plugin::{Allow, PluginEngine, PluginError, PluginSpec, WasmTransformer};
+use devloop::plugin::{
+    Allow, ArgsGrant, PluginEngine, PluginError, PluginSpec, RunGrant, WasmTransformer,
+};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -144,6 +146,47 @@ fn the_environment_holds_only_allowed_variables() {
     assert_eq!(messages(&t), vec!["env: DEVLOOP_TEST_GRANTED"]);
 }
 
+/// A plugin granted one program cannot make it load code of the plugin's choosing: variables
+/// such as `LD_PRELOAD` (a library the plugin wrote into its scratch directory), `BASH_ENV`
+/// or `GIT_CONFIG_*` are refused before the program starts; an ordinary one reaches it.
+#[test]
+fn a_plugin_cannot_set_loader_variables_for_a_program() {
+    let marker = std::env::temp_dir().join(format!("devloop-hostile-ran-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let script = format!("touch {}", marker.display());
+    for (name, value) in [
+        ("LD_PRELOAD", "/scratch/x.so"),
+        ("BASH_ENV", "/scratch/rc"),
+        ("PATH", "/scratch"),
+        ("GIT_CONFIG_COUNT", "1"),
+        ("HOME", "/scratch"),
+    ] {
+        let (events, seen) = Events::collect();
+        let t = hostile(
+            json!({"mode": "run", "program": "sh", "args": ["-c", &script], "env": [[name, value]]}),
+            |s| s.allow.run = vec!["sh".into()],
+        );
+        let err = t.run(vec![pod()], &events).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("setting `{name}` for `sh` is not allowed")),
+            "{name}: {err}"
+        );
+        assert!(!marker.exists(), "{name}: the program ran");
+        let seen = format!("{:?}", seen.lock().unwrap());
+        assert!(seen.contains("[hostile] denied: setting"), "{seen}");
+    }
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", "echo $GREETING"],
+            "env": [["GREETING", "hello"]]}),
+        |s| s.allow.run = vec!["sh".into()],
+    );
+    assert_eq!(
+        messages(&t),
+        vec!["exit Some(0), 6 bytes of stdout, truncated false: hello"]
+    );
+    host_still_works();
+}
+
 #[test]
 fn a_gigabyte_of_output_is_cut() {
     let t = hostile(json!({"mode": "flood"}), |_| {});
@@ -201,6 +244,75 @@ fn plugin_events_carry_its_name() {
         ),
         "{seen:?}"
     );
+}
+
+/// A program granted with argument patterns runs only with argument lists they match.
+#[test]
+fn a_program_granted_with_argument_patterns_runs_only_with_those() {
+    let grant = |s: &mut PluginSpec| {
+        s.allow.run = vec![RunGrant::WithArgs(ArgsGrant {
+            program: "sh".into(),
+            args: vec!["-c".into(), "echo *".into()],
+        })]
+    };
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", "echo fine"]}),
+        grant,
+    );
+    assert_eq!(
+        messages(&t),
+        vec!["exit Some(0), 5 bytes of stdout, truncated false: fine"]
+    );
+    for args in [
+        json!(["-c", "rm -rf /scratch"]),
+        json!(["-c", "echo a", "extra"]),
+    ] {
+        let t = hostile(json!({"mode": "run", "program": "sh", "args": args}), grant);
+        let err = t
+            .run(vec![pod()], &Events::discard())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("with the arguments"), "{args}: {err}");
+    }
+}
+
+/// What the program started is stopped at the deadline too: a shell's background job does
+/// not outlive the plugin.
+#[test]
+fn the_deadline_kills_what_the_program_started() {
+    let marker = format!("{}.{}", 300, std::process::id());
+    let t = hostile(
+        json!({"mode": "run", "program": "sh", "args": ["-c", format!("sleep {marker} & wait")]}),
+        |s| {
+            s.allow.run = vec!["sh".into()];
+            s.timeout = Some(Duration::from_millis(500));
+        },
+    );
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    let pattern = format!("sleep {marker}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Some(pid) = running(&pattern) {
+        assert!(
+            Instant::now() < deadline,
+            "`{pattern}` still runs as pid {pid}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    host_still_works();
+}
+
+/// A process whose command line contains `pattern`, from /proc.
+fn running(pattern: &str) -> Option<String> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            text.contains(pattern)
+                .then(|| entry.file_name().to_string_lossy().into_owned())
+        })
 }
 
 #[test]

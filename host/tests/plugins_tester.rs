@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 fn tester(config: Value, run: &[&str]) -> WasmTester {
     let mut spec = PluginSpec::new(support::tester_plugin());
     spec.config = Some(config);
-    spec.allow.run = run.iter().map(|s| s.to_string()).collect();
+    spec.allow.run = run.iter().map(|s| (*s).into()).collect();
     let engine = PluginEngine::new(None).unwrap();
     let plugin = engine.load(&spec, std::path::Path::new("/")).unwrap();
     WasmTester::new(plugin).unwrap()

@@ -31,7 +31,7 @@ pub use builder::{BuildRequest, BuiltImage, WasmBuilder};
 pub use engine::{LoadTimings, Plugin, PluginEngine};
 pub use error::PluginError;
 pub use fetch::{FetchError, Fetched};
-pub use spec::{Allow, PluginSource, PluginSpec};
+pub use spec::{Allow, ArgsGrant, PluginSource, PluginSpec, RunGrant};
 pub use store::PluginStore;
 pub use tester::{TestCase, TestOutcome, TestReport, WasmTester};
 pub use transformer::WasmTransformer;

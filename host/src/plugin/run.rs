@@ -4,6 +4,7 @@
 
 use super::bindings::types::{Command, CommandOutput, PluginError as GuestError};
 use super::sandbox::{CONTEXT_DIR, CallState, DeadlinePassed, SCRATCH_DIR};
+use super::spec::RunGrant;
 use crate::events::{Event, Level, Stage};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -37,15 +38,13 @@ fn failed(message: String) -> GuestError {
     }
 }
 
-/// The program `name` resolves to, if the plugin's `allow.run` lists it.
-fn resolve_program(allowed: &[String], name: &str) -> Option<PathBuf> {
-    let entry = allowed
-        .iter()
-        .find(|a| a.as_str() == name || Path::new(a).file_name().is_some_and(|f| f == name))?;
-    if entry.contains('/') {
-        return Some(PathBuf::from(entry));
+/// The program `name` resolves to, if a grant of the plugin's `allow.run` names it.
+fn resolve_program(grant: &RunGrant) -> Option<PathBuf> {
+    let program = grant.program();
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
     }
-    which::which(entry).ok()
+    which::which(program).ok()
 }
 
 /// A relative path with no `..`: anything else would leave the directory it is joined to.
@@ -61,17 +60,139 @@ fn inside(base: &Path, relative: &str) -> Option<PathBuf> {
     }
 }
 
+/// Variables a plugin may not set for a program it runs: they decide which code the program
+/// loads or executes (the dynamic loader's `LD_*`, a shell's startup files, git's and
+/// interpreters' hooks, where tools find their configs), so setting one would let the plugin
+/// run code of its own choosing on the host. Exact names, then prefixes.
+const LOADER_VARIABLES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "SHELL",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "IFS",
+    "CDPATH",
+    "GLOBIGNORE",
+    "PROMPT_COMMAND",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "GCONV_PATH",
+    "LOCPATH",
+    "NLSPATH",
+    "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "RESOLV_HOST_CONF",
+    "TMPDIR",
+    "CLASSPATH",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "MAVEN_OPTS",
+    "GRADLE_OPTS",
+    "KUBECONFIG",
+    "REGISTRY_AUTH_FILE",
+    "CC",
+    "CXX",
+    "CPP",
+    "LD",
+    "AR",
+    "AS",
+    "MAKEFLAGS",
+    "GOFLAGS",
+    "GOENV",
+    "GOTOOLCHAIN",
+    "GOROOT",
+    "RUSTC",
+    "RUSTC_WRAPPER",
+    "RUSTFLAGS",
+    "SUDO_ASKPASS",
+    "GNUPGHOME",
+];
+const LOADER_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "BASH_FUNC_",
+    "MALLOC_",
+    "XDG_",
+    "GIT_",
+    "SSH_",
+    "PYTHON",
+    "PERL",
+    "RUBY",
+    "NODE_",
+    "NPM_CONFIG_",
+    "DOCKER_",
+    "CONTAINERS_",
+    "BUILDAH_",
+    "HELM_",
+    "BAZEL",
+    "CARGO_",
+    "CGO_",
+];
+
+/// Why the plugin may not set `name`, if it may not.
+fn refused_variable(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Some("it is not a variable name");
+    }
+    let upper = name.to_ascii_uppercase();
+    let loads_code = LOADER_VARIABLES.contains(&upper.as_str())
+        || LOADER_PREFIXES.iter().any(|p| upper.starts_with(p));
+    loads_code.then_some("it can change which code the program loads or runs")
+}
+
 pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
-    let Some(program) = resolve_program(&call.allow.run, &cmd.program) else {
-        let message = if call.allow.run.iter().any(|a| a == &cmd.program) {
-            format!("program `{}` is allowed but not found on PATH", cmd.program)
-        } else {
-            format!("running `{}` is not allowed for this plugin", cmd.program)
-        };
+    if let Some((name, why)) = cmd
+        .env
+        .iter()
+        .find_map(|(name, _)| refused_variable(name).map(|why| (name, why)))
+    {
         return Ok(Err(denied(
             call,
-            message,
-            "list the program under `allow.run` in the plugin's config entry",
+            format!(
+                "setting `{name}` for `{}` is not allowed: {why}",
+                cmd.program
+            ),
+            "grant host variables with `allow.env`; a plugin cannot set loader, shell or \
+             tool-config variables for the programs it runs",
+        )));
+    }
+    let grants: Vec<&RunGrant> = call
+        .allow
+        .run
+        .iter()
+        .filter(|g| g.names(&cmd.program))
+        .collect();
+    let Some(grant) = grants.iter().find(|g| g.allows_args(&cmd.args)) else {
+        let (message, hint) = if grants.is_empty() {
+            (
+                format!("running `{}` is not allowed for this plugin", cmd.program),
+                "list the program under `allow.run` in the plugin's config entry",
+            )
+        } else {
+            (
+                format!(
+                    "running `{}` with the arguments {:?} is not allowed for this plugin",
+                    cmd.program, cmd.args
+                ),
+                "widen the program's `args` patterns under `allow.run` in the plugin's config \
+                 entry",
+            )
+        };
+        return Ok(Err(denied(call, message, hint)));
+    };
+    let Some(program) = resolve_program(grant) else {
+        return Ok(Err(denied(
+            call,
+            format!("program `{}` is allowed but not found on PATH", cmd.program),
+            "install it, or name it by its path under `allow.run`",
         )));
     };
     let base = call
@@ -99,6 +220,9 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // Its own process group, so the deadline stops what it starts too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     // Programs find their own tools on PATH; everything else is granted by name.
     if let Some(path) = std::env::var_os("PATH") {
         command.env("PATH", path);
@@ -175,8 +299,7 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill_process_group(&mut child);
                 return Err(DeadlinePassed.into());
             }
         }
@@ -209,6 +332,20 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         stderr,
         truncated,
     }))
+}
+
+/// Kills the program and everything it started in its process group (a shell's background
+/// jobs, a build's workers), then reaps it.
+fn kill_process_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Shows complete lines of a program's output to the user as they come.
@@ -297,15 +434,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_listed_programs_resolve() {
-        let allowed = vec!["sh".to_string(), "/bin/true".to_string()];
-        assert!(resolve_program(&allowed, "sh").is_some());
+    fn granted_programs_resolve_on_path_or_by_their_path() {
+        assert!(resolve_program(&"sh".into()).is_some());
         assert_eq!(
-            resolve_program(&allowed, "true"),
+            resolve_program(&"/bin/true".into()),
             Some(PathBuf::from("/bin/true"))
         );
-        assert_eq!(resolve_program(&allowed, "curl"), None);
-        assert_eq!(resolve_program(&[], "sh"), None);
+        assert_eq!(resolve_program(&"devloop-no-such-program".into()), None);
+    }
+
+    #[test]
+    fn variables_that_load_code_are_refused() {
+        for name in [
+            "LD_PRELOAD",
+            "ld_library_path",
+            "BASH_ENV",
+            "PATH",
+            "GIT_CONFIG_COUNT",
+            "PYTHONSTARTUP",
+            "NODE_OPTIONS",
+            "GOFLAGS",
+            "RUSTC_WRAPPER",
+            "BASH_FUNC_ls%%",
+            "",
+            "A=B",
+        ] {
+            assert!(refused_variable(name).is_some(), "{name:?}");
+        }
+        for name in [
+            "GREETING",
+            "BUILD_MODE",
+            "SOURCE_DATE_EPOCH",
+            "GOOS",
+            "GOARCH",
+        ] {
+            assert_eq!(refused_variable(name), None, "{name:?}");
+        }
     }
 
     #[test]

@@ -45,24 +45,35 @@ pub struct CallState {
 }
 
 /// Denies memory growth past the plugin's limit and remembers that it did, so the error
-/// names the limit rather than whatever the guest did after its allocation failed.
+/// names the limit rather than whatever the guest did after its allocation failed. The limit
+/// bounds all linear memories of the store together: a component made of many core
+/// instances gets no more than one with a single memory.
+#[derive(Debug, Default)]
 struct MemoryLimiter {
     limit: usize,
+    /// Bytes of every linear memory of the store (wasm memories never shrink).
+    total: usize,
     hit: bool,
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
-            self.hit = true;
-            return Ok(false);
+        let growth = desired.saturating_sub(current);
+        match self.total.checked_add(growth) {
+            Some(total) if total <= self.limit => {
+                self.total = total;
+                Ok(true)
+            }
+            _ => {
+                self.hit = true;
+                Ok(false)
+            }
         }
-        Ok(true)
     }
 
     fn table_growing(
@@ -145,6 +156,7 @@ pub fn new_store(
         table: ResourceTable::new(),
         limiter: MemoryLimiter {
             limit: spec.memory(),
+            total: 0,
             hit: false,
         },
         call: CallState {
@@ -351,4 +363,26 @@ fn bounded(mut text: String) -> String {
         text.push_str(" [cut]");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two memories of 40 MiB each do not fit a 64 MiB limit, though each alone would.
+    #[test]
+    fn the_memory_limit_bounds_all_memories_together() {
+        let mib = 1 << 20;
+        let mut limiter = MemoryLimiter {
+            limit: 64 * mib,
+            ..Default::default()
+        };
+        assert!(limiter.memory_growing(0, 40 * mib, None).unwrap());
+        assert!(!limiter.hit);
+        assert!(!limiter.memory_growing(0, 40 * mib, None).unwrap());
+        assert!(limiter.hit);
+        // Growing the first memory within what is left still works.
+        assert!(limiter.memory_growing(40 * mib, 60 * mib, None).unwrap());
+        assert!(!limiter.memory_growing(60 * mib, 65 * mib, None).unwrap());
+    }
 }

@@ -149,15 +149,89 @@ impl From<PluginSpec> for SpecFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
-    /// Programs the plugin may run through the host, by name (looked up on PATH) or path.
+    /// Programs the plugin may run through the host, by name (looked up on PATH) or path,
+    /// each with any arguments or only with the argument lists its patterns match. Granting
+    /// a program grants whatever that program can do with the arguments allowed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub run: Vec<String>,
+    pub run: Vec<RunGrant>,
     /// Host environment variables the plugin (and what it runs) may see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
     /// May load image tarballs into the container engine and push images.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub images: bool,
+}
+
+/// One `allow.run` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RunGrant {
+    /// `buildah`: the program with any arguments.
+    Program(String),
+    /// `{program: buildah, args: [bud, "*", ...]}`: only argument lists the patterns match.
+    WithArgs(ArgsGrant),
+}
+
+/// A program granted with argument patterns: one pattern per argument, in order (`*` and
+/// `?` glob within an argument), and a last pattern `...` for any further arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgsGrant {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+impl RunGrant {
+    /// The program as written: a name (looked up on PATH) or a path.
+    pub fn program(&self) -> &str {
+        match self {
+            RunGrant::Program(p) => p,
+            RunGrant::WithArgs(g) => &g.program,
+        }
+    }
+
+    /// Whether the grant names the program `name` (itself, or a path ending in it).
+    pub fn names(&self, name: &str) -> bool {
+        let program = self.program();
+        program == name || Path::new(program).file_name().is_some_and(|f| f == name)
+    }
+
+    /// Whether `args` may be passed.
+    pub fn allows_args(&self, args: &[String]) -> bool {
+        let RunGrant::WithArgs(grant) = self else {
+            return true;
+        };
+        let (patterns, rest) = match grant.args.split_last() {
+            Some((last, init)) if last == "..." => (init, true),
+            _ => (grant.args.as_slice(), false),
+        };
+        if args.len() < patterns.len() || (!rest && args.len() > patterns.len()) {
+            return false;
+        }
+        patterns.iter().zip(args).all(|(pattern, arg)| {
+            globset::Glob::new(pattern)
+                .map(|g| g.compile_matcher().is_match(arg))
+                .unwrap_or(false)
+        })
+    }
+}
+
+impl From<&str> for RunGrant {
+    fn from(program: &str) -> Self {
+        RunGrant::Program(program.to_string())
+    }
+}
+
+impl From<String> for RunGrant {
+    fn from(program: String) -> Self {
+        RunGrant::Program(program)
+    }
+}
+
+impl PartialEq<&str> for RunGrant {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, RunGrant::Program(p) if p == other)
+    }
 }
 
 impl Allow {
@@ -370,6 +444,28 @@ mod tests {
         assert_eq!(spec.memory(), 64 << 20);
         assert_eq!(spec.allow.run, vec!["cargo"]);
         assert_eq!(spec.config.unwrap()["labels"]["team"], "web");
+    }
+
+    #[test]
+    fn run_grants_with_argument_patterns() {
+        let yaml = "path: b.wasm\nallow:\n  run:\n  - cp\n  - {program: buildah, args: [bud, \"-t\", \"*\", ...]}\n  - {program: /usr/bin/git, args: [rev-parse, HEAD]}\n";
+        let spec: PluginSpec = serde_saphyr::from_str(yaml).unwrap();
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let [cp, buildah, git] = &spec.allow.run[..] else {
+            panic!("{:?}", spec.allow.run);
+        };
+        assert!(cp.names("cp") && cp.allows_args(&args(&["-r", "/etc", "/scratch"])));
+        assert!(buildah.names("buildah"));
+        assert!(buildah.allows_args(&args(&["bud", "-t", "web:v1"])));
+        assert!(buildah.allows_args(&args(&["bud", "-t", "web:v1", "--layers", "."])));
+        assert!(!buildah.allows_args(&args(&["run", "-t", "web:v1"])));
+        assert!(!buildah.allows_args(&args(&["bud"])));
+        assert!(git.names("git") && git.program() == "/usr/bin/git");
+        assert!(git.allows_args(&args(&["rev-parse", "HEAD"])));
+        assert!(!git.allows_args(&args(&["rev-parse", "HEAD", "-c", "x"])));
+        assert!(!git.allows_args(&args(&["config", "HEAD"])));
+        let bad = "path: b.wasm\nallow: {run: [{program: sh, argz: []}]}\n";
+        assert!(serde_saphyr::from_str::<PluginSpec>(bad).is_err());
     }
 
     #[test]

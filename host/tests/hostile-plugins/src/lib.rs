@@ -15,6 +15,9 @@ struct Config {
     args: Vec<String>,
     #[serde(default)]
     paths: Vec<String>,
+    /// Variables the plugin sets for the program it runs (`run`).
+    #[serde(default)]
+    env: Vec<(String, String)>,
 }
 
 struct Hostile;
@@ -63,7 +66,11 @@ impl Transformer for Hostile {
                 }
             }
             "run" => {
-                let out = runner.run(&Command::new(&config.program).args(config.args.clone()))?;
+                let mut command = Command::new(&config.program).args(config.args.clone());
+                for (name, value) in &config.env {
+                    command = command.env(name, value);
+                }
+                let out = runner.run(&command)?;
                 input.results.push(note(format!(
                     "exit {:?}, {} bytes of stdout, truncated {}: {}",
                     out.exit_code,
