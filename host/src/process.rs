@@ -4,6 +4,7 @@
 //! the program interrupted and waited for when the caller stops waiting (Ctrl+C in `dev`).
 //! Every program runs in a process group of its own, so stopping it stops what it started.
 
+use rustix::process::{Pid, Signal};
 use std::collections::VecDeque;
 use std::process::Stdio;
 use std::time::Duration;
@@ -100,18 +101,17 @@ pub async fn run_streaming(
     })
 }
 
-/// SIGKILL to the whole process group `pgid` (the child made itself its leader).
-fn kill_group(pgid: u32) {
-    signal_group(pgid, "KILL");
+/// SIGKILL to the whole process group `pgid` (a child started as its group's leader, with
+/// `process_group(0)`): the program and everything it started.
+pub fn kill_group(pgid: u32) {
+    signal_group(pgid, Signal::KILL);
 }
 
-/// Sends `signal` (`INT`, `TERM`, `KILL`) to the whole process group `pgid`.
-fn signal_group(pgid: u32, signal: &str) {
-    let _ = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+/// Sends `signal` to the whole process group `pgid`.
+fn signal_group(pgid: u32, signal: Signal) {
+    if let Some(group) = i32::try_from(pgid).ok().and_then(Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(group, signal);
+    }
 }
 
 /// How long an interrupted program may take to end after SIGINT (Helm marks the release
@@ -159,12 +159,12 @@ impl Drop for Interruptible {
             return;
         }
         let Some(pid) = child.id() else { return };
-        signal_group(pid, "INT");
+        signal_group(pid, Signal::INT);
         // Drop cannot await; the wait is short and bounded, and the caller is shutting down.
         let start = std::time::Instant::now();
         while matches!(child.try_wait(), Ok(None)) {
             if start.elapsed() > INTERRUPT_GRACE {
-                signal_group(pid, "KILL");
+                signal_group(pid, Signal::KILL);
                 let _ = child.start_kill();
                 std::thread::sleep(Duration::from_millis(100));
                 let _ = child.try_wait();
@@ -254,13 +254,27 @@ mod tests {
         let mark = dir.path().join("interrupted");
         // The program and its own child: the group is signalled, and the program's INT trap
         // runs before it ends.
+        let ready = dir.path().join("ready");
         let script = format!(
-            "trap 'echo int > {}; kill $!; exit 130' INT; sleep 30 & wait",
-            mark.display()
+            "trap 'echo int > {}; kill $!; exit 130' INT; touch {}; sleep 30 & wait",
+            mark.display(),
+            ready.display()
         );
+        let mut run = Box::pin(output(sh(&script)));
+        // Abandon the program once its trap is set (however slow a loaded machine is).
+        let waiting = std::time::Instant::now();
+        while !ready.exists() {
+            tokio::select! {
+                ended = &mut run => panic!("the program ended on its own: {ended:?}"),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "the script never started"
+            );
+        }
         let started = std::time::Instant::now();
-        let abandoned = tokio::time::timeout(Duration::from_millis(300), output(sh(&script))).await;
-        assert!(abandoned.is_err(), "the program ended on its own");
+        drop(run);
         // Dropping the future waited for the program: its trap already wrote the mark.
         assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "int");
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -221,7 +221,6 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Its own process group, so the deadline stops what it starts too.
-    #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     // Programs find their own tools on PATH; everything else is granted by name.
     if let Some(path) = std::env::var_os("PATH") {
@@ -337,13 +336,7 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
 /// Kills the program and everything it started in its process group (a shell's background
 /// jobs, a build's workers), then reaps it.
 fn kill_process_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    if let Some(group) = i32::try_from(child.id())
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-    }
+    crate::process::kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }
