@@ -474,6 +474,36 @@ impl Client {
             })?
     }
 
+    /// Why the stored credentials must not go to a token `realm`, if they must not: a registry
+    /// names its realm in a response, so a hostile or hijacked registry could name any
+    /// server. Over HTTPS the realm must be on the registry's own host (or be Docker Hub's
+    /// token service, for Docker Hub); only a registry that is itself reached over plain
+    /// HTTP may name any realm.
+    fn realm_refusal(&self, realm: &str) -> Option<String> {
+        if self.base.starts_with("http://") {
+            return None;
+        }
+        let Ok(uri) = realm.parse::<Uri>() else {
+            return Some("its address cannot be read".into());
+        };
+        if uri.scheme_str() != Some("https") {
+            return Some("it is not HTTPS".into());
+        }
+        let host_of = |uri: &Uri| uri.host().unwrap_or_default().to_ascii_lowercase();
+        let host = host_of(&uri);
+        let registry_host = self
+            .base
+            .parse::<Uri>()
+            .map(|u| host_of(&u))
+            .unwrap_or_default();
+        let docker_hub = self.registry == super::reference::DOCKER_HUB && host == "auth.docker.io";
+        if host == registry_host || docker_hub {
+            None
+        } else {
+            Some(format!("it is not on the registry's host {registry_host}"))
+        }
+    }
+
     /// The `Authorization` value that answers `challenge`.
     async fn answer(&self, challenge: Challenge, what: &str) -> Result<String, OciError> {
         let credentials = self.credentials.as_ref();
@@ -505,7 +535,14 @@ impl Client {
         let separator = if realm.contains('?') { '&' } else { '?' };
         let url = format!("{realm}{separator}{}", query.join("&"));
         let token_what = format!("a token for {what} from {realm}");
-        let basic = credentials.map(|c| c.basic_header());
+        let withheld = match self.realm_refusal(&realm) {
+            Some(reason) if credentials.is_some() => Some(reason),
+            _ => None,
+        };
+        let basic = match withheld {
+            None => credentials.map(|c| c.basic_header()),
+            Some(_) => None,
+        };
         let response = self
             .once(
                 &Method::GET,
@@ -518,11 +555,14 @@ impl Client {
             )
             .await?;
         if response.status != StatusCode::OK {
-            return Err(self.status_error(
-                &response,
-                &token_what,
-                self.hint(StatusCode::UNAUTHORIZED),
-            ));
+            let hint = match &withheld {
+                Some(reason) => format!(
+                    "devloop did not send your credentials for {} to {realm}: {reason}",
+                    self.registry
+                ),
+                None => self.hint(StatusCode::UNAUTHORIZED),
+            };
+            return Err(self.status_error(&response, &token_what, hint));
         }
         let token: serde_json::Value =
             serde_json::from_slice(&response.body).map_err(|e| OciError::Protocol {
@@ -729,6 +769,36 @@ mod tests {
                 .unwrap()
                 .contains("application/vnd.oci.image.manifest.v1+json")
         );
+    }
+
+    /// A registry names its token realm itself: credentials go only to an HTTPS realm on the
+    /// registry's own host (Docker Hub's token service for Docker Hub), unless the registry
+    /// is reached over plain HTTP anyway.
+    #[test]
+    fn credentials_go_only_to_a_realm_of_the_registry() {
+        let client = |r: &str| Client::new(&OciReference::parse(r).unwrap(), Access::Pull).unwrap();
+        let ghcr = client("ghcr.io/team/app:v1");
+        assert_eq!(ghcr.realm_refusal("https://ghcr.io/token"), None);
+        assert_eq!(ghcr.realm_refusal("https://GHCR.io:443/token?x=1"), None);
+        let plain = ghcr.realm_refusal("http://ghcr.io/token").unwrap();
+        assert!(plain.contains("not HTTPS"), "{plain}");
+        let elsewhere = ghcr
+            .realm_refusal("https://collector.example/token")
+            .unwrap();
+        assert!(
+            elsewhere.contains("not on the registry's host ghcr.io"),
+            "{elsewhere}"
+        );
+        assert!(ghcr.realm_refusal("not a url at all").is_some());
+        let hub = client("team/app");
+        assert_eq!(hub.realm_refusal("https://auth.docker.io/token"), None);
+        assert!(
+            hub.realm_refusal("https://auth.docker.io.example/token")
+                .is_some()
+        );
+        assert!(ghcr.realm_refusal("https://auth.docker.io/token").is_some());
+        let local = client("127.0.0.1:5000/team/app");
+        assert_eq!(local.realm_refusal("http://anywhere.example/token"), None);
     }
 
     #[tokio::test]
