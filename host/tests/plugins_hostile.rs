@@ -302,6 +302,40 @@ fn the_deadline_kills_what_the_program_started() {
     host_still_works();
 }
 
+/// An image push that never finishes (a container engine that accepts the connection and
+/// never answers) counts against the plugin's time like its own code: it is stopped at the
+/// deadline.
+#[test]
+fn an_image_push_is_stopped_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("docker.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    // SAFETY: no other test of this binary reads DOCKER_HOST.
+    unsafe { std::env::set_var("DOCKER_HOST", format!("unix://{}", socket.display())) };
+    let t = hostile(
+        json!({"mode": "push", "program": "example.test/app:v1"}),
+        |s| {
+            s.allow.images = true;
+            s.timeout = Some(Duration::from_millis(500));
+        },
+    );
+    let started = Instant::now();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    host_still_works();
+}
+
 /// A process whose command line contains `pattern`, from /proc.
 fn running(pattern: &str) -> Option<String> {
     std::fs::read_dir("/proc")

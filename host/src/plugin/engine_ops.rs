@@ -6,21 +6,45 @@ use bollard::Docker;
 use bollard::query_parameters::{ImportImageOptions, PushImageOptions};
 use futures::StreamExt;
 use std::path::Path;
+use std::time::Instant;
 
-/// Runs `work` on a runtime of its own: plugin calls are synchronous and may come from any
-/// thread, including one that already drives an async runtime.
+/// How an image operation failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OpError {
+    /// The engine or registry said no, or could not be reached.
+    Failed(String),
+    /// The plugin's deadline passed first; the operation was abandoned.
+    Deadline,
+}
+
+impl From<String> for OpError {
+    fn from(message: String) -> Self {
+        OpError::Failed(message)
+    }
+}
+
+/// Runs `work` on a runtime of its own until `deadline`: plugin calls are synchronous and may
+/// come from any thread, including one that already drives an async runtime, and a call
+/// counts against the plugin's time like its own code does.
 fn on_own_runtime<T: Send + 'static>(
+    deadline: Instant,
     work: impl Future<Output = Result<T, String>> + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, OpError> {
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start a runtime for the container engine: {e}"))?
-            .block_on(work)
+            .map_err(|e| format!("cannot start a runtime for the container engine: {e}"))?;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        runtime.block_on(async move {
+            match tokio::time::timeout_at(deadline, work).await {
+                Ok(done) => done.map_err(OpError::Failed),
+                Err(_) => Err(OpError::Deadline),
+            }
+        })
     })
     .join()
-    .map_err(|_| "the container engine call crashed".to_string())?
+    .map_err(|_| OpError::Failed("the container engine call crashed".to_string()))?
 }
 
 async fn connect() -> Result<Docker, String> {
@@ -34,10 +58,10 @@ async fn connect() -> Result<Docker, String> {
 
 /// Loads `tarball` (`docker save` format) into the engine; returns what the engine says
 /// it loaded (`name:tag` or an image ID).
-pub fn load(tarball: &Path) -> Result<String, String> {
+pub fn load(tarball: &Path, deadline: Instant) -> Result<String, OpError> {
     let data = std::fs::read(tarball)
         .map_err(|e| format!("cannot read the image tarball {}: {e}", tarball.display()))?;
-    on_own_runtime(async move {
+    on_own_runtime(deadline, async move {
         let docker = connect().await?;
         let mut stream = docker.import_image(
             ImportImageOptions {
@@ -69,10 +93,10 @@ pub fn load(tarball: &Path) -> Result<String, String> {
 }
 
 /// Pushes `image` (`name:tag`) from the engine to its registry; returns the digest.
-pub fn push(image: &str) -> Result<String, String> {
+pub fn push(image: &str, deadline: Instant) -> Result<String, OpError> {
     let (name, tag) = split_tag(image);
     let (name, tag) = (name.to_string(), tag.to_string());
-    on_own_runtime(async move {
+    on_own_runtime(deadline, async move {
         let docker = connect().await?;
         let mut stream = docker.push_image(
             &name,
@@ -114,6 +138,15 @@ fn digest_of(status: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operation_past_the_deadline_is_abandoned() {
+        let started = Instant::now();
+        let deadline = started + std::time::Duration::from_millis(200);
+        let outcome: Result<(), OpError> = on_own_runtime(deadline, futures::future::pending());
+        assert_eq!(outcome, Err(OpError::Deadline));
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    }
 
     #[test]
     fn tags_split_after_the_registry_port() {

@@ -412,14 +412,23 @@ pub fn load_image(call: &CallState, tarball: &str) -> HostResult<String> {
             "write the image tarball under the runner's scratch-dir",
         )));
     };
-    Ok(super::engine_ops::load(&path).map_err(failed))
+    image_op(super::engine_ops::load(&path, call.deadline))
+}
+
+/// An image operation's outcome for the plugin; the deadline stops the plugin, as in its code.
+fn image_op(outcome: Result<String, super::engine_ops::OpError>) -> HostResult<String> {
+    match outcome {
+        Ok(done) => Ok(Ok(done)),
+        Err(super::engine_ops::OpError::Failed(message)) => Ok(Err(failed(message))),
+        Err(super::engine_ops::OpError::Deadline) => Err(DeadlinePassed.into()),
+    }
 }
 
 pub fn push_image(call: &CallState, image: &str) -> HostResult<String> {
     if let Err(e) = check_images_allowed(call, "pushing an image") {
         return Ok(Err(e));
     }
-    Ok(super::engine_ops::push(image).map_err(failed))
+    image_op(super::engine_ops::push(image, call.deadline))
 }
 
 #[cfg(test)]

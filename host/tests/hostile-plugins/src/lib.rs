@@ -91,6 +91,10 @@ impl Transformer for Hostile {
                     out.write_all(&chunk).expect("stdout accepts the write");
                 }
             }
+            "push" => {
+                let digest = runner.push_image(&config.program)?;
+                input.results.push(note(format!("pushed {digest}")));
+            }
             "panic" => panic!("boom: the hostile plugin panicked on purpose"),
             other => return Err(Error::new(format!("unknown mode {other}"))),
         }
