@@ -302,6 +302,29 @@ fn the_deadline_kills_what_the_program_started() {
     host_still_works();
 }
 
+/// A million log calls reach the user as the first ten thousand and one warning.
+#[test]
+fn a_flood_of_log_calls_is_cut() {
+    let (events, seen) = Events::collect();
+    let t = hostile(json!({"mode": "chatter"}), |_| {});
+    t.run(vec![pod()], &events).unwrap();
+    let seen = seen.lock().unwrap();
+    let messages: Vec<&str> = seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { text, .. } if text.starts_with("[hostile] ") => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 10_001, "{:?}", messages.last());
+    assert_eq!(messages[9_999], "[hostile] message 9999");
+    assert!(
+        messages[10_000].contains("more than 10000 messages"),
+        "{}",
+        messages[10_000]
+    );
+}
+
 /// An image push that never finishes (a container engine that accepts the connection and
 /// never answers) counts against the plugin's time like its own code: it is stopped at the
 /// deadline.

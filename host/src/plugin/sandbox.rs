@@ -21,11 +21,17 @@ pub const SCRATCH_DIR: &str = "/scratch";
 /// How much a plugin may print on its own stdout and stderr (each).
 pub const STDIO_LIMIT: usize = 1024 * 1024;
 
+/// How many log and progress messages one call may send; the rest are dropped, with one
+/// warning, so a plugin cannot drown the user's terminal or the event stream.
+pub const MESSAGE_LIMIT: usize = 10_000;
+
 /// The store's state for one call.
 pub struct PluginState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryLimiter,
+    /// Log and progress messages sent in this call.
+    messages: usize,
     pub(crate) call: CallState,
 }
 
@@ -159,6 +165,7 @@ pub fn new_store(
             total: 0,
             hit: false,
         },
+        messages: 0,
         call: CallState {
             plugin: plugin.name.clone(),
             events: events.clone(),
@@ -264,6 +271,21 @@ impl PluginState {
         PluginError::Trapped { plugin, message }
     }
 
+    /// A log or progress message of the plugin, up to [`MESSAGE_LIMIT`] per call.
+    fn message(&mut self, level: Level, text: impl FnOnce() -> String) {
+        self.messages += 1;
+        if self.messages <= MESSAGE_LIMIT {
+            self.event(level, text());
+        } else if self.messages == MESSAGE_LIMIT + 1 {
+            self.event(
+                Level::Warn,
+                format!(
+                    "sent more than {MESSAGE_LIMIT} messages in one call; the rest are dropped"
+                ),
+            );
+        }
+    }
+
     fn event(&self, level: Level, text: String) {
         self.call.events.send(Event::message(
             Stage::Plugin,
@@ -289,7 +311,7 @@ impl host::HostRunner for PluginState {
             types::Severity::Warning => Level::Warn,
             types::Severity::Error => Level::Error,
         };
-        self.event(level, bounded(message));
+        self.message(level, || bounded(message));
         Ok(())
     }
 
@@ -305,7 +327,7 @@ impl host::HostRunner for PluginState {
             (Some(d), None) => format!(" ({d})"),
             _ => String::new(),
         };
-        self.event(Level::Info, format!("{}{step}", bounded(message)));
+        self.message(Level::Info, || format!("{}{step}", bounded(message)));
         Ok(())
     }
 

@@ -91,6 +91,11 @@ impl Transformer for Hostile {
                     out.write_all(&chunk).expect("stdout accepts the write");
                 }
             }
+            "chatter" => {
+                for i in 0..1_000_000u32 {
+                    runner.info(format!("message {i}"));
+                }
+            }
             "push" => {
                 let digest = runner.push_image(&config.program)?;
                 input.results.push(note(format!("pushed {digest}")));
