@@ -1,7 +1,8 @@
 //! The connection to the cluster: a kube client for the chosen kubeconfig and context, the
 //! context's name and the namespace that context names.
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use crate::kubeenv::{KubeEnvError, load_kubeconfig};
+use kube::config::KubeConfigOptions;
 use std::path::Path;
 
 /// A client and what the kube-context says about namespaces.
@@ -17,12 +18,8 @@ pub struct Cluster {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("reading kubeconfig {path}: {source}")]
-    Kubeconfig {
-        path: String,
-        #[source]
-        source: kube::config::KubeconfigError,
-    },
+    #[error(transparent)]
+    Kubeconfig(#[from] crate::kubeenv::KubeEnvError),
     #[error("loading the kube-context{}: {source}", context.as_deref().map(|c| format!(" {c:?}")).unwrap_or_default())]
     Context {
         context: Option<String>,
@@ -36,59 +33,47 @@ pub enum ClusterError {
 }
 
 impl Cluster {
-    /// Connects with `kubeconfig` (default: $KUBECONFIG, then ~/.kube/config) and `context`
-    /// (default: the kubeconfig's current context).
+    /// Connects with `kubeconfig` (default: every file of $KUBECONFIG merged, then
+    /// ~/.kube/config: read by [`crate::kubeenv::load_kubeconfig`], as kubectl reads them)
+    /// and `context` (default: the kubeconfig's current context); without any kubeconfig,
+    /// the in-cluster service account.
     pub async fn connect(
         kubeconfig: Option<&Path>,
         context: Option<&str>,
     ) -> Result<Cluster, ClusterError> {
-        let options = KubeConfigOptions {
-            context: context.map(str::to_string),
-            ..Default::default()
-        };
-        let config =
-            match kubeconfig {
-                Some(path) => {
-                    let file =
-                        Kubeconfig::read_from(path).map_err(|source| ClusterError::Kubeconfig {
-                            path: path.display().to_string(),
-                            source,
-                        })?;
-                    kube::Config::from_custom_kubeconfig(file, &options)
-                        .await
-                        .map_err(|source| ClusterError::Context {
-                            context: options.context.clone(),
-                            source,
-                        })?
-                }
-                None if context.is_some() => kube::Config::from_kubeconfig(&options)
+        let env = std::env::var_os("KUBECONFIG");
+        let home = std::env::home_dir();
+        let loaded = load_kubeconfig(kubeconfig, env.as_deref(), home.as_deref());
+        let (config, context) = match loaded {
+            Err(KubeEnvError::NotFound) if kubeconfig.is_none() && context.is_none() => (
+                kube::Config::infer().await.map_err(ClusterError::Infer)?,
+                "in-cluster".to_string(),
+            ),
+            Err(e) => return Err(e.into()),
+            Ok((_, merged)) => {
+                let name = context
+                    .map(str::to_string)
+                    .or_else(|| merged.current_context.clone().filter(|c| !c.is_empty()))
+                    .unwrap_or_else(|| "in-cluster".to_string());
+                let options = KubeConfigOptions {
+                    context: context.map(str::to_string),
+                    ..Default::default()
+                };
+                let config = kube::Config::from_custom_kubeconfig(merged, &options)
                     .await
                     .map_err(|source| ClusterError::Context {
                         context: options.context.clone(),
                         source,
-                    })?,
-                None => kube::Config::infer().await.map_err(ClusterError::Infer)?,
-            };
+                    })?;
+                (config, name)
+            }
+        };
         let context_namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config).map_err(ClusterError::Client)?;
         Ok(Cluster {
             client,
-            context: context_name(kubeconfig, context),
+            context,
             context_namespace,
         })
     }
-}
-
-/// The name of the context `connect` used: the one asked for, else the kubeconfig's current one.
-fn context_name(kubeconfig: Option<&Path>, context: Option<&str>) -> String {
-    if let Some(c) = context {
-        return c.to_string();
-    }
-    let file = match kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).ok(),
-        None => Kubeconfig::read().ok(),
-    };
-    file.and_then(|k| k.current_context)
-        .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "in-cluster".to_string())
 }
