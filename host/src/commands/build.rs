@@ -42,6 +42,10 @@ pub struct BuildFlags {
     /// `build.local.concurrency`). Required artifacts are still built first.
     #[arg(long = "build-concurrency", default_value_t = -1, allow_negative_numbers = true)]
     pub build_concurrency: i64,
+    /// Build only the artifacts whose image name contains this (repeatable or
+    /// comma-separated), and the artifacts they require.
+    #[arg(short = 'b', long = "build-image", value_delimiter = ',')]
+    pub build_image: Vec<String>,
 }
 
 /// `--build-concurrency`: a negative number means the config's setting.
@@ -86,6 +90,7 @@ impl BuildFlags {
             cache_artifacts: self.cache_artifacts,
             local_cluster: pipeline::build::is_local_cluster(resolved, events),
             concurrency: concurrency_flag(self.build_concurrency),
+            only_images: self.build_image.clone(),
         }
     }
 }

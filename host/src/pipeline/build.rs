@@ -1,7 +1,7 @@
 //! The build and test steps: which artifacts are built, with which tags, pushed or not, then
-//! the config's tests on what was built. This is the one place where the resolved
-//! `--default-repo`, the tag and push choices and the local-cluster decision reach the
-//! builders.
+//! the config's tests on what was built. This is the one place where the image names of the
+//! plan (the default repo applied), the tag and push choices, `-b` and the local-cluster
+//! decision reach the builders.
 
 use crate::build::{self, BuildPlan, Built, PlanOptions};
 use crate::config::Resolved;
@@ -23,6 +23,9 @@ pub struct BuildChoices {
     /// `--build-concurrency`: how many artifacts build at once (0: all), over the config's
     /// `build.local.concurrency`; None: the config's.
     pub concurrency: Option<usize>,
+    /// `-b/--build-image`: build only the artifacts whose image name contains one of these
+    /// (and what they require); empty: all.
+    pub only_images: Vec<String>,
 }
 
 /// The build plan of every artifact of `resolved`.
@@ -45,6 +48,36 @@ pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, bu
     )?;
     if let Some(n) = choices.concurrency {
         plan.concurrency = n;
+    }
+    let wanted: Vec<&String> = choices
+        .only_images
+        .iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !wanted.is_empty() {
+        let selected: BTreeSet<String> = plan
+            .artifacts
+            .iter()
+            .filter(|a| wanted.iter().any(|w| a.name.contains(w.as_str())))
+            .map(|a| a.name.clone())
+            .collect();
+        if selected.is_empty() {
+            let names: Vec<&str> = plan.artifacts.iter().map(|a| a.name.as_str()).collect();
+            let wanted: Vec<&str> = wanted.iter().map(|w| w.as_str()).collect();
+            return Err(build::PlanError {
+                source_file: resolved.file.display().to_string(),
+                message: format!(
+                    "-b/--build-image {}: no artifact's image contains it; the images are: {}",
+                    wanted.join(","),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            });
+        }
+        plan.artifacts = with_requirements(&plan.artifacts, &selected);
     }
     Ok(plan)
 }
@@ -168,6 +201,7 @@ mod tests {
             cache_artifacts: false,
             local_cluster: true,
             concurrency: None,
+            only_images: Vec::new(),
         }
     }
 
@@ -200,6 +234,31 @@ mod tests {
             ..choices()
         };
         assert_eq!(plan(&resolved, &all).unwrap().concurrency, 0);
+    }
+
+    /// `-b` builds the artifacts whose image contains a given part, with what they require;
+    /// a part that matches nothing is an error listing the images.
+    #[test]
+    fn build_image_flag_selects_artifacts_and_their_requirements() {
+        let yaml = "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: base\n  - image: web-front\n    requires: [{image: base}]\n  - image: worker\n";
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = resolved(dir.path(), yaml, None);
+        let only = |parts: &[&str]| BuildChoices {
+            only_images: parts.iter().map(|p| p.to_string()).collect(),
+            ..choices()
+        };
+        let names = |choices: BuildChoices| -> Vec<String> {
+            let plan = plan(&resolved, &choices).unwrap();
+            plan.artifacts.into_iter().map(|a| a.name).collect()
+        };
+        assert_eq!(names(only(&["front"])), ["base", "web-front"]);
+        assert_eq!(names(only(&["work", "nothing"])), ["worker"]);
+        assert_eq!(names(only(&[])), ["base", "web-front", "worker"]);
+        let err = plan(&resolved, &only(&["api"])).unwrap_err().to_string();
+        assert!(
+            err.contains("-b/--build-image api") && err.contains("base, web-front, worker"),
+            "{err}"
+        );
     }
 
     fn plan_of(yaml: &str, repo: Option<&str>) -> BuildPlan {

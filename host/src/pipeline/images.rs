@@ -150,6 +150,7 @@ fn tagged_artifacts(
                                 cache_artifacts: false,
                                 local_cluster: true,
                                 concurrency: None,
+                                only_images: Vec::new(),
                             };
                             super::build::plan(resolved, &choices).ok()
                         });
