@@ -77,6 +77,8 @@ pub enum Command {
     Deploy(Box<commands::deploy::DeployArgs>),
     /// Deploy already rendered manifests (`render -o`'s) and wait until they are healthy.
     Apply(Box<commands::apply::ApplyArgs>),
+    /// Run the config's `verify` test containers against what is deployed.
+    Verify(Box<commands::verify::VerifyArgs>),
     /// Delete what `run`, `deploy` or `dev` deployed.
     Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
@@ -140,6 +142,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         }
         Command::Deploy(a) => commands::deploy::run(*a, events).await,
         Command::Apply(a) => commands::apply::run(*a, events).await,
+        Command::Verify(a) => commands::verify::run(*a, events).await,
         Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::test::run(*a, events).await,
         Command::Init(a) => commands::init::run(*a, &events, &mut std::io::stdout()),
@@ -213,6 +216,7 @@ mod tests {
             C::Deploy(a) => a.pipeline,
             C::Delete(a) => a.pipeline,
             C::Apply(a) => a.pipeline,
+            C::Verify(a) => a.pipeline,
             C::Test(a) => a.pipeline,
             C::Diagnose(a) => a.pipeline,
             C::Helm(a) => match a.command {

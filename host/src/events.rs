@@ -27,6 +27,7 @@ pub enum Stage {
     Status,
     Dev,
     Plugin,
+    Verify,
 }
 
 /// Something that happened. Stages with structured events add a variant carrying their own

@@ -28,5 +28,6 @@ pub mod status;
 pub mod sync;
 pub mod tag;
 pub mod test;
+pub mod verify;
 pub mod version;
 pub mod watch;

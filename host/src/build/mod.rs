@@ -23,7 +23,7 @@ mod schedule;
 pub use cache::{CacheOutcome, default_cache_file};
 pub use context::{special_kind, warn_special};
 pub use dependencies::dependencies;
-pub use engine::split_tag;
+pub use engine::{Engine, split_tag};
 pub use event::{BuildEvent, SummaryEntry};
 pub use local_cluster::is_local_context;
 pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};

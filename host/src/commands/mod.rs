@@ -17,3 +17,4 @@ pub mod render;
 pub mod run;
 pub mod schema;
 pub mod test;
+pub mod verify;

@@ -26,6 +26,10 @@ pub fn field_paths<T: de::DeserializeOwned>() -> Result<BTreeSet<String>, String
 /// A map's fields: none (its keys are the user's data).
 const NO_FIELDS: &[&str] = &[];
 
+/// Free-form values that take text where the tracer offers a number elsewhere: an
+/// `allow.run` grant is a program name, or a map with its argument patterns.
+const TEXT: &[&str] = &[".allow.run[]"];
+
 /// Fields the model accepts only when an alternative is absent: a plugin takes one of
 /// `path` and `oci`, so the tracer leaves `oci` out (it is still recorded as a field).
 const ABSENT: &[&str] = &[".plugin.oci"];
@@ -74,7 +78,11 @@ impl<'de> Deserializer<'de> for Tracer<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
         // Free-form values (`serde_json::Value`, a port number or name, a duration or size
-        // given as a number or text) are leaves; a number is valid for all of them.
+        // given as a number or text) are leaves; a number is valid for all of them but those
+        // that take text.
+        if TEXT.iter().any(|suffix| self.path.ends_with(suffix)) {
+            return visitor.visit_str("program");
+        }
         visitor.visit_u64(1)
     }
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {

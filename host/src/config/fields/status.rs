@@ -769,11 +769,46 @@ pub const FIELDS: &[Field] = &[
         "image replacement in custom resources",
         "remove it: devloop replaces images in the built-in workload kinds only; write the image into such resources with a `manifests.transform` plugin",
     ),
-    warned(
+    done(
         "verify",
-        DEPLOY,
-        "post-deploy verification",
-        "only `skaffold verify` runs it, and devloop has no verify command; run the check as a `test` instead",
+        "run by `kubectl devloop verify`, as by `skaffold verify`; `run` and `dev` do not run them, as in Skaffold",
+    ),
+    done("verify[].name", ""),
+    done(
+        "verify[].timeout",
+        "seconds; a test still running then fails",
+    ),
+    done("verify[].container", ""),
+    done("verify[].container.name", ""),
+    done(
+        "verify[].container.image",
+        "an artifact's image runs the built image",
+    ),
+    done("verify[].container.command", ""),
+    done("verify[].container.args", ""),
+    done("verify[].container.env", ""),
+    done("verify[].container.env[].name", ""),
+    done("verify[].container.env[].value", ""),
+    done("verify[].executionMode", ""),
+    done(
+        "verify[].executionMode.local",
+        "a container on the Docker engine (DOCKER_HOST), removed afterwards",
+    ),
+    done(
+        "verify[].executionMode.local.useLocalImages",
+        "an image the engine has is not pulled; built images are never pulled",
+    ),
+    done(
+        "verify[].executionMode.kubernetesCluster",
+        "a Job in the deploy namespace, deleted afterwards",
+    ),
+    done(
+        "verify[].executionMode.kubernetesCluster.overrides",
+        "merged over the Job as a JSON merge patch",
+    ),
+    done(
+        "verify[].executionMode.kubernetesCluster.jobManifestPath",
+        "its first container becomes the test's container",
     ),
     warned(
         "customActions",

@@ -160,7 +160,7 @@ fn fields_upgraded_from_an_older_schema_keep_their_position() {
 #[test]
 fn fields_devloop_does_another_way_are_warnings() {
     let text = format!(
-        "{HEAD}build:\n  local:\n    useBuildkit: true\n  artifacts:\n  - image: app\nverify:\n- name: smoke\n  container:\n    name: c\n    image: busybox\n"
+        "{HEAD}build:\n  local:\n    useBuildkit: true\n  artifacts:\n  - image: app\ncustomActions:\n- name: smoke\n  containers:\n  - name: c\n    image: busybox\n"
     );
     assert_eq!(
         warnings(&text, "build"),
@@ -172,7 +172,7 @@ fn fields_devloop_does_another_way_are_warnings() {
         warnings(&text, "run"),
         [
             "skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error",
-            "skaffold.yaml:8:1: `verify` (post-deploy verification) is not used: only `skaffold verify` runs it, and devloop has no verify command; run the check as a `test` instead",
+            "skaffold.yaml:8:1: `customActions` (custom actions) is not used: only `skaffold exec` runs them, and devloop has no exec command",
         ]
     );
     assert!(warnings(&text, "render").is_empty());

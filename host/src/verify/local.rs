@@ -1,0 +1,160 @@
+//! A verify container on the Docker engine: pulled unless it is local (as the case allows),
+//! created with devloop's labels, its output streamed, waited for up to the case's timeout,
+//! then removed whatever happened.
+
+use super::{Case, show};
+use crate::build::Engine;
+use crate::events::Events;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, KillContainerOptions, LogsOptions,
+    RemoveContainerOptions, WaitContainerOptions,
+};
+use futures::StreamExt;
+use std::collections::HashMap;
+
+pub async fn run(
+    case: &Case,
+    use_local_images: bool,
+    run_id: &str,
+    events: &Events,
+) -> Result<(), String> {
+    let engine = Engine::connect().await.map_err(|e| e.to_string())?;
+    let docker = &engine.docker;
+    let image = &case.container.image;
+    let present = engine
+        .image_id(image)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some();
+    let skip_pull = case.built || (use_local_images && present);
+    if !skip_pull && let Err(e) = pull(docker, image).await {
+        if !present {
+            return Err(format!("cannot pull {image}: {e}"));
+        }
+        events.warn(
+            crate::events::Stage::Verify,
+            format!(
+                "[verify {}] cannot pull {image} ({e}); running the engine's copy (set \
+                 executionMode.local.useLocalImages to skip the pull)",
+                case.name
+            ),
+        );
+    }
+    let c = &case.container;
+    let body = ContainerCreateBody {
+        image: Some(image.clone()),
+        entrypoint: (!c.command.is_empty()).then(|| c.command.clone()),
+        cmd: (!c.args.is_empty()).then(|| c.args.clone()),
+        env: Some(
+            c.env
+                .iter()
+                .map(|e| format!("{}={}", e.name, e.value.clone().unwrap_or_default()))
+                .collect(),
+        ),
+        labels: Some(HashMap::from([
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "devloop".to_string(),
+            ),
+            ("devloop.dev/run-id".to_string(), run_id.to_string()),
+            ("devloop.dev/verify".to_string(), case.name.clone()),
+        ])),
+        ..Default::default()
+    };
+    let options = CreateContainerOptions {
+        name: None,
+        ..Default::default()
+    };
+    let id = docker
+        .create_container(Some(options), body)
+        .await
+        .map_err(|e| format!("cannot create the container: {e}"))?
+        .id;
+    let outcome = run_created(docker, &id, case, events).await;
+    let _ = docker
+        .remove_container(
+            &id,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            }),
+        )
+        .await;
+    outcome
+}
+
+async fn run_created(
+    docker: &bollard::Docker,
+    id: &str,
+    case: &Case,
+    events: &Events,
+) -> Result<(), String> {
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| format!("cannot start the container: {e}"))?;
+    let logs = async {
+        let mut stream = docker.logs(
+            id,
+            Some(LogsOptions {
+                follow: true,
+                stdout: true,
+                stderr: true,
+                ..Default::default()
+            }),
+        );
+        let mut pending = Vec::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            show(events, &case.name, &mut pending, chunk.as_ref(), false);
+        }
+        show(events, &case.name, &mut pending, &[], true);
+    };
+    let wait = async {
+        let mut stream = docker.wait_container(id, None::<WaitContainerOptions>);
+        match stream.next().await {
+            Some(Ok(_)) | None => Ok(()),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                Err(format!("its container exited with status {code}"))
+            }
+            Some(Err(e)) => Err(format!("cannot wait for the container: {e}")),
+        }
+    };
+    let both = async { futures::join!(logs, wait).1 };
+    match case.timeout {
+        None => both.await,
+        Some(limit) => match tokio::time::timeout(limit, both).await {
+            Ok(done) => done,
+            Err(_) => {
+                let _ = docker
+                    .kill_container(
+                        id,
+                        Some(KillContainerOptions {
+                            signal: "KILL".into(),
+                        }),
+                    )
+                    .await;
+                Err(format!(
+                    "still running at its timeout of {}s",
+                    limit.as_secs()
+                ))
+            }
+        },
+    }
+}
+
+async fn pull(docker: &bollard::Docker, image: &str) -> Result<(), String> {
+    let options = CreateImageOptions {
+        from_image: Some(image.to_string()),
+        ..Default::default()
+    };
+    let mut stream = docker.create_image(Some(options), None, None);
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| e.to_string())?;
+        if let Some(message) = info.error_detail.and_then(|d| d.message) {
+            return Err(message);
+        }
+    }
+    Ok(())
+}
