@@ -79,6 +79,8 @@ pub enum Command {
     Apply(Box<commands::apply::ApplyArgs>),
     /// Run the config's `verify` test containers against what is deployed.
     Verify(Box<commands::verify::VerifyArgs>),
+    /// Run a custom action of the config (`customActions[]`): its containers, at once.
+    Exec(Box<commands::exec::ExecArgs>),
     /// Delete what `run`, `deploy` or `dev` deployed.
     Delete(commands::delete::DeleteArgs),
     /// Run the tests of the config against built images.
@@ -143,6 +145,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         Command::Deploy(a) => commands::deploy::run(*a, events).await,
         Command::Apply(a) => commands::apply::run(*a, events).await,
         Command::Verify(a) => commands::verify::run(*a, events).await,
+        Command::Exec(a) => commands::exec::run(*a, events).await,
         Command::Delete(a) => commands::delete::run(a, events).await,
         Command::Test(a) => commands::test::run(*a, events).await,
         Command::Init(a) => commands::init::run(*a, &events, &mut std::io::stdout()),
@@ -217,6 +220,7 @@ mod tests {
             C::Delete(a) => a.pipeline,
             C::Apply(a) => a.pipeline,
             C::Verify(a) => a.pipeline,
+            C::Exec(a) => a.pipeline,
             C::Test(a) => a.pipeline,
             C::Diagnose(a) => a.pipeline,
             C::Helm(a) => match a.command {

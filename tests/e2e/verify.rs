@@ -115,3 +115,104 @@ async fn verify_runs_local_and_cluster_tests_and_fails_on_any_failure() -> Resul
     assert!(out.stderr.contains("verify: 2 passed"), "{out}");
     Ok(())
 }
+
+fn container(name: &str, script: &str) -> String {
+    format!("  - name: {name}\n    image: {BUSYBOX}\n    command: [sh, -c, {script:?}]\n")
+}
+
+/// `exec ACTION` (Skaffold's `exec`): an action's containers run at once; with `failFast`
+/// (the default) the first failure stops the others, without it they run to their end; the
+/// action's `timeout` stops a Job in the cluster; an unknown action names the known ones.
+#[tokio::test]
+async fn exec_runs_an_actions_containers_with_fail_fast_and_timeout() -> Result<()> {
+    let ground = Ground::ensure();
+    let client = ground.client().await?;
+    let ns = TestNamespace::create(&client, "exec").await?;
+    let dir = tempfile::tempdir()?;
+    let local = "  executionMode: {local: {useLocalImages: true}}\n";
+    let actions = format!(
+        "- name: fast-fail\n{local}  containers:\n{}{}\
+         - name: keep-going\n  failFast: false\n{local}  containers:\n{}{}\
+         - name: in-cluster\n  timeout: 3\n  executionMode: {{kubernetesCluster: {{}}}}\n  containers:\n{}\
+         - name: fine\n{local}  containers:\n{}{}",
+        container("breaks", "echo breaking; exit 2"),
+        container("slow", "sleep 60"),
+        container("breaks", "exit 2"),
+        container("finishes", "sleep 1; echo finished"),
+        container("sleeps", "sleep 60"),
+        container("one", "echo one"),
+        container("two", "echo two"),
+    );
+    std::fs::write(
+        dir.path().join("skaffold.yaml"),
+        format!("apiVersion: skaffold/v4beta14\nkind: Config\ncustomActions:\n{actions}"),
+    )?;
+    let exec = |action: &'static str| {
+        ground
+            .devloop()
+            .args(["exec", action, "-n", ns.name(), "--color", "never"])
+            .current_dir(dir.path())
+    };
+    let started = std::time::Instant::now();
+    let out = exec("fast-fail").run().await?;
+    out.assert_failure();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(40),
+        "{out}"
+    );
+    for line in [
+        "[exec fast-fail/breaks] breaking",
+        "its container exited with status 2",
+        "[exec fast-fail/slow] FAILED after",
+        "stopped: exec fast-fail/breaks failed (failFast)",
+        "exec fast-fail: 2 of 2 containers failed (breaks, slow)",
+    ] {
+        assert!(out.stderr.contains(line), "missing {line:?}:\n{out}");
+    }
+
+    let out = exec("keep-going").run().await?;
+    out.assert_failure();
+    for line in [
+        "[exec keep-going/finishes] finished",
+        "[exec keep-going/finishes] passed in",
+        "exec keep-going: 1 of 2 containers failed (breaks)",
+    ] {
+        assert!(out.stderr.contains(line), "missing {line:?}:\n{out}");
+    }
+
+    let out = exec("in-cluster").run().await?;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains("stopped: the timeout of 3s passed"),
+        "{out}"
+    );
+    let jobs: Api<Job> = Api::namespaced(client.clone(), ns.name());
+    let left = jobs
+        .list(&ListParams::default().labels("devloop.dev/verify"))
+        .await?;
+    assert!(
+        left.items
+            .iter()
+            .all(|j| j.metadata.deletion_timestamp.is_some()),
+        "the Job was left behind"
+    );
+
+    let out = exec("fine").run().await?;
+    out.assert_success();
+    assert!(out.stderr.contains("[exec fine/one] one"), "{out}");
+    assert!(
+        out.stderr.contains("exec fine: 2 containers succeeded"),
+        "{out}"
+    );
+
+    let out = exec("nope").run().await?;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains(
+            "no custom action named \"nope\" (it has: fast-fail, keep-going, in-cluster, fine)"
+        ),
+        "{out}"
+    );
+    assert_eq!(verify_containers(), "", "containers were left behind");
+    Ok(())
+}

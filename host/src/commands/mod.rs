@@ -9,6 +9,7 @@ pub mod delete;
 pub mod deploy;
 pub mod dev;
 pub mod diagnose;
+pub mod exec;
 pub mod fix;
 pub mod helm;
 pub mod init;

@@ -4,10 +4,9 @@
 //! summary and fails when any test fails.
 
 use crate::commands::common::PipelineArgs;
-use crate::deploy::Cluster;
 use crate::events::{Events, Stage};
 use crate::pipeline::images::{DigestSource, ImageSource, images_to_use};
-use crate::verify::{self, Mode};
+use crate::verify;
 use anyhow::bail;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,27 +40,7 @@ pub async fn run(args: VerifyArgs, events: Events) -> anyhow::Result<ExitCode> {
             resolved.file.display()
         );
     }
-    let in_cluster = cases.iter().any(|c| matches!(c.mode, Mode::Cluster { .. }));
-    let cluster = match in_cluster {
-        true => Some(
-            Cluster::connect(
-                resolved.kubeconfig.as_deref(),
-                resolved.kube_context.as_deref(),
-            )
-            .await?,
-        ),
-        false => None,
-    };
-    let namespace = resolved
-        .namespace
-        .clone()
-        .or_else(|| cluster.as_ref().map(|c| c.context_namespace.clone()))
-        .unwrap_or_else(|| "default".to_string());
-    let ctx = verify::Context {
-        cluster,
-        namespace,
-        run_id: crate::deploy::labels::new_run_id(),
-    };
+    let ctx = verify::Context::for_cases(&resolved, &cases).await?;
     let outcomes = verify::run(&cases, &ctx, &events).await;
     let summary = verify::summary(&outcomes);
     if outcomes.iter().any(|o| o.failure.is_some()) {

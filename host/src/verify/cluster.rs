@@ -3,7 +3,7 @@
 //! with devloop's labels, its pod's output streamed, waited for up to the case's timeout, then
 //! deleted with its pods.
 
-use super::{Case, merge_patch, show};
+use super::{Case, Stop, merge_patch, show};
 use crate::deploy::Cluster;
 use crate::events::Events;
 use k8s_openapi::api::batch::v1::Job;
@@ -12,33 +12,53 @@ use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, Propagatio
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// A case's own Job manifest and overrides.
+pub struct JobSpec<'a> {
+    pub job: &'a Option<Value>,
+    pub overrides: &'a Option<Value>,
+}
+
 pub async fn run(
     cluster: &Cluster,
     namespace: &str,
     case: &Case,
-    job: &Option<Value>,
-    overrides: &Option<Value>,
+    spec: JobSpec<'_>,
     run_id: &str,
     events: &Events,
+    mut stop: Stop,
 ) -> Result<(), String> {
     let name = job_name(&case.name, run_id);
-    let manifest = manifest(case, job.clone(), overrides.as_ref(), &name, run_id)?;
+    let manifest = manifest(
+        case,
+        spec.job.clone(),
+        spec.overrides.as_ref(),
+        &name,
+        run_id,
+    )?;
     let job: Job = serde_json::from_value(manifest)
         .map_err(|e| format!("the Job is not a valid batch/v1 Job: {e}"))?;
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), namespace);
     jobs.create(&PostParams::default(), &job)
         .await
         .map_err(|e| format!("cannot create the Job {name} in {namespace}: {e}"))?;
-    let outcome = match case.timeout {
-        None => watch(cluster, namespace, &name, case, events).await,
-        Some(limit) => tokio::time::timeout(limit, watch(cluster, namespace, &name, case, events))
-            .await
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "still running at its timeout of {}s",
-                    limit.as_secs()
-                ))
-            }),
+    let timed = async {
+        match case.timeout {
+            None => watch(cluster, namespace, &name, case, events).await,
+            Some(limit) => {
+                tokio::time::timeout(limit, watch(cluster, namespace, &name, case, events))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!(
+                            "still running at its timeout of {}s",
+                            limit.as_secs()
+                        ))
+                    })
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        done = timed => done,
+        reason = stop.requested() => Err(format!("stopped: {reason}")),
     };
     let delete = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Background),
@@ -142,9 +162,9 @@ async fn watch(
         if streaming.is_none()
             && let Some(pod) = started_pod(&pods, name).await
         {
-            let (pods, events, case_name) = (pods.clone(), events.clone(), case.name.clone());
+            let (pods, events, label) = (pods.clone(), events.clone(), case.label.clone());
             streaming = Some(tokio::spawn(async move {
-                stream_logs(&pods, &pod, &case_name, &events).await
+                stream_logs(&pods, &pod, &label, &events).await
             }));
         }
         let job = jobs

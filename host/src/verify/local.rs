@@ -2,7 +2,7 @@
 //! created with devloop's labels, its output streamed, waited for up to the case's timeout,
 //! then removed whatever happened.
 
-use super::{Case, show};
+use super::{Case, Stop, show};
 use crate::build::Engine;
 use crate::events::Events;
 use bollard::models::ContainerCreateBody;
@@ -18,6 +18,7 @@ pub async fn run(
     use_local_images: bool,
     run_id: &str,
     events: &Events,
+    stop: Stop,
 ) -> Result<(), String> {
     let engine = Engine::connect().await.map_err(|e| e.to_string())?;
     let docker = &engine.docker;
@@ -35,9 +36,9 @@ pub async fn run(
         events.warn(
             crate::events::Stage::Verify,
             format!(
-                "[verify {}] cannot pull {image} ({e}); running the engine's copy (set \
+                "[{}] cannot pull {image} ({e}); running the engine's copy (set \
                  executionMode.local.useLocalImages to skip the pull)",
-                case.name
+                case.label
             ),
         );
     }
@@ -71,7 +72,7 @@ pub async fn run(
         .await
         .map_err(|e| format!("cannot create the container: {e}"))?
         .id;
-    let outcome = run_created(docker, &id, case, events).await;
+    let outcome = run_created(docker, &id, case, events, stop).await;
     let _ = docker
         .remove_container(
             &id,
@@ -90,6 +91,7 @@ async fn run_created(
     id: &str,
     case: &Case,
     events: &Events,
+    mut stop: Stop,
 ) -> Result<(), String> {
     docker
         .start_container(id, None)
@@ -107,9 +109,9 @@ async fn run_created(
         );
         let mut pending = Vec::new();
         while let Some(Ok(chunk)) = stream.next().await {
-            show(events, &case.name, &mut pending, chunk.as_ref(), false);
+            show(events, &case.label, &mut pending, chunk.as_ref(), false);
         }
-        show(events, &case.name, &mut pending, &[], true);
+        show(events, &case.label, &mut pending, &[], true);
     };
     let wait = async {
         let mut stream = docker.wait_container(id, None::<WaitContainerOptions>);
@@ -122,26 +124,28 @@ async fn run_created(
         }
     };
     let both = async { futures::join!(logs, wait).1 };
-    match case.timeout {
-        None => both.await,
-        Some(limit) => match tokio::time::timeout(limit, both).await {
-            Ok(done) => done,
-            Err(_) => {
-                let _ = docker
-                    .kill_container(
-                        id,
-                        Some(KillContainerOptions {
-                            signal: "KILL".into(),
-                        }),
-                    )
-                    .await;
+    let timed = async {
+        match case.timeout {
+            None => both.await,
+            Some(limit) => tokio::time::timeout(limit, both).await.unwrap_or_else(|_| {
                 Err(format!(
                     "still running at its timeout of {}s",
                     limit.as_secs()
                 ))
-            }
-        },
+            }),
+        }
+    };
+    let outcome = tokio::select! {
+        done = timed => done,
+        reason = stop.requested() => Err(format!("stopped: {reason}")),
+    };
+    if outcome.is_err() {
+        let kill = KillContainerOptions {
+            signal: "KILL".into(),
+        };
+        let _ = docker.kill_container(id, Some(kill)).await;
     }
+    outcome
 }
 
 async fn pull(docker: &bollard::Docker, image: &str) -> Result<(), String> {

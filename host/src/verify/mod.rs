@@ -1,13 +1,15 @@
-//! The verify stage (Skaffold's `verify`): test containers that run to completion against what
-//! was deployed, on the Docker engine (`executionMode.local`, the default) or as Kubernetes
-//! Jobs (`executionMode.kubernetesCluster`). A test passes when its container exits 0 within
-//! its `timeout`; its output streams as `[verify NAME]` lines. Containers whose image is one
-//! of the config's artifacts run the built image.
+//! The verify stage (Skaffold's `verify`) and custom actions (`exec`): containers that run to
+//! completion, on the Docker engine (`executionMode.local`, the default) or as Kubernetes Jobs
+//! (`executionMode.kubernetesCluster`). A container succeeds when it exits 0 within its time;
+//! its output streams as `[LABEL] line` (`[verify smoke]`, `[exec seed/db]`). Containers whose
+//! image is one of the config's artifacts run the built image.
 
 mod cluster;
 mod local;
 
-use crate::config::model::{VerifyContainer, VerifyTestCase};
+use crate::config::model::{
+    KubernetesClusterVerifier, LocalVerifier, VerifyContainer, VerifyTestCase,
+};
 use crate::config::{LoadedConfig, Resolved};
 use crate::events::{Events, Stage};
 use crate::render::Artifact;
@@ -15,10 +17,13 @@ use anyhow::{Context as _, bail};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-/// One test case, ready to run.
+/// One container to run to completion, ready to run.
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// The verify test's name, or the action's container's name.
     pub name: String,
+    /// How its lines and events are marked: `verify NAME`, `exec ACTION/CONTAINER`.
+    pub label: String,
     /// The container, its image replaced by the built one when it is an artifact's.
     pub container: VerifyContainer,
     /// Whether the image is one devloop built (never pulled).
@@ -57,6 +62,34 @@ pub struct Context {
     pub run_id: String,
 }
 
+impl Context {
+    /// The context for `cases`: a cluster connection only when one of them runs as a Job;
+    /// the namespace is `-n`, else the kube-context's.
+    pub async fn for_cases(resolved: &Resolved, cases: &[Case]) -> anyhow::Result<Context> {
+        let in_cluster = cases.iter().any(|c| matches!(c.mode, Mode::Cluster { .. }));
+        let cluster = match in_cluster {
+            true => Some(
+                crate::deploy::Cluster::connect(
+                    resolved.kubeconfig.as_deref(),
+                    resolved.kube_context.as_deref(),
+                )
+                .await?,
+            ),
+            false => None,
+        };
+        let namespace = resolved
+            .namespace
+            .clone()
+            .or_else(|| cluster.as_ref().map(|c| c.context_namespace.clone()))
+            .unwrap_or_else(|| "default".to_string());
+        Ok(Context {
+            cluster,
+            namespace,
+            run_id: crate::deploy::labels::new_run_id(),
+        })
+    }
+}
+
 /// The verify cases of every config, with the built images of `artifacts`.
 pub fn cases(resolved: &Resolved, artifacts: &[Artifact]) -> anyhow::Result<Vec<Case>> {
     let mut cases = Vec::new();
@@ -90,21 +123,116 @@ fn case(
     if container.image.is_empty() {
         bail!("`container.image` is empty");
     }
-    let built = artifacts.iter().find(|a| a.image_name == container.image);
-    if let Some(artifact) = built {
-        container.image = artifact.tag.clone();
-    }
+    let built = use_built_image(&mut container, artifacts);
     let timeout = match test.timeout {
         Some(s) if s > 0 => Some(Duration::from_secs(s as u64)),
         Some(s) if s < 0 => bail!("`timeout: {s}`: write a number of seconds above 0"),
         _ => None,
     };
-    let mode = match &test.execution_mode {
-        Some(m) if m.local.is_some() && m.kubernetes_cluster.is_some() => {
+    let mode = mode(
+        loaded,
+        test.execution_mode
+            .as_ref()
+            .map(|m| (m.local.as_ref(), m.kubernetes_cluster.as_ref())),
+    )?;
+    Ok(Case {
+        name: test.name.clone(),
+        label: format!("verify {}", test.name),
+        container,
+        built,
+        timeout,
+        mode,
+    })
+}
+
+/// Gives `container` the built image when its image is an artifact's; says whether it did.
+fn use_built_image(container: &mut VerifyContainer, artifacts: &[Artifact]) -> bool {
+    match artifacts.iter().find(|a| a.image_name == container.image) {
+        Some(artifact) => {
+            container.image = artifact.tag.clone();
+            true
+        }
+        None => false,
+    }
+}
+
+/// The containers of the custom action `name` (`customActions[]`), to run at once, and the
+/// action's `failFast` (default true) and `timeout`.
+pub fn action(
+    resolved: &Resolved,
+    name: &str,
+    artifacts: &[Artifact],
+) -> anyhow::Result<(Vec<Case>, bool, Option<Duration>)> {
+    let found = resolved.configs.iter().find_map(|loaded| {
+        let i = loaded
+            .config
+            .custom_actions
+            .iter()
+            .position(|a| a.name == name)?;
+        Some((loaded, i, &loaded.config.custom_actions[i]))
+    });
+    let Some((loaded, i, action)) = found else {
+        let names: Vec<&str> = resolved
+            .configs
+            .iter()
+            .flat_map(|c| c.config.custom_actions.iter().map(|a| a.name.as_str()))
+            .collect();
+        bail!(
+            "{} has no custom action named {name:?} (it has: {})",
+            resolved.file.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    };
+    let at = format!("{}: customActions[{i}] ({name})", loaded.display_source());
+    let mode = mode(
+        loaded,
+        action
+            .execution_mode
+            .as_ref()
+            .map(|m| (m.local.as_ref(), m.kubernetes_cluster.as_ref())),
+    )
+    .with_context(|| at.clone())?;
+    if action.containers.is_empty() {
+        bail!("{at}: no `containers` to run");
+    }
+    let mut cases = Vec::new();
+    for (j, c) in action.containers.iter().enumerate() {
+        if c.name.is_empty() || c.image.is_empty() {
+            bail!("{at}: containers[{j}] needs a `name` and an `image`");
+        }
+        let mut container = c.clone();
+        let built = use_built_image(&mut container, artifacts);
+        cases.push(Case {
+            name: c.name.clone(),
+            label: format!("exec {name}/{}", c.name),
+            container,
+            built,
+            timeout: None,
+            mode: mode.clone(),
+        });
+    }
+    let timeout = match action.timeout {
+        Some(s) if s > 0 => Some(Duration::from_secs(s as u64)),
+        Some(s) if s < 0 => bail!("{at}: `timeout: {s}`: write a number of seconds above 0"),
+        _ => None,
+    };
+    Ok((cases, action.fail_fast.unwrap_or(true), timeout))
+}
+
+/// Where a container runs, from an `executionMode`'s `local` and `kubernetesCluster`.
+fn mode(
+    loaded: &LoadedConfig,
+    execution_mode: Option<(Option<&LocalVerifier>, Option<&KubernetesClusterVerifier>)>,
+) -> anyhow::Result<Mode> {
+    Ok(match execution_mode {
+        Some((Some(_), Some(_))) => {
             bail!("`executionMode` names both `local` and `kubernetesCluster`; keep one")
         }
-        Some(m) if m.kubernetes_cluster.is_some() => {
-            let k = m.kubernetes_cluster.clone().unwrap_or_default();
+        Some((_, Some(k))) => {
             let job = match k.job_manifest_path.as_deref().filter(|p| !p.is_empty()) {
                 Some(path) => Some(read_job(&loaded.path(path))?),
                 None => None,
@@ -118,23 +246,12 @@ fn case(
             };
             Mode::Cluster { job, overrides }
         }
-        Some(m) => Mode::Local {
-            use_local_images: m
-                .local
-                .as_ref()
-                .and_then(|l| l.use_local_images)
-                .unwrap_or(false),
+        Some((local, None)) => Mode::Local {
+            use_local_images: local.and_then(|l| l.use_local_images).unwrap_or(false),
         },
         None => Mode::Local {
             use_local_images: false,
         },
-    };
-    Ok(Case {
-        name: test.name.clone(),
-        container,
-        built: built.is_some(),
-        timeout,
-        mode,
     })
 }
 
@@ -153,63 +270,116 @@ fn read_job(path: &std::path::Path) -> anyhow::Result<Value> {
     Ok(job)
 }
 
-/// Runs every case at once and reports each as it ends; the outcomes in the cases' order.
-pub async fn run(cases: &[Case], ctx: &Context, events: &Events) -> Vec<Outcome> {
-    let runs = cases.iter().map(|case| async move {
-        let started = Instant::now();
-        events.info(
-            Stage::Verify,
-            format!("[verify {}] running {}", case.name, case.container.image),
-        );
-        let work = async {
-            match &case.mode {
-                Mode::Local { use_local_images } => {
-                    local::run(case, *use_local_images, &ctx.run_id, events).await
-                }
-                Mode::Cluster { job, overrides } => match &ctx.cluster {
-                    Some(cluster) => {
-                        cluster::run(
-                            cluster,
-                            &ctx.namespace,
-                            case,
-                            job,
-                            overrides,
-                            &ctx.run_id,
-                            events,
-                        )
-                        .await
-                    }
-                    None => Err("no cluster to run the Job in".to_string()),
-                },
+/// Asks running containers to stop early, with the reason: an action's timeout, or another
+/// container's failure (`failFast`). Each runner then kills and removes what it started.
+#[derive(Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<Option<String>>);
+
+impl Stop {
+    /// Resolves with the reason once a stop is asked for; never, if none is.
+    pub async fn requested(&mut self) -> String {
+        loop {
+            if let Some(reason) = self.0.borrow_and_update().clone() {
+                return reason;
             }
-        };
-        let failure = work.await.err();
-        let took = started.elapsed();
-        match &failure {
-            None => events.info(
-                Stage::Verify,
-                format!(
-                    "[verify {}] passed in {:.1}s",
-                    case.name,
-                    took.as_secs_f64()
-                ),
-            ),
-            Some(why) => events.warn(
-                Stage::Verify,
-                format!(
-                    "[verify {}] FAILED after {:.1}s: {why}",
-                    case.name,
-                    took.as_secs_f64()
-                ),
-            ),
+            if self.0.changed().await.is_err() {
+                return std::future::pending().await;
+            }
         }
-        Outcome {
-            name: case.name.clone(),
-            failure,
-            took,
+    }
+}
+
+/// Runs every verify case at once and reports each as it ends; the outcomes in the cases'
+/// order.
+pub async fn run(cases: &[Case], ctx: &Context, events: &Events) -> Vec<Outcome> {
+    run_group(cases, ctx, events, false, None).await
+}
+
+/// Runs `cases` at once. `fail_fast`: the first failure stops the others; `timeout`: every
+/// case still running then is stopped. The outcomes in the cases' order.
+pub async fn run_group(
+    cases: &[Case],
+    ctx: &Context,
+    events: &Events,
+    fail_fast: bool,
+    timeout: Option<Duration>,
+) -> Vec<Outcome> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
+    let stop_tx = &stop_tx;
+    let runs = cases.iter().map(|case| {
+        let stop = Stop(stop_rx.clone());
+        async move {
+            let outcome = run_one(case, ctx, events, stop).await;
+            if fail_fast && outcome.failure.is_some() {
+                stop_tx.send_if_modified(|reason| {
+                    reason.is_none() && {
+                        *reason = Some(format!("{} failed (failFast)", case.label));
+                        true
+                    }
+                });
+            }
+            outcome
         }
     });
-    futures::future::join_all(runs).await
+    let all = futures::future::join_all(runs);
+    let Some(limit) = timeout else {
+        return all.await;
+    };
+    tokio::pin!(all);
+    tokio::select! {
+        outcomes = &mut all => outcomes,
+        _ = tokio::time::sleep(limit) => {
+            let _ = stop_tx.send(Some(format!("the timeout of {}s passed", limit.as_secs())));
+            all.await
+        }
+    }
+}
+
+async fn run_one(case: &Case, ctx: &Context, events: &Events, stop: Stop) -> Outcome {
+    let started = Instant::now();
+    let label = &case.label;
+    events.info(
+        Stage::Verify,
+        format!("[{label}] running {}", case.container.image),
+    );
+    let failure = match &case.mode {
+        Mode::Local { use_local_images } => {
+            local::run(case, *use_local_images, &ctx.run_id, events, stop).await
+        }
+        Mode::Cluster { job, overrides } => match &ctx.cluster {
+            Some(cluster) => {
+                let job = cluster::JobSpec { job, overrides };
+                cluster::run(
+                    cluster,
+                    &ctx.namespace,
+                    case,
+                    job,
+                    &ctx.run_id,
+                    events,
+                    stop,
+                )
+                .await
+            }
+            None => Err("no cluster to run the Job in".to_string()),
+        },
+    }
+    .err();
+    let took = started.elapsed();
+    match &failure {
+        None => events.info(
+            Stage::Verify,
+            format!("[{label}] passed in {:.1}s", took.as_secs_f64()),
+        ),
+        Some(why) => events.warn(
+            Stage::Verify,
+            format!("[{label}] FAILED after {:.1}s: {why}", took.as_secs_f64()),
+        ),
+    }
+    Outcome {
+        name: case.name.clone(),
+        failure,
+        took,
+    }
 }
 
 /// `verify: 2 passed, 1 failed (db-check)`.
@@ -231,24 +401,18 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     }
 }
 
-/// Shows a container's output line by line as `[verify NAME] line`.
-fn show(events: &Events, name: &str, pending: &mut Vec<u8>, chunk: &[u8], all: bool) {
+/// Shows a container's output line by line as `[LABEL] line`.
+fn show(events: &Events, label: &str, pending: &mut Vec<u8>, chunk: &[u8], all: bool) {
     pending.extend_from_slice(chunk);
     while let Some(end) = pending.iter().position(|b| *b == b'\n') {
         let line: Vec<u8> = pending.drain(..=end).collect();
         let text = String::from_utf8_lossy(&line);
-        events.info(
-            Stage::Verify,
-            format!("[verify {name}] {}", text.trim_end()),
-        );
+        events.info(Stage::Verify, format!("[{label}] {}", text.trim_end()));
     }
     if all && !pending.is_empty() {
         let text = String::from_utf8_lossy(pending).into_owned();
         pending.clear();
-        events.info(
-            Stage::Verify,
-            format!("[verify {name}] {}", text.trim_end()),
-        );
+        events.info(Stage::Verify, format!("[{label}] {}", text.trim_end()));
     }
 }
 

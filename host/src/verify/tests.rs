@@ -111,6 +111,7 @@ fn summary_names_the_failed_cases() {
 fn the_job_carries_the_case_container_labels_and_overrides() {
     let case = Case {
         name: "DB check".into(),
+        label: "verify DB check".into(),
         container: crate::config::model::VerifyContainer {
             name: "t".into(),
             image: "app:abc".into(),

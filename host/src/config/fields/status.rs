@@ -810,12 +810,48 @@ pub const FIELDS: &[Field] = &[
         "verify[].executionMode.kubernetesCluster.jobManifestPath",
         "its first container becomes the test's container",
     ),
-    warned(
+    done(
         "customActions",
-        DEPLOY,
-        "custom actions",
-        "only `skaffold exec` runs them, and devloop has no exec command",
+        "run by `kubectl devloop exec ACTION`, as by `skaffold exec`",
     ),
+    done("customActions[].name", ""),
+    done(
+        "customActions[].failFast",
+        "default true: the first failing container stops the others",
+    ),
+    done(
+        "customActions[].timeout",
+        "seconds for the whole action; containers still running then are stopped",
+    ),
+    done("customActions[].executionMode", ""),
+    done("customActions[].executionMode.local", "as verify's"),
+    done(
+        "customActions[].executionMode.local.useLocalImages",
+        "as verify's",
+    ),
+    done(
+        "customActions[].executionMode.kubernetesCluster",
+        "as verify's",
+    ),
+    done(
+        "customActions[].executionMode.kubernetesCluster.overrides",
+        "as verify's",
+    ),
+    done(
+        "customActions[].executionMode.kubernetesCluster.jobManifestPath",
+        "as verify's",
+    ),
+    done("customActions[].containers", "run at once"),
+    done("customActions[].containers[].name", ""),
+    done(
+        "customActions[].containers[].image",
+        "an artifact's image runs the built image",
+    ),
+    done("customActions[].containers[].command", ""),
+    done("customActions[].containers[].args", ""),
+    done("customActions[].containers[].env", ""),
+    done("customActions[].containers[].env[].name", ""),
+    done("customActions[].containers[].env[].value", ""),
     done("profiles", "applied before any stage runs"),
     done("profiles[].name", ""),
     done("profiles[].activation", ""),

@@ -160,7 +160,7 @@ fn fields_upgraded_from_an_older_schema_keep_their_position() {
 #[test]
 fn fields_devloop_does_another_way_are_warnings() {
     let text = format!(
-        "{HEAD}build:\n  local:\n    useBuildkit: true\n  artifacts:\n  - image: app\ncustomActions:\n- name: smoke\n  containers:\n  - name: c\n    image: busybox\n"
+        "{HEAD}build:\n  local:\n    useBuildkit: true\n  artifacts:\n  - image: app\ndeploy:\n  helm:\n    concurrency: 2\n"
     );
     assert_eq!(
         warnings(&text, "build"),
@@ -172,7 +172,7 @@ fn fields_devloop_does_another_way_are_warnings() {
         warnings(&text, "run"),
         [
             "skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error",
-            "skaffold.yaml:8:1: `customActions` (custom actions) is not used: only `skaffold exec` runs them, and devloop has no exec command",
+            "skaffold.yaml:10:5: `deploy.helm.concurrency` (installing releases concurrently) is not used: devloop installs the releases one after another, in list order",
         ]
     );
     assert!(warnings(&text, "render").is_empty());
