@@ -480,6 +480,78 @@ async fn apply_deploys_rendered_manifests_with_labels_and_status_check() -> Resu
     Ok(())
 }
 
+/// An object still being deleted (held by a finalizer) is waited for before it is applied
+/// again (Skaffold's `--wait-for-deletions`, on by default), so the deploy does not end with
+/// the object gone; `--wait-for-deletions-max` bounds the wait with an error that says what
+/// holds it.
+#[tokio::test]
+async fn deploy_waits_for_an_object_still_being_deleted() -> Result<()> {
+    use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+    let p = Project::new("deploy_wait_deletion").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    let held: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "settings",
+        "finalizers": ["devloop.test/hold"]}}))?;
+    config_maps.create(&PostParams::default(), &held).await?;
+    config_maps
+        .delete("settings", &DeleteParams::default())
+        .await?;
+    p.manifests(&[config_map("settings")])?;
+
+    let bounded = p
+        .devloop(
+            "deploy",
+            &[
+                "--wait-for-deletions-delay",
+                "200ms",
+                "--wait-for-deletions-max",
+                "1s",
+            ],
+        )
+        .await?;
+    bounded.assert_failure();
+    assert!(
+        bounded.stderr.contains("still being deleted after 1s"),
+        "{bounded}"
+    );
+
+    let release = {
+        let config_maps = config_maps.clone();
+        async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let unhold = json!({"metadata": {"finalizers": null}});
+            config_maps
+                .patch("settings", &PatchParams::default(), &Patch::Merge(&unhold))
+                .await
+        }
+    };
+    let (out, released) = tokio::join!(
+        p.devloop("deploy", &["--wait-for-deletions-delay", "200ms"]),
+        release
+    );
+    released?;
+    let out = out?;
+    out.assert_success();
+    assert!(
+        out.stderr.contains("waiting for ConfigMap/settings")
+            || out.stderr.contains("to be deleted"),
+        "{out}"
+    );
+    let settings = config_maps.get("settings").await?;
+    assert!(
+        settings.metadata.deletion_timestamp.is_none(),
+        "applied onto the dying object"
+    );
+    assert_eq!(
+        settings
+            .data
+            .unwrap_or_default()
+            .get("k")
+            .map(String::as_str),
+        Some("v")
+    );
+    Ok(())
+}
+
 /// `-l key=value` (Skaffold's `--label`) labels the deployed objects of the kinds Skaffold
 /// labels (workloads and their pod templates, Services, ...), beside devloop's own labels; a
 /// label without `=` is refused before anything is deployed.

@@ -4,6 +4,7 @@
 //! this config left behind, then waits until everything is healthy.
 
 use crate::commands::common::PipelineArgs;
+use crate::deploy::WaitForDeletions;
 use crate::events::Events;
 use crate::pipeline::images::{DigestSource, ImageSource, images_to_use};
 use crate::pipeline::{DeployChoices, DeployPlan, deploy_once, log_prefix};
@@ -61,6 +62,16 @@ pub struct DeployFlags {
     /// A label for every deployed object (`-l key=value`, repeatable).
     #[arg(short = 'l', long = "label", value_parser = crate::commands::common::parse_label)]
     pub labels: Vec<(String, String)>,
+    /// Wait for objects that are still being deleted before applying them again (false:
+    /// apply at once).
+    #[arg(long = "wait-for-deletions", default_value_t = true, action = clap::ArgAction::Set)]
+    pub wait_for_deletions: bool,
+    /// How long to wait between two looks at an object being deleted (`2s`).
+    #[arg(long = "wait-for-deletions-delay", value_parser = crate::duration::parse, default_value = "2s")]
+    pub wait_for_deletions_delay: Duration,
+    /// How long to wait for one object being deleted before failing (`60s`).
+    #[arg(long = "wait-for-deletions-max", value_parser = crate::duration::parse, default_value = "60s")]
+    pub wait_for_deletions_max: Duration,
 }
 
 impl DeployFlags {
@@ -75,6 +86,12 @@ impl DeployFlags {
             rollback_on_failure: self.rollback_on_failure,
             prune: !self.no_prune,
             labels: self.labels.clone(),
+            wait_for_deletions: self.wait_for_deletions.then_some(WaitForDeletions {
+                delay: self
+                    .wait_for_deletions_delay
+                    .max(Duration::from_millis(100)),
+                max: self.wait_for_deletions_max,
+            }),
         }
     }
 }

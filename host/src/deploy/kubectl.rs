@@ -415,14 +415,46 @@ async fn apply_one(
 ) -> Result<(ResourceRef, Value), DeployError> {
     let (kind, resource, manifest) = place(ctx, manifest.clone())?;
     let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
-    let before = api
-        .get_opt(&resource.name)
-        .await
-        .map_err(|source| DeployError::Kube {
-            action: "reading",
-            resource: resource.to_string(),
-            source,
-        })?;
+    let read = || async {
+        api.get_opt(&resource.name)
+            .await
+            .map_err(|source| DeployError::Kube {
+                action: "reading",
+                resource: resource.to_string(),
+                source,
+            })
+    };
+    let mut before = read().await?;
+    // Applied now, an object still being deleted would be gone a moment later.
+    if let Some(wait) = ctx.options.wait_for_deletions
+        && before
+            .as_ref()
+            .is_some_and(|b| b.metadata.deletion_timestamp.is_some())
+    {
+        ctx.events.info(
+            crate::events::Stage::Deploy,
+            format!("waiting for {resource} to be deleted before applying it again"),
+        );
+        let started = std::time::Instant::now();
+        while before
+            .as_ref()
+            .is_some_and(|b| b.metadata.deletion_timestamp.is_some())
+        {
+            if started.elapsed() >= wait.max {
+                return Err(DeployError::Apply {
+                    resource: resource.to_string(),
+                    message: format!(
+                        "it is still being deleted after {}s (a finalizer may hold it); wait \
+                         longer with --wait-for-deletions-max, or apply at once with \
+                         --wait-for-deletions=false",
+                        wait.max.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(wait.delay).await;
+            before = read().await?;
+        }
+    }
     let params = apply_params(ctx);
     let (after, action) = match api
         .patch(&resource.name, &params, &Patch::Apply(&manifest))

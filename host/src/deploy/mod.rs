@@ -132,6 +132,28 @@ pub struct DeployOptions {
     pub force: bool,
     /// `--force-conflicts`: take over fields another field manager owns.
     pub force_conflicts: bool,
+    /// `--wait-for-deletions`: an object still being deleted is waited for before it is
+    /// applied again (None: applied at once).
+    pub wait_for_deletions: Option<WaitForDeletions>,
+}
+
+/// How long to wait for objects that are still being deleted (Skaffold's
+/// `--wait-for-deletions-delay` and `--wait-for-deletions-max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitForDeletions {
+    /// Between two looks.
+    pub delay: std::time::Duration,
+    /// In all, for one object.
+    pub max: std::time::Duration,
+}
+
+impl Default for WaitForDeletions {
+    fn default() -> Self {
+        WaitForDeletions {
+            delay: std::time::Duration::from_secs(2),
+            max: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 impl DeployOptions {

@@ -5,7 +5,7 @@
 use super::render_plan::{HelmReleases, RenderChoices, kubectl_manifests, render_plan};
 use crate::config::model;
 use crate::config::{LoadedConfig, Resolved, Vars};
-use crate::deploy::{HelmRelease, labels};
+use crate::deploy::{HelmRelease, WaitForDeletions, labels};
 use crate::events::Events;
 use crate::hooks::deploy::DeployHooks;
 use crate::render::{self, Artifact, Plan, RenderError};
@@ -33,6 +33,9 @@ pub struct DeployChoices {
     pub prune: bool,
     /// `-l`: labels for every object devloop renders and applies.
     pub labels: Vec<(String, String)>,
+    /// `--wait-for-deletions` (default on): how long to wait for objects still being deleted
+    /// before applying them again; None: apply at once.
+    pub wait_for_deletions: Option<WaitForDeletions>,
 }
 
 impl Default for DeployChoices {
@@ -46,6 +49,7 @@ impl Default for DeployChoices {
             rollback_on_failure: false,
             prune: true,
             labels: Vec::new(),
+            wait_for_deletions: Some(WaitForDeletions::default()),
         }
     }
 }
@@ -63,6 +67,7 @@ pub struct DeployPlan {
     pub namespace_flag: Option<String>,
     pub force: bool,
     pub force_conflicts: bool,
+    pub wait_for_deletions: Option<WaitForDeletions>,
     /// None: no status check.
     pub status: Option<StatusOptions>,
     pub rollback_on_failure: bool,
@@ -156,6 +161,7 @@ impl DeployPlan {
             namespace_flag: resolved.namespace.clone(),
             force: flags.force,
             force_conflicts: flags.force_conflicts,
+            wait_for_deletions: flags.wait_for_deletions,
             status,
             rollback_on_failure: flags.rollback_on_failure,
             prune: flags.prune,

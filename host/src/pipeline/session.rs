@@ -82,6 +82,7 @@ impl Pipeline {
             prune: plan.prune,
             force: plan.force,
             force_conflicts: plan.force_conflicts,
+            wait_for_deletions: plan.wait_for_deletions,
         };
         let ctx = DeployContext {
             cluster: &self.cluster,
