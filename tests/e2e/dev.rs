@@ -1215,3 +1215,53 @@ async fn a_helm_release_interrupted_while_helm_runs_is_uninstalled_by_cleanup() 
         "helm outlived dev:\n{procs}"
     );
 }
+
+/// The repository's local images (`docker images REPO -q`).
+fn local_images(repository: &str) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args(["images", repository, "-q"])
+        .envs(devloop_e2e::Ground::ensure().env())
+        .output()
+        .expect("docker images");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// As in Skaffold, `dev --cache-artifacts=false` removes the images it built when it ends
+/// (nothing would reuse them), and `--no-prune` keeps them; with the cache on, they stay for
+/// the next session.
+#[tokio::test]
+async fn dev_prunes_the_images_it_built_unless_cached_or_told_not_to() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_prune").await;
+    let image = format!(
+        "devloop-e2e/dev-prune-{}",
+        &ns.name()[ns.name().len() - 8..]
+    );
+    let project = dev_project(&format!("prune-{}", ns.name()), &image);
+    let p = project.path();
+    for (flags, kept) in [
+        (&["--cache-artifacts=false"][..], false),
+        (&["--cache-artifacts=false", "--no-prune"][..], true),
+    ] {
+        let mut args = vec!["-n", ns.name()];
+        args.extend_from_slice(flags);
+        let mut dev = DevSession::start(p, &args);
+        dev.wait_for("Watching for changes", 1, 180).await;
+        assert!(!local_images(&image).is_empty(), "{}", dev.transcript());
+        dev.signal("-INT");
+        let status = tokio::time::timeout(Duration::from_secs(90), dev.child.wait())
+            .await
+            .expect("dev exits within 90 s of Ctrl+C")
+            .unwrap();
+        assert!(status.success(), "{}", dev.transcript());
+        assert_eq!(
+            !local_images(&image).is_empty(),
+            kept,
+            "{flags:?}: {}",
+            dev.transcript()
+        );
+    }
+}

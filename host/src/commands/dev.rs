@@ -66,6 +66,9 @@ pub struct DevArgs {
     /// itself. (`--force` is taken: it recreates objects whose immutable fields changed.)
     #[arg(long = "take-over", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub take_over: bool,
+    /// When pruning the session's images at the end, keep their untagged parent layers.
+    #[arg(long = "no-prune-children", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
+    pub no_prune_children: bool,
 }
 
 fn forward_modes(values: &[String]) -> anyhow::Result<ForwardModes> {
@@ -108,6 +111,12 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
         take_over: args.take_over,
         keep_running_on_failure: args.keep_running_on_failure,
         tail: args.deploy.tail.unwrap_or(true),
+        // As Skaffold: images are pruned unless --no-prune, or cached for the next session.
+        prune_images: (!args.deploy.no_prune && !args.build.cache_artifacts).then_some(
+            dev::prune::ImagePrune {
+                keep_children: args.no_prune_children,
+            },
+        ),
     };
     let deploy = args.deploy.choices();
     let load_events = events.clone();

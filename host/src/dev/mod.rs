@@ -7,6 +7,7 @@
 mod control;
 pub mod lock;
 pub mod plan;
+pub mod prune;
 
 use crate::build::BuildPlan;
 use crate::events::{Event, Events, Level, Stage};
@@ -89,6 +90,8 @@ pub struct DevOptions {
     pub keep_running_on_failure: bool,
     /// Stream the logs of what was deployed (`--tail`, on by default).
     pub tail: bool,
+    /// Remove the images this session built when it ends (None: keep them).
+    pub prune_images: Option<prune::ImagePrune>,
 }
 
 /// Loads (or reloads) the config into a plan.
@@ -106,6 +109,8 @@ struct Session {
     built: BTreeMap<String, String>,
     /// Image name → the reference of the last deploy that passed its status check.
     deployed: BTreeMap<String, String>,
+    /// Every image this session built (local names), for pruning at the end.
+    built_images: std::collections::BTreeSet<String>,
     watcher: FileWatcher,
     /// This session's claim on its config, kube-context and namespace.
     lock: lock::SessionLock,
@@ -201,6 +206,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         tailer: None,
         built: BTreeMap::new(),
         deployed: BTreeMap::new(),
+        built_images: Default::default(),
         watcher,
         lock,
         started: jiff::Timestamp::now(),
@@ -355,6 +361,8 @@ impl Session {
                         ));
                         return false;
                     }
+                    self.built_images
+                        .extend(built.iter().map(|b| prune::local_name(&b.tag).to_string()));
                     self.built
                         .extend(built.into_iter().map(|b| (b.image_name, b.tag)));
                 }
@@ -590,9 +598,13 @@ impl Session {
         loop {
             tokio::select! {
                 result = &mut deletion => {
-                    return result.map(|_| ()).map_err(|e| e.context(
+                    let result = result.map(|_| ()).map_err(|e| e.context(
                         "cleanup failed; `kubectl devloop delete` with the same config removes what is left",
                     ));
+                    if let Some(prune) = self.options.prune_images {
+                        prune::remove(&self.built_images, prune, &self.events).await;
+                    }
+                    return result;
                 }
                 _ = crate::process::shutdown_signal() => {
                     self.events.warn(Stage::Dev,
@@ -621,6 +633,7 @@ mod tests {
             take_over: false,
             keep_running_on_failure: false,
             tail: true,
+            prune_images: None,
         }
     }
 
