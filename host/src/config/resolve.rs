@@ -183,7 +183,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
         .clone()
         .filter(|r| !r.is_empty())
         .or_else(|| global.default_repo.clone());
-    let image_names = image_names(&configs, default_repo.as_deref())?;
+    let image_names = image_names(&configs, default_repo.as_deref(), global.multi_level_repo)?;
     let mut insecure_registries = InsecureRegistries::new(&options.insecure_registries);
     insecure_registries.extend(&global.insecure_registries);
     let mut configs = configs;
@@ -211,6 +211,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<Resolved, ConfigError> {
 fn image_names(
     configs: &[LoadedConfig],
     default_repo: Option<&str>,
+    multi_level: Option<bool>,
 ) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut names = BTreeMap::new();
     for loaded in configs {
@@ -218,15 +219,18 @@ fn image_names(
         for (i, artifact) in artifacts.enumerate() {
             let required = artifact.requires.iter().map(|r| &r.image);
             for image in std::iter::once(&artifact.image).chain(required) {
-                let renamed =
-                    crate::image::substitute_default_repo(default_repo.unwrap_or(""), image)
-                        .map_err(|e| {
-                            ConfigError::Resolve(format!(
-                                "{}: build.artifacts[{i}] ({}): {e}",
-                                loaded.display_source(),
-                                artifact.image
-                            ))
-                        })?;
+                let renamed = crate::image::substitute_default_repo(
+                    default_repo.unwrap_or(""),
+                    multi_level,
+                    image,
+                )
+                .map_err(|e| {
+                    ConfigError::Resolve(format!(
+                        "{}: build.artifacts[{i}] ({}): {e}",
+                        loaded.display_source(),
+                        artifact.image
+                    ))
+                })?;
                 names.insert(image.clone(), renamed);
             }
         }
