@@ -642,6 +642,77 @@ async fn tail_streams_the_deployed_containers_until_ctrl_c() -> Result<()> {
     Ok(())
 }
 
+/// A container's output cannot take the terminal over or devloop's memory: an OSC window
+/// title, a clipboard write and a cursor move arrive inert, a colour passes, and a 2 MB line
+/// without a newline arrives in 64 KiB pieces (`deploy --tail`).
+#[tokio::test]
+async fn hostile_log_lines_reach_the_terminal_inert_and_in_pieces() -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let p = Project::new("deploy_hostile_logs").await?;
+    let script = "printf 'start\\033]0;owned\\007 \\033]52;c;ZXZpbA==\\007 \\033[2A \\033[31mred\\033[0m\\n'; \
+                  head -c 2000000 /dev/zero | tr '\\0' x; echo; echo after-the-long-line; sleep 3600";
+    p.manifests(&[deployment(
+        "loud",
+        "devloop-test/busybox:v1",
+        json!({"command": ["sh", "-c", script]}),
+    )])?;
+    let mut child = Ground::ensure()
+        .devloop()
+        .args(["deploy", "-n", p.ns(), "--color", "always", "--tail"])
+        .current_dir(p.dir.path())
+        .spawn()?;
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let mut seen = Vec::new();
+    let done = tokio::time::timeout(Duration::from_secs(120), async {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&seen).contains("after-the-long-line") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    let pid = child.id().expect("running") as i32;
+    std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()?;
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    let tail = &text[text.len().saturating_sub(2000)..];
+    assert!(
+        matches!(done, Ok(true)),
+        "no line after the long one:\n{tail}"
+    );
+    let start = text.find("start").expect("the first line");
+    let first = &text[start..start + text[start..].find('\n').unwrap_or(0)];
+    assert!(
+        !first.contains("\u{1b}]"),
+        "an OSC sequence reached the terminal: {first:?}"
+    );
+    assert!(
+        !first.contains("\u{1b}[2A"),
+        "a cursor move reached the terminal: {first:?}"
+    );
+    assert!(
+        first.contains("\u{1b}[31mred"),
+        "the colour was lost: {first:?}"
+    );
+    assert!(first.contains("\u{241b}]0;owned"), "{first:?}");
+    let longest = text.lines().map(str::len).max().unwrap_or(0);
+    assert!(
+        longest < 70 * 1024,
+        "a line of {longest} bytes reached the terminal"
+    );
+    let pieces = text.lines().filter(|l| l.contains("xxxxxxxx")).count();
+    assert!(pieces >= 2_000_000 / 65_536, "{pieces} pieces");
+    Ok(())
+}
+
 #[tokio::test]
 async fn changed_job_fails_without_force_and_is_recreated_with_it() -> Result<()> {
     let p = Project::new("deploy_job").await?;

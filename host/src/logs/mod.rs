@@ -208,8 +208,9 @@ async fn follow(
             return;
         }
     };
-    let mut lines = reader.lines();
-    while let Some(Ok(line)) = lines.next().await {
+    let lines = bounded_lines(reader, LINE_LIMIT);
+    futures::pin_mut!(lines);
+    while let Some(line) = lines.next().await {
         events.send(Event::Log {
             namespace: namespace.clone(),
             pod: pod.clone(),
@@ -221,9 +222,86 @@ async fn follow(
     }
 }
 
+/// The longest piece of a log line shown at once: a container that writes a gigabyte without
+/// a newline is shown in pieces, and devloop's memory stays bounded.
+pub const LINE_LIMIT: usize = 64 * 1024;
+
+/// The lines of `reader` (without `\n` or `\r\n`), each at most `limit` bytes: a longer line
+/// comes in pieces. Bytes that are not UTF-8 show as `�`. Ends at the end of the stream or
+/// at the first read error.
+pub fn bounded_lines<R>(reader: R, limit: usize) -> impl futures::Stream<Item = String>
+where
+    R: futures::AsyncBufRead + Unpin,
+{
+    futures::stream::unfold(
+        (reader, Vec::new(), false),
+        move |(mut reader, mut pending, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let (taken, newline, at_end) = match reader.fill_buf().await {
+                    Ok([]) | Err(_) => (0, false, true),
+                    Ok(buf) => {
+                        // A piece is emitted as soon as it is full, so there is room here;
+                        // the byte after a full piece is looked at too, so that a line of
+                        // exactly `limit` bytes is one line.
+                        let room = limit.saturating_sub(pending.len()).max(1);
+                        let search = &buf[..buf.len().min(room + 1)];
+                        match search.iter().position(|b| *b == b'\n') {
+                            Some(i) => {
+                                pending.extend_from_slice(&search[..i]);
+                                (i + 1, true, false)
+                            }
+                            None => {
+                                let n = buf.len().min(room);
+                                pending.extend_from_slice(&buf[..n]);
+                                (n, false, false)
+                            }
+                        }
+                    }
+                };
+                reader.consume_unpin(taken);
+                if newline || pending.len() >= limit || (at_end && !pending.is_empty()) {
+                    if newline && pending.last() == Some(&b'\r') {
+                        pending.pop();
+                    }
+                    let line = String::from_utf8_lossy(&pending).into_owned();
+                    pending.clear();
+                    return Some((line, (reader, pending, at_end)));
+                }
+                if at_end {
+                    return None;
+                }
+            }
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn long_lines_come_in_pieces_and_line_ends_go() {
+        let text = format!("one\r\n{}\nlast", "x".repeat(25));
+        let reader = futures::io::Cursor::new(text.into_bytes());
+        let lines: Vec<String> = bounded_lines(reader, 10).collect().await;
+        assert_eq!(lines, ["one", "xxxxxxxxxx", "xxxxxxxxxx", "xxxxx", "last"]);
+        let empty: Vec<String> = bounded_lines(futures::io::Cursor::new(Vec::new()), 10)
+            .collect()
+            .await;
+        assert!(empty.is_empty());
+        let blank: Vec<String> = bounded_lines(futures::io::Cursor::new(b"\n\n".to_vec()), 10)
+            .collect()
+            .await;
+        assert_eq!(blank, ["", ""]);
+        let exact: Vec<String> =
+            bounded_lines(futures::io::Cursor::new(b"0123456789\nz".to_vec()), 10)
+                .collect()
+                .await;
+        assert_eq!(exact, ["0123456789", "z"]);
+    }
 
     #[test]
     fn prefixes() {

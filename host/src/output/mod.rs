@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod deploy;
+pub mod safe;
 
 use crate::events::{Event, Events, Level, Stamped};
 use std::io::Write;
@@ -42,8 +43,9 @@ pub fn renderer(settings: Settings) -> Events {
             }
             Format::Text => {
                 if let Some(line) = text_line(&stamped.event, settings) {
+                    let line = crate::redact::text(&line);
                     let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{}", crate::redact::text(&line));
+                    let _ = writeln!(err, "{}", safe::terminal_safe(&line, settings.color));
                 }
             }
         }
