@@ -4,7 +4,6 @@
 //! the program interrupted and waited for when the caller stops waiting (Ctrl+C in `dev`).
 //! Every program runs in a process group of its own, so stopping it stops what it started.
 
-use rustix::process::{Pid, Signal};
 use std::collections::VecDeque;
 use std::process::Stdio;
 use std::time::Duration;
@@ -104,15 +103,33 @@ pub async fn run_streaming(
 /// SIGKILL to the whole process group `pgid` (a child started as its group's leader, with
 /// `process_group(0)`): the program and everything it started.
 pub fn kill_group(pgid: u32) {
-    signal_group(pgid, Signal::KILL);
+    signal_group(pgid, Signal::Kill);
+}
+
+/// The signals devloop sends to a program's process group.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Int,
+    Kill,
 }
 
 /// Sends `signal` to the whole process group `pgid`.
+#[cfg(unix)]
 fn signal_group(pgid: u32, signal: Signal) {
+    use rustix::process::{Pid, Signal as Unix, kill_process_group};
+    let signal = match signal {
+        Signal::Int => Unix::INT,
+        Signal::Kill => Unix::KILL,
+    };
     if let Some(group) = i32::try_from(pgid).ok().and_then(Pid::from_raw) {
-        let _ = rustix::process::kill_process_group(group, signal);
+        let _ = kill_process_group(group, signal);
     }
 }
+
+/// Windows has no process groups to signal: a program shares devloop's console and gets the
+/// same Ctrl+C, and is killed after [`INTERRUPT_GRACE`] like the others.
+#[cfg(not(unix))]
+fn signal_group(_pgid: u32, _signal: Signal) {}
 
 /// How long an interrupted program may take to end after SIGINT (Helm marks the release
 /// failed and exits) before its group gets SIGKILL.
@@ -159,12 +176,12 @@ impl Drop for Interruptible {
             return;
         }
         let Some(pid) = child.id() else { return };
-        signal_group(pid, Signal::INT);
+        signal_group(pid, Signal::Int);
         // Drop cannot await; the wait is short and bounded, and the caller is shutting down.
         let start = std::time::Instant::now();
         while matches!(child.try_wait(), Ok(None)) {
             if start.elapsed() > INTERRUPT_GRACE {
-                signal_group(pid, Signal::KILL);
+                signal_group(pid, Signal::Kill);
                 let _ = child.start_kill();
                 std::thread::sleep(Duration::from_millis(100));
                 let _ = child.try_wait();

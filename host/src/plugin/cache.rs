@@ -95,6 +95,7 @@ impl ComponentCache {
 
     /// The MAC key: read from its file, or made (random, owner-only) when there is none.
     /// None when it cannot be had, or when others could read or replace it.
+    #[cfg(unix)]
     fn secret(&self) -> Option<[u8; 32]> {
         let file = self.key_file.as_ref()?;
         if let Some(secret) = read_private_key(file) {
@@ -117,9 +118,16 @@ impl ComponentCache {
             Err(_) => read_private_key(file),
         }
     }
+
+    /// Without Unix file modes to keep the key private, nothing is read from the cache.
+    #[cfg(not(unix))]
+    fn secret(&self) -> Option<[u8; 32]> {
+        None
+    }
 }
 
 /// The key in `file`, if it is a private regular file of ours holding 32 bytes.
+#[cfg(unix)]
 fn read_private_key(file: &Path) -> Option<[u8; 32]> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(file).ok()?;
@@ -131,6 +139,7 @@ fn read_private_key(file: &Path) -> Option<[u8; 32]> {
 }
 
 /// 32 random bytes from the kernel.
+#[cfg(unix)]
 fn getrandom(buf: &mut [u8; 32]) -> Option<()> {
     use std::io::Read;
     std::fs::File::open("/dev/urandom")

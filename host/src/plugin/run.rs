@@ -221,6 +221,7 @@ pub fn run(call: &CallState, cmd: Command) -> HostResult<CommandOutput> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Its own process group, so the deadline stops what it starts too.
+    #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     // Programs find their own tools on PATH; everything else is granted by name.
     if let Some(path) = std::env::var_os("PATH") {
