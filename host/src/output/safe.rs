@@ -10,7 +10,7 @@ const SHOWN_ESCAPE: char = '\u{241B}';
 
 /// `text` with every control character made inert: `ESC [ … m` colour sequences are kept
 /// when `colours` (dropped otherwise), any other escape shows as `␛`, other control characters
-/// (but tab) as `�`.
+/// (but tab and newline) as `�`.
 pub fn terminal_safe(text: &str, colours: bool) -> Cow<'_, str> {
     if !text.chars().any(is_control) {
         return Cow::Borrowed(text);
@@ -37,8 +37,10 @@ pub fn terminal_safe(text: &str, colours: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Control characters but tab and newline (devloop's own messages span lines; a container's
+/// output comes line by line, so a newline never comes from it).
 fn is_control(c: char) -> bool {
-    c != '\t' && c.is_control()
+    c != '\t' && c != '\n' && c.is_control()
 }
 
 /// The length of an SGR sequence (`ESC [` digits and `;` then `m`) at the start of `text`.
@@ -73,5 +75,6 @@ mod tests {
             "tab\tand \u{FFFD}c1"
         );
         assert_eq!(terminal_safe("plain", true), "plain");
+        assert_eq!(terminal_safe("two\nlines\r", true), "two\nlines\u{FFFD}");
     }
 }
