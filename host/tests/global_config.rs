@@ -238,4 +238,18 @@ fn pipeline_commands_take_the_default_repo_of_the_kube_context() {
         &["render", "--offline", "-f", file],
     ));
     assert!(err.contains(".skaffold/config:1:"), "{err}");
+
+    // `-c FILE` (Skaffold's `--config`) reads another global config instead.
+    let other = h.join("other-config");
+    std::fs::write(&other, "global:\n  default-repo: elsewhere.example\n").unwrap();
+    let other = other.to_str().unwrap();
+    let chosen = ok(&devloop(
+        h,
+        &kubeconfig,
+        &["render", "--offline", "-f", file, "-c", other],
+    ));
+    assert!(
+        chosen.contains("image: elsewhere.example/app:v1"),
+        "{chosen}"
+    );
 }

@@ -35,6 +35,9 @@ pub struct PipelineArgs {
     /// A registry prefix for every image name (Skaffold's --default-repo rules).
     #[arg(short = 'd', long = "default-repo", env = "SKAFFOLD_DEFAULT_REPO")]
     pub default_repo: Option<String>,
+    /// Skaffold's global config file (default: ~/.skaffold/config).
+    #[arg(short = 'c', long = "config")]
+    pub global_config: Option<PathBuf>,
     #[command(flatten)]
     pub registries: RegistryArgs,
 }
@@ -91,7 +94,10 @@ impl PipelineArgs {
             home: std::env::home_dir(),
             namespace: self.namespace.clone(),
             default_repo: self.default_repo.clone(),
-            global_config: crate::config::global::default_path(),
+            global_config: self
+                .global_config
+                .clone()
+                .or_else(crate::config::global::default_path),
             insecure_registries: self.registries.insecure_registries.clone(),
         };
         crate::config::resolve::resolve(&options)
