@@ -31,10 +31,14 @@ impl Finished {
             None => "stopped at the deadline".to_string(),
             Some(s) => match s.code() {
                 Some(code) => format!("exit status {code}"),
+                #[cfg(unix)]
                 None => {
                     use std::os::unix::process::ExitStatusExt;
                     format!("killed by signal {}", s.signal().unwrap_or(0))
                 }
+                // Windows has an exit code for every ending.
+                #[cfg(not(unix))]
+                None => "ended without an exit status".to_string(),
             },
         }
     }
@@ -52,9 +56,10 @@ pub async fn run_streaming(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        // its own process group, so a deadline stops what it started too (`sh -c` children)
-        .process_group(0);
+        .kill_on_drop(true);
+    // its own process group, so a deadline stops what it started too (`sh -c` children)
+    #[cfg(unix)]
+    command.process_group(0);
     let mut child = command.spawn()?;
     let pid = child.id();
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
@@ -106,6 +111,7 @@ fn kill_group(pgid: u32) {
 }
 
 /// Sends `signal` (`INT`, `TERM`, `KILL`) to the whole process group `pgid`.
+#[cfg(unix)]
 fn signal_group(pgid: u32, signal: &str) {
     let _ = std::process::Command::new("kill")
         .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
@@ -113,6 +119,11 @@ fn signal_group(pgid: u32, signal: &str) {
         .stderr(Stdio::null())
         .status();
 }
+
+/// Windows has no process groups to signal: a program shares devloop's console and gets the
+/// same Ctrl+C, and is killed after [`INTERRUPT_GRACE`] like the others.
+#[cfg(not(unix))]
+fn signal_group(_pgid: u32, _signal: &str) {}
 
 /// How long an interrupted program may take to end after SIGINT (Helm marks the release
 /// failed and exits) before its group gets SIGKILL.
@@ -127,8 +138,9 @@ pub async fn output(mut command: Command) -> std::io::Result<std::process::Outpu
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    command.process_group(0);
     let mut guard = Interruptible(command.spawn()?);
     let child = &mut guard.0;
     let (out, err) = (child.stdout.take(), child.stderr.take());
