@@ -31,10 +31,14 @@ impl Finished {
             None => "stopped at the deadline".to_string(),
             Some(s) => match s.code() {
                 Some(code) => format!("exit status {code}"),
+                #[cfg(unix)]
                 None => {
                     use std::os::unix::process::ExitStatusExt;
                     format!("killed by signal {}", s.signal().unwrap_or(0))
                 }
+                // Windows has an exit code for every ending.
+                #[cfg(not(unix))]
+                None => "ended without an exit status".to_string(),
             },
         }
     }
@@ -52,9 +56,10 @@ pub async fn run_streaming(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        // its own process group, so a deadline stops what it started too (`sh -c` children)
-        .process_group(0);
+        .kill_on_drop(true);
+    // its own process group, so a deadline stops what it started too (`sh -c` children)
+    #[cfg(unix)]
+    command.process_group(0);
     let mut child = command.spawn()?;
     let pid = child.id();
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
@@ -144,8 +149,9 @@ pub async fn output(mut command: Command) -> std::io::Result<std::process::Outpu
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    command.process_group(0);
     let mut guard = Interruptible(command.spawn()?);
     let child = &mut guard.0;
     let (out, err) = (child.stdout.take(), child.stderr.take());

@@ -305,6 +305,145 @@ fn plugin_versions_are_the_release_version() {
     }
 }
 
+// ---- the command each Helm picks on each released platform ---------------------------------
+
+/// One `platformCommand` entry of a plugin descriptor.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PlatformCommand {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    arch: String,
+    #[serde(default)]
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+/// The `platformCommand` list of a descriptor: top-level in the legacy form, under
+/// `runtimeConfig` in Helm 4's `apiVersion: v1` form.
+fn platform_commands(file: &str) -> Vec<PlatformCommand> {
+    let text = std::fs::read_to_string(repo_root().join(file)).expect("read plugin.yaml");
+    let doc: serde_json::Value =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let list = if doc.get("apiVersion").is_some() {
+        &doc["runtimeConfig"]["platformCommand"]
+    } else {
+        &doc["platformCommand"]
+    };
+    serde_json::from_value(list.clone()).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Helm 3.17+ and Helm 4 (internal/plugin getPlatformCommand): an exact os and arch match wins
+/// at once; else the first entry of the OS without an arch; else the first entry naming
+/// neither. The command is split on spaces, the args follow.
+fn helm4_pick(cmds: &[PlatformCommand], os: &str, arch: &str) -> Option<Vec<String>> {
+    let argv = |c: &PlatformCommand| {
+        c.command
+            .split(' ')
+            .map(str::to_string)
+            .chain(c.args.iter().cloned())
+            .collect::<Vec<_>>()
+    };
+    let mut found: Option<Vec<String>> = None;
+    let mut found_os = false;
+    for c in cmds {
+        if c.os.eq_ignore_ascii_case(os) && c.arch.eq_ignore_ascii_case(arch) {
+            return Some(argv(c));
+        }
+        if (!c.os.is_empty() && !c.os.eq_ignore_ascii_case(os)) || !c.arch.is_empty() {
+            continue;
+        }
+        if !found_os && !c.os.is_empty() {
+            found = Some(argv(c));
+            found_os = true;
+        } else if found.is_none() {
+            found = Some(argv(c));
+        }
+    }
+    found
+}
+
+/// Helm 3.16 and older (pkg/plugin getPlatformCommand): the last entry of the OS, unless one
+/// matches os and arch exactly; no `args` field, no entry without an OS.
+fn helm316_pick(cmds: &[PlatformCommand], os: &str, arch: &str) -> Option<Vec<String>> {
+    let mut command = None;
+    for c in cmds {
+        if c.os.eq_ignore_ascii_case(os) {
+            command = Some(c.command.split(' ').map(str::to_string).collect());
+        }
+        if c.os.eq_ignore_ascii_case(os) && c.arch.eq_ignore_ascii_case(arch) {
+            return command;
+        }
+    }
+    command
+}
+
+/// On Windows the plugins run the kubectl-devloop.exe on PATH (krew links it into its bin
+/// directory); elsewhere the launcher, which takes a binary beside it or the one on PATH.
+#[test]
+fn each_helm_finds_devloop_on_every_released_platform() {
+    const RELEASED: [(&str, &str); 5] = [
+        ("linux", "amd64"),
+        ("linux", "arm64"),
+        ("darwin", "amd64"),
+        ("darwin", "arm64"),
+        ("windows", "amd64"),
+    ];
+    let launcher = repo_root()
+        .join("plugins/helm/bin/devloop-launcher")
+        .canonicalize()
+        .expect("the launcher exists");
+    /// A Helm's name and how it picks the command.
+    type Helm = (
+        &'static str,
+        fn(&[PlatformCommand], &str, &str) -> Option<Vec<String>>,
+    );
+    /// A descriptor, the arguments it passes, and the Helms that read it.
+    type Case = (&'static str, &'static [&'static str], &'static [Helm]);
+    let cases: [Case; 3] = [
+        (
+            "plugins/helm/plugin.yaml",
+            &["helm"],
+            &[("Helm 4", helm4_pick)],
+        ),
+        (
+            "plugins/helm/devloop-images/plugin.yaml",
+            &["helm", "post-render"],
+            &[("Helm 4", helm4_pick)],
+        ),
+        (
+            "plugins/helm/helm3/plugin.yaml",
+            &["helm"],
+            &[("Helm 3.16", helm316_pick), ("Helm 3.17+/4", helm4_pick)],
+        ),
+    ];
+    for (file, args, helms) in cases {
+        let cmds = platform_commands(file);
+        let plugin_dir = repo_root().join(file);
+        let plugin_dir = plugin_dir.parent().expect("plugin dir");
+        for (helm, pick) in helms {
+            for (os, arch) in RELEASED {
+                let argv = pick(&cmds, os, arch)
+                    .unwrap_or_else(|| panic!("{file}: {helm} finds no command on {os}/{arch}"));
+                assert_eq!(argv[1..], *args, "{file}: {helm} on {os}/{arch}");
+                if os == "windows" {
+                    assert_eq!(
+                        argv[0], "kubectl-devloop.exe",
+                        "{file}: {helm} on {os}/{arch}"
+                    );
+                    continue;
+                }
+                let path = argv[0].replace("${HELM_PLUGIN_DIR}", &plugin_dir.to_string_lossy());
+                let path = Path::new(&path).canonicalize().unwrap_or_else(|e| {
+                    panic!("{file}: {helm} on {os}/{arch} runs {}: {e}", argv[0])
+                });
+                assert_eq!(path, launcher, "{file}: {helm} on {os}/{arch}");
+            }
+        }
+    }
+}
+
 // ---- helm devloop upgrade on the helm-school example ---------------------------------------
 
 fn copy_tree(from: &Path, to: &Path) {

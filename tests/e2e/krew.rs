@@ -137,6 +137,11 @@ fn cargo_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// The release archive's type: a zip for Windows, a gzipped tar elsewhere.
+fn archive_ext(os: &str) -> &'static str {
+    if os == "windows" { "zip" } else { "tar.gz" }
+}
+
 // ---- krew's rules -------------------------------------------------------------------------
 
 /// krew's semver: a leading `v`, then MAJOR.MINOR.PATCH with optional pre-release and build
@@ -323,6 +328,9 @@ fn validate_krew(name: &str, p: &Plugin) -> Result<(), String> {
     if p.spec.short_description.is_empty() {
         return Err("should have a short description".into());
     }
+    if p.spec.short_description.contains(['\r', '\n']) {
+        return Err("should not have line breaks in short description".into());
+    }
     if p.spec.platforms.is_empty() {
         return Err("should have a platform specified".into());
     }
@@ -378,6 +386,28 @@ fn validate_krew(name: &str, p: &Plugin) -> Result<(), String> {
         if hits.len() > 1 {
             return Err(format!(
                 "multiple spec.platforms (at indexes {hits:?}) have overlapping selectors that select os={os}/arch={arch}"
+            ));
+        }
+    }
+    // krew-index's review rules: on Windows krew symlinks kubectl-<name>.exe to `bin`, which
+    // must be an .exe itself; krew unpacks only zip and tar.gz archives, which the URI names.
+    for (i, pl) in p.spec.platforms.iter().enumerate() {
+        let windows = pl.selector.as_ref().is_some_and(|s| {
+            KREW_PLATFORMS
+                .iter()
+                .any(|(os, arch)| *os == "windows" && selector_matches(s, os, arch))
+        });
+        if windows && !pl.bin.to_ascii_lowercase().ends_with(".exe") {
+            return Err(format!(
+                "spec.platform[{i}] selects windows, but its bin {:?} does not end in .exe",
+                pl.bin
+            ));
+        }
+        let path = pl.uri.split(['?', '#']).next().unwrap_or_default();
+        if !path.ends_with(".tar.gz") && !path.ends_with(".zip") {
+            return Err(format!(
+                "spec.platform[{i}] uri {:?} does not end in .tar.gz or .zip",
+                pl.uri
             ));
         }
     }
@@ -450,7 +480,7 @@ fn validate_release(p: &Plugin) -> Result<(), String> {
                 ));
             }
         }
-        let asset = format!("kubectl-devloop_{tag}_{os}_{arch}.tar.gz");
+        let asset = format!("kubectl-devloop_{tag}_{os}_{arch}.{}", archive_ext(os));
         let uri = format!("{}/releases/download/{tag}/{asset}", p.spec.homepage);
         if pl.uri != uri {
             return Err(format!("platform[{i}] uri is {:?}, not {uri:?}", pl.uri));
@@ -703,6 +733,12 @@ fn validator_rejects_what_krew_rejects() {
         ),
         ("      to: .", "      to: ./", "is not clean"),
         ("    - from: LICENSE", "    - from: COPYING", "LICENSE"),
+        (
+            "shortDescription: Inner development loop driven by skaffold.yaml",
+            "shortDescription: \"Inner development loop\\ndriven by skaffold.yaml\"",
+            "line breaks",
+        ),
+        (".tar.gz\n", ".tar.bz2\n", "does not end in .tar.gz or .zip"),
     ];
     for (from, to, error) in cases {
         assert!(
@@ -724,6 +760,50 @@ fn validator_rejects_what_krew_rejects() {
     twice.spec.platforms.push(twice.spec.platforms[0].clone());
     let err = validate_krew(PLUGIN, &twice).expect_err("overlap must be rejected");
     assert!(err.contains("overlapping"), "{err}");
+    // A Windows platform runs an .exe only, from a zip or a tar.gz.
+    let windows = |bin: &str, uri: &str| {
+        let mut p = parse(&good).expect("parse");
+        let mut pl = p.spec.platforms[0].clone();
+        pl.selector = Some(Selector {
+            match_labels: Some(BTreeMap::from([
+                ("os".to_string(), "windows".to_string()),
+                ("arch".to_string(), "amd64".to_string()),
+            ])),
+            match_expressions: None,
+        });
+        pl.bin = bin.to_string();
+        pl.uri = uri.to_string();
+        pl.files = Some(vec![
+            FileOperation {
+                from: bin.to_string(),
+                to: ".".into(),
+            },
+            FileOperation {
+                from: "LICENSE".into(),
+                to: ".".into(),
+            },
+        ]);
+        p.spec.platforms = vec![pl];
+        p
+    };
+    let tag = format!("v{}", cargo_version());
+    let homepage = parse(&good).expect("parse").spec.homepage;
+    let zip = format!("{homepage}/releases/download/{tag}/kubectl-devloop_{tag}_windows_amd64.zip");
+    validate_krew(PLUGIN, &windows("kubectl-devloop.exe", &zip)).expect("a Windows zip is valid");
+    let err = validate_krew(PLUGIN, &windows("kubectl-devloop", &zip)).expect_err("no .exe");
+    assert!(err.contains("does not end in .exe"), "{err}");
+    let err = validate_release(&windows(
+        "kubectl-devloop.exe",
+        &zip.replace(".zip", ".tar.gz"),
+    ))
+    .expect_err("the Windows archive is the zip");
+    assert!(err.contains("uri is"), "{err}");
+    let err = validate_krew(
+        PLUGIN,
+        &windows("kubectl-devloop.exe", &zip.replace(".zip", ".7z")),
+    )
+    .expect_err("krew unpacks no 7z");
+    assert!(err.contains("does not end in .tar.gz or .zip"), "{err}");
     // A description line over 80 characters with spaces is rejected.
     let mut long = parse(&good).expect("parse");
     long.spec.description = format!("{}\n", ["word"; 20].join(" "));
@@ -737,11 +817,85 @@ fn validator_rejects_what_krew_rejects() {
     }
 }
 
+/// The manifest of a whole release, rendered without building anything: one archive of each
+/// released platform in the output directory, as when the archives built on several machines
+/// are gathered (their content does not matter to the manifest, only their sha256).
+#[test]
+fn manifest_of_every_released_platform_follows_krew_rules() {
+    let out = tempfile::tempdir().expect("out dir");
+    let tag = format!("v{}", cargo_version());
+    let archive = |os: &str, arch: &str| {
+        out.path().join(format!(
+            "kubectl-devloop_{tag}_{os}_{arch}.{}",
+            archive_ext(os)
+        ))
+    };
+    for (os, arch) in RELEASED {
+        std::fs::write(archive(os, arch), format!("{os}/{arch}\n")).expect("write archive");
+    }
+    let output = run(Command::new(repo_root().join("dist/package"))
+        .args(["--manifest-only", "--require-all", "--out"])
+        .arg(out.path()));
+    let manifest_path = out.path().join("devloop.yaml");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim_end(),
+        manifest_path.to_string_lossy(),
+        "stdout names only the manifest: nothing was built"
+    );
+    let text = std::fs::read_to_string(&manifest_path).expect("read manifest");
+    assert!(!text.contains("Not built"), "{text}");
+    let plugin = parse(&text).expect("parse rendered manifest");
+    validate_release(&plugin).unwrap_or_else(|e| panic!("rendered manifest: {e}\n{text}"));
+    assert_eq!(plugin.spec.platforms.len(), RELEASED.len());
+    let sums = std::fs::read_to_string(out.path().join("SHA256SUMS")).expect("SHA256SUMS");
+    for (os, arch) in RELEASED {
+        let platform = plugin
+            .spec
+            .platforms
+            .iter()
+            .find(|p| {
+                p.selector
+                    .as_ref()
+                    .is_some_and(|s| selector_matches(s, os, arch))
+            })
+            .unwrap_or_else(|| panic!("no platform entry for {os}/{arch}"));
+        let digest = sha256_file(&archive(os, arch));
+        assert_eq!(platform.sha256, digest, "{os}/{arch}");
+        let name = archive(os, arch);
+        let name = name.file_name().expect("name").to_string_lossy();
+        assert!(platform.uri.ends_with(&format!("/{name}")), "{os}/{arch}");
+        assert!(sums.contains(&format!("{digest}  {name}\n")), "{sums}");
+        if os == "windows" {
+            assert_eq!(platform.bin, "kubectl-devloop.exe");
+            assert!(platform.uri.ends_with(".zip"));
+        }
+    }
+
+    // Without one of them, --require-all fails and names it.
+    std::fs::remove_file(archive("darwin", "arm64")).expect("remove");
+    let output = Command::new(repo_root().join("dist/package"))
+        .args(["--manifest-only", "--require-all", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("run dist/package");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "darwin/arm64 (kubectl-devloop_{tag}_darwin_arm64.tar.gz)"
+        )),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&manifest_path).expect("read manifest");
+    assert!(text.contains("# Not built yet: darwin/arm64\n"), "{text}");
+}
+
 #[test]
 fn packaged_archive_installs_like_krew_and_runs_through_kubectl() {
     let out = tempfile::tempdir().expect("out dir");
+    // This machine's platform only: cross builds are the release's, not the tests'.
     let output = run(Command::new(repo_root().join("dist/package"))
-        .args(["--profile", "dev", "--out"])
+        .args(["--profile", "dev", "--platform", "host", "--out"])
         .arg(out.path()));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -763,7 +917,10 @@ fn packaged_archive_installs_like_krew_and_runs_through_kubectl() {
     // The other released platforms have no archive here: the command names each of them.
     for (o, a) in RELEASED.iter().filter(|p| **p != (os, arch)) {
         assert!(
-            stderr.contains(&format!("{o}/{a} (kubectl-devloop_{tag}_{o}_{a}.tar.gz)")),
+            stderr.contains(&format!(
+                "{o}/{a} (kubectl-devloop_{tag}_{o}_{a}.{})",
+                archive_ext(o)
+            )),
             "stderr does not name missing {o}/{a}:\n{stderr}"
         );
     }

@@ -61,6 +61,26 @@ pub struct LastInputs {
     pub files: BTreeMap<String, String>,
 }
 
+/// A file's size, modification time (ns), inode and mode: what says it may have changed.
+#[cfg(unix)]
+fn stat(meta: &std::fs::Metadata) -> (u64, i128, u64, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+    (meta.size(), mtime_ns, meta.ino(), meta.mode())
+}
+
+/// Without inodes and mode bits (Windows): size and modification time, and the mode a
+/// regular file gets in the build context's tar.
+#[cfg(not(unix))]
+fn stat(meta: &std::fs::Metadata) -> (u64, i128, u64, u32) {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    (meta.len(), mtime_ns, 0, 0o644)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct FileStamp {
     size: u64,
@@ -161,16 +181,15 @@ impl Cache {
 
     /// The digest of one file's content and mode, read only when its stat changed.
     fn file_digest(&mut self, path: &Path) -> Result<String, BuildError> {
-        use std::os::unix::fs::MetadataExt;
         let meta = std::fs::symlink_metadata(path)
             .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
-        let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        let (size, mtime_ns, inode, mode) = stat(&meta);
         let key = path.to_string_lossy().into_owned();
         if let Some(s) = self.files.get(&key)
-            && s.size == meta.size()
+            && s.size == size
             && s.mtime_ns == mtime_ns
-            && s.inode == meta.ino()
-            && s.mode == meta.mode()
+            && s.inode == inode
+            && s.mode == mode
         {
             return Ok(s.digest.clone());
         }
@@ -185,16 +204,16 @@ impl Cache {
         }
         .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
         let mut h = Sha256::new();
-        h.update(format!("{:o}\n", meta.mode() & 0o7777).as_bytes());
+        h.update(format!("{:o}\n", mode & 0o7777).as_bytes());
         h.update(&content);
         let digest = hex::encode(h.finalize());
         self.files.insert(
             key,
             FileStamp {
-                size: meta.size(),
+                size,
                 mtime_ns,
-                inode: meta.ino(),
-                mode: meta.mode(),
+                inode,
+                mode,
                 digest: digest.clone(),
             },
         );

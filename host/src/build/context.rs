@@ -24,6 +24,19 @@ pub fn walk(
 
 /// What a file that is neither a regular file, a directory nor a symlink is (None for those).
 pub fn special_kind(kind: &FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    if let Some(special) = unix_special_kind(kind) {
+        return Some(special);
+    }
+    if kind.is_file() || kind.is_dir() || kind.is_symlink() {
+        None
+    } else {
+        Some("not a regular file")
+    }
+}
+
+#[cfg(unix)]
+fn unix_special_kind(kind: &FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     if kind.is_fifo() {
         Some("a FIFO (named pipe)")
@@ -33,10 +46,8 @@ pub fn special_kind(kind: &FileType) -> Option<&'static str> {
         Some("a block device")
     } else if kind.is_char_device() {
         Some("a character device")
-    } else if kind.is_file() || kind.is_dir() || kind.is_symlink() {
-        None
     } else {
-        Some("not a regular file")
+        None
     }
 }
 

@@ -94,13 +94,16 @@ fn visit(path: &Path, ignores: &[IgnoreRules], out: &mut Listing) {
         }
         return;
     }
-    use std::os::unix::fs::MetadataExt;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
     out.insert(
         path.to_path_buf(),
         Stamp {
             modified: meta.modified().ok(),
             len: meta.len(),
-            inode: meta.ino(),
+            inode,
         },
     );
 }
