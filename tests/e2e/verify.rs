@@ -19,24 +19,34 @@ fn case(name: &str, script: &str, extra: &str) -> String {
 const LOCAL: &str = "  executionMode: {local: {useLocalImages: true}}\n";
 const CLUSTER: &str = "  executionMode: {kubernetesCluster: {}}\n";
 
-/// The containers devloop's verify left on the engine (not those of the Jobs' pods, which
-/// the kubelet runs there too and removes in its own time).
-fn verify_containers() -> String {
+/// The containers of the cases `names` left on the engine (not those of the Jobs' pods, which
+/// the kubelet runs there too and removes in its own time; not those of the other test, which
+/// runs at the same time).
+fn verify_containers(names: &[&str]) -> String {
     let ground = Ground::ensure();
+    let format = "{{.ID}}|{{.Label \"devloop.dev/verify\"}}|{{.Label \"io.kubernetes.pod.name\"}}";
     let out = std::process::Command::new("docker")
-        .args(["ps", "-a", "--filter", "label=devloop.dev/verify"])
-        .args(["--format", "{{.ID}} {{.Label \"io.kubernetes.pod.name\"}}"])
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=devloop.dev/verify",
+            "--format",
+            format,
+        ])
         .envs(ground.env())
         .output()
         .expect("docker ps");
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let local: Vec<&str> = listed
+    let left: Vec<&str> = listed
         .lines()
-        .map(|l| l.split_once(' ').unwrap_or((l, "")))
-        .filter(|(id, pod)| !id.trim().is_empty() && pod.trim().is_empty())
-        .map(|(id, _)| id)
+        .filter_map(|l| {
+            let mut fields = l.split('|');
+            let (id, case, pod) = (fields.next()?, fields.next()?, fields.next().unwrap_or(""));
+            (names.contains(&case) && pod.trim().is_empty()).then_some(id)
+        })
         .collect();
-    local.join(" ")
+    left.join(" ")
 }
 
 #[tokio::test]
@@ -81,7 +91,7 @@ async fn verify_runs_local_and_cluster_tests_and_fails_on_any_failure() -> Resul
         assert!(out.stderr.contains(line), "missing {line:?}:\n{out}");
     }
     assert_eq!(
-        verify_containers(),
+        verify_containers(&["local-ok", "local-fails", "too-slow"]),
         "",
         "verify containers were left behind"
     );
@@ -213,6 +223,10 @@ async fn exec_runs_an_actions_containers_with_fail_fast_and_timeout() -> Result<
         ),
         "{out}"
     );
-    assert_eq!(verify_containers(), "", "containers were left behind");
+    assert_eq!(
+        verify_containers(&["breaks", "slow", "finishes", "one", "two"]),
+        "",
+        "containers were left behind"
+    );
     Ok(())
 }
