@@ -42,6 +42,36 @@ pub struct PipelineArgs {
     pub registries: RegistryArgs,
 }
 
+/// The images of a previous build, for the commands that use images without building them
+/// (`deploy`, `render`, `verify`, `exec`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BuiltImagesArgs {
+    /// A file of built images, as `build --file-output` writes it:
+    /// `{"builds":[{"imageName":...,"tag":...}]}`.
+    #[arg(short = 'a', long = "build-artifacts")]
+    pub build_artifacts: Option<PathBuf>,
+    /// Built images to use, `name=reference` or just `reference` (comma-separated).
+    #[arg(short = 'i', long = "images", value_delimiter = ',')]
+    pub images: Vec<String>,
+}
+
+impl BuiltImagesArgs {
+    /// Where the images come from: these flags, else `digest_source` (with `tag` for every
+    /// image when given).
+    pub fn source(
+        &self,
+        digest_source: crate::pipeline::images::DigestSource,
+        tag: Option<String>,
+    ) -> crate::pipeline::images::ImageSource {
+        crate::pipeline::images::ImageSource {
+            digest_source,
+            build_artifacts: self.build_artifacts.clone(),
+            images: self.images.clone(),
+            tag,
+        }
+    }
+}
+
 /// How devloop reaches registries itself (for `oci:` plugins and `plugin push`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RegistryArgs {

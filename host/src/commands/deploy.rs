@@ -3,12 +3,11 @@
 //! applies them (and installs the `deploy.helm` releases), prunes what the previous deploy of
 //! this config left behind, then waits until everything is healthy.
 
-use crate::commands::common::PipelineArgs;
+use crate::commands::common::{BuiltImagesArgs, PipelineArgs};
 use crate::deploy::WaitForDeletions;
 use crate::events::Events;
-use crate::pipeline::images::{DigestSource, ImageSource, images_to_use};
+use crate::pipeline::images::{DigestSource, images_to_use};
 use crate::pipeline::{DeployChoices, DeployPlan, deploy_once, log_prefix};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,13 +15,8 @@ use std::time::Duration;
 pub struct DeployArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Built images to deploy, `name=reference` or just `reference` (comma-separated).
-    #[arg(short = 'i', long = "images", value_delimiter = ',')]
-    pub images: Vec<String>,
-    /// A file of built images, as `build --file-output` writes it:
-    /// `{"builds":[{"imageName":...,"tag":...}]}`.
-    #[arg(short = 'a', long = "build-artifacts")]
-    pub build_artifacts: Option<PathBuf>,
+    #[command(flatten)]
+    pub built: BuiltImagesArgs,
     #[command(flatten)]
     pub deploy: DeployFlags,
 }
@@ -100,12 +94,7 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("deploy")?;
     resolved.send_warnings(&events);
     let plan = DeployPlan::new(&resolved, &args.deploy.choices());
-    let source = ImageSource {
-        digest_source: DigestSource::Tag,
-        build_artifacts: args.build_artifacts.clone(),
-        images: args.images.clone(),
-        tag: None,
-    };
+    let source = args.built.source(DigestSource::Tag, None);
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let started = jiff::Timestamp::now();
     let pipeline = deploy_once(&plan, &artifacts, &events).await?;

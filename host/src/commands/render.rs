@@ -2,9 +2,9 @@
 //! previous build (`--build-artifacts`, `--images`) or the tags the tag policy gives
 //! (`--digest-source tag`), without building or deploying anything.
 
-use crate::commands::common::PipelineArgs;
+use crate::commands::common::{BuiltImagesArgs, PipelineArgs};
 use crate::events::{Events, Stage};
-use crate::pipeline::images::{DigestSource, ImageSource, images_to_use};
+use crate::pipeline::images::{DigestSource, images_to_use};
 use crate::pipeline::{HelmReleases, RenderChoices, render_plan};
 use crate::render;
 use anyhow::Context as _;
@@ -19,13 +19,8 @@ pub struct RenderArgs {
     /// remote (images of a previous build given with --build-artifacts or --images).
     #[arg(long = "digest-source", value_enum, default_value_t = DigestSource::Tag)]
     pub digest_source: DigestSource,
-    /// A file of built images, as `build --file-output` writes it:
-    /// `{"builds":[{"imageName":...,"tag":...}]}`.
-    #[arg(short = 'a', long = "build-artifacts")]
-    pub build_artifacts: Option<PathBuf>,
-    /// Built images to use, `name=reference` or just `reference` (comma-separated).
-    #[arg(short = 'i', long = "images", value_delimiter = ',')]
-    pub images: Vec<String>,
+    #[command(flatten)]
+    pub built: BuiltImagesArgs,
     /// Render without cluster access: no namespace is written into the manifests.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub offline: bool,
@@ -50,12 +45,7 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("render")?;
     resolved.send_warnings(&events);
     let configs = &resolved.configs;
-    let source = ImageSource {
-        digest_source: args.digest_source,
-        build_artifacts: args.build_artifacts.clone(),
-        images: args.images.clone(),
-        tag: args.tag.clone(),
-    };
+    let source = args.built.source(args.digest_source, args.tag.clone());
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let choices = RenderChoices {
         offline: args.offline,

@@ -3,7 +3,7 @@
 //! with devloop's labels, its pod's output streamed, waited for up to the case's timeout, then
 //! deleted with its pods.
 
-use super::{Case, Stop, merge_patch, show};
+use super::{Case, Stop, merge_patch, show_lines, within_limits};
 use crate::deploy::Cluster;
 use crate::events::Events;
 use k8s_openapi::api::batch::v1::Job;
@@ -41,25 +41,12 @@ pub async fn run(
     jobs.create(&PostParams::default(), &job)
         .await
         .map_err(|e| format!("cannot create the Job {name} in {namespace}: {e}"))?;
-    let timed = async {
-        match case.timeout {
-            None => watch(cluster, namespace, &name, case, events).await,
-            Some(limit) => {
-                tokio::time::timeout(limit, watch(cluster, namespace, &name, case, events))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(format!(
-                            "still running at its timeout of {}s",
-                            limit.as_secs()
-                        ))
-                    })
-            }
-        }
-    };
-    let outcome = tokio::select! {
-        done = timed => done,
-        reason = stop.requested() => Err(format!("stopped: {reason}")),
-    };
+    let outcome = within_limits(
+        case,
+        &mut stop,
+        watch(cluster, namespace, &name, case, events),
+    )
+    .await;
     let delete = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Background),
         ..Default::default()
@@ -201,25 +188,13 @@ async fn started_pod(pods: &Api<Pod>, job: &str) -> Option<String> {
     })
 }
 
-async fn stream_logs(pods: &Api<Pod>, pod: &str, case: &str, events: &Events) {
-    use futures::AsyncBufReadExt;
+async fn stream_logs(pods: &Api<Pod>, pod: &str, label: &str, events: &Events) {
     let params = LogParams {
         follow: true,
         ..Default::default()
     };
-    let Ok(stream) = pods.log_stream(pod, &params).await else {
-        return;
-    };
-    let mut lines = stream.lines();
-    let mut pending = Vec::new();
-    while let Some(Ok(line)) = futures::StreamExt::next(&mut lines).await {
-        show(
-            events,
-            case,
-            &mut pending,
-            format!("{line}\n").as_bytes(),
-            false,
-        );
+    if let Ok(output) = pods.log_stream(pod, &params).await {
+        show_lines(events, label, output).await;
     }
 }
 

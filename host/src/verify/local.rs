@@ -2,7 +2,7 @@
 //! created with devloop's labels, its output streamed, waited for up to the case's timeout,
 //! then removed whatever happened.
 
-use super::{Case, Stop, show};
+use super::{Case, Stop, show_lines, within_limits};
 use crate::build::Engine;
 use crate::events::Events;
 use bollard::models::ContainerCreateBody;
@@ -10,7 +10,7 @@ use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, KillContainerOptions, LogsOptions,
     RemoveContainerOptions, WaitContainerOptions,
 };
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
 pub async fn run(
@@ -98,20 +98,18 @@ async fn run_created(
         .await
         .map_err(|e| format!("cannot start the container: {e}"))?;
     let logs = async {
-        let mut stream = docker.logs(
-            id,
-            Some(LogsOptions {
-                follow: true,
-                stdout: true,
-                stderr: true,
-                ..Default::default()
-            }),
-        );
-        let mut pending = Vec::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            show(events, &case.label, &mut pending, chunk.as_ref(), false);
-        }
-        show(events, &case.label, &mut pending, &[], true);
+        let options = LogsOptions {
+            follow: true,
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
+        let output = docker
+            .logs(id, Some(options))
+            .map_ok(|chunk| chunk.into_bytes())
+            .map_err(std::io::Error::other)
+            .into_async_read();
+        show_lines(events, &case.label, output).await;
     };
     let wait = async {
         let mut stream = docker.wait_container(id, None::<WaitContainerOptions>);
@@ -124,21 +122,7 @@ async fn run_created(
         }
     };
     let both = async { futures::join!(logs, wait).1 };
-    let timed = async {
-        match case.timeout {
-            None => both.await,
-            Some(limit) => tokio::time::timeout(limit, both).await.unwrap_or_else(|_| {
-                Err(format!(
-                    "still running at its timeout of {}s",
-                    limit.as_secs()
-                ))
-            }),
-        }
-    };
-    let outcome = tokio::select! {
-        done = timed => done,
-        reason = stop.requested() => Err(format!("stopped: {reason}")),
-    };
+    let outcome = within_limits(case, &mut stop, both).await;
     if outcome.is_err() {
         let kill = KillContainerOptions {
             signal: "KILL".into(),

@@ -124,11 +124,7 @@ fn case(
         bail!("`container.image` is empty");
     }
     let built = use_built_image(&mut container, artifacts);
-    let timeout = match test.timeout {
-        Some(s) if s > 0 => Some(Duration::from_secs(s as u64)),
-        Some(s) if s < 0 => bail!("`timeout: {s}`: write a number of seconds above 0"),
-        _ => None,
-    };
+    let timeout = seconds(test.timeout)?;
     let mode = mode(
         loaded,
         test.execution_mode
@@ -215,12 +211,17 @@ pub fn action(
             mode: mode.clone(),
         });
     }
-    let timeout = match action.timeout {
-        Some(s) if s > 0 => Some(Duration::from_secs(s as u64)),
-        Some(s) if s < 0 => bail!("{at}: `timeout: {s}`: write a number of seconds above 0"),
-        _ => None,
-    };
+    let timeout = seconds(action.timeout).with_context(|| at.clone())?;
     Ok((cases, action.fail_fast.unwrap_or(true), timeout))
+}
+
+/// A `timeout:` in seconds (unset or 0: none); a negative one is an error.
+fn seconds(timeout: Option<i64>) -> anyhow::Result<Option<Duration>> {
+    match timeout {
+        Some(s) if s > 0 => Ok(Some(Duration::from_secs(s as u64))),
+        Some(s) if s < 0 => bail!("`timeout: {s}`: write a number of seconds above 0"),
+        _ => Ok(None),
+    }
 }
 
 /// Where a container runs, from an `executionMode`'s `local` and `kubernetesCluster`.
@@ -382,13 +383,18 @@ async fn run_one(case: &Case, ctx: &Context, events: &Events, stop: Stop) -> Out
     }
 }
 
-/// `verify: 2 passed, 1 failed (db-check)`.
-pub fn summary(outcomes: &[Outcome]) -> String {
-    let failed: Vec<&str> = outcomes
+/// The names of the cases that failed, in order.
+pub fn failed(outcomes: &[Outcome]) -> Vec<&str> {
+    outcomes
         .iter()
         .filter(|o| o.failure.is_some())
         .map(|o| o.name.as_str())
-        .collect();
+        .collect()
+}
+
+/// `verify: 2 passed, 1 failed (db-check)`.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let failed = failed(outcomes);
     let passed = outcomes.len() - failed.len();
     if failed.is_empty() {
         format!("verify: {passed} passed")
@@ -401,18 +407,37 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     }
 }
 
-/// Shows a container's output line by line as `[LABEL] line`.
-fn show(events: &Events, label: &str, pending: &mut Vec<u8>, chunk: &[u8], all: bool) {
-    pending.extend_from_slice(chunk);
-    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-        let line: Vec<u8> = pending.drain(..=end).collect();
-        let text = String::from_utf8_lossy(&line);
-        events.info(Stage::Verify, format!("[{label}] {}", text.trim_end()));
+/// Shows each line of a container's `output` as `[LABEL] line`, a long line in pieces of at
+/// most [`crate::logs::LINE_LIMIT`] bytes, as pod logs are shown.
+async fn show_lines(events: &Events, label: &str, output: impl futures::AsyncBufRead + Unpin) {
+    use futures::StreamExt;
+    let lines = crate::logs::bounded_lines(output, crate::logs::LINE_LIMIT);
+    futures::pin_mut!(lines);
+    while let Some(line) = lines.next().await {
+        events.info(Stage::Verify, format!("[{label}] {}", line.trim_end()));
     }
-    if all && !pending.is_empty() {
-        let text = String::from_utf8_lossy(pending).into_owned();
-        pending.clear();
-        events.info(Stage::Verify, format!("[{label}] {}", text.trim_end()));
+}
+
+/// `work` within the case's `timeout`, unless `stop` asks first; either ends it with why.
+async fn within_limits(
+    case: &Case,
+    stop: &mut Stop,
+    work: impl Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    let timed = async {
+        match case.timeout {
+            None => work.await,
+            Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Err(format!(
+                    "still running at its timeout of {}s",
+                    limit.as_secs()
+                ))
+            }),
+        }
+    };
+    tokio::select! {
+        done = timed => done,
+        reason = stop.requested() => Err(format!("stopped: {reason}")),
     }
 }
 
