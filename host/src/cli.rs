@@ -66,6 +66,9 @@ impl GlobalArgs {
 pub enum Command {
     /// Build, deploy and watch: sync or rebuild on every save, stream logs, forward ports.
     Dev(Box<commands::dev::DevArgs>),
+    /// `dev` with every built container run under its language's debugger (Go, Node.js,
+    /// Python, JVM, .NET), debug ports forwarded.
+    Debug(Box<commands::dev::DebugArgs>),
     /// Build, test, render, deploy and wait until everything is healthy, once.
     Run(Box<commands::run::RunArgs>),
     /// Build the artifacts of the config.
@@ -138,6 +141,7 @@ async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode
         }
         Command::Run(a) => commands::run::run(*a, events).await,
         Command::Dev(a) => commands::dev::run(*a, events).await,
+        Command::Debug(a) => commands::dev::debug(*a, events).await,
         Command::Build(a) => commands::build::run(*a, events).await,
         Command::Render(a) => {
             tokio::task::spawn_blocking(move || commands::render::run(*a, events)).await?
@@ -213,6 +217,7 @@ mod tests {
         use crate::commands::helm::HelmCommand as H;
         match command {
             C::Dev(a) => a.pipeline,
+            C::Debug(a) => a.dev.pipeline,
             C::Run(a) => a.pipeline,
             C::Build(a) => a.pipeline,
             C::Render(a) => a.pipeline,
@@ -272,8 +277,9 @@ mod tests {
             "--insecure-registry",
             "lab:5000",
         ];
-        let commands: [&[&str]; 11] = [
+        let commands: [&[&str]; 12] = [
             &["dev"],
+            &["debug"],
             &["run"],
             &["build"],
             &["render"],

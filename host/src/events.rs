@@ -65,6 +65,9 @@ pub enum Event {
     Deploy(crate::deploy::DeployEvent),
     /// Status-check progress and outcome.
     Status(crate::status::StatusEvent),
+    /// A container running under a debugger started or went away (`debug`), with the
+    /// ports a debugger attaches to (Skaffold's DebuggingContainerEvent).
+    DebuggingContainer(crate::debug::watch::DebuggingContainer),
 }
 
 impl Event {

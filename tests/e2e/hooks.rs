@@ -7,12 +7,12 @@
 //! release's pods.
 
 use anyhow::{Context, Result};
-use devloop_e2e::{DevloopOutput, Ground, TestNamespace, exec, wait_for_running_pod};
+use devloop_e2e::{DevloopOutput, Ground, Session, TestNamespace, exec, wait_for_running_pod};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, PostParams};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A project directory with its own artifact cache (tests run in parallel).
 struct Project {
@@ -255,88 +255,22 @@ async fn a_failing_before_hook_stops_the_deploy_and_names_the_hook() -> Result<(
     Ok(())
 }
 
-/// A `dev` session of the real binary whose output lines are collected as they come.
-struct Dev {
-    child: tokio::process::Child,
-    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Dev {
-    fn start(p: &Project, ns: &str) -> Result<Dev> {
-        let mut command = Ground::ensure()
+/// A `dev` session of the real binary in the project's directory.
+fn start_dev(p: &Project, ns: &str) -> Result<Session> {
+    Session::start(
+        &Ground::ensure()
             .devloop()
             .args(["dev", "-n", ns, "--color", "never"])
             .current_dir(p.path())
-            .env("XDG_CACHE_HOME", p.cache.path())
-            .command();
-        let mut child = command
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()?;
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let sink = lines.clone();
-        let stderr = child.stderr.take().context("no stderr")?;
-        tokio::spawn(async move {
-            use tokio::io::AsyncBufReadExt;
-            let mut reader = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Ok(Dev { child, lines })
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(needle))
-            .count()
-    }
-
-    /// Waits until `needle` has appeared `n` times.
-    async fn wait_for(&mut self, needle: &str, n: usize) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.count(needle) < n {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                anyhow::bail!(
-                    "dev ended ({status}) before `{needle}`:\n{}",
-                    self.transcript()
-                );
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!(
-                    "no `{needle}` x{n} within 120 s; dev said:\n{}",
-                    self.transcript()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(())
-    }
-
-    fn transcript(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Ctrl+C, and waits for the cleanup.
-    async fn stop(mut self) -> Result<()> {
-        let pid = self.child.id().context("dev ended early")?.to_string();
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()?;
-        let _ = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await;
-        Ok(())
-    }
+            .env("XDG_CACHE_HOME", p.cache.path()),
+    )
 }
 
 #[tokio::test]
 async fn dev_runs_the_deploy_hooks_on_every_iteration() -> Result<()> {
     let hooks = "      after:\n      - host:\n          command: [sh, -c, 'echo $SKAFFOLD_RUN_ID >> after.log']\n      - container:\n          podName: 'web-*'\n          command: [sh, -c, 'echo marker $MARKER']\n";
     let (p, ns, _client) = deploy_project("hooks_dev", hooks).await?;
-    let mut dev = Dev::start(&p, ns.name())?;
+    let mut dev = start_dev(&p, ns.name())?;
     dev.wait_for("] marker 1", 1).await?;
     // A changed manifest rolls out a new pod: the hooks run again, in the new pod.
     p.write(
@@ -349,7 +283,8 @@ async fn dev_runs_the_deploy_hooks_on_every_iteration() -> Result<()> {
     assert_eq!(runs[0], runs[1], "one run id per dev session");
     // The first iteration's pod is gone, so it did not get the hook a second time.
     assert_eq!(dev.count("] marker 1"), 1, "{}", dev.transcript());
-    dev.stop().await
+    dev.stop().await?;
+    Ok(())
 }
 
 #[tokio::test]
@@ -373,7 +308,7 @@ async fn sync_hooks_run_on_the_host_and_in_the_synced_container() -> Result<()> 
             log.display()
         ),
     );
-    let mut dev = Dev::start(&p, ns.name())?;
+    let mut dev = start_dev(&p, ns.name())?;
     dev.wait_for("Watching for changes", 1).await?;
     p.write("web/www/index.html", "hello v2\n");
     dev.wait_for("Synced 1 file(s)", 1).await?;
@@ -391,7 +326,8 @@ async fn sync_hooks_run_on_the_host_and_in_the_synced_container() -> Result<()> 
         "{}",
         dev.transcript()
     );
-    dev.stop().await
+    dev.stop().await?;
+    Ok(())
 }
 
 #[tokio::test]

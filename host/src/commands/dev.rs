@@ -34,15 +34,18 @@ pub struct DevArgs {
     /// Polling interval in milliseconds (`--trigger=polling`).
     #[arg(long = "watch-poll-interval", default_value_t = 1000)]
     pub watch_poll_interval: u64,
-    /// Rebuild on changes (false: rebuilds wait for Enter or POST /v1/execute).
-    #[arg(long = "auto-build", default_value_t = true, action = clap::ArgAction::Set)]
-    pub auto_build: bool,
-    /// Sync on changes (false: syncs wait for a trigger).
-    #[arg(long = "auto-sync", default_value_t = true, action = clap::ArgAction::Set)]
-    pub auto_sync: bool,
-    /// Redeploy on changes (false: redeploys wait for a trigger).
-    #[arg(long = "auto-deploy", default_value_t = true, action = clap::ArgAction::Set)]
-    pub auto_deploy: bool,
+    /// Rebuild on changes (false: rebuilds wait for Enter or POST /v1/execute). Default:
+    /// true in `dev`, false in `debug` (a rebuild would end the debugging session).
+    #[arg(long = "auto-build", action = clap::ArgAction::Set)]
+    pub auto_build: Option<bool>,
+    /// Sync on changes (false: syncs wait for a trigger). Default: true in `dev`, false in
+    /// `debug`.
+    #[arg(long = "auto-sync", action = clap::ArgAction::Set)]
+    pub auto_sync: Option<bool>,
+    /// Redeploy on changes (false: redeploys wait for a trigger). Default: true in `dev`,
+    /// false in `debug`.
+    #[arg(long = "auto-deploy", action = clap::ArgAction::Set)]
+    pub auto_deploy: Option<bool>,
     /// Delete what this session deployed when it ends.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub cleanup: bool,
@@ -51,8 +54,10 @@ pub struct DevArgs {
     /// failure never ends dev: the last good deployment keeps running.)
     #[arg(long = "keep-running-on-failure", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub keep_running_on_failure: bool,
-    /// Port forwarding: `user` (the config's portForward), `services`, `pods`, or `off`;
-    /// comma-separated. `--port-forward` alone means `user,services`.
+    /// Port forwarding: `user` (the config's portForward), `services`, `pods`, `debug` (the
+    /// debug ports of containers run under a debugger), or `off`; comma-separated.
+    /// `--port-forward` alone means `user,services`. Default: off in `dev`, `user,debug` in
+    /// `debug`.
     #[arg(long = "port-forward", value_delimiter = ',', num_args = 0..=1, default_missing_value = "user,services")]
     pub port_forward: Vec<String>,
     /// Port of the local control API (`POST /v1/execute` runs the pending work).
@@ -82,17 +87,50 @@ fn forward_modes(values: &[String]) -> anyhow::Result<ForwardModes> {
                 m.user = true;
                 m.services = true;
             }
+            "debug" => m.debug = true,
             "off" | "false" | "" => {}
-            "debug" => {}
             other => bail!(
-                "--port-forward: unknown mode `{other}`; use user, services, pods or off (comma-separated)"
+                "--port-forward: unknown mode `{other}`; use user, services, pods, debug or off (comma-separated)"
             ),
         }
     }
     Ok(m)
 }
 
+/// `debug`: `dev` with every built container run under its language's debugger.
+#[derive(Debug, clap::Args)]
+pub struct DebugArgs {
+    #[command(flatten)]
+    pub dev: DevArgs,
+    /// Debug protocols to prefer, in order (e.g. `dap`), for runtimes that speak several.
+    #[arg(long, value_delimiter = ',')]
+    pub protocols: Vec<String>,
+}
+
+pub async fn debug(args: DebugArgs, events: Events) -> anyhow::Result<ExitCode> {
+    run_session(args.dev, Some(args.protocols), events).await
+}
+
 pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
+    run_session(args, None, events).await
+}
+
+/// `dev`, or `debug` when `debug` holds its protocols.
+async fn run_session(
+    args: DevArgs,
+    debug: Option<Vec<String>>,
+    events: Events,
+) -> anyhow::Result<ExitCode> {
+    let debugging = debug.is_some();
+    let forwards = if args.port_forward.is_empty() && debugging {
+        ForwardModes {
+            user: true,
+            debug: true,
+            ..ForwardModes::default()
+        }
+    } else {
+        forward_modes(&args.port_forward)?
+    };
     let options = DevOptions {
         trigger: match args.trigger {
             TriggerArg::Notify => Trigger::Notify,
@@ -102,11 +140,11 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
             }
         },
         quiet: QUIET,
-        auto_build: args.auto_build,
-        auto_sync: args.auto_sync,
-        auto_deploy: args.auto_deploy,
+        auto_build: args.auto_build.unwrap_or(!debugging),
+        auto_sync: args.auto_sync.unwrap_or(!debugging),
+        auto_deploy: args.auto_deploy.unwrap_or(!debugging),
         cleanup: args.cleanup,
-        forwards: forward_modes(&args.port_forward)?,
+        forwards,
         control_port: args.rpc_http_port,
         take_over: args.take_over,
         keep_running_on_failure: args.keep_running_on_failure,
@@ -120,13 +158,16 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
     };
     let deploy = args.deploy.choices();
     let load_events = events.clone();
+    let command = if debugging { "debug" } else { "dev" };
     let loader: dev::Loader = Box::new(move || {
-        let resolved = args.pipeline.resolve("dev")?;
+        // Profiles with `activation: [{command: debug}]` apply to `debug` only.
+        let resolved = args.pipeline.resolve(command)?;
         resolved.send_warnings(&load_events);
         let choices = DevChoices {
             build: args.build.choices(&resolved, &load_events),
             skip_tests: args.skip_tests,
             deploy: deploy.clone(),
+            debug: debug.clone(),
         };
         dev::plan::load(&resolved, &choices, &load_events)
     });

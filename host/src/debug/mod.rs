@@ -16,13 +16,16 @@
 pub mod container;
 pub mod go;
 pub mod image_config;
+pub mod plan;
 pub mod pods;
 pub mod transform;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use container::{ImageConfiguration, Runtime};
+pub use plan::DebugPlan;
 pub use pods::DebugTransform;
 
 /// The pod annotation that records, per container, how to attach a debugger.

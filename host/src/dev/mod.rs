@@ -68,6 +68,8 @@ pub struct ForwardModes {
     pub user: bool,
     pub services: bool,
     pub pods: bool,
+    /// The debug ports of containers running under a debugger (`debug`).
+    pub debug: bool,
 }
 
 /// The session's settings from the command line.
@@ -111,6 +113,8 @@ struct Session {
     deployed: BTreeMap<String, String>,
     /// Every image this session built (local names), for pruning at the end.
     built_images: std::collections::BTreeSet<String>,
+    /// The containers running under a debugger, as last announced.
+    debugging: BTreeMap<(String, String, String), crate::debug::watch::DebuggingContainer>,
     watcher: FileWatcher,
     /// This session's claim on its config, kube-context and namespace.
     lock: lock::SessionLock,
@@ -207,6 +211,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         built: BTreeMap::new(),
         deployed: BTreeMap::new(),
         built_images: Default::default(),
+        debugging: BTreeMap::new(),
         watcher,
         lock,
         started: jiff::Timestamp::now(),
@@ -502,11 +507,39 @@ impl Session {
                 },
             ));
         }
-        let specs = self.forward_specs().await;
+        let pods = self.session_pods().await;
+        self.announce_debugging(&pods);
+        let specs = self.forward_specs(&pods).await;
         self.forwarder.ensure(specs).await;
     }
 
-    async fn forward_specs(&self) -> Vec<ForwardSpec> {
+    /// The session's pods, when a forward mode or `debug` needs them.
+    async fn session_pods(&self) -> Vec<Pod> {
+        let modes = self.options.forwards;
+        if !(modes.pods || modes.debug || self.plan.deploy.debug.is_some()) {
+            return Vec::new();
+        }
+        let selector = ListParams::default().labels(&self.pipeline.pod_selector());
+        Api::<Pod>::namespaced(
+            self.pipeline.cluster.client.clone(),
+            &self.pipeline.namespace,
+        )
+        .list(&selector)
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+    }
+
+    /// Tells which containers now run under a debugger, and which went away.
+    fn announce_debugging(&mut self, pods: &[Pod]) {
+        let now = crate::debug::watch::running(pods);
+        for change in crate::debug::watch::changes(&self.debugging, &now) {
+            self.events.send(Event::DebuggingContainer(change));
+        }
+        self.debugging = now.into_iter().map(|c| (c.key(), c)).collect();
+    }
+
+    async fn forward_specs(&self, pods: &[Pod]) -> Vec<ForwardSpec> {
         let ns = &self.pipeline.namespace;
         let mut specs = Vec::new();
         let modes = self.options.forwards;
@@ -543,12 +576,8 @@ impl Session {
                 }
             }
         }
-        if modes.pods
-            && let Ok(list) = Api::<Pod>::namespaced(client.clone(), ns)
-                .list(&selector)
-                .await
-        {
-            for pod in list.items {
+        if modes.pods {
+            for pod in pods {
                 if pod.metadata.deletion_timestamp.is_some() {
                     continue;
                 }
@@ -572,6 +601,20 @@ impl Session {
                 }
             }
         }
+        if modes.debug {
+            for c in self.debugging.values() {
+                for port in c.debug_ports.values() {
+                    specs.push(ForwardSpec {
+                        kind: ResourceKind::Pod,
+                        name: c.pod_name.clone(),
+                        namespace: c.namespace.clone(),
+                        port: RemotePort::Number(u16::try_from(*port).unwrap_or(0)),
+                        local_port: None,
+                        address: "127.0.0.1".into(),
+                    });
+                }
+            }
+        }
         specs.sort();
         specs.dedup();
         specs
@@ -581,6 +624,7 @@ impl Session {
     /// the deletion half-way: they are answered with what is going on.
     async fn shut_down(mut self) -> anyhow::Result<()> {
         self.forwarder.stop();
+        self.announce_debugging(&[]);
         if let Some(mut t) = self.tailer.take() {
             t.stop();
         }

@@ -5,6 +5,7 @@
 use super::{ArtifactSync, DevPlan, UserForward};
 use crate::build::ArtifactKind;
 use crate::config::{LoadedConfig, Resolved, model};
+use crate::debug::DebugPlan;
 use crate::events::Events;
 use crate::pipeline::{self, BuildChoices, DeployChoices, DeployPlan};
 use crate::portforward::RemotePort;
@@ -22,12 +23,18 @@ pub struct DevChoices {
     /// `--skip-tests`.
     pub skip_tests: bool,
     pub deploy: DeployChoices,
+    /// `debug`: the protocols to prefer (`--protocols`); None: `dev`.
+    pub debug: Option<Vec<String>>,
 }
 
 /// Reads the resolved configs into everything `dev` runs on.
 pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyhow::Result<DevPlan> {
-    let build_plan = pipeline::build::plan(resolved, &choices.build)?;
-    let deploy_plan = DeployPlan::new(resolved, &choices.deploy);
+    let mut build_plan = pipeline::build::plan(resolved, &choices.build)?;
+    let mut deploy_plan = DeployPlan::new(resolved, &choices.deploy);
+    if let Some(protocols) = &choices.debug {
+        DebugPlan::adjust_builds(&mut build_plan);
+        deploy_plan.debug = Some(DebugPlan::new(resolved, protocols.clone()));
+    }
 
     let mut watch = WatchPlan::default();
     let mut ignores = Vec::new();

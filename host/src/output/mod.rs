@@ -77,6 +77,7 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
         } => Some(format!(
             "Port forwarding {resource} in {namespace} port {port} on {address}:{local_port}"
         )),
+        Event::DebuggingContainer(d) => Some(d.describe()),
         Event::Log {
             prefix,
             colour,

@@ -83,6 +83,8 @@ pub struct DeployPlan {
     pub hooks: DeployHooks,
     /// `--default-repo` (for the hooks' `SKAFFOLD_DEFAULT_REPO`).
     pub default_repo: Option<String>,
+    /// `debug`: the rendered manifests are rewritten for the debuggers.
+    pub debug: Option<crate::debug::DebugPlan>,
 }
 
 impl DeployPlan {
@@ -170,6 +172,7 @@ impl DeployPlan {
             env: resolved.env.clone(),
             hooks: DeployHooks::of_configs(configs),
             default_repo: resolved.default_repo.clone(),
+            debug: None,
         }
     }
 }

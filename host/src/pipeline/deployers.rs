@@ -3,7 +3,7 @@
 
 use super::{DeployPlan, helm_release};
 use crate::deploy::{Deployer, HelmDeployer, KubectlDeployer};
-use crate::events::Events;
+use crate::events::{Events, Stage};
 use crate::render::{self, Artifact, RenderError};
 use anyhow::bail;
 
@@ -37,6 +37,26 @@ impl Deployers {
             }
             None => Vec::new(),
         };
+        let mut manifests = manifests;
+        if let Some(debug) = &plan.debug {
+            let report = debug
+                .transform(artifacts, events)
+                .await
+                .apply(&mut manifests);
+            for line in &report.debugged {
+                events.info(Stage::Deploy, format!("debugging {line}"));
+            }
+            for warning in report.warnings {
+                events.warn(Stage::Deploy, format!("debug: {warning}"));
+            }
+            if !plan.helm.is_empty() {
+                events.warn(
+                    Stage::Deploy,
+                    "debug: the deploy.helm releases are installed without debugging; only \
+                     rendered manifests are rewritten for debuggers",
+                );
+            }
+        }
         let mut releases = Vec::new();
         for (config, release) in &plan.helm {
             releases.push(helm_release(
