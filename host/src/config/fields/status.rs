@@ -212,11 +212,9 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].hooks.after[].os", ""),
     done("build.artifacts[].hooks.after[].dir", ""),
     done("build.artifacts[].platforms", ""),
-    warned(
+    done(
         "build.artifacts[].runtimeType",
-        DEV,
-        "the runtime for `skaffold debug`",
-        "only `skaffold debug` reads it, and devloop has no debug command",
+        "the runtime `debug` configures the container for (else detected from the image)",
     ),
     done("build.artifacts[].docker", "through the Docker Engine API"),
     done("build.artifacts[].docker.dockerfile", ""),
