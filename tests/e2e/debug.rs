@@ -2,7 +2,8 @@
 //! `SKAFFOLD_GO_GCFLAGS`, run under Delve from a debug helpers registry's `go` support image
 //! (the ground builds it from Debian's delve and the test serves it from the ground's
 //! registry), its dlv port forwarded, and Delve itself answering a JSON-RPC call through the
-//! forward; Ctrl+C reports the container gone and deletes what the session deployed.
+//! forward; Ctrl+C reports the container gone and deletes what the session deployed. A
+//! `deploy.helm` release is rewritten too, through devloop's post-renderer.
 
 use anyhow::{Context, Result};
 use devloop_e2e::{Ground, Session, TestNamespace, exec};
@@ -207,5 +208,65 @@ async fn debug_runs_a_go_service_under_delve_reachable_through_the_forward() -> 
         .list(&ListParams::default())
         .await?;
     assert!(left.items.is_empty(), "{transcript}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn debug_rewrites_a_helm_release_through_the_post_renderer() -> Result<()> {
+    let ground = Ground::ensure();
+    let client = ground.client().await?;
+    let ns = TestNamespace::create(&client, "debug_helm").await?;
+    publish_support_image()?;
+    let dir = tempfile::tempdir()?;
+    let cache = tempfile::tempdir()?;
+    let image = format!("e2e-debug-helm-{}", ns.name());
+    go_project(dir.path(), &image);
+    // The chart writes the image name into its template; the post-renderer puts the built
+    // image in, then rewrites the pod for Delve.
+    std::fs::create_dir_all(dir.path().join("chart/templates"))?;
+    write(
+        dir.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: hello\nversion: 0.1.0\n",
+    );
+    let deployment = std::fs::read_to_string(dir.path().join("k8s.yaml"))?;
+    write(dir.path(), "chart/templates/deploy.yaml", &deployment);
+    write(
+        dir.path(),
+        "skaffold.yaml",
+        &format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  local: {{push: false}}\n  artifacts:\n  - image: {image}\n    runtimeType: go\ndeploy:\n  helm:\n    releases:\n    - name: hello-{}\n      chartPath: chart\n",
+            ns.name()
+        ),
+    );
+    let mut session = Session::start(
+        &ground
+            .devloop()
+            .args([
+                "debug",
+                "-n",
+                ns.name(),
+                "-c",
+                "global.yaml",
+                "--color",
+                "never",
+            ])
+            .current_dir(dir.path())
+            .env("XDG_CACHE_HOME", cache.path()),
+    )?;
+    session.wait_for("Debuggable container started", 1).await?;
+    session.wait_for("port 56268 on 127.0.0.1:", 1).await?;
+    let deployment = Api::<Deployment>::namespaced(client.clone(), ns.name())
+        .get("hello")
+        .await?;
+    let spec = deployment.spec.unwrap();
+    assert_eq!(spec.replicas, Some(1));
+    let app = &spec.template.spec.unwrap().containers[0];
+    assert_eq!(app.command.as_ref().unwrap()[0], "/dbg/go/bin/dlv");
+    let transcript = session.stop().await?;
+    assert!(
+        transcript.contains("Debuggable container terminated"),
+        "{transcript}"
+    );
     Ok(())
 }

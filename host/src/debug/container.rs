@@ -2,11 +2,13 @@
 //! changes: command, args, environment and ports, taken out of the manifest's container and
 //! written back only when the transform succeeds.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The language runtime of an image (an artifact's `runtimeType`, or detected).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Runtime {
     Go,
     NodeJs,
@@ -33,7 +35,8 @@ impl Runtime {
 
 /// What the image itself says about how it runs (its config), plus the artifact it was
 /// built for.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ImageConfiguration {
     /// The artifact's image name as the config writes it.
     pub artifact: String,

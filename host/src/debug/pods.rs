@@ -19,7 +19,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(600);
 /// What the transform needs: the image configurations of the built images, by the names
 /// the manifests may use for them (the image name and the built tag), and where the support
 /// images are.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DebugTransform {
     pub images: BTreeMap<String, ImageConfiguration>,
     pub helpers_registry: String,

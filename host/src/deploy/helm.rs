@@ -112,6 +112,8 @@ pub struct HelmDeployer {
     releases: Vec<HelmRelease>,
     /// Image name -> built reference, for the post-renderer.
     images: Vec<(String, String)>,
+    /// `debug`: the post-renderer also rewrites the release for the debuggers.
+    debug: Option<crate::debug::DebugTransform>,
     helm: PathBuf,
     kube_context: Option<String>,
     kubeconfig: Option<PathBuf>,
@@ -129,6 +131,7 @@ impl HelmDeployer {
         HelmDeployer {
             releases,
             images: Vec::new(),
+            debug: None,
             helm: PathBuf::from("helm"),
             kube_context,
             kubeconfig,
@@ -158,7 +161,7 @@ impl HelmDeployer {
             namespace.into(),
         ];
         args.extend(release.value_args());
-        let post_render = self.post_renderer().await?;
+        let post_render = self.post_renderer(None).await?;
         let env = PostRenderer::extend(post_render.as_ref(), &mut args);
         self.helm_with_env(args, &env).await
     }
@@ -167,6 +170,13 @@ impl HelmDeployer {
     /// render, also where a chart writes the image into a template.
     pub fn with_images(mut self, images: Vec<(String, String)>) -> Self {
         self.images = images;
+        self
+    }
+
+    /// Rewrites what the charts render for the debuggers (`debug`), through the
+    /// post-renderer.
+    pub fn with_debug(mut self, debug: Option<crate::debug::DebugTransform>) -> Self {
+        self.debug = debug;
         self
     }
 
@@ -212,16 +222,27 @@ impl HelmDeployer {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// The post-renderer that puts the built images in; None when nothing was built.
-    async fn post_renderer(&self) -> Result<Option<PostRenderer>, HelmError> {
-        if self.images.is_empty() {
+    /// The post-renderer that puts the built images in, labels the pod templates with
+    /// `pod_labels` (a deploy's: the session finds its pods by them) and rewrites for the
+    /// debuggers; None when it has nothing to do.
+    async fn post_renderer(
+        &self,
+        pod_labels: Option<&[(&'static str, String)]>,
+    ) -> Result<Option<PostRenderer>, HelmError> {
+        if self.images.is_empty() && self.debug.is_none() && pod_labels.is_none() {
             return Ok(None);
         }
-        if self.version().await?.starts_with("v3.") {
-            return PostRenderer::helm3(&self.images).map(Some);
+        let renderer = if self.version().await?.starts_with("v3.") {
+            PostRenderer::helm3(&self.images)?
+        } else {
+            let user_plugins = self.helm(vec!["env".into(), "HELM_PLUGINS".into()]).await?;
+            PostRenderer::helm4(&self.images, &user_plugins)?
+        };
+        let renderer = renderer.with_pod_labels(pod_labels.unwrap_or_default());
+        match &self.debug {
+            Some(debug) => renderer.with_debug(debug).map(Some),
+            None => Ok(Some(renderer)),
         }
-        let user_plugins = self.helm(vec!["env".into(), "HELM_PLUGINS".into()]).await?;
-        PostRenderer::helm4(&self.images, &user_plugins).map(Some)
     }
 
     /// `helm version`: `v3.14.2`, `v4.1.4`.
@@ -418,7 +439,9 @@ impl Deployer for HelmDeployer {
     ) -> BoxFuture<'a, Result<Deployed, DeployError>> {
         Box::pin(async move {
             let mut deployed = Deployed::default();
-            let post_render = self.post_renderer().await?;
+            let post_render = self
+                .post_renderer(Some(&ctx.options.labels.pod_template_labels()))
+                .await?;
             for release in &self.releases {
                 deployed.extend(
                     self.deploy_release(ctx, release, post_render.as_ref())

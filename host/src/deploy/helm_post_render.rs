@@ -19,6 +19,8 @@ pub struct PostRenderer {
     pub env: Vec<(OsString, OsString)>,
     /// The private plugin folder (Helm 4), removed when the deploy is done.
     _plugins: Option<tempfile::TempDir>,
+    /// The debug transform's file (`debug`), removed when the deploy is done.
+    _debug: Option<tempfile::NamedTempFile>,
 }
 
 /// The Helm 3 form: this executable as the post-renderer, told to act as one (without the
@@ -50,6 +52,7 @@ impl PostRenderer {
             args,
             env: Vec::new(),
             _plugins: None,
+            _debug: None,
         })
     }
 
@@ -79,7 +82,38 @@ impl PostRenderer {
             args,
             env: vec![("HELM_PLUGINS".into(), joined)],
             _plugins: Some(dir),
+            _debug: None,
         })
+    }
+
+    /// Also labels the release's pod templates with `labels`.
+    pub fn with_pod_labels(mut self, labels: &[(&str, String)]) -> PostRenderer {
+        self.args.extend(
+            labels
+                .iter()
+                .map(|(k, v)| OsString::from(format!("--post-renderer-args=--pod-label={k}={v}"))),
+        );
+        self
+    }
+
+    /// Also rewrites the release for the debuggers: the transform goes to the post-renderer
+    /// as a private file (it holds the images' configurations, too long for arguments).
+    pub fn with_debug(
+        mut self,
+        debug: &crate::debug::DebugTransform,
+    ) -> Result<PostRenderer, HelmError> {
+        let spawn = |source| HelmError::Spawn {
+            helm: "the debug transform for the post-renderer".into(),
+            source,
+        };
+        let mut file = tempfile::NamedTempFile::new().map_err(spawn)?;
+        serde_json::to_writer(&mut file, debug).map_err(|e| spawn(std::io::Error::other(e)))?;
+        self.args.push(OsString::from(format!(
+            "--post-renderer-args=--debug-transform={}",
+            file.path().display()
+        )));
+        self._debug = Some(file);
+        Ok(self)
     }
 }
 

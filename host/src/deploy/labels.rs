@@ -53,6 +53,15 @@ impl Labels {
         format!("{},{RUN_ID}={}", self.owner_selector(), self.run_id)
     }
 
+    /// The labels pod templates get: what `dev` finds the session's pods by.
+    pub fn pod_template_labels(&self) -> [(&'static str, String); 3] {
+        [
+            (MANAGED_BY, MANAGED_BY_VALUE.to_string()),
+            (CONFIG, self.config.clone()),
+            (SCOPE, self.scope.clone()),
+        ]
+    }
+
     /// Adds the labels to `manifest` and to the pod templates it contains.
     ///
     /// Pod templates get the managed-by, config and scope labels but not the run id: a label that
@@ -71,22 +80,31 @@ impl Labels {
             (SCOPE, self.scope.as_str()),
         ];
         set_labels(manifest, &all);
-        let kind = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
-        let templates: &[&str] = match kind {
-            "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "ReplicationController" => &["/spec/template"],
-            "CronJob" => &["/spec/jobTemplate", "/spec/jobTemplate/spec/template"],
-            _ => &[],
-        };
-        for pointer in templates {
-            if let Some(template) = manifest.pointer_mut(pointer) {
-                set_labels(template, &stable);
-            }
+        label_pod_templates(manifest, &stable);
+    }
+}
+
+/// Adds `labels` to the pod templates of `manifest` only (Helm's post-renderer does this
+/// for a release: its objects belong to Helm, its pods are still the session's).
+pub fn label_pod_templates(manifest: &mut Value, labels: &[(&str, &str)]) {
+    for pointer in pod_templates(manifest) {
+        if let Some(template) = manifest.pointer_mut(pointer) {
+            set_labels(template, labels);
         }
+    }
+}
+
+/// Where the pod templates of `manifest` are.
+fn pod_templates(manifest: &Value) -> &'static [&'static str] {
+    match manifest.get("kind").and_then(Value::as_str).unwrap_or("") {
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => &["/spec/template"],
+        "CronJob" => &["/spec/jobTemplate", "/spec/jobTemplate/spec/template"],
+        _ => &[],
     }
 }
 

@@ -38,23 +38,17 @@ impl Deployers {
             None => Vec::new(),
         };
         let mut manifests = manifests;
-        if let Some(debug) = &plan.debug {
-            let report = debug
-                .transform(artifacts, events)
-                .await
-                .apply(&mut manifests);
+        let debug = match &plan.debug {
+            Some(debug) => Some(debug.transform(artifacts, events).await),
+            None => None,
+        };
+        if let Some(debug) = &debug {
+            let report = debug.apply(&mut manifests);
             for line in &report.debugged {
                 events.info(Stage::Deploy, format!("debugging {line}"));
             }
             for warning in report.warnings {
                 events.warn(Stage::Deploy, format!("debug: {warning}"));
-            }
-            if !plan.helm.is_empty() {
-                events.warn(
-                    Stage::Deploy,
-                    "debug: the deploy.helm releases are installed without debugging; only \
-                     rendered manifests are rewritten for debuggers",
-                );
             }
         }
         let mut releases = Vec::new();
@@ -80,7 +74,8 @@ impl Deployers {
                         .iter()
                         .map(|a| (a.image_name.clone(), a.tag.clone()))
                         .collect(),
-                ),
+                )
+                .with_debug(debug),
             has_helm: !plan.helm.is_empty(),
         })
     }

@@ -3,6 +3,8 @@
 //! expose their images still get the built ones. Any failure exits non-zero, which fails the
 //! Helm command: a release is never installed from empty or half-rewritten manifests.
 
+use crate::debug::DebugTransform;
+use crate::deploy::labels::label_pod_templates;
 use crate::render::{Artifact, Manifests, images::replace_images};
 use anyhow::{Context, bail};
 use std::io::{Read, Write};
@@ -12,6 +14,21 @@ pub struct PostRenderArgs {
     /// A built image: the artifact's image name and the reference to deploy (repeatable).
     #[arg(long = "image", value_name = "NAME=REF", value_parser = parse_image)]
     pub images: Vec<Artifact>,
+    /// `debug`: a JSON file of the debug transform to apply after the images (written by
+    /// the deploy that runs Helm).
+    #[arg(long = "debug-transform", value_name = "FILE")]
+    pub debug_transform: Option<std::path::PathBuf>,
+    /// A label for the pod templates of the release (repeatable): what a `dev` session
+    /// finds its pods by, for logs, port-forwards and debugging.
+    #[arg(long = "pod-label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub pod_labels: Vec<(String, String)>,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
 }
 
 fn parse_image(text: &str) -> Result<Artifact, String> {
@@ -26,14 +43,35 @@ fn parse_image(text: &str) -> Result<Artifact, String> {
     }
 }
 
-/// Rewrites `input` (Helm's rendered manifests) with the built images.
-pub fn post_render(input: &str, images: &[Artifact]) -> anyhow::Result<String> {
+/// What the post-renderer does besides replacing images.
+#[derive(Default)]
+pub struct Extras<'a> {
+    pub pod_labels: &'a [(String, String)],
+    pub debug: Option<&'a DebugTransform>,
+}
+
+/// Rewrites `input` (Helm's rendered manifests) with the built images, labels the pod
+/// templates, then rewrites for the debuggers when `debug` says how.
+pub fn post_render(input: &str, images: &[Artifact], extras: Extras) -> anyhow::Result<String> {
     let mut manifests = Manifests::parse(input, "the manifests Helm rendered")?;
     if manifests.is_empty() && !input.trim().is_empty() {
         // Only comments: nothing for Helm to install, and nothing to rewrite.
         return Ok(String::new());
     }
     replace_images(&mut manifests, images);
+    let labels: Vec<(&str, &str)> = extras
+        .pod_labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for doc in &mut manifests.docs {
+        label_pod_templates(doc, &labels);
+    }
+    if let Some(debug) = extras.debug {
+        // Helm shows a post-renderer's stderr only when it fails; what the transform reports
+        // is said again by the deploy that reads the installed manifests.
+        debug.apply(&mut manifests.docs);
+    }
     Ok(manifests.to_yaml()?)
 }
 
@@ -42,10 +80,23 @@ pub fn run(args: PostRenderArgs) -> anyhow::Result<std::process::ExitCode> {
     std::io::stdin()
         .read_to_string(&mut input)
         .context("reading the rendered manifests from stdin")?;
-    if args.images.is_empty() {
+    if args.images.is_empty() && args.debug_transform.is_none() && args.pod_labels.is_empty() {
         bail!("no --image NAME=REF given: the post-renderer has nothing to replace");
     }
-    let output = post_render(&input, &args.images)?;
+    let debug = match &args.debug_transform {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| Ok(serde_json::from_slice::<DebugTransform>(&bytes)?))
+                .with_context(|| format!("--debug-transform {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let extras = Extras {
+        pod_labels: &args.pod_labels,
+        debug: debug.as_ref(),
+    };
+    let output = post_render(&input, &args.images, extras)?;
     std::io::stdout()
         .write_all(output.as_bytes())
         .context("writing the manifests to stdout")?;
@@ -87,7 +138,7 @@ spec:
 
     #[test]
     fn replaces_artifact_images_and_leaves_the_rest() {
-        let out = post_render(RENDERED, &school()).expect("post-render");
+        let out = post_render(RENDERED, &school(), Extras::default()).expect("post-render");
         let docs = Manifests::parse(&out, "out").expect("parse output").docs;
         assert_eq!(docs.len(), 2);
         let containers = &docs[0]["spec"]["template"]["spec"]["containers"];
@@ -98,7 +149,8 @@ spec:
 
     #[test]
     fn broken_yaml_fails_instead_of_printing_nothing() {
-        let err = post_render("kind: [unclosed\n", &school()).expect_err("must fail");
+        let err =
+            post_render("kind: [unclosed\n", &school(), Extras::default()).expect_err("must fail");
         assert!(
             err.to_string().contains("the manifests Helm rendered"),
             "{err}"
