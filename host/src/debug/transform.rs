@@ -45,6 +45,28 @@ pub fn is_entrypoint_launcher(entrypoint: &[String]) -> bool {
     entrypoint.len() == 1 && LAUNCHERS.contains(&entrypoint[0].as_str())
 }
 
+/// The command line the image starts: its entrypoint, unless it has none or the entrypoint
+/// only launches the arguments.
+pub fn launched_command_line(config: &ImageConfiguration) -> &[String] {
+    if config.entrypoint.is_empty() || is_entrypoint_launcher(&config.entrypoint) {
+        &config.arguments
+    } else {
+        &config.entrypoint
+    }
+}
+
+/// The command line starts one of `programs`, named bare or by a path.
+pub fn runs_program(command_line: &[String], programs: &[&str]) -> bool {
+    command_line.first().is_some_and(|first| {
+        programs.iter().any(|program| {
+            first == program
+                || first
+                    .strip_suffix(program)
+                    .is_some_and(|dir| dir.ends_with('/'))
+        })
+    })
+}
+
 /// Rewrites `container` for debugging with what its image says in `image`. On success the
 /// container is changed and the configuration (artifact and working dir filled in) is
 /// returned; on failure the container is left as it was.
@@ -162,3 +184,6 @@ fn through_sh_dash_c(
     }
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests;
