@@ -16,6 +16,7 @@
 pub mod container;
 pub mod go;
 pub mod image_config;
+pub mod jvm;
 pub mod pods;
 pub mod transform;
 
