@@ -3,7 +3,7 @@
 //! let it rewrite the container.
 
 use super::container::{Container, ImageConfiguration, sh_join};
-use super::{ContainerDebugConfiguration, go, jvm};
+use super::{ContainerDebugConfiguration, go, jvm, nodejs};
 
 /// What a runtime's transform decided for one container.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,13 +35,14 @@ pub trait RuntimeTransform: Sync {
 
 /// Every runtime devloop debugs, in the order they are asked (an explicit `runtimeType`
 /// wins over detection).
-pub fn runtimes() -> [&'static dyn RuntimeTransform; 2] {
-    [&go::Delve, &jvm::Jdwp]
+pub fn runtimes() -> [&'static dyn RuntimeTransform; 3] {
+    [&go::Delve, &jvm::Jdwp, &nodejs::NodeInspector]
 }
 
-/// Entrypoints that only launch the real command: Cloud Native Buildpacks' launcher.
+/// Entrypoints that only launch the real command: Cloud Native Buildpacks' launcher, and the
+/// official `node` images' `docker-entrypoint.sh` (it runs its arguments as the command).
 pub fn is_entrypoint_launcher(entrypoint: &[String]) -> bool {
-    const LAUNCHERS: [&str; 1] = ["/cnb/lifecycle/launcher"];
+    const LAUNCHERS: [&str; 2] = ["/cnb/lifecycle/launcher", "docker-entrypoint.sh"];
     entrypoint.len() == 1 && LAUNCHERS.contains(&entrypoint[0].as_str())
 }
 

@@ -135,6 +135,8 @@ fn is_entrypoint_launcher_table() {
     for (name, entrypoint, want) in cases {
         assert_eq!(is_entrypoint_launcher(&strings(entrypoint)), want, "{name}");
     }
+    // The `node` images' entrypoint script is a launcher for every runtime.
+    assert!(is_entrypoint_launcher(&strings(&["docker-entrypoint.sh"])));
 }
 
 /// Runs `through_sh_dash_c` with a transform that checks what it is shown and writes the
