@@ -19,6 +19,7 @@ pub mod image_config;
 pub mod jvm;
 pub mod nodejs;
 pub mod pods;
+pub mod python;
 pub mod transform;
 
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! let it rewrite the container.
 
 use super::container::{Container, ImageConfiguration, sh_join};
-use super::{ContainerDebugConfiguration, go, jvm, nodejs};
+use super::{ContainerDebugConfiguration, go, jvm, nodejs, python};
 
 /// What a runtime's transform decided for one container.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +35,13 @@ pub trait RuntimeTransform: Sync {
 
 /// Every runtime devloop debugs, in the order they are asked (an explicit `runtimeType`
 /// wins over detection).
-pub fn runtimes() -> [&'static dyn RuntimeTransform; 3] {
-    [&go::Delve, &jvm::Jdwp, &nodejs::NodeInspector]
+pub fn runtimes() -> [&'static dyn RuntimeTransform; 4] {
+    [
+        &go::Delve,
+        &jvm::Jdwp,
+        &nodejs::NodeInspector,
+        &python::Python,
+    ]
 }
 
 /// Entrypoints that only launch the real command: Cloud Native Buildpacks' launcher, and the
