@@ -17,6 +17,7 @@ pub mod container;
 pub mod go;
 pub mod image_config;
 pub mod jvm;
+pub mod netcore;
 pub mod nodejs;
 pub mod pods;
 pub mod python;

@@ -3,7 +3,7 @@
 //! let it rewrite the container.
 
 use super::container::{Container, ImageConfiguration, sh_join};
-use super::{ContainerDebugConfiguration, go, jvm, nodejs, python};
+use super::{ContainerDebugConfiguration, go, jvm, netcore, nodejs, python};
 
 /// What a runtime's transform decided for one container.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,12 +35,13 @@ pub trait RuntimeTransform: Sync {
 
 /// Every runtime devloop debugs, in the order they are asked (an explicit `runtimeType`
 /// wins over detection).
-pub fn runtimes() -> [&'static dyn RuntimeTransform; 4] {
+pub fn runtimes() -> [&'static dyn RuntimeTransform; 5] {
     [
         &go::Delve,
         &jvm::Jdwp,
         &nodejs::NodeInspector,
         &python::Python,
+        &netcore::Vsdbg,
     ]
 }
 
