@@ -22,6 +22,8 @@ pub mod nodejs;
 pub mod pods;
 pub mod python;
 pub mod transform;
+#[cfg(test)]
+mod workload_tables;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

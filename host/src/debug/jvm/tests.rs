@@ -231,3 +231,16 @@ fn apply() {
         assert_eq!(applied.support_image, None, "{name}");
     }
 }
+
+/// TestTransformManifestJVM: the JVM needs no support files.
+#[test]
+fn manifests() {
+    crate::debug::workload_tables::check_every_kind(
+        json!({"name": "test", "command": ["java", "-jar", "foo.jar"]}),
+        json!({"name": "test", "command": ["java", "-jar", "foo.jar"],
+            "env": [{"name": "JAVA_TOOL_OPTIONS", "value": AGENT}],
+            "ports": [{"name": "jdwp", "containerPort": 5005}]}),
+        r#"{"test":{"runtime":"jvm","ports":{"jdwp":5005}}}"#,
+        None,
+    );
+}

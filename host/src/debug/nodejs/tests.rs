@@ -254,3 +254,16 @@ fn apply() {
         assert_eq!(applied.support_image, Some("nodejs"), "{name}");
     }
 }
+
+/// TestTransformManifestNodeJS.
+#[test]
+fn manifests() {
+    crate::debug::workload_tables::check_every_kind(
+        json!({"name": "test", "command": ["node", "foo.js"]}),
+        json!({"name": "test", "command": ["node", "--inspect=0.0.0.0:9229", "foo.js"],
+            "env": [{"name": "PATH", "value": "/dbg/nodejs/bin"}],
+            "ports": [{"name": "devtools", "containerPort": 9229}]}),
+        r#"{"test":{"runtime":"nodejs","ports":{"devtools":9229}}}"#,
+        Some("nodejs"),
+    );
+}

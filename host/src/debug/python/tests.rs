@@ -257,3 +257,32 @@ fn apply() {
         }
     }
 }
+
+/// TestTransformManifestPython; its ptvsd and debugpy rows (Skaffold has them for a Pod
+/// only) are checked in every kind too: the image's own debugger needs no support files.
+#[test]
+fn manifests() {
+    use crate::debug::workload_tables::check_every_kind;
+    let dap = r#"{"test":{"runtime":"python","ports":{"dap":5678}}}"#;
+    for command in [
+        json!([
+            "python", "-mptvsd", "--host", "0.0.0.0", "--port", "5678", "foo.py"
+        ]),
+        json!(["python", "-mdebugpy", "--listen", "5678", "foo.py"]),
+    ] {
+        check_every_kind(
+            json!({"name": "test", "command": command}),
+            json!({"name": "test", "command": command,
+                "ports": [{"name": "dap", "containerPort": 5678}]}),
+            dap,
+            None,
+        );
+    }
+    check_every_kind(
+        json!({"name": "test", "command": ["python", "foo.py"]}),
+        json!({"name": "test", "command": launched(&DEBUGPY, &["python", "foo.py"]),
+            "ports": [{"name": "dap", "containerPort": 5678}]}),
+        dap,
+        Some("python"),
+    );
+}
