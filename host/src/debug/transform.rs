@@ -164,12 +164,17 @@ fn through_sh_dash_c(
     let mut inner = config.clone();
     inner.entrypoint = split;
     inner.arguments = Vec::new();
+    let command_before = container.command.clone();
     let applied = transform(container, &inner)?;
-    if !container.command.is_empty() {
+    // Only a command line the transform rewrote goes back into the wrapper. One that only
+    // set the environment leaves the container as it was: a `sh -c` the manifest itself
+    // gives would otherwise be wrapped again, or lose its shell. Where the wrapper is in
+    // the args, the command stays what the manifest said (usually nothing: the image's).
+    if container.command != command_before && !container.command.is_empty() {
         let rewritten = sh_join(&container.command);
         match wrap {
             Wrap::EntrypointArgs => {
-                container.command = Vec::new();
+                container.command = command_before;
                 container.args = std::iter::once(rewritten)
                     .chain(args[1..].iter().cloned())
                     .collect();
@@ -181,7 +186,7 @@ fn through_sh_dash_c(
                     .collect();
             }
             Wrap::Args => {
-                container.command = Vec::new();
+                container.command = command_before;
                 container.args = [args[0].clone(), args[1].clone(), rewritten]
                     .into_iter()
                     .chain(args[3..].iter().cloned())

@@ -271,3 +271,42 @@ fn runs_program_by_name_or_path_only() {
     assert!(!runs(&["/usr/bin/mynode"]));
     assert!(!runs(&[]));
 }
+
+/// Beyond Skaffold's table: a manifest that gives the `sh -c` wrapper itself. Skaffold
+/// wraps an unchanged command again, and where the wrapper is `command: [sh, -c]` with the
+/// script in `args` it drops the shell; devloop keeps the manifest's wrapper.
+#[test]
+fn a_manifest_sh_dash_c_is_kept() {
+    let apply = |command: &[&str], args: &[&str]| {
+        let mut container = Container {
+            command: strings(command),
+            args: strings(args),
+            ..Container::default()
+        };
+        transform_container(
+            &mut container,
+            &ImageConfiguration::default(),
+            &mut |port| port,
+            &[],
+        )
+        .map(|_| container)
+    };
+    let java = ["java", "-jar", "foo.jar"].join(" ");
+    // The JVM only sets JAVA_TOOL_OPTIONS: the command line is left alone.
+    for (command, args) in [
+        (vec!["/bin/sh", "-c", java.as_str()], vec![]),
+        (vec!["/bin/sh", "-c"], vec![java.as_str()]),
+    ] {
+        let container = apply(&command, &args).unwrap();
+        assert_eq!(container.command, strings(&command));
+        assert_eq!(container.args, strings(&args));
+        assert!(container.env.get("JAVA_TOOL_OPTIONS").is_some());
+    }
+    // Node rewrites the command line, which goes back into the manifest's wrapper.
+    let container = apply(&["/bin/sh", "-c"], &["node app.js", "arg0"]).unwrap();
+    assert_eq!(container.command, strings(&["/bin/sh", "-c"]));
+    assert_eq!(
+        container.args,
+        strings(&["node --inspect=0.0.0.0:9229 app.js", "arg0"])
+    );
+}
