@@ -1,7 +1,8 @@
 //! Node.js: the V8 inspector (`--inspect`, the devtools protocol) on port 9229, added to a
-//! `node`, `nodemon` or `npm` command line or else to `NODE_OPTIONS`. The `nodejs` support
-//! image puts a `node` wrapper first in `PATH` so that node processes started by scripts
-//! are debuggable too.
+//! `node`, `nodemon` or `npm` command line or else to `NODE_OPTIONS`. Tools such as npm
+//! are node programs too and would take the inspector's port first, so the `nodejs` support
+//! image's `node` wrapper, first in `PATH`, passes `--inspect` on only to the application's
+//! script (not to scripts under `node_modules`).
 
 use super::ContainerDebugConfiguration;
 use super::container::{Container, ImageConfiguration, Runtime};

@@ -1,6 +1,7 @@
 //! Python: the program is started by the `python` support image's launcher, which loads a
 //! debugger into it: debugpy (the `dap` protocol) by default, pydevd when `--protocols`
-//! asks for `pydevd`. An image that already starts ptvsd or debugpy is only given its port.
+//! names `pydevd` before `dap`. An image that already starts ptvsd or debugpy only has its
+//! port exposed.
 
 use super::ContainerDebugConfiguration;
 use super::container::{Container, ImageConfiguration, Runtime};
