@@ -3,7 +3,8 @@
 //!
 //! - container.rs: the view of a container (command, args, env, ports) and of its image.
 //! - transform.rs: sees through `sh -c`, picks the runtime, runs its transform.
-//! - go/ (Delve) and the other runtimes: one module each.
+//! - go/ (Delve), jvm/ (JDWP), nodejs/ (`--inspect`), python/ (debugpy, pydevd), netcore/
+//!   (vsdbg): one module each, tested against Skaffold's own tables.
 //! - pods.rs: pod-bearing manifests: the support files volume and init containers, the
 //!   `debug.cloud.google.com/config` annotation, probe timeouts, one replica.
 //! - image_config.rs: what a built image's config says (entrypoint, env, ...).
@@ -16,10 +17,16 @@
 pub mod container;
 pub mod go;
 pub mod image_config;
+pub mod jvm;
+pub mod netcore;
+pub mod nodejs;
 pub mod plan;
 pub mod pods;
+pub mod python;
 pub mod transform;
 pub mod watch;
+#[cfg(test)]
+mod workload_tables;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! let it rewrite the container.
 
 use super::container::{Container, ImageConfiguration, sh_join};
-use super::{ContainerDebugConfiguration, go};
+use super::{ContainerDebugConfiguration, go, jvm, netcore, nodejs, python};
 
 /// What a runtime's transform decided for one container.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,14 +35,43 @@ pub trait RuntimeTransform: Sync {
 
 /// Every runtime devloop debugs, in the order they are asked (an explicit `runtimeType`
 /// wins over detection).
-pub fn runtimes() -> [&'static dyn RuntimeTransform; 1] {
-    [&go::Delve]
+pub fn runtimes() -> [&'static dyn RuntimeTransform; 5] {
+    [
+        &go::Delve,
+        &jvm::Jdwp,
+        &nodejs::NodeInspector,
+        &python::Python,
+        &netcore::Vsdbg,
+    ]
 }
 
-/// Entrypoints that only launch the real command: Cloud Native Buildpacks' launcher.
+/// Entrypoints that only launch the real command: Cloud Native Buildpacks' launcher, and the
+/// official `node` images' `docker-entrypoint.sh` (it runs its arguments as the command).
 pub fn is_entrypoint_launcher(entrypoint: &[String]) -> bool {
-    const LAUNCHERS: [&str; 1] = ["/cnb/lifecycle/launcher"];
+    const LAUNCHERS: [&str; 2] = ["/cnb/lifecycle/launcher", "docker-entrypoint.sh"];
     entrypoint.len() == 1 && LAUNCHERS.contains(&entrypoint[0].as_str())
+}
+
+/// The command line the image starts: its entrypoint, unless it has none or the entrypoint
+/// only launches the arguments.
+pub fn launched_command_line(config: &ImageConfiguration) -> &[String] {
+    if config.entrypoint.is_empty() || is_entrypoint_launcher(&config.entrypoint) {
+        &config.arguments
+    } else {
+        &config.entrypoint
+    }
+}
+
+/// The command line starts one of `programs`, named bare or by a path.
+pub fn runs_program(command_line: &[String], programs: &[&str]) -> bool {
+    command_line.first().is_some_and(|first| {
+        programs.iter().any(|program| {
+            first == program
+                || first
+                    .strip_suffix(program)
+                    .is_some_and(|dir| dir.ends_with('/'))
+        })
+    })
 }
 
 /// Rewrites `container` for debugging with what its image says in `image`. On success the
@@ -135,12 +164,17 @@ fn through_sh_dash_c(
     let mut inner = config.clone();
     inner.entrypoint = split;
     inner.arguments = Vec::new();
+    let command_before = container.command.clone();
     let applied = transform(container, &inner)?;
-    if !container.command.is_empty() {
+    // Only a command line the transform rewrote goes back into the wrapper. One that only
+    // set the environment leaves the container as it was: a `sh -c` the manifest itself
+    // gives would otherwise be wrapped again, or lose its shell. Where the wrapper is in
+    // the args, the command stays what the manifest said (usually nothing: the image's).
+    if container.command != command_before && !container.command.is_empty() {
         let rewritten = sh_join(&container.command);
         match wrap {
             Wrap::EntrypointArgs => {
-                container.command = Vec::new();
+                container.command = command_before;
                 container.args = std::iter::once(rewritten)
                     .chain(args[1..].iter().cloned())
                     .collect();
@@ -152,7 +186,7 @@ fn through_sh_dash_c(
                     .collect();
             }
             Wrap::Args => {
-                container.command = Vec::new();
+                container.command = command_before;
                 container.args = [args[0].clone(), args[1].clone(), rewritten]
                     .into_iter()
                     .chain(args[3..].iter().cloned())
@@ -162,3 +196,6 @@ fn through_sh_dash_c(
     }
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests;
