@@ -1,6 +1,8 @@
 //! Which kinds the cluster serves, found by API discovery once per run (and again after new
 //! CustomResourceDefinitions are established), so any kind — custom ones included — can be
-//! applied, listed and deleted generically.
+//! applied, listed and deleted generically. As with kubectl, a group whose discovery fails
+//! (an aggregated API whose server is down, a CRD group going away) leaves only its own kinds
+//! unknown: the rest of the deploy goes on, and the failure is reported.
 
 use super::{DeployError, ResourceRef};
 use kube::api::{Api, DynamicObject};
@@ -11,6 +13,8 @@ use std::sync::RwLock;
 pub struct Kinds {
     client: kube::Client,
     discovery: RwLock<Discovery>,
+    /// Groups the last discovery could not read, with why.
+    unavailable: RwLock<Vec<(String, String)>>,
 }
 
 /// A kind the cluster serves and how to reach it.
@@ -38,20 +42,32 @@ impl Kind {
 impl Kinds {
     /// Runs discovery against the cluster.
     pub async fn discover(client: &kube::Client) -> Result<Kinds, DeployError> {
-        let discovery = discover_all(client).await?;
+        let (discovery, unavailable) = discover_all(client).await?;
         Ok(Kinds {
             client: client.clone(),
             discovery: RwLock::new(discovery),
+            unavailable: RwLock::new(unavailable),
         })
     }
 
     /// Discovers again (after CustomResourceDefinitions were added).
     pub async fn refresh(&self) -> Result<(), DeployError> {
-        let fresh = discover_all(&self.client).await?;
+        let (fresh, unavailable) = discover_all(&self.client).await?;
         if let Ok(mut d) = self.discovery.write() {
             *d = fresh;
         }
+        if let Ok(mut u) = self.unavailable.write() {
+            *u = unavailable;
+        }
         Ok(())
+    }
+
+    /// The API groups the last discovery could not read, with the server's reason.
+    pub fn unavailable_groups(&self) -> Vec<(String, String)> {
+        self.unavailable
+            .read()
+            .map(|u| u.clone())
+            .unwrap_or_default()
     }
 
     /// The kind of `apiVersion` + `kind`, if the cluster serves it.
@@ -71,10 +87,24 @@ impl Kinds {
     /// The kind of `resource`, or the error that says the cluster lacks it.
     pub fn of(&self, resource: &ResourceRef) -> Result<Kind, DeployError> {
         self.resolve(&resource.api_version, &resource.kind)
-            .ok_or_else(|| DeployError::UnknownKind {
-                api_version: resource.api_version.clone(),
-                kind: resource.kind.clone(),
-                resource: resource.to_string(),
+            .ok_or_else(|| {
+                let group = resource.group().to_string();
+                match self
+                    .unavailable_groups()
+                    .into_iter()
+                    .find(|(g, _)| *g == group)
+                {
+                    Some((group, reason)) => DeployError::GroupUnavailable {
+                        group,
+                        reason,
+                        resource: resource.to_string(),
+                    },
+                    None => DeployError::UnknownKind {
+                        api_version: resource.api_version.clone(),
+                        kind: resource.kind.clone(),
+                        resource: resource.to_string(),
+                    },
+                }
             })
     }
 
@@ -102,16 +132,60 @@ impl Kinds {
 /// Every API group the cluster serves. A group that disappears between the group list and
 /// its own listing (a CustomResourceDefinition being deleted) answers 404; as kubectl does,
 /// that is no reason to fail: discovery starts again, and the next group list lacks it.
-async fn discover_all(client: &kube::Client) -> Result<Discovery, DeployError> {
+/// Discovery of every group; the groups that fail on their own are left out and returned
+/// with their error.
+async fn discover_all(
+    client: &kube::Client,
+) -> Result<(Discovery, Vec<(String, String)>), DeployError> {
     let mut attempts = 0;
     loop {
-        match Discovery::new(client.clone()).run().await {
-            Ok(discovery) => return Ok(discovery),
-            Err(kube::Error::Api(status)) if status.code == 404 && attempts < 5 => {
+        let error = match Discovery::new(client.clone()).run().await {
+            Ok(discovery) => return Ok((discovery, Vec::new())),
+            Err(e) => e,
+        };
+        let failing = failing_groups(client).await;
+        if !failing.is_empty() {
+            let names: Vec<&str> = failing.iter().map(|(g, _)| g.as_str()).collect();
+            let discovery = Discovery::new(client.clone())
+                .exclude(&names)
+                .run()
+                .await
+                .map_err(DeployError::Discovery)?;
+            return Ok((discovery, failing));
+        }
+        // Every group answers on its own: a group went away between the list and its
+        // query (a CRD being replaced); ask again.
+        match error {
+            kube::Error::Api(status) if status.code == 404 && attempts < 5 => {
                 attempts += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
-            Err(e) => return Err(DeployError::Discovery(e)),
+            e => return Err(DeployError::Discovery(e)),
         }
     }
+}
+
+/// The groups under /apis whose discovery fails (any of their versions), with the server's
+/// reason.
+async fn failing_groups(client: &kube::Client) -> Vec<(String, String)> {
+    let Ok(groups) = client.list_api_groups().await else {
+        return Vec::new();
+    };
+    let mut failing = Vec::new();
+    for group in groups.groups {
+        for version in &group.versions {
+            if let Err(e) = client
+                .list_api_group_resources(&version.group_version)
+                .await
+            {
+                let reason = match e {
+                    kube::Error::Api(status) => status.message,
+                    other => other.to_string(),
+                };
+                failing.push((group.name.clone(), reason));
+                break;
+            }
+        }
+    }
+    failing
 }

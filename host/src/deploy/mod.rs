@@ -207,6 +207,14 @@ pub enum DeployError {
         resource: String,
     },
     #[error(
+        "cannot deploy {resource}: the cluster's API group {group} does not answer discovery ({reason}); check its APIService or CustomResourceDefinition"
+    )]
+    GroupUnavailable {
+        group: String,
+        reason: String,
+        resource: String,
+    },
+    #[error(
         "cannot change {resource}: field {fields} is immutable; run again with --force to delete and recreate it"
     )]
     Immutable { resource: String, fields: String },

@@ -90,6 +90,15 @@ impl Pipeline {
             options: &options,
             events,
         };
+        for (group, reason) in self.kinds.unavailable_groups() {
+            events.warn(
+                Stage::Deploy,
+                format!(
+                    "the cluster's API group {group} does not answer discovery ({reason}); \
+                     its kinds cannot be deployed or pruned in this run, the rest goes on"
+                ),
+            );
+        }
         let common_env = hooks::env::common(plan.default_repo.as_deref());
         if !plan.hooks.before.is_empty() {
             let (mut namespaces, applied) =
