@@ -30,6 +30,7 @@ pub struct DevChoices {
 /// Reads the resolved configs into everything `dev` runs on.
 pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyhow::Result<DevPlan> {
     let mut build_plan = pipeline::build::plan(resolved, &choices.build)?;
+    build_plan.skip_tests = choices.skip_tests;
     let mut deploy_plan = DeployPlan::new(resolved, &choices.deploy);
     if let Some(protocols) = &choices.debug {
         DebugPlan::adjust_builds(&mut build_plan);
