@@ -913,3 +913,206 @@ fn only_named_registries_are_insecure_for_jib() {
         &InsecureRegistries::default()
     ));
 }
+
+/// A stand-in for the user's build tool (not Jib): a shell script that records its arguments,
+/// one a line, in `args.txt` beside it, prints `printed`, and exits with `code`.
+fn fake_tool(dir: &Path, name: &str, printed: &str, code: i32) -> PathBuf {
+    let script = dir.join(name);
+    let record = dir.join("args.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nprintf '%s\\n' '{printed}'\nexit {code}\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    script
+}
+
+fn recorded(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("args.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn jib_artifact(context: &Path, spec: JibSpec) -> crate::build::Artifact {
+    crate::build::Artifact {
+        name: "app".into(),
+        image: "app".into(),
+        context: context.to_path_buf(),
+        kind: crate::build::ArtifactKind::Jib(spec),
+        requires: vec![],
+        platforms: vec![],
+        hooks: Default::default(),
+        stage_hooks: None,
+    }
+}
+
+/// The builder runs the tool it finds on the build's PATH, in the context, with the whole
+/// argument list, and streams its output; a failing tool is an error naming the command.
+#[cfg(unix)]
+#[tokio::test]
+async fn builder_runs_the_tool_on_path_with_the_argument_list() {
+    use crate::build::{BuildRequest, Builder};
+    let bin = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    touch(ws.path(), "pom.xml");
+    fake_tool(bin.path(), "mvn", "[INFO] BUILD SUCCESS", 0);
+    let mut env = crate::config::Vars::new();
+    env.insert(
+        "PATH".into(),
+        format!("{}:/usr/bin:/bin", bin.path().display()),
+    );
+    let artifact = jib_artifact(ws.path(), JibSpec::default());
+    let required = BTreeMap::new();
+    let (events, seen) = Events::collect();
+    let request = |push, skip_tests| BuildRequest {
+        artifact: &artifact,
+        tag: "app:v1",
+        required: &required,
+        push,
+        skip_tests,
+        env: &env,
+        events: &events,
+    };
+    let out = super::JibBuilder.build(request(false, true)).await.unwrap();
+    assert!(!out.pushed);
+    let spec = JibSpec::default();
+    let build = ImageBuild {
+        image: "app:v1",
+        spec: &spec,
+        platforms: &[],
+        skip_tests: true,
+        push: false,
+        required: &required,
+        colours: false,
+    };
+    assert_eq!(
+        recorded(bin.path()),
+        maven::generate_build_args("dockerBuild", &build)
+    );
+    assert!(recorded(bin.path()).contains(&"-DskipTests=true".to_string()));
+    let lines: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.contains("BUILD SUCCESS")),
+        "{lines:?}"
+    );
+
+    let out = super::JibBuilder.build(request(true, false)).await.unwrap();
+    assert!(out.pushed);
+    let args = recorded(bin.path());
+    assert!(
+        args.contains(&"jib:build".to_string()) && !args.contains(&"-DskipTests=true".to_string()),
+        "{args:?}"
+    );
+
+    fake_tool(bin.path(), "mvn", "[ERROR] no plugin", 1);
+    let err = super::JibBuilder
+        .build(request(true, false))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Jib Maven Plugin")
+            && err.contains("jib:build")
+            && err.contains("exit status 1")
+            && err.contains("no plugin"),
+        "{err}"
+    );
+}
+
+/// The dependency listing runs the project's wrapper with Jib's files goal and reads the
+/// block it prints; a failing tool is an error naming the command and what it printed.
+#[cfg(unix)]
+#[test]
+fn dependencies_run_the_wrapper_listing() {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path().canonicalize().unwrap();
+    touch(&root, "pom.xml");
+    touch(&root, "src/main/java/App.java");
+    let outside = tempfile::tempdir().unwrap();
+    let parent = touch(outside.path(), "parent/pom.xml");
+    let listing = format!(
+        "BEGIN JIB JSON\n{{\"build\":[\"{}\",\"{}\"],\"inputs\":[\"{}\"],\"ignore\":[]}}",
+        text(&root.join("pom.xml")),
+        text(&parent),
+        text(&root.join("src/main/java")),
+    );
+    fake_tool(&root, "mvnw", &listing, 0);
+    let spec = project("svc");
+    let deps = super::dependencies(&spec, &root, &Events::discard()).unwrap();
+    assert_eq!(
+        deps,
+        [
+            text(&parent),
+            "pom.xml".into(),
+            "src/main/java/App.java".into()
+        ]
+    );
+    assert_eq!(recorded(&root), super::maven::files_args(&spec));
+    let watched = super::watched(&spec, &root, &Events::discard()).unwrap();
+    assert!(watched.contains(&root.join("src/main/java")), "{watched:?}");
+
+    let failing = tempfile::tempdir().unwrap();
+    touch(failing.path(), "build.gradle");
+    fake_tool(failing.path(), "gradlew", "FAILURE: Build failed", 1);
+    let err = super::dependencies(&JibSpec::default(), failing.path(), &Events::discard())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("_jibSkaffoldFilesV2")
+            && err.contains("Build failed")
+            && err.contains("could not fetch dependencies"),
+        "{err}"
+    );
+}
+
+/// The build plan makes a `jib:` artifact a jib build: `args`, `project`, `type`, `fromImage`
+/// carried over, the image's registry checked against the insecure ones (`--insecure-registry`
+/// and `build.insecureRegistries`); an unknown `type` is refused at its line.
+#[test]
+fn the_build_plan_takes_jib_artifacts() {
+    use crate::build::{ArtifactKind, PlanOptions, plan};
+    let dir = tempfile::tempdir().unwrap();
+    let load = |yaml: &str| {
+        crate::config::load_str(yaml, &dir.path().join("skaffold.yaml"), dir.path()).unwrap()
+    };
+    let configs = load(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  insecureRegistries: [lab.tld]\n  artifacts:\n  - image: lab.tld/app\n    jib:\n      project: svc\n      type: gradle\n      args: [--no-daemon]\n      fromImage: base\n  - image: app2\n    jib: {}\n",
+    );
+    let p = plan(&configs, PlanOptions::default()).unwrap();
+    let ArtifactKind::Jib(spec) = &p.artifacts[0].kind else {
+        panic!("not a jib artifact: {:?}", p.artifacts[0].kind);
+    };
+    assert_eq!(
+        spec,
+        &JibSpec {
+            project: Some("svc".into()),
+            flags: strings(&["--no-daemon"]),
+            plugin_type: Some(super::PluginType::Gradle),
+            from_image: Some("base".into()),
+            insecure_registry: true,
+        }
+    );
+    assert_eq!(p.artifacts[1].kind, ArtifactKind::Jib(JibSpec::default()));
+
+    let bad = load(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    jib:\n      type: ant\n",
+    );
+    let err = plan(&bad, PlanOptions::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("skaffold.yaml:7:7")
+            && err.contains("`ant`")
+            && err.contains("`maven` or `gradle`"),
+        "{err}"
+    );
+}
