@@ -51,13 +51,16 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
                     .with_context(|| format!("{}: portForward", loaded.display_source()))?,
             );
         }
-        for art in loaded
+        for (index, art) in loaded
             .config
             .build
             .as_ref()
             .map(|b| b.artifacts.as_slice())
             .unwrap_or_default()
+            .iter()
+            .enumerate()
         {
+            crate::build::jib::refuse_auto_sync(loaded, index, art).map_err(anyhow::Error::msg)?;
             let context = absolute(&loaded.path(art.context.as_deref().unwrap_or(".")));
             let sync = art.sync.clone().unwrap_or_default();
             let copies = if sync.manual.is_empty() && sync.infer.is_empty() {

@@ -51,22 +51,12 @@ pub fn spec(
 ) -> Result<JibSpec, PlanError> {
     let plugin_type = match jib.r#type.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(PluginType::parse(text).ok_or_else(|| {
-            let path = ["build", "artifacts", "", "jib", "type"].map(|k| match k {
-                "" => Step::Index(index),
-                k => Step::Key(k.to_string()),
-            });
-            let at = match position_in(loaded, &path) {
-                Some(pos) => format!("{}:{}:{}", loaded.display_source(), pos.line, pos.column),
-                None => loaded.display_source(),
-            };
-            PlanError {
-                source_file: at,
-                message: format!(
-                    "build.artifacts[{index}].jib.type: `{text}` is not a Jib plugin type; \
+        Some(text) => Some(PluginType::parse(text).ok_or_else(|| PlanError {
+            source_file: written_at(loaded, index, &["jib", "type"]),
+            message: format!(
+                "build.artifacts[{index}].jib.type: `{text}` is not a Jib plugin type; \
                      write `maven` or `gradle`, or leave it out to tell from the project's files"
-                ),
-            }
+            ),
         })?),
     };
     Ok(JibSpec {
@@ -76,6 +66,40 @@ pub fn spec(
         from_image: jib.from_image.clone().filter(|f| !f.is_empty()),
         insecure_registry: on_insecure_registry(image, insecure),
     })
+}
+
+/// `file:line:column` of field `keys` of artifact `index` (the file alone for a default).
+fn written_at(loaded: &LoadedConfig, index: usize, keys: &[&str]) -> String {
+    let mut path = vec![
+        Step::Key("build".into()),
+        Step::Key("artifacts".into()),
+        Step::Index(index),
+    ];
+    path.extend(keys.iter().map(|k| Step::Key(k.to_string())));
+    // A default (`sync: {}` makes `auto`) is named at the field it was made for.
+    let pos = position_in(loaded, &path).or_else(|| position_in(loaded, &path[..path.len() - 1]));
+    match pos {
+        Some(pos) => format!("{}:{}:{}", loaded.display_source(), pos.line, pos.column),
+        None => loaded.display_source(),
+    }
+}
+
+/// `dev` refuses `sync.auto` on a jib artifact (also made by `sync: {}`): it asks for Jib's
+/// own sync rules (`_skaffold-sync-map`), which devloop does not carry out.
+pub fn refuse_auto_sync(
+    loaded: &LoadedConfig,
+    index: usize,
+    artifact: &model::Artifact,
+) -> Result<(), String> {
+    if artifact.jib.is_none() || artifact.sync.as_ref().and_then(|s| s.auto) != Some(true) {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: build.artifacts[{index}] ({}): sync.auto: devloop does not sync with Jib's own \
+         rules; give `sync.manual` rules, or leave `sync` out to rebuild on every change",
+        written_at(loaded, index, &["sync", "auto"]),
+        artifact.image
+    ))
 }
 
 /// Whether `image`'s registry is one the user named insecure (loopback registries are not

@@ -1116,3 +1116,31 @@ fn the_build_plan_takes_jib_artifacts() {
         "{err}"
     );
 }
+
+/// `dev` refuses `sync.auto` on a jib artifact, also when `sync: {}` made it, at its line.
+#[test]
+fn dev_refuses_jib_auto_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |yaml: &str| {
+        let configs =
+            crate::config::load_str(yaml, &dir.path().join("skaffold.yaml"), dir.path()).unwrap();
+        let mut loaded = configs[0].clone();
+        crate::config::defaults::apply(&mut loaded.config);
+        let loaded = &loaded;
+        let artifacts = &loaded.config.build.as_ref().unwrap().artifacts;
+        super::refuse_auto_sync(loaded, 0, &artifacts[0])
+    };
+    let head = "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    jib: {}\n";
+    let err = check(&format!("{head}    sync: {{}}\n")).unwrap_err();
+    assert!(
+        err.contains("skaffold.yaml:7:5") && err.contains("sync.auto"),
+        "{err}"
+    );
+    let err = check(&format!("{head}    sync:\n      auto: true\n")).unwrap_err();
+    assert!(err.contains("skaffold.yaml:8:7"), "{err}");
+    check(&format!(
+        "{head}    sync:\n      manual: [{{src: a, dest: /a}}]\n"
+    ))
+    .unwrap();
+    check(head).unwrap();
+}
