@@ -105,7 +105,7 @@ mod tests {
     fn host_platform_is_not_cross_platform() {
         let host = format!("{}/{}", host_os(), host_arch());
         assert_eq!(minimum_version(&[], "1", "3"), "1");
-        assert_eq!(minimum_version(&[host.clone()], "1", "3"), "1");
+        assert_eq!(minimum_version(std::slice::from_ref(&host), "1", "3"), "1");
         assert_eq!(minimum_version(&["freebsd/arm".into()], "1", "3"), "3");
         assert_eq!(minimum_version(&[host.clone(), host], "1", "3"), "3");
     }

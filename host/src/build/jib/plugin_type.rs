@@ -93,7 +93,14 @@ mod tests {
     #[test]
     fn determines_the_plugin_type_from_type_or_files() {
         use PluginType::{Gradle, Maven};
-        let table: &[(&str, &[&str], Option<PluginType>, Option<PluginType>)] = &[
+        /// (description, files in the workspace, `type`, the plugin type; None: an error)
+        type Row<'a> = (
+            &'a str,
+            &'a [&'a str],
+            Option<PluginType>,
+            Option<PluginType>,
+        );
+        let table: &[Row] = &[
             ("empty", &[], None, None),
             ("gradle-2", &["gradle.properties"], None, Some(Gradle)),
             ("gradle-3", &["gradlew"], None, Some(Gradle)),

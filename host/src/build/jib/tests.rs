@@ -309,7 +309,9 @@ fn maven_build_args() {
         "-Djansi.passthrough=true",
         "-Djib.console=plain",
     ];
-    let table: &[(&str, JibSpec, bool, bool, &[&str], &[&str])] = &[
+    /// (description, spec, skip tests, colours, arguments before and after Maven's own)
+    type Row<'a> = (&'a str, JibSpec, bool, bool, &'a [&'a str], &'a [&'a str]);
+    let table: &[Row] = &[
         (
             "single module",
             JibSpec::default(),
@@ -480,7 +482,9 @@ fn gradle_args() {
 /// TestGradleBuildArgs.
 #[test]
 fn gradle_build_args() {
-    let table: &[(&str, JibSpec, bool, bool, &str, &[&str])] = &[
+    /// (description, spec, skip tests, colours, console argument, arguments after Gradle's own)
+    type Row<'a> = (&'a str, JibSpec, bool, bool, &'a str, &'a [&'a str]);
+    let table: &[Row] = &[
         (
             "single module",
             JibSpec::default(),
@@ -774,12 +778,15 @@ fn listing_is_asked_again_only_when_a_build_definition_changes() {
     let build_text = text(&build);
     let key = fresh_key(ws);
     let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-    let table: Vec<(
-        &str,
+    /// (description, what the listing prints or why it fails, the build file's modification
+    /// time, the dependencies or the error)
+    type Row<'a> = (
+        &'a str,
         Result<String, String>,
         std::time::SystemTime,
-        Result<Vec<&str>, &str>,
-    )> = vec![
+        Result<Vec<&'a str>, &'a str>,
+    );
+    let table: Vec<Row> = vec![
         (
             "failure",
             Err("error".into()),
