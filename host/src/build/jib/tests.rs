@@ -436,7 +436,8 @@ fn maven_files_command() {
         std::fs::write(fake_path.path().join("mvn"), "").unwrap();
         make_executable(&fake_path.path().join("mvn"));
         let (program, args) =
-            super::files_command(spec, ws.path(), Some(fake_path.path().as_os_str())).unwrap();
+            super::listing::files_command(spec, ws.path(), Some(fake_path.path().as_os_str()))
+                .unwrap();
         assert_eq!(args, expected, "{description}");
         let program_expected = if files_in_workspace.is_empty() {
             fake_path.path().join("mvn")
@@ -645,7 +646,8 @@ fn gradle_files_command() {
         std::fs::write(fake_path.path().join("gradle"), "").unwrap();
         make_executable(&fake_path.path().join("gradle"));
         let (program, args) =
-            super::files_command(spec, ws.path(), Some(fake_path.path().as_os_str())).unwrap();
+            super::listing::files_command(spec, ws.path(), Some(fake_path.path().as_os_str()))
+                .unwrap();
         assert_eq!(args, strings(expected), "{description}");
         let program_expected = if files_in_workspace.is_empty() {
             fake_path.path().join("gradle")
