@@ -849,3 +849,47 @@ async fn dockerfile_outside_the_context() -> Result<()> {
     );
     Ok(())
 }
+
+/// A jib artifact runs the project's own Maven or Gradle. Jib itself is never run on this
+/// machine (its plugin comes from Maven Central, which cannot be reached); what is checked
+/// end to end is that the real binary takes a jib artifact and fails clearly: without the
+/// build tool (no `mvnw` in the context, no `mvn` on PATH) the error names what was looked
+/// for, and a project that is neither Maven nor Gradle is refused naming its folder and
+/// `jib.type`.
+#[tokio::test]
+async fn jib_artifact_without_its_build_tool_fails_clearly() -> Result<()> {
+    let p = Project::new();
+    p.write("svc/pom.xml", "<project/>\n");
+    p.write("plain/README", "not a Java project\n");
+    let empty_path = tempfile::tempdir()?;
+    let build = async |image: &str, context: &str| {
+        p.write(
+            "skaffold.yaml",
+            &format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: {image}\n    context: {context}\n    jib: {{}}\n"
+            ),
+        );
+        Ground::ensure()
+            .devloop()
+            .args(["build", "-t", "v1", "--push=false"])
+            .current_dir(p.path())
+            .env("XDG_CACHE_HOME", p.cache.path())
+            .env("PATH", empty_path.path())
+            .run()
+            .await
+    };
+    let out = build("jib-svc", "svc").await?;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains("there is no `mvnw` in") && out.stderr.contains("`mvn` is not on PATH"),
+        "{out}"
+    );
+    let out = build("jib-plain", "plain").await?;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains("plain")
+            && out.stderr.contains("set `jib.type` to `maven` or `gradle`"),
+        "{out}"
+    );
+    Ok(())
+}

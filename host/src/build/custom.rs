@@ -43,7 +43,7 @@ impl Builder for CustomBuilder {
                 .env("PUSH_IMAGE", req.push.to_string())
                 .env("BUILD_CONTEXT", &req.artifact.context)
                 .env("PLATFORMS", req.artifact.platforms.join(","))
-                .env("SKIP_TEST", "false")
+                .env("SKIP_TEST", req.skip_tests.to_string())
                 .envs(req.required);
             let finished = crate::process::run_streaming(command_line, TAIL, None, |line| {
                 req.events.send(Event::Build(BuildEvent::Output {

@@ -1,6 +1,8 @@
 //! The files an artifact is built from: for Docker, the context files its Dockerfile copies
 //! (minus `.dockerignore`), plus the Dockerfile itself; for custom builds, what
-//! `dependencies` declares; for builder plugins, what the plugin lists. Paths are relative to the context, `/`-separated and sorted.
+//! `dependencies` declares; for builder plugins, what the plugin lists; for Jib, what Jib
+//! lists. Paths are relative to the context (absolute for a Jib dependency outside it),
+//! `/`-separated and sorted.
 
 use super::dockerignore::DockerIgnore;
 use super::{Artifact, ArtifactKind, BuildError, CustomDependencies, context, dockerfile};
@@ -42,6 +44,7 @@ pub fn dependencies(
         ArtifactKind::Plugin(spec) => {
             super::plugin::dependencies(spec, &artifact.image, &artifact.platforms, ctx)
         }
+        ArtifactKind::Jib(spec) => super::jib::dependencies(spec, ctx, events),
     }
 }
 

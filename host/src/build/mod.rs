@@ -2,7 +2,7 @@
 //! dependency order (`requires`), independent artifacts in parallel, skipping those whose
 //! inputs are unchanged since an earlier build (the artifact cache), tagging them by the tag
 //! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
-//! file each (`docker.rs`, `custom.rs`, `plugin.rs`).
+//! file or folder each (`docker.rs`, `custom.rs`, `plugin.rs`, `jib/`).
 
 mod cache;
 mod context;
@@ -14,6 +14,7 @@ pub mod dockerfile;
 pub mod dockerignore;
 mod engine;
 mod event;
+pub mod jib;
 mod local_cluster;
 mod plan;
 mod plugin;
@@ -25,6 +26,7 @@ pub use context::{special_kind, warn_special};
 pub use dependencies::dependencies;
 pub use engine::{Engine, split_tag};
 pub use event::{BuildEvent, SummaryEntry};
+pub use jib::JibSpec;
 pub use local_cluster::is_local_context;
 pub use plan::{PlanError, PlanOptions, plan, tag_policy_of};
 pub use run::{input_digest, run};
@@ -75,6 +77,8 @@ pub enum ArtifactKind {
     Custom(CustomSpec),
     /// `plugin:` (a devloop extension): a builder plugin, its path made absolute.
     Plugin(crate::plugin::PluginSpec),
+    /// `jib:`: the project's Maven or Gradle with its Jib plugin.
+    Jib(JibSpec),
 }
 
 /// `docker:` settings. String values may hold `{{.ENV}}` templates, expanded at build time.
@@ -154,6 +158,9 @@ pub struct BuildPlan {
     pub stage_hooks: Vec<ArtifactHooks>,
     /// `--default-repo` (for the hooks' `SKAFFOLD_DEFAULT_REPO`).
     pub default_repo: Option<String>,
+    /// `--skip-tests`: builders that run the project's tests (Jib's Maven and Gradle, a
+    /// custom build's `SKIP_TEST`) skip them.
+    pub skip_tests: bool,
 }
 
 /// What a build produced: the image name as in the config, and the full reference to deploy
@@ -169,6 +176,8 @@ pub struct BuildRequest<'a> {
     /// The references of required artifacts, by alias.
     pub required: &'a BTreeMap<String, String>,
     pub push: bool,
+    /// `--skip-tests`.
+    pub skip_tests: bool,
     pub env: &'a crate::config::Vars,
     pub events: &'a Events,
 }

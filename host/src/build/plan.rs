@@ -31,6 +31,9 @@ pub struct PlanOptions {
     /// repo applied); an image not in it keeps its name.
     pub image_names: BTreeMap<String, String>,
     pub env: crate::config::Vars,
+    /// `--insecure-registry` and the global config's; each config's `build.insecureRegistries`
+    /// joins them (for Jib, which is told when its image's registry is one of them).
+    pub insecure_registries: crate::oci::InsecureRegistries,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         let Some(build) = &loaded.config.build else {
             continue;
         };
+        let mut insecure = options.insecure_registries.clone();
+        insecure.extend(&build.insecure_registries);
         let err = |message: String| PlanError {
             source_file: loaded.display_source(),
             message,
@@ -80,13 +85,21 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                     context.display()
                 ))
             })?;
-            let kind = kind_of(a, &loaded.dir).map_err(|m| err(format!("{at}: {m}")))?;
             let rename = |image: &str| {
                 options
                     .image_names
                     .get(image)
                     .cloned()
                     .unwrap_or_else(|| image.to_string())
+            };
+            let kind = match &a.jib {
+                Some(jib) => ArtifactKind::Jib(super::jib::spec(
+                    jib,
+                    (loaded, i),
+                    &rename(&a.image),
+                    &insecure,
+                )?),
+                None => kind_of(a, &loaded.dir).map_err(|m| err(format!("{at}: {m}")))?,
             };
             let requires = a
                 .requires
@@ -131,6 +144,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         env: options.env,
         stage_hooks,
         default_repo: options.default_repo,
+        skip_tests: false,
     })
 }
 
@@ -150,7 +164,6 @@ fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<Artifact
     let unsupported = [
         ("bazel", a.bazel.is_some()),
         ("ko", a.ko.is_some()),
-        ("jib", a.jib.is_some()),
         ("kaniko", a.kaniko.is_some()),
         ("buildpacks", a.buildpacks.is_some()),
     ];

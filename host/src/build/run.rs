@@ -9,6 +9,7 @@ use super::cache::{Cache, CachedImage, Inputs};
 use super::custom::CustomBuilder;
 use super::docker::{DockerBuilder, build_args};
 use super::engine::{Engine, split_tag};
+use super::jib::JibBuilder;
 use super::plugin::PluginBuilder;
 use super::{
     Artifact, ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built,
@@ -344,6 +345,7 @@ async fn build_one(
         tag: &name_tag,
         required,
         push: plan.push,
+        skip_tests: plan.skip_tests,
         env: &plan.env,
         events: &run.events,
     };
@@ -357,6 +359,7 @@ async fn build_one(
         }
         ArtifactKind::Custom(_) => CustomBuilder.build(request).await?,
         ArtifactKind::Plugin(_) => PluginBuilder.build(request).await?,
+        ArtifactKind::Jib(_) => JibBuilder.build(request).await?,
     };
 
     let image_id = run.engine.image_id(&name_tag).await?;
@@ -518,7 +521,7 @@ fn digest_inputs(
             CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
             _ => BTreeMap::new(),
         },
-        ArtifactKind::Plugin(_) => BTreeMap::new(),
+        ArtifactKind::Plugin(_) | ArtifactKind::Jib(_) => BTreeMap::new(),
     };
     let files = dependencies(artifact, &args, events)?;
     let mut config = serde_json::to_string(&(artifact, &args, required))

@@ -25,7 +25,8 @@ pub struct RunArgs {
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
-    let build_plan = pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+    let mut build_plan = pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+    build_plan.skip_tests = args.skip_tests;
     let built = pipeline::build::run(&build_plan, None, &events).await?;
     if !args.skip_tests {
         pipeline::build::test(&resolved.configs, &built, &events).await?;

@@ -286,8 +286,9 @@ impl Session {
             .collect()
     }
 
-    /// Asks the builder plugins of the rebuilt `images` again what they build from: an
-    /// edit may have added or dropped a source (a new file named in a BUILD file).
+    /// Asks the builder plugins and Jib of the rebuilt `images` again what they build from:
+    /// an edit may have added or dropped a source (a new file named in a BUILD file, a module
+    /// added to a `pom.xml`).
     async fn refresh_dependencies(&mut self, images: &BTreeSet<String>) {
         let plugins: Vec<crate::build::Artifact> = self
             .plan
@@ -295,7 +296,11 @@ impl Session {
             .artifacts
             .iter()
             .filter(|a| {
-                images.contains(&a.name) && matches!(a.kind, crate::build::ArtifactKind::Plugin(_))
+                images.contains(&a.name)
+                    && matches!(
+                        a.kind,
+                        crate::build::ArtifactKind::Plugin(_) | crate::build::ArtifactKind::Jib(_)
+                    )
             })
             .cloned()
             .collect();

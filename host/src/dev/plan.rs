@@ -30,6 +30,7 @@ pub struct DevChoices {
 /// Reads the resolved configs into everything `dev` runs on.
 pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyhow::Result<DevPlan> {
     let mut build_plan = pipeline::build::plan(resolved, &choices.build)?;
+    build_plan.skip_tests = choices.skip_tests;
     let mut deploy_plan = DeployPlan::new(resolved, &choices.deploy);
     if let Some(protocols) = &choices.debug {
         DebugPlan::adjust_builds(&mut build_plan);
@@ -50,13 +51,16 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
                     .with_context(|| format!("{}: portForward", loaded.display_source()))?,
             );
         }
-        for art in loaded
+        for (index, art) in loaded
             .config
             .build
             .as_ref()
             .map(|b| b.artifacts.as_slice())
             .unwrap_or_default()
+            .iter()
+            .enumerate()
         {
+            crate::build::jib::refuse_auto_sync(loaded, index, art).map_err(anyhow::Error::msg)?;
             let context = absolute(&loaded.path(art.context.as_deref().unwrap_or(".")));
             let sync = art.sync.clone().unwrap_or_default();
             let copies = if sync.manual.is_empty() && sync.infer.is_empty() {

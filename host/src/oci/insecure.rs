@@ -31,12 +31,24 @@ impl InsecureRegistries {
     /// any port).
     pub fn contains(&self, registry: &str) -> bool {
         let registry = registry.to_ascii_lowercase();
-        let host = match registry.strip_prefix('[') {
-            Some(rest) => rest.split(']').next().unwrap_or(rest),
-            None => registry.split(':').next().unwrap_or(&registry),
-        };
-        matches!(host, "localhost" | "127.0.0.1" | "::1")
-            || self.names.iter().any(|r| *r == registry || *r == host)
+        matches!(host_of(&registry), "localhost" | "127.0.0.1" | "::1") || self.named(&registry)
+    }
+
+    /// True for a registry the user named insecure (by `host:port`, or by `host` for any
+    /// port), loopback ones not included: what a tool with its own notion of insecure
+    /// registries (Jib) is told, as Skaffold tells it.
+    pub fn named(&self, registry: &str) -> bool {
+        let registry = registry.to_ascii_lowercase();
+        let host = host_of(&registry);
+        self.names.iter().any(|r| *r == registry || r == host)
+    }
+}
+
+/// The host of `registry` (`host`, `host:port`, `[v6]:port`).
+fn host_of(registry: &str) -> &str {
+    match registry.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => registry.split(':').next().unwrap_or(registry),
     }
 }
 
@@ -63,6 +75,7 @@ mod tests {
         assert!(!named.contains("registry.office:6000"));
         assert!(named.contains("lab:7000"));
         assert!(!named.contains("ghcr.io"));
+        assert!(named.named("lab:7000") && !none.named("localhost:5000"));
         let mut office = super::super::OciReference::parse("registry.office:5000/a:v1").unwrap();
         assert!(!office.plain_http);
         named.reach(&mut office);

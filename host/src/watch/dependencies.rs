@@ -1,7 +1,8 @@
 //! What a change must touch to rebuild an artifact. Docker and custom artifacts count every
 //! file of their context (less the ignored ones); a builder plugin says exactly which files
 //! it builds from (`dependencies`), and its own component counts too, so editing a file the
-//! plugin never reads does not rebuild, and a new plugin version does.
+//! plugin never reads does not rebuild, and a new plugin version does. Jib lists the files
+//! and folders of a jib artifact (some may lie outside its context, a parent `pom.xml`).
 
 use crate::build::{self, ArtifactKind, BuildError};
 use crate::events::Events;
@@ -13,6 +14,9 @@ pub fn artifact_dependencies(
     artifact: &build::Artifact,
     events: &Events,
 ) -> Result<Vec<PathBuf>, BuildError> {
+    if let ArtifactKind::Jib(spec) = &artifact.kind {
+        return build::jib::watched(spec, &canonical(&artifact.context), events);
+    }
     let ArtifactKind::Plugin(spec) = &artifact.kind else {
         return Ok(vec![canonical(&artifact.context)]);
     };

@@ -173,7 +173,7 @@ pub const FIELDS: &[Field] = &[
         "build.artifacts[].sync.auto",
         DEV,
         "builder-inferred sync",
-        "only the jib, buildpacks and ko builders infer their own rules, and devloop refuses those builders; give `manual` or `infer` rules",
+        "only the jib, buildpacks and ko builders infer their own rules: devloop refuses the buildpacks and ko builders, and `dev` refuses `auto` on a jib artifact; give `manual` or `infer` rules",
     ),
     done("build.artifacts[].sync.hooks", ""),
     done("build.artifacts[].sync.hooks.before", ""),
@@ -259,11 +259,22 @@ pub const FIELDS: &[Field] = &[
         "the ko builder",
         "use `docker` or `custom`",
     ),
-    refused(
+    done(
         "build.artifacts[].jib",
-        BUILD,
-        "the jib builder",
-        "use `docker` or `custom`",
+        "the project's Maven or Gradle with its Jib plugin, with Skaffold's argument lists; Jib lists the dependency files. Checked against Skaffold's test tables, never run end to end on devloop's test machine (no Maven Central there)",
+    ),
+    done(
+        "build.artifacts[].jib.project",
+        "`--projects P --also-make` (Maven), `:P:task` (Gradle)",
+    ),
+    done("build.artifacts[].jib.args", ""),
+    done(
+        "build.artifacts[].jib.type",
+        "else told from the context's files as Skaffold does",
+    ),
+    done(
+        "build.artifacts[].jib.fromImage",
+        "`-Djib.from.image`; a required artifact's alias names its image",
     ),
     refused(
         "build.artifacts[].kaniko",
@@ -309,7 +320,7 @@ pub const FIELDS: &[Field] = &[
         "build.insecureRegistries",
         BUILD,
         "insecure registries",
-        "devloop pushes through the Docker engine, which uses its own `insecure-registries` setting; pass `--insecure-registry` for devloop's own registry access",
+        "devloop pushes through the Docker engine, which uses its own `insecure-registries` setting; pass `--insecure-registry` for devloop's own registry access (the jib builder does pass them to Jib, as Skaffold)",
     ),
     done("build.tagPolicy", ""),
     done("build.tagPolicy.gitCommit", ""),
