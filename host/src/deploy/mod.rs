@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod helm;
 pub mod helm_post_render;
+pub mod image_load;
 pub mod immutable;
 pub mod kinds;
 pub mod kubectl;

@@ -5,6 +5,7 @@
 
 use crate::build::{self, BuildPlan, Built, PlanOptions};
 use crate::config::Resolved;
+use crate::deploy;
 use crate::events::{Events, Stage};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -153,29 +154,40 @@ pub fn is_local_cluster(resolved: &Resolved, events: &Events) -> bool {
         );
         return true;
     };
+    // A kind or k3d cluster whose image loading is turned off gets its images pushed.
+    let global = &resolved.global;
+    if (deploy::image_load::is_kind_context(name) && global.kind_disable_load == Some(true))
+        || (deploy::image_load::is_k3d_context(name) && global.k3d_disable_load == Some(true))
+    {
+        return false;
+    }
+    let server = context_cluster(resolved, name).and_then(|(_, server)| server);
+    build::is_local_context(name, server.as_deref())
+}
+
+/// The kubeconfig's cluster entry of the context `name`: its name and server.
+pub fn context_cluster(resolved: &Resolved, name: &str) -> Option<(String, Option<String>)> {
     let kubeconfig_env = resolved.env.get("KUBECONFIG").map(std::ffi::OsStr::new);
     let home = std::env::home_dir();
-    let server = crate::kubeenv::load_kubeconfig(
+    let (_, kubeconfig) = crate::kubeenv::load_kubeconfig(
         resolved.kubeconfig.as_deref(),
         kubeconfig_env,
         home.as_deref(),
     )
-    .ok()
-    .and_then(|(_, kubeconfig)| {
-        let cluster = kubeconfig
-            .contexts
-            .iter()
-            .find(|c| c.name == name)
-            .and_then(|c| c.context.as_ref())
-            .map(|c| c.cluster.clone())?;
-        kubeconfig
-            .clusters
-            .into_iter()
-            .find(|cl| cl.name == cluster)
-            .and_then(|cl| cl.cluster)
-            .and_then(|cl| cl.server)
-    });
-    build::is_local_context(name, server.as_deref())
+    .ok()?;
+    let cluster = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone())?;
+    let server = kubeconfig
+        .clusters
+        .into_iter()
+        .find(|cl| cl.name == cluster)
+        .and_then(|cl| cl.cluster)
+        .and_then(|cl| cl.server);
+    Some((cluster, server))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use super::render_plan::{HelmReleases, RenderChoices, kubectl_manifests, render_plan};
 use crate::config::model;
 use crate::config::{LoadedConfig, Resolved, Vars};
+use crate::deploy::image_load::NodeImageLoader;
 use crate::deploy::{HelmRelease, WaitForDeletions, labels};
 use crate::events::Events;
 use crate::hooks::deploy::DeployHooks;
@@ -85,6 +86,8 @@ pub struct DeployPlan {
     pub default_repo: Option<String>,
     /// `debug`: the rendered manifests are rewritten for the debuggers.
     pub debug: Option<crate::debug::DebugPlan>,
+    /// A kind or k3d cluster: locally built images are loaded into its nodes first.
+    pub image_load: Option<NodeImageLoader>,
 }
 
 impl DeployPlan {
@@ -173,8 +176,22 @@ impl DeployPlan {
             hooks: DeployHooks::of_configs(configs),
             default_repo: resolved.default_repo.clone(),
             debug: None,
+            image_load: node_image_loader(resolved),
         }
     }
+}
+
+/// Skaffold loads locally built images into kind and k3d clusters unless the global config
+/// turns it off for them.
+fn node_image_loader(resolved: &Resolved) -> Option<NodeImageLoader> {
+    let context = resolved.kube_context.as_deref()?;
+    let (cluster, _) = super::build::context_cluster(resolved, context)?;
+    NodeImageLoader::for_context(
+        context,
+        &cluster,
+        resolved.global.kind_disable_load == Some(true),
+        resolved.global.k3d_disable_load == Some(true),
+    )
 }
 
 /// A config's `deploy.helm` release with its templates expanded (image variables, env).

@@ -9,6 +9,8 @@ use anyhow::bail;
 
 /// The deployers of one deploy, with the manifests rendered and the releases expanded.
 pub struct Deployers {
+    /// The built images that live only in the local engine (not pushed).
+    local_images: Vec<String>,
     kubectl: KubectlDeployer,
     helm: HelmDeployer,
     has_helm: bool,
@@ -67,6 +69,12 @@ impl Deployers {
             );
         }
         Ok(Deployers {
+            // A pushed image's reference carries its registry digest.
+            local_images: artifacts
+                .iter()
+                .filter(|a| !a.tag.contains('@'))
+                .map(|a| a.tag.clone())
+                .collect(),
             kubectl: KubectlDeployer::new(manifests),
             helm: HelmDeployer::new(releases, plan.kube_context.clone(), plan.kubeconfig.clone())
                 .with_images(
@@ -80,10 +88,17 @@ impl Deployers {
         })
     }
 
+    /// The built images only the local engine has (what a kind or k3d cluster must be
+    /// given).
+    pub fn local_images(&self) -> &[String] {
+        &self.local_images
+    }
+
     /// Only the given manifests, already rendered (`apply`): applied as they are, with no
     /// Helm release.
     pub fn manifests_only(manifests: Vec<serde_json::Value>) -> Deployers {
         Deployers {
+            local_images: Vec::new(),
             kubectl: KubectlDeployer::new(manifests),
             helm: HelmDeployer::new(Vec::new(), None, None),
             has_helm: false,
@@ -94,6 +109,7 @@ impl Deployers {
     /// nothing itself.
     pub fn helm_only(helm: HelmDeployer) -> Deployers {
         Deployers {
+            local_images: Vec::new(),
             kubectl: KubectlDeployer::new(Vec::new()),
             helm,
             has_helm: true,

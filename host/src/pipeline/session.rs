@@ -115,6 +115,11 @@ impl Pipeline {
             let target = self.hook_target(&namespaces, &applied, &env);
             hooks::deploy::run(&plan.hooks.before, Phase::PreDeploy, &target, events).await?;
         }
+        if let Some(loader) = &plan.image_load {
+            loader
+                .load(&self.cluster.client, prepared.local_images(), events)
+                .await?;
+        }
         let deployers = prepared.list();
         events.info(
             Stage::Deploy,
