@@ -34,6 +34,8 @@ pub struct PlanOptions {
     /// `--insecure-registry` and the global config's; each config's `build.insecureRegistries`
     /// joins them (for Jib, which is told when its image's registry is one of them).
     pub insecure_registries: crate::oci::InsecureRegistries,
+    /// `--platform`: the target platforms, over each config's `build.platforms`.
+    pub platforms: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,44 @@ pub struct PlanOptions {
 pub struct PlanError {
     pub source_file: String,
     pub message: String,
+}
+
+/// Skaffold's choice of an artifact's platforms: `--platform`, else the config's
+/// `build.platforms`; the artifact's own `platforms` narrow them (and must share one).
+fn target_platforms(
+    cli: &[String],
+    build: &[String],
+    artifact: &[String],
+) -> Result<Vec<String>, String> {
+    let chosen: Vec<String> = if cli.is_empty() { build } else { cli }
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if artifact.is_empty() {
+        return Ok(chosen);
+    }
+    if chosen.is_empty() {
+        return Ok(artifact.to_vec());
+    }
+    let common: Vec<String> = chosen
+        .iter()
+        .filter(|p| artifact.contains(p))
+        .cloned()
+        .collect();
+    if common.is_empty() {
+        return Err(format!(
+            "the target platforms {} (from {}) do not match the artifact's platforms {}",
+            chosen.join(","),
+            if cli.is_empty() {
+                "build.platforms"
+            } else {
+                "--platform"
+            },
+            artifact.join(",")
+        ));
+    }
+    Ok(common)
 }
 
 /// The build plan for the artifacts of `configs`.
@@ -115,11 +155,8 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                 context,
                 kind,
                 requires,
-                platforms: if a.platforms.is_empty() {
-                    build.platforms.clone()
-                } else {
-                    a.platforms.clone()
-                },
+                platforms: target_platforms(&options.platforms, &build.platforms, &a.platforms)
+                    .map_err(|m| err(format!("{at}: {m}")))?,
                 hooks: a
                     .hooks
                     .as_ref()
@@ -290,6 +327,27 @@ pub fn tag_policy_of(p: &model::TagPolicy) -> Result<TagPolicy, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platforms_come_from_the_flag_then_the_config_narrowed_by_the_artifact() {
+        let v = |s: &[&str]| s.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let amd = v(&["linux/amd64"]);
+        let both = v(&["linux/amd64", "linux/arm64"]);
+        // The flag wins over build.platforms.
+        assert_eq!(
+            target_platforms(&v(&["linux/arm64"]), &amd, &[]),
+            Ok(v(&["linux/arm64"]))
+        );
+        assert_eq!(target_platforms(&[], &both, &[]), Ok(both.clone()));
+        // An artifact's platforms narrow the choice, or are the choice when there is none.
+        assert_eq!(target_platforms(&[], &both, &amd), Ok(amd.clone()));
+        assert_eq!(target_platforms(&[], &[], &both), Ok(both.clone()));
+        let err = target_platforms(&v(&["linux/arm64"]), &[], &amd).unwrap_err();
+        assert!(
+            err.contains("--platform") && err.contains("linux/amd64"),
+            "{err}"
+        );
+    }
 
     fn load(yaml: &str, dir: &std::path::Path) -> Vec<LoadedConfig> {
         crate::config::load_str(yaml, &dir.join("skaffold.yaml"), dir).unwrap()

@@ -46,6 +46,10 @@ pub struct BuildFlags {
     /// comma-separated), and the artifacts they require.
     #[arg(short = 'b', long = "build-image", value_delimiter = ',')]
     pub build_image: Vec<String>,
+    /// The platforms to build for (e.g. `linux/arm64`; repeatable or comma-separated), over
+    /// `build.platforms`; an artifact's own `platforms` must include one of them.
+    #[arg(long = "platform", value_delimiter = ',')]
+    pub platform: Vec<String>,
 }
 
 /// `--build-concurrency`: a negative number means the config's setting.
@@ -91,6 +95,7 @@ impl BuildFlags {
             local_cluster: pipeline::build::is_local_cluster(resolved, events),
             concurrency: concurrency_flag(self.build_concurrency),
             only_images: self.build_image.clone(),
+            platforms: self.platform.clone(),
         }
     }
 }

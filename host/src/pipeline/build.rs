@@ -27,6 +27,8 @@ pub struct BuildChoices {
     /// `-b/--build-image`: build only the artifacts whose image name contains one of these
     /// (and what they require); empty: all.
     pub only_images: Vec<String>,
+    /// `--platform`: the target platforms over `build.platforms`.
+    pub platforms: Vec<String>,
 }
 
 /// The build plan of every artifact of `resolved`.
@@ -45,6 +47,7 @@ pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, bu
             default_repo: resolved.default_repo.clone(),
             image_names: resolved.image_names.clone(),
             env: resolved.env.clone(),
+            platforms: choices.platforms.clone(),
             insecure_registries: resolved.insecure_registries.clone(),
         },
     )?;
@@ -215,6 +218,7 @@ mod tests {
             local_cluster: true,
             concurrency: None,
             only_images: Vec::new(),
+            platforms: Vec::new(),
         }
     }
 
@@ -258,6 +262,7 @@ mod tests {
         let resolved = resolved(dir.path(), yaml, None);
         let only = |parts: &[&str]| BuildChoices {
             only_images: parts.iter().map(|p| p.to_string()).collect(),
+            platforms: Vec::new(),
             ..choices()
         };
         let names = |choices: BuildChoices| -> Vec<String> {

@@ -151,6 +151,7 @@ fn tagged_artifacts(
                                 local_cluster: true,
                                 concurrency: None,
                                 only_images: Vec::new(),
+                                platforms: Vec::new(),
                             };
                             super::build::plan(resolved, &choices).ok()
                         });

@@ -45,6 +45,7 @@ pub async fn run(plan: ReleasePlan, action: Action, events: Events) -> anyhow::R
             local_cluster: build::is_local_context(&target.context, target.server.as_deref()),
             concurrency: None,
             only_images: Vec::new(),
+            platforms: Vec::new(),
         },
     )?;
     let built = pipeline::build::run(&build_plan, None, &events).await?;
