@@ -331,6 +331,7 @@ impl HelmDeployer {
                 namespace,
                 previous_revision: previous,
             }],
+            ..Deployed::default()
         })
     }
 

@@ -1,9 +1,11 @@
 //! The deploy stage: puts rendered manifests and Helm releases into the cluster, labels every
 //! object as devloop's, prunes what an earlier deploy of the same config to the same namespace
-//! left behind, deletes and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply through the API) and
-//! `helm.rs` (the user's `helm` binary) implement it.
+//! left behind, deletes and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply
+//! through the API), `helm.rs` (the user's `helm` binary) and `docker.rs` (containers on the
+//! local Docker engine) implement it.
 
 pub mod cluster;
+pub mod docker;
 pub mod helm;
 pub mod helm_post_render;
 pub mod immutable;
@@ -105,6 +107,9 @@ pub struct Deployed {
     /// Workloads whose spec this deploy changed.
     pub changed: Vec<Changed>,
     pub releases: Vec<ReleaseRef>,
+    /// The containers the docker deployer started on the local engine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<docker::ContainerRef>,
 }
 
 impl Deployed {
@@ -112,6 +117,7 @@ impl Deployed {
         self.resources.extend(other.resources);
         self.changed.extend(other.changed);
         self.releases.extend(other.releases);
+        self.containers.extend(other.containers);
     }
 }
 
@@ -231,6 +237,8 @@ pub enum DeployError {
     Wait { resource: String, message: String },
     #[error(transparent)]
     Helm(#[from] helm::HelmError),
+    #[error("docker deployer: {0}")]
+    Docker(String),
     #[error(transparent)]
     State(#[from] state::StateError),
 }
@@ -361,12 +369,16 @@ pub struct DeleteRequest<'a> {
     pub namespaces: &'a [String],
     /// Wait until every deleted object is gone.
     pub wait: bool,
+    /// Also remove the containers and networks of the docker deployer (the configs have
+    /// `deploy.docker`).
+    pub docker: bool,
 }
 
 /// Deletes what devloop deployed for one config in one kube-context and namespace: every
 /// object labelled with the config and scope (of `request.run_id` only, when given) of every
-/// kind the cluster serves, in the scope's namespace and those its record names, and the Helm
-/// releases the record names. A `dev` session's cleanup (`run_id` set) leaves the releases
+/// kind the cluster serves, in the scope's namespace and those its record names, the Helm
+/// releases the record names and (with `request.docker`) the docker deployer's containers and
+/// networks. A `dev` session's cleanup (`run_id` set) leaves the releases
 /// and the record alone when another run wrote the record last: that run took the scope over.
 /// Returns how many objects and releases were deleted (0: nothing was there, which is not an
 /// error).
@@ -423,6 +435,9 @@ pub async fn delete(
     )
     .await?;
     count += deleted.len();
+    if request.docker {
+        count += docker::delete(&labels, request.run_id.is_some(), events).await?;
+    }
     if ours {
         DeployState::remove(scope)?;
     }

@@ -38,6 +38,14 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
         ignores.push(IgnoreRules::load(&absolute(&loaded.dir))?);
         watch.manifests.extend(manifest_paths(loaded));
         for pf in &loaded.config.port_forward {
+            // The docker deployer publishes these on the host itself.
+            let container = pf
+                .resource_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("container"));
+            if container && deploy_plan.docker.is_some() {
+                continue;
+            }
             forwards.push(
                 user_forward(pf)
                     .with_context(|| format!("{}: portForward", loaded.display_source()))?,

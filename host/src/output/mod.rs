@@ -74,6 +74,15 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
             port,
             address,
             local_port,
+        } if namespace.is_empty() => Some(format!(
+            "Port forwarding {resource} port {port} on {address}:{local_port}"
+        )),
+        Event::PortForward {
+            resource,
+            namespace,
+            port,
+            address,
+            local_port,
         } => Some(format!(
             "Port forwarding {resource} in {namespace} port {port} on {address}:{local_port}"
         )),

@@ -1,7 +1,9 @@
 //! What one deploy puts into the cluster: the rendered manifests (server-side applied) and the
-//! `deploy.helm` releases, both with the images of the build.
+//! `deploy.helm` releases, both with the images of the build; and the `deploy.docker` images,
+//! run as containers on the local Docker engine.
 
 use super::{DeployPlan, helm_release};
+use crate::deploy::docker::DockerDeployer;
 use crate::deploy::{Deployer, HelmDeployer, KubectlDeployer};
 use crate::events::Events;
 use crate::render::{self, Artifact, RenderError};
@@ -12,6 +14,7 @@ pub struct Deployers {
     kubectl: KubectlDeployer,
     helm: HelmDeployer,
     has_helm: bool,
+    docker: Option<DockerDeployer>,
 }
 
 impl Deployers {
@@ -47,9 +50,13 @@ impl Deployers {
                 &plan.env,
             )?);
         }
-        if manifests.is_empty() && releases.is_empty() {
+        let docker = match &plan.docker {
+            Some(docker) => Some(docker_deployer(docker, artifacts)?),
+            None => None,
+        };
+        if manifests.is_empty() && releases.is_empty() && docker.is_none() {
             bail!(
-                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm) and no deploy.helm releases"
+                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm), no deploy.helm releases and no deploy.docker images"
             );
         }
         Ok(Deployers {
@@ -62,6 +69,7 @@ impl Deployers {
                         .collect(),
                 ),
             has_helm: !plan.helm.is_empty(),
+            docker,
         })
     }
 
@@ -72,6 +80,7 @@ impl Deployers {
             kubectl: KubectlDeployer::new(manifests),
             helm: HelmDeployer::new(Vec::new(), None, None),
             has_helm: false,
+            docker: None,
         }
     }
 
@@ -82,6 +91,7 @@ impl Deployers {
             kubectl: KubectlDeployer::new(Vec::new()),
             helm,
             has_helm: true,
+            docker: None,
         }
     }
 
@@ -94,6 +104,27 @@ impl Deployers {
         if self.has_helm {
             deployers.push(&self.helm);
         }
+        if let Some(docker) = &self.docker {
+            deployers.push(docker);
+        }
         deployers
     }
+}
+
+/// The docker deployer of `plan` with the built images it names. Every image it names needs
+/// a build artifact (Skaffold's rule: it runs only what it built).
+fn docker_deployer(
+    plan: &super::DockerPlan,
+    artifacts: &[Artifact],
+) -> anyhow::Result<DockerDeployer> {
+    let mut run = Vec::new();
+    for image in &plan.images {
+        match artifacts.iter().find(|a| &a.image_name == image) {
+            Some(a) => run.push(a.clone()),
+            None => bail!(
+                "deploy.docker.images names {image:?}, which no build artifact builds; add a `build.artifacts` entry with `image: {image}`"
+            ),
+        }
+    }
+    Ok(DockerDeployer::new(run, plan.published_ports()?))
 }

@@ -12,11 +12,13 @@ use crate::deploy::{
 };
 use crate::events::{Events, Stage};
 use crate::hooks::{self, ContainerRef, Phase};
+use crate::logs::docker::ContainerLogTailer;
 use crate::logs::{LogTailer, Prefix, TailSettings};
 use crate::render::Artifact;
 use anyhow::Context as _;
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Pipeline {
     pub cluster: Cluster,
@@ -28,6 +30,9 @@ pub struct Pipeline {
     previous: Mutex<(Vec<String>, Vec<ResourceRef>)>,
     /// The containers deploy hooks already ran in, by phase (each runs once per session).
     hooked: Mutex<HashSet<(Phase, ContainerRef)>>,
+    /// Whether a deploy of this session started containers on the Docker engine (the docker
+    /// deployer): their logs are followed too.
+    containers: AtomicBool,
 }
 
 impl Pipeline {
@@ -46,6 +51,7 @@ impl Pipeline {
             namespace,
             previous: Mutex::default(),
             hooked: Mutex::default(),
+            containers: AtomicBool::new(false),
         })
     }
 
@@ -140,6 +146,14 @@ impl Pipeline {
             }
             return Err(failure).context("the status check failed");
         }
+        if !deployed.containers.is_empty() {
+            self.containers.store(true, Ordering::Relaxed);
+        }
+        if (plan.status.is_some() || forced.is_some())
+            && let Err(failure) = deploy::docker::check_running(&deployed.containers, events).await
+        {
+            return Err(failure).context("the status check failed");
+        }
         if !plan.hooks.after.is_empty() {
             let env = hooks::env::deploy(
                 &common_env,
@@ -183,12 +197,32 @@ impl Pipeline {
                 since: Some(since),
             },
         );
+        let containers = self.container_logs(prefix, since, events);
         events.info(
             Stage::Deploy,
             "Following the logs; Ctrl+C ends (what was deployed keeps running)",
         );
         crate::process::shutdown_signal().await;
         tailer.stop();
+        drop(containers);
+    }
+
+    /// Follows the logs of the containers this session's deploys started on the Docker
+    /// engine, from `since` on (None: it started none).
+    pub fn container_logs(
+        &self,
+        prefix: Prefix,
+        since: jiff::Timestamp,
+        events: &Events,
+    ) -> Option<ContainerLogTailer> {
+        self.containers.load(Ordering::Relaxed).then(|| {
+            ContainerLogTailer::start(
+                events.clone(),
+                deploy::docker::run_filters(&self.labels),
+                prefix,
+                since,
+            )
+        })
     }
 
     /// Deletes what this session deployed: the objects labelled with its run, and the Helm
@@ -208,6 +242,7 @@ impl Pipeline {
                 run_id: Some(&self.labels.run_id),
                 namespaces: &[],
                 wait: false,
+                docker: plan.docker.is_some(),
             },
             &helm,
             events,
