@@ -105,11 +105,25 @@ pub enum Command {
     Version,
 }
 
+impl Command {
+    /// `--mute-logs` of the commands that take it (none for the others).
+    fn mute_logs(&self) -> output::mute::Mute {
+        let phases: &[output::mute::Phase] = match self {
+            Command::Dev(a) => &a.mute.mute_logs,
+            Command::Run(a) => &a.mute.mute_logs,
+            Command::Build(a) => &a.mute.mute_logs,
+            Command::Deploy(a) => &a.mute.mute_logs,
+            _ => &[],
+        };
+        output::mute::Mute::of(phases)
+    }
+}
+
 /// Parses the command line, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = cli.global.output_settings();
-    let events = output::renderer(settings);
+    let events = output::renderer(settings, cli.command.mute_logs());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -205,6 +219,41 @@ mod tests {
             assert!(!flags.cache_artifacts, "{command}");
             assert_eq!(flags.build_concurrency, 3, "{command}");
         }
+    }
+
+    /// `--mute-logs` means the same in `dev`, `run`, `build` and `deploy`; `apply` (as in
+    /// Skaffold) does not take it.
+    #[test]
+    fn mute_logs_is_one_flag_of_dev_run_build_and_deploy() {
+        use crate::output::mute::{Mute, Phase};
+        use clap::Parser;
+        for command in ["dev", "run", "build", "deploy"] {
+            let argv = [
+                "kubectl-devloop",
+                command,
+                "--mute-logs",
+                "build,status-check",
+            ];
+            let cli = super::Cli::try_parse_from(argv).unwrap();
+            assert_eq!(
+                cli.command.mute_logs(),
+                Mute::of(&[Phase::Build, Phase::StatusCheck]),
+                "{command}"
+            );
+        }
+        assert!(
+            super::Cli::try_parse_from(["kubectl-devloop", "run", "--mute-logs", "bild"]).is_err()
+        );
+        assert!(
+            super::Cli::try_parse_from([
+                "kubectl-devloop",
+                "apply",
+                "--mute-logs",
+                "all",
+                "x.yaml"
+            ])
+            .is_err()
+        );
     }
 
     /// The config and cluster flags of every command that runs the pipeline.

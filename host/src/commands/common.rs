@@ -42,6 +42,16 @@ pub struct PipelineArgs {
     pub registries: RegistryArgs,
 }
 
+/// `--mute-logs` of `build`, `run`, `deploy` and `dev` (Skaffold's): the phases whose output
+/// goes to a log file instead of the terminal.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MuteLogsArgs {
+    /// Write the output of these phases to a log file each instead of the terminal
+    /// (comma-separated); warnings, errors and the build summary still show.
+    #[arg(long = "mute-logs", value_enum, value_delimiter = ',')]
+    pub mute_logs: Vec<crate::output::mute::Phase>,
+}
+
 /// The images of a previous build, for the commands that use images without building them
 /// (`deploy`, `render`, `verify`, `exec`).
 #[derive(Debug, Clone, Default, clap::Args)]

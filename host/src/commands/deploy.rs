@@ -19,6 +19,8 @@ pub struct DeployArgs {
     pub built: BuiltImagesArgs,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
 }
 
 /// The flags `deploy` shares with `run` and `dev`.

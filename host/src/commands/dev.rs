@@ -27,6 +27,8 @@ pub struct DevArgs {
     pub build: BuildFlags,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
     /// How changes are noticed: file notifications, polling, or only on Enter / POST
     /// /v1/execute.
     #[arg(long, value_enum, default_value_t = TriggerArg::Notify)]

@@ -17,6 +17,8 @@ pub struct RunArgs {
     pub build: BuildFlags,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
     /// Skip the tests of the config's `test:` section.
     #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub skip_tests: bool,
