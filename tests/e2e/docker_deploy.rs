@@ -6,7 +6,7 @@
 //! network when it ends.
 
 use anyhow::{Context, Result};
-use devloop_e2e::Ground;
+use devloop_e2e::{Ground, TestNamespace};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -68,19 +68,21 @@ impl Project {
             .timeout(Duration::from_secs(180))
     }
 
-    /// `docker ps -a` / `docker network ls` names with this project's config label.
+    /// `docker ps -a` / `docker network ls` names of the docker deployer with this project's
+    /// config label (not the kubelet's containers of a pod, which carry the pod's labels).
     fn containers(&self) -> Vec<String> {
-        docker_names(
-            &["ps", "-a"],
-            &format!("devloop.dev/config={}", self.config),
-        )
+        docker_names(&["ps", "-a"], &self.labels())
     }
 
     fn networks(&self) -> Vec<String> {
-        docker_names(
-            &["network", "ls"],
-            &format!("devloop.dev/config={}", self.config),
-        )
+        docker_names(&["network", "ls"], &self.labels())
+    }
+
+    fn labels(&self) -> [String; 2] {
+        [
+            format!("devloop.dev/config={}", self.config),
+            "devloop.dev/deployer=docker".to_string(),
+        ]
     }
 }
 
@@ -109,15 +111,19 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn docker_names(list: &[&str], label: &str) -> Vec<String> {
+/// The names `list` shows of what carries every one of `labels`.
+fn docker_names(list: &[&str], labels: &[String]) -> Vec<String> {
     let mut args = list.to_vec();
-    let filter = format!("label={label}");
+    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
+    for f in &filters {
+        args.extend(["--filter", f.as_str()]);
+    }
     let format = if list[0] == "ps" {
         "{{.Names}}"
     } else {
         "{{.Name}}"
     };
-    args.extend(["--filter", &filter, "--format", format]);
+    args.extend(["--format", format]);
     let mut names: Vec<String> = docker(&args)
         .lines()
         .map(|l| l.trim().to_string())
@@ -154,22 +160,37 @@ fn http_body(port: u16) -> Result<String> {
 #[tokio::test]
 async fn run_starts_the_container_with_its_port_and_delete_removes_only_it() -> Result<()> {
     let project = Project::new("run")?;
-    // Something devloop did not make, with a devloop-looking label of another config: stays.
+    let scope = format!("dd-scope-{}", std::process::id());
+    // What devloop did not make stays: a container and a network of another config, and a
+    // container like the kubelet's of one of this config's pods (pod labels, this config and
+    // scope, on a container of the same engine).
     let other = format!("dd-bystander-{}", std::process::id());
     let bystander_label = format!("devloop.dev/config={other}");
     docker(&["network", "create", "--label", &bystander_label, &other]);
-    docker(&[
-        "create",
-        "--name",
-        &other,
-        "--label",
-        "app.kubernetes.io/managed-by=devloop",
-        "--label",
-        &bystander_label,
-        "devloop-test/busybox:v1",
-    ]);
+    let pod_like = format!("dd-pod-like-{}", std::process::id());
+    let (this_config, this_scope) = (
+        format!("devloop.dev/config={}", project.config),
+        format!("devloop.dev/scope={scope}"),
+    );
+    for (name, labels) in [
+        (&other, [bystander_label.as_str(), "x=y"]),
+        (&pod_like, [this_config.as_str(), this_scope.as_str()]),
+    ] {
+        docker(&[
+            "create",
+            "--name",
+            name,
+            "--label",
+            "app.kubernetes.io/managed-by=devloop",
+            "--label",
+            labels[0],
+            "--label",
+            labels[1],
+            "devloop-test/busybox:v1",
+        ]);
+    }
 
-    let out = project.devloop(&["run"]).run().await?;
+    let out = project.devloop(&["run", "-n", &scope]).run().await?;
     out.assert_success();
     let name = project.image.replace('/', "-");
     assert_eq!(project.containers(), std::slice::from_ref(&name), "{out}");
@@ -203,7 +224,7 @@ async fn run_starts_the_container_with_its_port_and_delete_removes_only_it() -> 
     );
     assert_eq!(http_body(project.port)?, project.page);
 
-    let deleted = project.devloop(&["delete"]).run().await?;
+    let deleted = project.devloop(&["delete", "-n", &scope]).run().await?;
     deleted.assert_success();
     assert!(
         deleted
@@ -214,16 +235,75 @@ async fn run_starts_the_container_with_its_port_and_delete_removes_only_it() -> 
     assert!(project.containers().is_empty(), "{deleted}");
     assert!(project.networks().is_empty(), "{deleted}");
     // Only what devloop made for this config went.
-    let kept = docker_names(&["ps", "-a"], &bystander_label);
-    let kept_network = docker_names(&["network", "ls"], &bystander_label);
-    docker(&["rm", "-f", &other]);
+    let bystander = [bystander_label];
+    let kept = docker_names(&["ps", "-a"], &bystander);
+    let kept_network = docker_names(&["network", "ls"], &bystander);
+    let kept_pod_like = docker_names(&["ps", "-a"], &[this_config]);
+    docker(&["rm", "-f", &other, &pod_like]);
     docker(&["network", "rm", &other]);
     assert_eq!(kept, std::slice::from_ref(&other));
     assert_eq!(kept_network, [other]);
+    assert_eq!(kept_pod_like, [pod_like]);
     // Nothing left: said so.
-    let again = project.devloop(&["delete"]).run().await?;
+    let again = project.devloop(&["delete", "-n", &scope]).run().await?;
     again.assert_success();
     assert!(again.stderr.contains("nothing to delete"), "{again}");
+    Ok(())
+}
+
+/// `--iterative-status-check` (on by default, as in Skaffold): a Deployment that crashes fails
+/// the kubectl deployer's status check before the docker deployer runs; with
+/// `--iterative-status-check=false` every deployer runs first and the check comes at the end.
+#[tokio::test]
+async fn iterative_status_check_stops_before_the_next_deployer() -> Result<()> {
+    let client = Ground::ensure().client().await?;
+    let ns = TestNamespace::create(&client, "dd_iterative").await?;
+    let project = Project::new("iterative")?;
+    std::fs::write(
+        project.path().join("k8s.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: crasher}\nspec:\n  selector: {matchLabels: {app: crasher}}\n  template:\n    metadata: {labels: {app: crasher}}\n    spec:\n      containers:\n      - name: c\n        image: devloop-test/busybox:v1\n        command: [sh, -c, 'exit 3']\n",
+    )?;
+    let config = std::fs::read_to_string(project.path().join("skaffold.yaml"))?;
+    std::fs::write(
+        project.path().join("skaffold.yaml"),
+        config.replace(
+            "deploy:\n",
+            "manifests:\n  rawYaml: [k8s.yaml]\ndeploy:\n  kubectl: {}\n",
+        ),
+    )?;
+    let name = project.image.replace('/', "-");
+    let run = |extra: &'static [&'static str]| {
+        let mut args = vec!["run", "-n", ns.name(), "--status-check-deadline", "90s"];
+        args.extend(extra);
+        project.devloop(&args)
+    };
+
+    let each = run(&[]).run().await?;
+    each.assert_failure();
+    assert!(each.stderr.contains("the status check failed"), "{each}");
+    assert!(
+        !each.stderr.contains(&format!("container {name}: created")),
+        "the docker deployer ran after a failed check: {each}"
+    );
+    assert!(project.containers().is_empty(), "{each}");
+
+    let at_end = run(&["--iterative-status-check=false"]).run().await?;
+    at_end.assert_failure();
+    assert!(
+        at_end.stderr.contains("the status check failed"),
+        "{at_end}"
+    );
+    assert_eq!(
+        project.containers(),
+        std::slice::from_ref(&name),
+        "{at_end}"
+    );
+    project
+        .devloop(&["delete", "-n", ns.name()])
+        .run()
+        .await?
+        .assert_success();
+    assert!(project.containers().is_empty());
     Ok(())
 }
 

@@ -47,6 +47,10 @@ pub struct DeployFlags {
     /// (and Helm release) back. The command still fails.
     #[arg(long = "rollback-on-failure", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer (kubectl, helm, docker) before the next one runs
+    /// (Skaffold's default); false: once after all of them.
+    #[arg(long = "iterative-status-check", num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = clap::ArgAction::Set)]
+    pub iterative_status_check: bool,
     /// Keep what the previous deploy of this config to this namespace applied and this one
     /// does not (Skaffold's flag); by default it is pruned.
     #[arg(long = "no-prune", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
@@ -80,6 +84,7 @@ impl DeployFlags {
             status_check_deadline: self.status_check_deadline,
             tolerate_failures: self.tolerate_failures,
             rollback_on_failure: self.rollback_on_failure,
+            iterative_status_check: self.iterative_status_check,
             prune: !self.no_prune,
             labels: self.labels.clone(),
             wait_for_deletions: self.wait_for_deletions.then_some(WaitForDeletions {

@@ -22,6 +22,13 @@ use std::collections::HashMap;
 /// replaces the container of the same image.
 pub const IMAGE: &str = "devloop.dev/image";
 
+/// The label that marks containers and networks as the docker deployer's. A kubelet that runs
+/// its pods on the same engine (cri-dockerd, minikube's docker driver) copies the pod's
+/// labels, devloop's config and scope among them, onto the pod's containers: this label is
+/// what keeps replace, `delete` and cleanup off those.
+pub const DEPLOYER: &str = "devloop.dev/deployer";
+const DEPLOYER_VALUE: &str = "docker";
+
 /// A container the docker deployer started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -266,6 +273,7 @@ fn label_map(labels: &Labels) -> HashMap<String, String> {
         (CONFIG.to_string(), labels.config.clone()),
         (SCOPE.to_string(), labels.scope.clone()),
         (RUN_ID.to_string(), labels.run_id.clone()),
+        (DEPLOYER.to_string(), DEPLOYER_VALUE.to_string()),
     ])
 }
 
@@ -276,6 +284,7 @@ fn owner_filters(labels: &Labels) -> Vec<String> {
         format!("{MANAGED_BY}={MANAGED_BY_VALUE}"),
         format!("{CONFIG}={}", labels.config),
         format!("{SCOPE}={}", labels.scope),
+        format!("{DEPLOYER}={DEPLOYER_VALUE}"),
     ]
 }
 
@@ -475,6 +484,7 @@ mod tests {
                 "app.kubernetes.io/managed-by=devloop",
                 "devloop.dev/config=shop",
                 "devloop.dev/scope=ns",
+                "devloop.dev/deployer=docker",
                 "devloop.dev/image=web"
             ]
         );

@@ -310,16 +310,28 @@ pub async fn deploy(
     ctx: &DeployContext<'_>,
     deployers: &[&dyn Deployer],
 ) -> Result<Deployed, DeployError> {
-    let scope = ctx.options.scope();
-    let previous = DeployState::load(&scope)?;
     let mut deployed = Deployed::default();
     for deployer in deployers {
         deployed.extend(deployer.deploy(ctx).await?);
     }
+    record(ctx, &deployed, ctx.options.prune).await?;
+    Ok(deployed)
+}
+
+/// After the deployers ran: prunes what the previous deploy of this scope applied and
+/// `deployed` does not (when `prune`), and records `deployed` (and, without pruning, what
+/// the previous record names too) for the next prune, delete or rollback.
+pub async fn record(
+    ctx: &DeployContext<'_>,
+    deployed: &Deployed,
+    prune: bool,
+) -> Result<(), DeployError> {
+    let scope = ctx.options.scope();
+    let previous = DeployState::load(&scope)?;
     let mut record = DeployState::new(&scope, &ctx.options.labels.run_id);
     record.resources = deployed.resources.clone();
     record.releases = deployed.releases.clone();
-    if ctx.options.prune {
+    if prune {
         let keep: HashSet<ResourceRef> = deployed.resources.iter().cloned().collect();
         let recorded = previous.iter().flat_map(|p| p.resources.iter());
         let kinds = distinct_kinds(ctx.kinds, deployed.resources.iter().chain(recorded));
@@ -341,8 +353,7 @@ pub async fn deploy(
         // Not pruned, so still there: the next prune or delete must know to look for them.
         record.keep_also(previous);
     }
-    record.save()?;
-    Ok(deployed)
+    Ok(record.save()?)
 }
 
 /// Where prune looks for namespaced objects: the deploy's namespace and every namespace this

@@ -30,6 +30,8 @@ pub struct DeployChoices {
     pub tolerate_failures: Option<bool>,
     /// Put the previous revisions back when the status check fails.
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer instead of once after all (Skaffold's default).
+    pub iterative_status_check: bool,
     /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
     pub prune: bool,
     /// `-l`: labels for every object devloop renders and applies.
@@ -48,6 +50,7 @@ impl Default for DeployChoices {
             status_check_deadline: None,
             tolerate_failures: None,
             rollback_on_failure: false,
+            iterative_status_check: true,
             prune: true,
             labels: Vec::new(),
             wait_for_deletions: Some(WaitForDeletions::default()),
@@ -72,6 +75,8 @@ pub struct DeployPlan {
     /// None: no status check.
     pub status: Option<StatusOptions>,
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer instead of once after all of them.
+    pub iterative_status_check: bool,
     /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
     pub prune: bool,
     /// The render plan of the manifests the kubectl deployer applies (None: nothing to render).
@@ -171,6 +176,7 @@ impl DeployPlan {
             wait_for_deletions: flags.wait_for_deletions,
             status,
             rollback_on_failure: flags.rollback_on_failure,
+            iterative_status_check: flags.iterative_status_check,
             prune: flags.prune,
             render,
             helm,

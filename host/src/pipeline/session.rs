@@ -120,39 +120,42 @@ impl Pipeline {
                 options.namespace, options.labels.run_id
             ),
         );
-        let deployed = deploy::deploy(&ctx, &deployers).await?;
-        let mut namespaces = vec![self.namespace.clone()];
-        for r in &deployed.resources {
-            if let Some(ns) = r.namespace.as_ref().filter(|n| !namespaces.contains(n)) {
-                namespaces.push(ns.clone());
-            }
-        }
-        if let Ok(mut previous) = self.previous.lock() {
-            *previous = (namespaces.clone(), deployed.resources.clone());
-        }
         let forced = (plan.status.is_none() && !plan.hooks.is_empty())
             .then(crate::status::StatusOptions::default);
-        if let Some(status_options) = plan.status.as_ref().or(forced.as_ref())
-            && let Err(failure) = crate::status::check(
-                &self.cluster.client,
-                &deployed.resources,
-                status_options,
-                events,
-            )
-            .await
+        let status = plan.status.as_ref().or(forced.as_ref());
+        // `--iterative-status-check` (Skaffold's default): each deployer's work is checked
+        // before the next deployer runs; a failure stops there, and what was deployed is
+        // recorded without pruning.
+        let mut deployed = Deployed::default();
+        for deployer in &deployers {
+            let part = deployer.deploy(&ctx).await?;
+            self.containers
+                .fetch_or(!part.containers.is_empty(), Ordering::Relaxed);
+            let failure = match status {
+                Some(options) if plan.iterative_status_check => {
+                    self.check_status(options, &part, events).await.err()
+                }
+                _ => None,
+            };
+            deployed.extend(part);
+            if let Some(failure) = failure {
+                deploy::record(&ctx, &deployed, false).await?;
+                self.remember(&deployed);
+                if plan.rollback_on_failure {
+                    roll_back(&ctx, &deployers, &deployed, events).await;
+                }
+                return Err(failure);
+            }
+        }
+        deploy::record(&ctx, &deployed, plan.prune).await?;
+        let namespaces = self.remember(&deployed);
+        if let Some(options) = status.filter(|_| !plan.iterative_status_check)
+            && let Err(failure) = self.check_status(options, &deployed, events).await
         {
             if plan.rollback_on_failure {
                 roll_back(&ctx, &deployers, &deployed, events).await;
             }
-            return Err(failure).context("the status check failed");
-        }
-        if !deployed.containers.is_empty() {
-            self.containers.store(true, Ordering::Relaxed);
-        }
-        if (plan.status.is_some() || forced.is_some())
-            && let Err(failure) = deploy::docker::check_running(&deployed.containers, events).await
-        {
-            return Err(failure).context("the status check failed");
+            return Err(failure);
         }
         if !plan.hooks.after.is_empty() {
             let env = hooks::env::deploy(
@@ -165,6 +168,39 @@ impl Pipeline {
             hooks::deploy::run(&plan.hooks.after, Phase::PostDeploy, &target, events).await?;
         }
         Ok(deployed)
+    }
+
+    /// The status check of what `deployed` holds: its workloads become healthy, its containers
+    /// run.
+    async fn check_status(
+        &self,
+        options: &crate::status::StatusOptions,
+        deployed: &Deployed,
+        events: &Events,
+    ) -> anyhow::Result<()> {
+        if !deployed.resources.is_empty() {
+            crate::status::check(&self.cluster.client, &deployed.resources, options, events)
+                .await
+                .context("the status check failed")?;
+        }
+        deploy::docker::check_running(&deployed.containers, events)
+            .await
+            .context("the status check failed")
+    }
+
+    /// Keeps what `deployed` applied for the next deploy's `before` hooks; returns the
+    /// namespaces it wrote to (the session's first).
+    fn remember(&self, deployed: &Deployed) -> Vec<String> {
+        let mut namespaces = vec![self.namespace.clone()];
+        for r in &deployed.resources {
+            if let Some(ns) = r.namespace.as_ref().filter(|n| !namespaces.contains(n)) {
+                namespaces.push(ns.clone());
+            }
+        }
+        if let Ok(mut previous) = self.previous.lock() {
+            *previous = (namespaces.clone(), deployed.resources.clone());
+        }
+        namespaces
     }
 
     fn hook_target<'a>(
