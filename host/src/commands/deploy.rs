@@ -51,6 +51,11 @@ pub struct DeployFlags {
     /// (Skaffold's default); false: once after all of them.
     #[arg(long = "iterative-status-check", num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = clap::ArgAction::Set)]
     pub iterative_status_check: bool,
+    /// A JSON file of more kinds for the status check to wait for, by their `status`
+    /// (Skaffold's form: `{"selectors":[{"group":"my.domain","kind":"MyCRD"}]}`, regular
+    /// expressions).
+    #[arg(long = "status-check-selectors", value_name = "FILE", value_parser = crate::status::selectors::read)]
+    pub status_check_selectors: Option<crate::status::selectors::Selectors>,
     /// Keep what the previous deploy of this config to this namespace applied and this one
     /// does not (Skaffold's flag); by default it is pruned.
     #[arg(long = "no-prune", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
@@ -85,6 +90,7 @@ impl DeployFlags {
             tolerate_failures: self.tolerate_failures,
             rollback_on_failure: self.rollback_on_failure,
             iterative_status_check: self.iterative_status_check,
+            status_check_selectors: self.status_check_selectors.clone().unwrap_or_default().0,
             prune: !self.no_prune,
             labels: self.labels.clone(),
             wait_for_deletions: self.wait_for_deletions.then_some(WaitForDeletions {

@@ -32,6 +32,8 @@ pub struct DeployChoices {
     pub rollback_on_failure: bool,
     /// Check the status after each deployer instead of once after all (Skaffold's default).
     pub iterative_status_check: bool,
+    /// `--status-check-selectors`: more kinds the status check waits for.
+    pub status_check_selectors: Vec<crate::status::selectors::Selector>,
     /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
     pub prune: bool,
     /// `-l`: labels for every object devloop renders and applies.
@@ -51,6 +53,7 @@ impl Default for DeployChoices {
             tolerate_failures: None,
             rollback_on_failure: false,
             iterative_status_check: true,
+            status_check_selectors: Vec::new(),
             prune: true,
             labels: Vec::new(),
             wait_for_deletions: Some(WaitForDeletions::default()),
@@ -127,6 +130,7 @@ impl DeployPlan {
                 .or(config_deadline)
                 .unwrap_or(status::DEFAULT_DEADLINE),
             tolerate_failures: tolerate,
+            selectors: flags.status_check_selectors.clone(),
             ..Default::default()
         });
         let names: Vec<&str> = configs.iter().filter_map(|c| c.name()).collect();

@@ -1,0 +1,105 @@
+//! End-to-end checks of Skaffold's deploy flags against the real test ground, with the real
+//! binary: `--status-check-selectors` (the status check waits for the kinds a JSON file selects,
+//! by their status).
+
+use anyhow::Result;
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace};
+use serde_json::{Value, json};
+
+/// A rawYaml project with a config named after its test namespace.
+struct Project {
+    dir: tempfile::TempDir,
+    ns: TestNamespace,
+}
+
+impl Project {
+    async fn new(test: &str) -> Result<Project> {
+        let client = Ground::ensure().client().await?;
+        let ns = TestNamespace::create(&client, test).await?;
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join("skaffold.yaml"),
+            format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {}\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+                ns.name()
+            ),
+        )?;
+        Ok(Project { dir, ns })
+    }
+
+    /// Writes the project's manifests (JSON is YAML).
+    fn manifests(&self, docs: &[Value]) -> Result<()> {
+        let text: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(self.dir.path().join("k8s.yaml"), text.join("\n---\n"))?;
+        Ok(())
+    }
+
+    async fn devloop(&self, command: &str, extra: &[&str]) -> Result<DevloopOutput> {
+        Ground::ensure()
+            .devloop()
+            .args([command, "-n", self.ns.name(), "--color", "never"])
+            .args(extra)
+            .current_dir(self.dir.path())
+            .run()
+            .await
+    }
+}
+
+/// A custom object whose kind has no status subresource, so the status written in the
+/// manifest is what the API server keeps: one that says it is stalled.
+#[tokio::test]
+async fn status_check_selectors_wait_for_the_selected_kinds_by_their_status() -> Result<()> {
+    let p = Project::new("flags_selectors").await?;
+    let group = format!("{}.devloop.dev", p.ns.name());
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("gadgets.{group}")},
+        "spec": {"group": group, "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let gadget = json!({"apiVersion": format!("{group}/v1"), "kind": "Gadget",
+        "metadata": {"name": "g"},
+        "status": {"conditions": [{"type": "Stalled", "status": "True", "reason": "OutOfParts", "message": "no gears left"}]}});
+    p.manifests(&[crd, gadget])?;
+    let selectors = p.dir.path().join("selectors.json");
+    std::fs::write(
+        &selectors,
+        r#"{"selectors":[{"group":"devloop\\.dev$","kind":"^Gadget$"}]}"#,
+    )?;
+
+    // Without the selectors the custom object is not checked.
+    p.devloop("deploy", &[]).await?.assert_success();
+    let selected = p
+        .devloop(
+            "deploy",
+            &["--status-check-selectors", &selectors.display().to_string()],
+        )
+        .await?;
+    selected.assert_failure();
+    assert!(
+        selected.stderr.contains("Gadget/g")
+            && selected.stderr.contains("OutOfParts: no gears left"),
+        "{selected}"
+    );
+    // A bad file is refused by name, before anything is deployed.
+    let bad = p.dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"selectors":[{"kind":"("}]}"#)?;
+    let refused = p
+        .devloop(
+            "deploy",
+            &["--status-check-selectors", &bad.display().to_string()],
+        )
+        .await?;
+    refused.assert_failure();
+    assert!(
+        refused.stderr.contains("--status-check-selectors")
+            && refused
+                .stderr
+                .contains("selectors[0].kind: not a regular expression"),
+        "{refused}"
+    );
+    p.devloop("delete", &["--wait-for-deletions"])
+        .await?
+        .assert_success();
+    Ok(())
+}
