@@ -256,6 +256,60 @@ mod tests {
         );
     }
 
+    /// `--resource-selector-rules-file` is read by `render`, `run`, `deploy` and `dev` (one
+    /// definition); `apply`, which renders nothing, refuses it; a bad file names the flag.
+    #[test]
+    fn resource_selector_rules_file_is_one_flag_of_the_rendering_commands() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rules.yaml");
+        std::fs::write(
+            &file,
+            "deny:\n- groupKind: Deployment.apps\n  image: [.*]\n",
+        )
+        .unwrap();
+        let file = file.display().to_string();
+        for command in ["render", "run", "deploy", "dev"] {
+            let argv = [
+                "kubectl-devloop",
+                command,
+                "--resource-selector-rules-file",
+                &file,
+            ];
+            let rules = match super::Cli::try_parse_from(argv).unwrap().command {
+                super::Command::Render(a) => a.rules,
+                super::Command::Run(a) => a.rules,
+                super::Command::Deploy(a) => a.rules,
+                super::Command::Dev(a) => a.rules,
+                _ => unreachable!(),
+            };
+            let rules = rules.resource_rules.expect(command);
+            assert!(!rules.transforms("apps", "Deployment"), "{command}");
+        }
+        let apply = [
+            "kubectl-devloop",
+            "apply",
+            "--resource-selector-rules-file",
+            &file,
+            "x.yaml",
+        ];
+        assert!(super::Cli::try_parse_from(apply).is_err());
+        std::fs::write(dir.path().join("bad.yaml"), "allow: 3\n").unwrap();
+        let bad = dir.path().join("bad.yaml").display().to_string();
+        let err = super::Cli::try_parse_from([
+            "kubectl-devloop",
+            "run",
+            "--resource-selector-rules-file",
+            &bad,
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--resource-selector-rules-file") && err.contains("bad.yaml"),
+            "{err}"
+        );
+    }
+
     /// The config and cluster flags of every command that runs the pipeline.
     fn pipeline_args(command: super::Command) -> crate::commands::common::PipelineArgs {
         use super::Command as C;

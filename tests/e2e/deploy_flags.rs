@@ -103,3 +103,66 @@ async fn status_check_selectors_wait_for_the_selected_kinds_by_their_status() ->
         .assert_success();
     Ok(())
 }
+
+/// `--resource-selector-rules-file`: Skaffold's allow and deny rules decide where `render`
+/// (and the deploy commands, which render the same way) replaces images and adds labels.
+#[tokio::test]
+async fn resource_selector_rules_decide_where_images_and_labels_go() -> Result<()> {
+    let p = Project::new("flags_rules").await?;
+    let config = std::fs::read_to_string(p.dir.path().join("skaffold.yaml"))?;
+    std::fs::write(
+        p.dir.path().join("skaffold.yaml"),
+        format!("{config}build:\n  artifacts:\n  - image: app\n"),
+    )?;
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"app": "d"}}, "template": {"metadata": {"labels": {"app": "d"}},
+            "spec": {"containers": [{"name": "c", "image": "app"}]}}}});
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+        "spec": {"app": {"image": "app"}, "sidecar": {"image": "app"}, "template": {"metadata": {}}}});
+    p.manifests(&[deployment, widget])?;
+    std::fs::write(
+        p.dir.path().join("rules.yaml"),
+        "allow:\n- groupKind: Widget.example.com\n  image: [.spec.app.image]\n  labels: [.spec.template.metadata.labels]\n\
+         deny:\n- groupKind: Deployment.apps\n  image: [.*]\n",
+    )?;
+    let p = &p;
+    let render = |extra: &'static [&'static str]| async move {
+        let mut args = vec![
+            "--offline",
+            "--images",
+            "app=reg.example/app:v9",
+            "-l",
+            "team=x",
+        ];
+        args.extend(extra);
+        let out = p.devloop("render", &args).await?;
+        out.assert_success();
+        let docs: Vec<Value> = out
+            .stdout
+            .split("\n---\n")
+            .map(serde_saphyr::from_str)
+            .collect::<Result<_, _>>()?;
+        anyhow::Ok(docs)
+    };
+
+    let plain = render(&[]).await?;
+    assert_eq!(
+        plain[0]["spec"]["template"]["spec"]["containers"][0]["image"],
+        "reg.example/app:v9"
+    );
+    assert_eq!(plain[0]["metadata"]["labels"]["team"], "x");
+    assert!(plain[1]["metadata"].get("labels").is_none(), "{plain:?}");
+
+    let ruled = render(&["--resource-selector-rules-file", "rules.yaml"]).await?;
+    let (d, w) = (&ruled[0], &ruled[1]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "app"
+    );
+    assert!(d["metadata"]["labels"].get("team").is_none(), "{d}");
+    assert_eq!(w["spec"]["app"]["image"], "reg.example/app:v9");
+    assert_eq!(w["spec"]["sidecar"]["image"], "app");
+    assert_eq!(w["spec"]["template"]["metadata"]["labels"]["team"], "x");
+    assert!(w["metadata"].get("labels").is_none(), "{w}");
+    Ok(())
+}

@@ -52,6 +52,16 @@ pub struct MuteLogsArgs {
     pub mute_logs: Vec<crate::output::mute::Phase>,
 }
 
+/// `--resource-selector-rules-file` of `render`, `run`, `deploy` and `dev` (Skaffold's).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ResourceRulesArgs {
+    /// A YAML file of rules for where images are replaced and labels added, over Skaffold's
+    /// defaults, kind by kind: `allow:`/`deny:` lists of `{groupKind: Kind.group, image:
+    /// [paths], labels: [paths]}` (`.*`: every `image` field / `metadata` mapping).
+    #[arg(long = "resource-selector-rules-file", value_name = "FILE", value_parser = crate::render::selector::read_rules_file)]
+    pub resource_rules: Option<crate::render::selector::Rules>,
+}
+
 /// The images of a previous build, for the commands that use images without building them
 /// (`deploy`, `render`, `verify`, `exec`).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -21,6 +21,8 @@ pub struct DeployArgs {
     pub deploy: DeployFlags,
     #[command(flatten)]
     pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
 }
 
 /// The flags `deploy` shares with `run` and `dev`.
@@ -93,6 +95,8 @@ impl DeployFlags {
             status_check_selectors: self.status_check_selectors.clone().unwrap_or_default().0,
             prune: !self.no_prune,
             labels: self.labels.clone(),
+            // `--resource-selector-rules-file` is not one of these flags: `apply` renders nothing.
+            resource_rules: None,
             wait_for_deletions: self.wait_for_deletions.then_some(WaitForDeletions {
                 delay: self
                     .wait_for_deletions_delay
@@ -106,7 +110,11 @@ impl DeployFlags {
 pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("deploy")?;
     resolved.send_warnings(&events);
-    let plan = DeployPlan::new(&resolved, &args.deploy.choices());
+    let choices = DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
+    let plan = DeployPlan::new(&resolved, &choices);
     let source = args.built.source(DigestSource::Tag, None);
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let started = jiff::Timestamp::now();

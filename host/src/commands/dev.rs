@@ -29,6 +29,8 @@ pub struct DevArgs {
     pub deploy: DeployFlags,
     #[command(flatten)]
     pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
     /// How changes are noticed: file notifications, polling, or only on Enter / POST
     /// /v1/execute.
     #[arg(long, value_enum, default_value_t = TriggerArg::Notify)]
@@ -120,7 +122,10 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
             },
         ),
     };
-    let deploy = args.deploy.choices();
+    let deploy = crate::pipeline::DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {
         let resolved = args.pipeline.resolve("dev")?;

@@ -21,6 +21,8 @@ pub struct RenderArgs {
     pub digest_source: DigestSource,
     #[command(flatten)]
     pub built: BuiltImagesArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
     /// Render without cluster access: no namespace is written into the manifests.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub offline: bool,
@@ -50,6 +52,7 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let choices = RenderChoices {
         offline: args.offline,
         labels: args.labels.clone(),
+        rules: args.rules.resource_rules.clone(),
         ..Default::default()
     }
     .with_setters(&args.set, args.set_value_file.as_deref())?;

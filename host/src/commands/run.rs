@@ -19,6 +19,8 @@ pub struct RunArgs {
     pub deploy: DeployFlags,
     #[command(flatten)]
     pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
     /// Skip the tests of the config's `test:` section.
     #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub skip_tests: bool,
@@ -32,7 +34,11 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     if !args.skip_tests {
         pipeline::build::test(&resolved.configs, &built, &events).await?;
     }
-    let plan = DeployPlan::new(&resolved, &args.deploy.choices());
+    let choices = crate::pipeline::DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
+    let plan = DeployPlan::new(&resolved, &choices);
     let started = jiff::Timestamp::now();
     let deployed = pipeline::deploy_once(&plan, &built, &events).await?;
     if args.deploy.tail == Some(true) {

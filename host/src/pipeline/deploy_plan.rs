@@ -38,6 +38,8 @@ pub struct DeployChoices {
     pub prune: bool,
     /// `-l`: labels for every object devloop renders and applies.
     pub labels: Vec<(String, String)>,
+    /// `--resource-selector-rules-file` (None: Skaffold's defaults).
+    pub resource_rules: Option<crate::render::selector::Rules>,
     /// `--wait-for-deletions` (default on): how long to wait for objects still being deleted
     /// before applying them again; None: apply at once.
     pub wait_for_deletions: Option<WaitForDeletions>,
@@ -56,6 +58,7 @@ impl Default for DeployChoices {
             status_check_selectors: Vec::new(),
             prune: true,
             labels: Vec::new(),
+            resource_rules: None,
             wait_for_deletions: Some(WaitForDeletions::default()),
         }
     }
@@ -150,6 +153,7 @@ impl DeployPlan {
         let render = renders.then(|| {
             let choices = RenderChoices {
                 labels: flags.labels.clone(),
+                rules: flags.resource_rules.clone(),
                 ..Default::default()
             };
             render_plan(resolved, &choices, HelmReleases::InstalledByHelm)

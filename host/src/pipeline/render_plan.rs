@@ -18,6 +18,8 @@ pub struct RenderChoices {
     pub params: Params,
     /// `--set` values, also passed to helm.
     pub helm_set: Params,
+    /// `--resource-selector-rules-file` (None: Skaffold's defaults).
+    pub rules: Option<crate::render::selector::Rules>,
 }
 
 impl RenderChoices {
@@ -86,6 +88,7 @@ pub fn render_plan(resolved: &Resolved, choices: &RenderChoices, helm: HelmRelea
         params: choices.params.clone(),
         helm_set: choices.helm_set.clone(),
         env: resolved.env.clone(),
+        rules: choices.rules.clone().unwrap_or_default(),
     }
 }
 

@@ -33,7 +33,11 @@ pub fn post_render(input: &str, images: &[Artifact]) -> anyhow::Result<String> {
         // Only comments: nothing for Helm to install, and nothing to rewrite.
         return Ok(String::new());
     }
-    replace_images(&mut manifests, images);
+    replace_images(
+        &mut manifests,
+        images,
+        &crate::render::selector::Rules::default(),
+    );
     Ok(manifests.to_yaml()?)
 }
 
