@@ -166,3 +166,48 @@ async fn resource_selector_rules_decide_where_images_and_labels_go() -> Result<(
     assert!(w["metadata"].get("labels").is_none(), "{w}");
     Ok(())
 }
+
+/// `run --digest-source=none` (as Skaffold's): nothing is built (the artifact here cannot be)
+/// and the manifests' own images are deployed; without it, `run` builds and fails.
+#[tokio::test]
+async fn run_with_digest_source_none_builds_nothing_and_deploys_the_manifests_images() -> Result<()>
+{
+    let p = Project::new("flags_digest_none").await?;
+    let config = std::fs::read_to_string(p.dir.path().join("skaffold.yaml"))?;
+    std::fs::write(
+        p.dir.path().join("skaffold.yaml"),
+        format!(
+            "{config}build:\n  local: {{push: false}}\n  artifacts:\n  - image: devloop-e2e/unbuildable\n"
+        ),
+    )?;
+    std::fs::write(
+        p.dir.path().join("Dockerfile"),
+        "FROM devloop-test/busybox:v1\nRUN exit 9\n",
+    )?;
+    p.manifests(&[json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "devloop-test/busybox:v1"}]}}}})])?;
+
+    let built = p.devloop("run", &[]).await?;
+    built.assert_failure();
+    assert!(built.stderr.contains("devloop-e2e/unbuildable"), "{built}");
+
+    let none = p.devloop("run", &["--digest-source=none"]).await?;
+    none.assert_success();
+    assert!(
+        none.stderr
+            .contains("--digest-source=none: nothing is built"),
+        "{none}"
+    );
+    assert!(!none.stderr.contains("Building"), "{none}");
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(Ground::ensure().client().await?, p.ns.name());
+    let image = deployments.get("web").await?.spec.and_then(|s| {
+        s.template
+            .spec
+            .and_then(|t| t.containers.first().and_then(|c| c.image.clone()))
+    });
+    assert_eq!(image.as_deref(), Some("devloop-test/busybox:v1"));
+    p.devloop("delete", &[]).await?.assert_success();
+    Ok(())
+}

@@ -52,6 +52,24 @@ pub struct MuteLogsArgs {
     pub mute_logs: Vec<crate::output::mute::Phase>,
 }
 
+/// `--digest-source` of `render`, `run` and `dev` (Skaffold's).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DigestSourceArgs {
+    /// Where the images in the manifests come from. `render`: `tag` (the tag policy's, nothing
+    /// built), `local`/`remote` (the images of --build-artifacts or --images) or `none` (the
+    /// manifests' own). `run`, `dev`: `none` builds nothing and deploys the manifests' own
+    /// images; the others build, as Skaffold does.
+    #[arg(long = "digest-source", value_enum, default_value_t = crate::pipeline::images::DigestSource::Tag)]
+    pub digest_source: crate::pipeline::images::DigestSource,
+}
+
+impl DigestSourceArgs {
+    /// Whether `run` and `dev` build (every value but `none`).
+    pub fn builds(&self) -> bool {
+        self.digest_source != crate::pipeline::images::DigestSource::None
+    }
+}
+
 /// `--resource-selector-rules-file` of `render`, `run`, `deploy` and `dev` (Skaffold's).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ResourceRulesArgs {

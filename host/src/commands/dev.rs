@@ -31,6 +31,8 @@ pub struct DevArgs {
     pub mute: crate::commands::common::MuteLogsArgs,
     #[command(flatten)]
     pub rules: crate::commands::common::ResourceRulesArgs,
+    #[command(flatten)]
+    pub digest: crate::commands::common::DigestSourceArgs,
     /// How changes are noticed: file notifications, polling, or only on Enter / POST
     /// /v1/execute.
     #[arg(long, value_enum, default_value_t = TriggerArg::Notify)]
@@ -133,6 +135,7 @@ pub async fn run(args: DevArgs, events: Events) -> anyhow::Result<ExitCode> {
         let choices = DevChoices {
             build: args.build.choices(&resolved, &load_events),
             skip_tests: args.skip_tests,
+            builds: args.digest.builds(),
             deploy: deploy.clone(),
         };
         dev::plan::load(&resolved, &choices, &load_events)

@@ -4,7 +4,7 @@
 
 use crate::commands::common::{BuiltImagesArgs, PipelineArgs};
 use crate::events::{Events, Stage};
-use crate::pipeline::images::{DigestSource, images_to_use};
+use crate::pipeline::images::images_to_use;
 use crate::pipeline::{HelmReleases, RenderChoices, render_plan};
 use crate::render;
 use anyhow::Context as _;
@@ -15,10 +15,8 @@ use std::process::ExitCode;
 pub struct RenderArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Where image references come from: none, tag (tag policy, nothing built), local or
-    /// remote (images of a previous build given with --build-artifacts or --images).
-    #[arg(long = "digest-source", value_enum, default_value_t = DigestSource::Tag)]
-    pub digest_source: DigestSource,
+    #[command(flatten)]
+    pub digest: crate::commands::common::DigestSourceArgs,
     #[command(flatten)]
     pub built: BuiltImagesArgs,
     #[command(flatten)]
@@ -47,7 +45,9 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("render")?;
     resolved.send_warnings(&events);
     let configs = &resolved.configs;
-    let source = args.built.source(args.digest_source, args.tag.clone());
+    let source = args
+        .built
+        .source(args.digest.digest_source, args.tag.clone());
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let choices = RenderChoices {
         offline: args.offline,
