@@ -283,7 +283,8 @@ mod tests {
                 super::Command::Dev(a) => a.rules,
                 _ => unreachable!(),
             };
-            let rules = rules.resource_rules.expect(command);
+            let file = rules.resource_rules.expect(command);
+            let rules = crate::render::selector::Rules::default().with(&file.0);
             assert!(!rules.transforms("apps", "Deployment"), "{command}");
         }
         let apply = [

@@ -77,7 +77,7 @@ pub struct ResourceRulesArgs {
     /// defaults, kind by kind: `allow:`/`deny:` lists of `{groupKind: Kind.group, image:
     /// [paths], labels: [paths]}` (`.*`: every `image` field / `metadata` mapping).
     #[arg(long = "resource-selector-rules-file", value_name = "FILE", value_parser = crate::render::selector::read_rules_file)]
-    pub resource_rules: Option<crate::render::selector::Rules>,
+    pub resource_rules: Option<crate::render::selector::RulesFile>,
 }
 
 /// The images of a previous build, for the commands that use images without building them

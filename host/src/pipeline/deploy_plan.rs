@@ -39,7 +39,7 @@ pub struct DeployChoices {
     /// `-l`: labels for every object devloop renders and applies.
     pub labels: Vec<(String, String)>,
     /// `--resource-selector-rules-file` (None: Skaffold's defaults).
-    pub resource_rules: Option<crate::render::selector::Rules>,
+    pub resource_rules: Option<crate::render::selector::RulesFile>,
     /// `--wait-for-deletions` (default on): how long to wait for objects still being deleted
     /// before applying them again; None: apply at once.
     pub wait_for_deletions: Option<WaitForDeletions>,

@@ -252,14 +252,21 @@ impl Rules {
     }
 }
 
+/// The rules of a `--resource-selector-rules-file`: they go over the defaults and the
+/// configs' `resourceSelector`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulesFile(pub ResourceSelectorConfig);
+
 /// Reads a `--resource-selector-rules-file` (clap's parser of the flag, so a bad file is an
-/// error naming it): Skaffold's defaults with the file's rules over them.
-pub fn read_rules_file(path: &str) -> Result<Rules, String> {
+/// error naming it).
+pub fn read_rules_file(path: &str) -> Result<RulesFile, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    parse_rules(&text).map_err(|e| format!("{path}: {e}"))
+    parse_rules_file(&text)
+        .map(RulesFile)
+        .map_err(|e| format!("{path}: {e}"))
 }
 
-fn parse_rules(text: &str) -> Result<Rules, String> {
+fn parse_rules_file(text: &str) -> Result<ResourceSelectorConfig, String> {
     let selector: ResourceSelectorConfig = serde_saphyr::from_str(text).map_err(|e| {
         format!("{e}; expected `allow:` and `deny:` lists of {{groupKind, image, labels, podSpec}}")
     })?;
@@ -271,12 +278,16 @@ fn parse_rules(text: &str) -> Result<Rules, String> {
     {
         return Err(format!("a rule has no `groupKind`: {f:?}"));
     }
-    Ok(Rules::default().with(&selector))
+    Ok(selector)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_rules(text: &str) -> Result<Rules, String> {
+        parse_rules_file(text).map(|s| Rules::default().with(&s))
+    }
 
     #[test]
     fn workloads_are_fully_managed_and_others_not() {

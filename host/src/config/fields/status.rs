@@ -787,11 +787,25 @@ pub const FIELDS: &[Field] = &[
     done("portForward[].port", ""),
     done("portForward[].address", ""),
     done("portForward[].localPort", ""),
-    refused(
+    done(
         "resourceSelector",
-        RENDER,
-        "image replacement in custom resources",
-        "remove it: devloop replaces images in the built-in workload kinds only; write the image into such resources with a `manifests.transform` plugin",
+        "over Skaffold's default rules, under `--resource-selector-rules-file`'s",
+    ),
+    done("resourceSelector.allow", ""),
+    done("resourceSelector.allow[].groupKind", ""),
+    done("resourceSelector.allow[].image", ""),
+    done("resourceSelector.allow[].labels", ""),
+    done(
+        "resourceSelector.allow[].podSpec",
+        "devloop overwrites no pod spec property, so there is nothing for it to restrict",
+    ),
+    done("resourceSelector.deny", ""),
+    done("resourceSelector.deny[].groupKind", ""),
+    done("resourceSelector.deny[].image", ""),
+    done("resourceSelector.deny[].labels", ""),
+    done(
+        "resourceSelector.deny[].podSpec",
+        "devloop overwrites no pod spec property, so there is nothing for it to restrict",
     ),
     done(
         "verify",
