@@ -108,11 +108,25 @@ pub enum Command {
     Version,
 }
 
+impl Command {
+    /// `--mute-logs` of the commands that take it (none for the others).
+    fn mute_logs(&self) -> output::mute::Mute {
+        let phases: &[output::mute::Phase] = match self {
+            Command::Dev(a) => &a.mute.mute_logs,
+            Command::Run(a) => &a.mute.mute_logs,
+            Command::Build(a) => &a.mute.mute_logs,
+            Command::Deploy(a) => &a.mute.mute_logs,
+            _ => &[],
+        };
+        output::mute::Mute::of(phases)
+    }
+}
+
 /// Parses the command line, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = cli.global.output_settings();
-    let events = output::renderer(settings);
+    let events = output::renderer(settings, cli.command.mute_logs());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -209,6 +223,96 @@ mod tests {
             assert!(!flags.cache_artifacts, "{command}");
             assert_eq!(flags.build_concurrency, 3, "{command}");
         }
+    }
+
+    /// `--mute-logs` means the same in `dev`, `run`, `build` and `deploy`; `apply` (as in
+    /// Skaffold) does not take it.
+    #[test]
+    fn mute_logs_is_one_flag_of_dev_run_build_and_deploy() {
+        use crate::output::mute::{Mute, Phase};
+        use clap::Parser;
+        for command in ["dev", "run", "build", "deploy"] {
+            let argv = [
+                "kubectl-devloop",
+                command,
+                "--mute-logs",
+                "build,status-check",
+            ];
+            let cli = super::Cli::try_parse_from(argv).unwrap();
+            assert_eq!(
+                cli.command.mute_logs(),
+                Mute::of(&[Phase::Build, Phase::StatusCheck]),
+                "{command}"
+            );
+        }
+        assert!(
+            super::Cli::try_parse_from(["kubectl-devloop", "run", "--mute-logs", "bild"]).is_err()
+        );
+        assert!(
+            super::Cli::try_parse_from([
+                "kubectl-devloop",
+                "apply",
+                "--mute-logs",
+                "all",
+                "x.yaml"
+            ])
+            .is_err()
+        );
+    }
+
+    /// `--resource-selector-rules-file` is read by `render`, `run`, `deploy` and `dev` (one
+    /// definition); `apply`, which renders nothing, refuses it; a bad file names the flag.
+    #[test]
+    fn resource_selector_rules_file_is_one_flag_of_the_rendering_commands() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rules.yaml");
+        std::fs::write(
+            &file,
+            "deny:\n- groupKind: Deployment.apps\n  image: [.*]\n",
+        )
+        .unwrap();
+        let file = file.display().to_string();
+        for command in ["render", "run", "deploy", "dev"] {
+            let argv = [
+                "kubectl-devloop",
+                command,
+                "--resource-selector-rules-file",
+                &file,
+            ];
+            let rules = match super::Cli::try_parse_from(argv).unwrap().command {
+                super::Command::Render(a) => a.rules,
+                super::Command::Run(a) => a.rules,
+                super::Command::Deploy(a) => a.rules,
+                super::Command::Dev(a) => a.rules,
+                _ => unreachable!(),
+            };
+            let file = rules.resource_rules.expect(command);
+            let rules = crate::render::selector::Rules::default().with(&file.0);
+            assert!(!rules.transforms("apps", "Deployment"), "{command}");
+        }
+        let apply = [
+            "kubectl-devloop",
+            "apply",
+            "--resource-selector-rules-file",
+            &file,
+            "x.yaml",
+        ];
+        assert!(super::Cli::try_parse_from(apply).is_err());
+        std::fs::write(dir.path().join("bad.yaml"), "allow: 3\n").unwrap();
+        let bad = dir.path().join("bad.yaml").display().to_string();
+        let err = super::Cli::try_parse_from([
+            "kubectl-devloop",
+            "run",
+            "--resource-selector-rules-file",
+            &bad,
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--resource-selector-rules-file") && err.contains("bad.yaml"),
+            "{err}"
+        );
     }
 
     /// The config and cluster flags of every command that runs the pipeline.

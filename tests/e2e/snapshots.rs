@@ -180,7 +180,7 @@ async fn config_errors_name_the_place_and_what_to_do() -> Result<()> {
 
     std::fs::write(
         p.join("skaffold.yaml"),
-        format!("{config}deploy:\n  docker:\n    images: [devloop-e2e/snap-app]\n"),
+        format!("{config}deploy:\n  cloudrun:\n    region: us-central1\n"),
     )?;
     record(
         "run (a field devloop refuses)",

@@ -45,7 +45,11 @@ pub async fn run(args: ApplyArgs, events: Events) -> anyhow::Result<ExitCode> {
     choices.prune = false;
     let plan = DeployPlan::new(&resolved, &choices);
     let labels = choices.labels.iter().cloned().collect();
-    crate::render::labels::set_labels(&mut manifests, &labels);
+    crate::render::labels::set_labels(
+        &mut manifests,
+        &labels,
+        &crate::render::selector::Rules::default(),
+    );
     let started = jiff::Timestamp::now();
     let pipeline = Pipeline::connect(&plan).await?;
     pipeline

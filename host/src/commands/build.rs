@@ -17,6 +17,8 @@ pub struct BuildArgs {
     pub pipeline: PipelineArgs,
     #[command(flatten)]
     pub flags: BuildFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
     /// Write the built images as JSON to this file (input for `deploy --build-artifacts`).
     #[arg(long = "file-output")]
     pub file_output: Option<PathBuf>,

@@ -42,6 +42,44 @@ pub struct PipelineArgs {
     pub registries: RegistryArgs,
 }
 
+/// `--mute-logs` of `build`, `run`, `deploy` and `dev` (Skaffold's): the phases whose output
+/// goes to a log file instead of the terminal.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MuteLogsArgs {
+    /// Write the output of these phases to a log file each instead of the terminal
+    /// (comma-separated); warnings, errors and the build summary still show.
+    #[arg(long = "mute-logs", value_enum, value_delimiter = ',')]
+    pub mute_logs: Vec<crate::output::mute::Phase>,
+}
+
+/// `--digest-source` of `render`, `run` and `dev` (Skaffold's).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DigestSourceArgs {
+    /// Where the images in the manifests come from. `render`: `tag` (the tag policy's, nothing
+    /// built), `local`/`remote` (the images of --build-artifacts or --images) or `none` (the
+    /// manifests' own). `run`, `dev`: `none` builds nothing and deploys the manifests' own
+    /// images; the others build, as Skaffold does.
+    #[arg(long = "digest-source", value_enum, default_value_t = crate::pipeline::images::DigestSource::Tag)]
+    pub digest_source: crate::pipeline::images::DigestSource,
+}
+
+impl DigestSourceArgs {
+    /// Whether `run` and `dev` build (every value but `none`).
+    pub fn builds(&self) -> bool {
+        self.digest_source != crate::pipeline::images::DigestSource::None
+    }
+}
+
+/// `--resource-selector-rules-file` of `render`, `run`, `deploy` and `dev` (Skaffold's).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ResourceRulesArgs {
+    /// A YAML file of rules for where images are replaced and labels added, over Skaffold's
+    /// defaults, kind by kind: `allow:`/`deny:` lists of `{groupKind: Kind.group, image:
+    /// [paths], labels: [paths]}` (`.*`: every `image` field / `metadata` mapping).
+    #[arg(long = "resource-selector-rules-file", value_name = "FILE", value_parser = crate::render::selector::read_rules_file)]
+    pub resource_rules: Option<crate::render::selector::RulesFile>,
+}
+
 /// The images of a previous build, for the commands that use images without building them
 /// (`deploy`, `render`, `verify`, `exec`).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -19,6 +19,10 @@ pub struct DeployArgs {
     pub built: BuiltImagesArgs,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
 }
 
 /// The flags `deploy` shares with `run` and `dev`.
@@ -45,6 +49,15 @@ pub struct DeployFlags {
     /// (and Helm release) back. The command still fails.
     #[arg(long = "rollback-on-failure", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer (kubectl, helm, docker) before the next one runs
+    /// (Skaffold's default); false: once after all of them.
+    #[arg(long = "iterative-status-check", num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = clap::ArgAction::Set)]
+    pub iterative_status_check: bool,
+    /// A JSON file of more kinds for the status check to wait for, by their `status`
+    /// (Skaffold's form: `{"selectors":[{"group":"my.domain","kind":"MyCRD"}]}`, regular
+    /// expressions).
+    #[arg(long = "status-check-selectors", value_name = "FILE", value_parser = crate::status::selectors::read)]
+    pub status_check_selectors: Option<crate::status::selectors::Selectors>,
     /// Keep what the previous deploy of this config to this namespace applied and this one
     /// does not (Skaffold's flag); by default it is pruned.
     #[arg(long = "no-prune", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
@@ -78,8 +91,12 @@ impl DeployFlags {
             status_check_deadline: self.status_check_deadline,
             tolerate_failures: self.tolerate_failures,
             rollback_on_failure: self.rollback_on_failure,
+            iterative_status_check: self.iterative_status_check,
+            status_check_selectors: self.status_check_selectors.clone().unwrap_or_default().0,
             prune: !self.no_prune,
             labels: self.labels.clone(),
+            // `--resource-selector-rules-file` is not one of these flags: `apply` renders nothing.
+            resource_rules: None,
             wait_for_deletions: self.wait_for_deletions.then_some(WaitForDeletions {
                 delay: self
                     .wait_for_deletions_delay
@@ -93,7 +110,11 @@ impl DeployFlags {
 pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("deploy")?;
     resolved.send_warnings(&events);
-    let plan = DeployPlan::new(&resolved, &args.deploy.choices());
+    let choices = DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
+    let plan = DeployPlan::new(&resolved, &choices);
     let source = args.built.source(DigestSource::Tag, None);
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let started = jiff::Timestamp::now();

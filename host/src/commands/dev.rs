@@ -27,6 +27,12 @@ pub struct DevArgs {
     pub build: BuildFlags,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
+    #[command(flatten)]
+    pub digest: crate::commands::common::DigestSourceArgs,
     /// How changes are noticed: file notifications, polling, or only on Enter / POST
     /// /v1/execute.
     #[arg(long, value_enum, default_value_t = TriggerArg::Notify)]
@@ -156,7 +162,10 @@ async fn run_session(
             },
         ),
     };
-    let deploy = args.deploy.choices();
+    let deploy = crate::pipeline::DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
     let load_events = events.clone();
     let command = if debugging { "debug" } else { "dev" };
     let loader: dev::Loader = Box::new(move || {
@@ -166,6 +175,7 @@ async fn run_session(
         let choices = DevChoices {
             build: args.build.choices(&resolved, &load_events),
             skip_tests: args.skip_tests,
+            builds: args.digest.builds(),
             deploy: deploy.clone(),
             debug: debug.clone(),
         };

@@ -4,7 +4,7 @@
 
 use crate::commands::common::{BuiltImagesArgs, PipelineArgs};
 use crate::events::{Events, Stage};
-use crate::pipeline::images::{DigestSource, images_to_use};
+use crate::pipeline::images::images_to_use;
 use crate::pipeline::{HelmReleases, RenderChoices, render_plan};
 use crate::render;
 use anyhow::Context as _;
@@ -15,12 +15,12 @@ use std::process::ExitCode;
 pub struct RenderArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Where image references come from: none, tag (tag policy, nothing built), local or
-    /// remote (images of a previous build given with --build-artifacts or --images).
-    #[arg(long = "digest-source", value_enum, default_value_t = DigestSource::Tag)]
-    pub digest_source: DigestSource,
+    #[command(flatten)]
+    pub digest: crate::commands::common::DigestSourceArgs,
     #[command(flatten)]
     pub built: BuiltImagesArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
     /// Render without cluster access: no namespace is written into the manifests.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub offline: bool,
@@ -45,11 +45,14 @@ pub fn run(args: RenderArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("render")?;
     resolved.send_warnings(&events);
     let configs = &resolved.configs;
-    let source = args.built.source(args.digest_source, args.tag.clone());
+    let source = args
+        .built
+        .source(args.digest.digest_source, args.tag.clone());
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let choices = RenderChoices {
         offline: args.offline,
         labels: args.labels.clone(),
+        rules: args.rules.resource_rules.clone(),
         ..Default::default()
     }
     .with_setters(&args.set, args.set_value_file.as_deref())?;

@@ -5,7 +5,7 @@
 use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
-use crate::events::Events;
+use crate::events::{Events, Stage};
 use crate::pipeline::{self, DeployPlan};
 use std::process::ExitCode;
 
@@ -17,6 +17,12 @@ pub struct RunArgs {
     pub build: BuildFlags,
     #[command(flatten)]
     pub deploy: DeployFlags,
+    #[command(flatten)]
+    pub mute: crate::commands::common::MuteLogsArgs,
+    #[command(flatten)]
+    pub rules: crate::commands::common::ResourceRulesArgs,
+    #[command(flatten)]
+    pub digest: crate::commands::common::DigestSourceArgs,
     /// Skip the tests of the config's `test:` section.
     #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub skip_tests: bool,
@@ -25,13 +31,27 @@ pub struct RunArgs {
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
-    let mut build_plan = pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
-    build_plan.skip_tests = args.skip_tests;
-    let built = pipeline::build::run(&build_plan, None, &events).await?;
-    if !args.skip_tests {
-        pipeline::build::test(&resolved.configs, &built, &events).await?;
-    }
-    let plan = DeployPlan::new(&resolved, &args.deploy.choices());
+    let built = if args.digest.builds() {
+        let mut build_plan =
+            pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+        build_plan.skip_tests = args.skip_tests;
+        let built = pipeline::build::run(&build_plan, None, &events).await?;
+        if !args.skip_tests {
+            pipeline::build::test(&resolved.configs, &built, &events).await?;
+        }
+        built
+    } else {
+        events.info(
+            Stage::Build,
+            "--digest-source=none: nothing is built; the images the manifests name are deployed",
+        );
+        Vec::new()
+    };
+    let choices = crate::pipeline::DeployChoices {
+        resource_rules: args.rules.resource_rules.clone(),
+        ..args.deploy.choices()
+    };
+    let plan = DeployPlan::new(&resolved, &choices);
     let started = jiff::Timestamp::now();
     let deployed = pipeline::deploy_once(&plan, &built, &events).await?;
     if args.deploy.tail == Some(true) {

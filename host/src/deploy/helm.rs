@@ -352,6 +352,7 @@ impl HelmDeployer {
                 namespace,
                 previous_revision: previous,
             }],
+            ..Deployed::default()
         })
     }
 

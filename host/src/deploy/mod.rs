@@ -1,9 +1,11 @@
 //! The deploy stage: puts rendered manifests and Helm releases into the cluster, labels every
 //! object as devloop's, prunes what an earlier deploy of the same config to the same namespace
-//! left behind, deletes and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply through the API) and
-//! `helm.rs` (the user's `helm` binary) implement it.
+//! left behind, deletes and rolls back. One `Deployer` trait; `kubectl.rs` (server-side apply
+//! through the API), `helm.rs` (the user's `helm` binary) and `docker.rs` (containers on the
+//! local Docker engine) implement it.
 
 pub mod cluster;
+pub mod docker;
 pub mod helm;
 pub mod helm_post_render;
 pub mod image_load;
@@ -106,6 +108,9 @@ pub struct Deployed {
     /// Workloads whose spec this deploy changed.
     pub changed: Vec<Changed>,
     pub releases: Vec<ReleaseRef>,
+    /// The containers the docker deployer started on the local engine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<docker::ContainerRef>,
 }
 
 impl Deployed {
@@ -113,6 +118,7 @@ impl Deployed {
         self.resources.extend(other.resources);
         self.changed.extend(other.changed);
         self.releases.extend(other.releases);
+        self.containers.extend(other.containers);
     }
 }
 
@@ -240,6 +246,8 @@ pub enum DeployError {
     Wait { resource: String, message: String },
     #[error(transparent)]
     Helm(#[from] helm::HelmError),
+    #[error("docker deployer: {0}")]
+    Docker(String),
     #[error(transparent)]
     State(#[from] state::StateError),
 }
@@ -311,16 +319,28 @@ pub async fn deploy(
     ctx: &DeployContext<'_>,
     deployers: &[&dyn Deployer],
 ) -> Result<Deployed, DeployError> {
-    let scope = ctx.options.scope();
-    let previous = DeployState::load(&scope)?;
     let mut deployed = Deployed::default();
     for deployer in deployers {
         deployed.extend(deployer.deploy(ctx).await?);
     }
+    record(ctx, &deployed, ctx.options.prune).await?;
+    Ok(deployed)
+}
+
+/// After the deployers ran: prunes what the previous deploy of this scope applied and
+/// `deployed` does not (when `prune`), and records `deployed` (and, without pruning, what
+/// the previous record names too) for the next prune, delete or rollback.
+pub async fn record(
+    ctx: &DeployContext<'_>,
+    deployed: &Deployed,
+    prune: bool,
+) -> Result<(), DeployError> {
+    let scope = ctx.options.scope();
+    let previous = DeployState::load(&scope)?;
     let mut record = DeployState::new(&scope, &ctx.options.labels.run_id);
     record.resources = deployed.resources.clone();
     record.releases = deployed.releases.clone();
-    if ctx.options.prune {
+    if prune {
         let keep: HashSet<ResourceRef> = deployed.resources.iter().cloned().collect();
         let recorded = previous.iter().flat_map(|p| p.resources.iter());
         let kinds = distinct_kinds(ctx.kinds, deployed.resources.iter().chain(recorded));
@@ -342,8 +362,7 @@ pub async fn deploy(
         // Not pruned, so still there: the next prune or delete must know to look for them.
         record.keep_also(previous);
     }
-    record.save()?;
-    Ok(deployed)
+    Ok(record.save()?)
 }
 
 /// Where prune looks for namespaced objects: the deploy's namespace and every namespace this
@@ -370,12 +389,16 @@ pub struct DeleteRequest<'a> {
     pub namespaces: &'a [String],
     /// Wait until every deleted object is gone.
     pub wait: bool,
+    /// Also remove the containers and networks of the docker deployer (the configs have
+    /// `deploy.docker`).
+    pub docker: bool,
 }
 
 /// Deletes what devloop deployed for one config in one kube-context and namespace: every
 /// object labelled with the config and scope (of `request.run_id` only, when given) of every
-/// kind the cluster serves, in the scope's namespace and those its record names, and the Helm
-/// releases the record names. A `dev` session's cleanup (`run_id` set) leaves the releases
+/// kind the cluster serves, in the scope's namespace and those its record names, the Helm
+/// releases the record names and (with `request.docker`) the docker deployer's containers and
+/// networks. A `dev` session's cleanup (`run_id` set) leaves the releases
 /// and the record alone when another run wrote the record last: that run took the scope over.
 /// Returns how many objects and releases were deleted (0: nothing was there, which is not an
 /// error).
@@ -432,6 +455,9 @@ pub async fn delete(
     )
     .await?;
     count += deleted.len();
+    if request.docker {
+        count += docker::delete(&labels, request.run_id.is_some(), events).await?;
+    }
     if ours {
         DeployState::remove(scope)?;
     }

@@ -107,6 +107,8 @@ struct Session {
     syncer: KubeExecSyncer,
     forwarder: PortForwarder,
     tailer: Option<LogTailer>,
+    /// The logs of the containers of the docker deployer.
+    container_logs: Option<crate::logs::docker::ContainerLogTailer>,
     /// Image name → the reference built for it (what the next deploy uses).
     built: BTreeMap<String, String>,
     /// Image name → the reference of the last deploy that passed its status check.
@@ -208,6 +210,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         syncer: KubeExecSyncer::new(client.clone()),
         forwarder: PortForwarder::new(client, events.clone()),
         tailer: None,
+        container_logs: None,
         built: BTreeMap::new(),
         deployed: BTreeMap::new(),
         built_images: Default::default(),
@@ -512,6 +515,11 @@ impl Session {
                 },
             ));
         }
+        if self.container_logs.is_none() && self.options.tail {
+            self.container_logs =
+                self.pipeline
+                    .container_logs(self.plan.log_prefix, self.started, &self.events);
+        }
         let pods = self.session_pods().await;
         self.announce_debugging(&pods);
         let specs = self.forward_specs(&pods).await;
@@ -631,6 +639,9 @@ impl Session {
         self.forwarder.stop();
         self.announce_debugging(&[]);
         if let Some(mut t) = self.tailer.take() {
+            t.stop();
+        }
+        if let Some(mut t) = self.container_logs.take() {
             t.stop();
         }
         if !self.options.cleanup {

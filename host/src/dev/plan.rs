@@ -22,6 +22,9 @@ pub struct DevChoices {
     pub build: BuildChoices,
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// False with `--digest-source=none`: nothing is built, watched for rebuilds or synced;
+    /// the manifests' own images are deployed.
+    pub builds: bool,
     pub deploy: DeployChoices,
     /// `debug`: the protocols to prefer (`--protocols`); None: `dev`.
     pub debug: Option<Vec<String>>,
@@ -31,6 +34,9 @@ pub struct DevChoices {
 pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyhow::Result<DevPlan> {
     let mut build_plan = pipeline::build::plan(resolved, &choices.build)?;
     build_plan.skip_tests = choices.skip_tests;
+    if !choices.builds {
+        build_plan.artifacts.clear();
+    }
     let mut deploy_plan = DeployPlan::new(resolved, &choices.deploy);
     if let Some(protocols) = &choices.debug {
         DebugPlan::adjust_builds(&mut build_plan);
@@ -46,6 +52,14 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
         ignores.push(IgnoreRules::load(&absolute(&loaded.dir))?);
         watch.manifests.extend(manifest_paths(loaded));
         for pf in &loaded.config.port_forward {
+            // The docker deployer publishes these on the host itself.
+            let container = pf
+                .resource_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("container"));
+            if container && deploy_plan.docker.is_some() {
+                continue;
+            }
             forwards.push(
                 user_forward(pf)
                     .with_context(|| format!("{}: portForward", loaded.display_source()))?,
@@ -55,6 +69,7 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
             .config
             .build
             .as_ref()
+            .filter(|_| choices.builds)
             .map(|b| b.artifacts.as_slice())
             .unwrap_or_default()
             .iter()
@@ -223,6 +238,48 @@ fn sync_hooks(items: &[model::SyncHookItem]) -> Vec<SyncHook> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--digest-source=none`: dev builds, watches and syncs no artifact; it deploys the
+    /// manifests' own images.
+    #[test]
+    fn digest_source_none_builds_watches_and_syncs_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(dir.path().join("k8s.yaml"), "").unwrap();
+        std::fs::write(
+            dir.path().join("skaffold.yaml"),
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    sync: {infer: ['*.txt']}\nmanifests:\n  rawYaml: [k8s.yaml]\n",
+        )
+        .unwrap();
+        let resolved = crate::config::resolve::resolve(&crate::config::ResolveOptions {
+            file: dir.path().join("skaffold.yaml"),
+            command: "dev".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let choices = |builds: bool| DevChoices {
+            build: BuildChoices {
+                tag: None,
+                push: Some(false),
+                cache_artifacts: false,
+                local_cluster: true,
+                concurrency: None,
+                only_images: Vec::new(),
+            },
+            skip_tests: false,
+            builds,
+            deploy: DeployChoices::default(),
+        };
+        let events = Events::discard();
+        let built = load(&resolved, &choices(true), &events).unwrap();
+        assert_eq!(built.build.artifacts.len(), 1);
+        assert_eq!(built.watch.artifacts.len(), 1);
+        assert_eq!(built.sync.len(), 1);
+        let none = load(&resolved, &choices(false), &events).unwrap();
+        assert!(none.build.artifacts.is_empty());
+        assert!(none.watch.artifacts.is_empty());
+        assert!(none.sync.is_empty());
+    }
 
     #[test]
     fn user_forward_reads_names_and_numbers() {

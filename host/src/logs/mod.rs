@@ -1,6 +1,9 @@
 //! Log tailing: follows every container of every pod devloop deployed (by label selector),
 //! picking up new pods and restarted containers as a pod watch reports them. Each line becomes
 //! an `Event::Log` with a `[pod container]` prefix and a colour of its own per container.
+//! The docker deployer's containers are followed by [`docker::ContainerLogTailer`].
+
+pub mod docker;
 
 use crate::events::{Event, Events, Level, Stage};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod deploy;
+pub mod mute;
 pub mod safe;
 
 use crate::events::{Event, Events, Level, Stamped};
@@ -27,11 +28,12 @@ pub struct Settings {
     pub color: bool,
 }
 
-/// An `Events` handle that renders every event as `settings` says.
-pub fn renderer(settings: Settings) -> Events {
-    let lock = Mutex::new(());
+/// An `Events` handle that renders every event as `settings` says; in text, the phases `mute`
+/// names go to their log files (`--mute-logs`).
+pub fn renderer(settings: Settings, mute: mute::Mute) -> Events {
+    let muter = Mutex::new(mute::Muter::new(mute));
     Events::new(move |stamped: Stamped| {
-        let _guard = lock.lock();
+        let mut muter = muter.lock().unwrap_or_else(|e| e.into_inner());
         match settings.format {
             Format::Json => {
                 if let Ok(line) = serde_json::to_string(&stamped) {
@@ -44,8 +46,12 @@ pub fn renderer(settings: Settings) -> Events {
             Format::Text => {
                 if let Some(line) = text_line(&stamped.event, settings) {
                     let line = crate::redact::text(&line);
+                    let shown = match muter.divert(&stamped.event, line) {
+                        mute::Diverted::Show(line) | mute::Diverted::Announce(line) => line,
+                        mute::Diverted::Written => return,
+                    };
                     let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{}", safe::terminal_safe(&line, settings.color));
+                    let _ = writeln!(err, "{}", safe::terminal_safe(&shown, settings.color));
                 }
             }
         }
@@ -68,6 +74,15 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
         Event::Build(e) => build::text_line(e, settings),
         Event::Deploy(d) => Some(deploy::deploy_line(d)),
         Event::Status(s) => deploy::status_line(s, settings),
+        Event::PortForward {
+            resource,
+            namespace,
+            port,
+            address,
+            local_port,
+        } if namespace.is_empty() => Some(format!(
+            "Port forwarding {resource} port {port} on {address}:{local_port}"
+        )),
         Event::PortForward {
             resource,
             namespace,

@@ -53,6 +53,7 @@ pub async fn delete(plan: &DeployPlan, wait: bool, events: &Events) -> anyhow::R
             run_id: None,
             namespaces: &namespaces,
             wait,
+            docker: plan.docker.is_some(),
         },
         &helm,
         events,

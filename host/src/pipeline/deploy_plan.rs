@@ -1,10 +1,11 @@
 //! What a deploy runs on, resolved once from the configs and the deploy choices: the
 //! namespace, the `devloop.dev/config` label, the status check, rollback and prune, the render
-//! plan of the manifests and the `deploy.helm` releases.
+//! plan of the manifests, the `deploy.helm` releases and the `deploy.docker` images.
 
 use super::render_plan::{HelmReleases, RenderChoices, kubectl_manifests, render_plan};
 use crate::config::model;
 use crate::config::{LoadedConfig, Resolved, Vars};
+use crate::deploy::docker::PublishedPort;
 use crate::deploy::image_load::NodeImageLoader;
 use crate::deploy::{HelmRelease, WaitForDeletions, labels};
 use crate::events::Events;
@@ -30,10 +31,16 @@ pub struct DeployChoices {
     pub tolerate_failures: Option<bool>,
     /// Put the previous revisions back when the status check fails.
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer instead of once after all (Skaffold's default).
+    pub iterative_status_check: bool,
+    /// `--status-check-selectors`: more kinds the status check waits for.
+    pub status_check_selectors: Vec<crate::status::selectors::Selector>,
     /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
     pub prune: bool,
     /// `-l`: labels for every object devloop renders and applies.
     pub labels: Vec<(String, String)>,
+    /// `--resource-selector-rules-file` (None: Skaffold's defaults).
+    pub resource_rules: Option<crate::render::selector::RulesFile>,
     /// `--wait-for-deletions` (default on): how long to wait for objects still being deleted
     /// before applying them again; None: apply at once.
     pub wait_for_deletions: Option<WaitForDeletions>,
@@ -48,8 +55,11 @@ impl Default for DeployChoices {
             status_check_deadline: None,
             tolerate_failures: None,
             rollback_on_failure: false,
+            iterative_status_check: true,
+            status_check_selectors: Vec::new(),
             prune: true,
             labels: Vec::new(),
+            resource_rules: None,
             wait_for_deletions: Some(WaitForDeletions::default()),
         }
     }
@@ -72,12 +82,16 @@ pub struct DeployPlan {
     /// None: no status check.
     pub status: Option<StatusOptions>,
     pub rollback_on_failure: bool,
+    /// Check the status after each deployer instead of once after all of them.
+    pub iterative_status_check: bool,
     /// Prune what the previous deploy of the same scope left (false: `--no-prune`).
     pub prune: bool,
     /// The render plan of the manifests the kubectl deployer applies (None: nothing to render).
     pub render: Option<Plan>,
     /// The configs' `deploy.helm` releases.
     pub helm: Vec<(LoadedConfig, model::HelmRelease)>,
+    /// The configs' `deploy.docker` (None: no config has one).
+    pub docker: Option<DockerPlan>,
     /// Template variables: the environment plus `skaffold.env`.
     pub env: Vars,
     /// `deploy.kubectl.hooks` and `deploy.helm.hooks` of every config.
@@ -124,6 +138,7 @@ impl DeployPlan {
                 .or(config_deadline)
                 .unwrap_or(status::DEFAULT_DEADLINE),
             tolerate_failures: tolerate,
+            selectors: flags.status_check_selectors.clone(),
             ..Default::default()
         });
         let names: Vec<&str> = configs.iter().filter_map(|c| c.name()).collect();
@@ -143,6 +158,7 @@ impl DeployPlan {
         let render = renders.then(|| {
             let choices = RenderChoices {
                 labels: flags.labels.clone(),
+                rules: flags.resource_rules.clone(),
                 ..Default::default()
             };
             render_plan(resolved, &choices, HelmReleases::InstalledByHelm)
@@ -158,6 +174,10 @@ impl DeployPlan {
                     .map(move |r| (c.clone(), r))
             })
             .collect();
+        let docker = configs
+            .iter()
+            .any(|c| deploy_of(c).docker.is_some())
+            .then(|| DockerPlan::of_configs(configs));
         DeployPlan {
             kube_context: resolved.kube_context.clone(),
             kubeconfig: resolved.kubeconfig.clone(),
@@ -169,9 +189,11 @@ impl DeployPlan {
             wait_for_deletions: flags.wait_for_deletions,
             status,
             rollback_on_failure: flags.rollback_on_failure,
+            iterative_status_check: flags.iterative_status_check,
             prune: flags.prune,
             render,
             helm,
+            docker,
             env: resolved.env.clone(),
             hooks: DeployHooks::of_configs(configs),
             default_repo: resolved.default_repo.clone(),
@@ -192,6 +214,78 @@ fn node_image_loader(resolved: &Resolved) -> Option<NodeImageLoader> {
         resolved.global.kind_disable_load == Some(true),
         resolved.global.k3d_disable_load == Some(true),
     )
+}
+
+/// What the docker deployer runs: the `deploy.docker.images` of every config, and the
+/// `portForward` entries of `resourceType: container` (with the config each comes from).
+#[derive(Debug, Clone, Default)]
+pub struct DockerPlan {
+    pub images: Vec<String>,
+    pub forwards: Vec<(String, model::PortForwardResource)>,
+}
+
+impl DockerPlan {
+    fn of_configs(configs: &[LoadedConfig]) -> DockerPlan {
+        let mut plan = DockerPlan::default();
+        for c in configs {
+            let deploy = c.config.deploy.as_ref();
+            for image in deploy
+                .and_then(|d| d.docker.as_ref())
+                .map(|d| d.images.iter())
+                .into_iter()
+                .flatten()
+            {
+                if !plan.images.contains(image) {
+                    plan.images.push(image.clone());
+                }
+            }
+            for pf in c.config.port_forward.iter().filter(|pf| {
+                pf.resource_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("container"))
+            }) {
+                plan.forwards.push((c.display_source(), pf.clone()));
+            }
+        }
+        plan
+    }
+
+    /// The ports to publish; a named or out-of-range port is an error naming its config.
+    pub fn published_ports(&self) -> anyhow::Result<Vec<PublishedPort>> {
+        let mut ports = Vec::new();
+        for (source, pf) in &self.forwards {
+            let name = pf.resource_name.clone().unwrap_or_default();
+            let at = || format!("{source}: portForward of container {name:?}");
+            if name.is_empty() {
+                anyhow::bail!("{}: resourceName is required (the image name)", at());
+            }
+            let port = match &pf.port {
+                Some(model::IntOrString::Int(n)) => u16::try_from(*n).ok(),
+                Some(model::IntOrString::String(s)) => s.parse::<u16>().ok(),
+                None => None,
+            }
+            .filter(|p| *p > 0)
+            .ok_or_else(|| anyhow::anyhow!("{}: `port` must be a container port number", at()))?;
+            let local_port =
+                match pf.local_port {
+                    Some(p) => Some(u16::try_from(p).map_err(|_| {
+                        anyhow::anyhow!("{}: localPort {p} is not a TCP port", at())
+                    })?),
+                    None => None,
+                };
+            let address = match pf.address.as_deref() {
+                None | Some("") | Some("localhost") => "127.0.0.1".to_string(),
+                Some(a) => a.to_string(),
+            };
+            ports.push(PublishedPort {
+                image: name,
+                port,
+                local_port,
+                address,
+            });
+        }
+        Ok(ports)
+    }
 }
 
 /// A config's `deploy.helm` release with its templates expanded (image variables, env).

@@ -1,7 +1,9 @@
 //! What one deploy puts into the cluster: the rendered manifests (server-side applied) and the
-//! `deploy.helm` releases, both with the images of the build.
+//! `deploy.helm` releases, both with the images of the build; and the `deploy.docker` images,
+//! run as containers on the local Docker engine.
 
 use super::{DeployPlan, helm_release};
+use crate::deploy::docker::DockerDeployer;
 use crate::deploy::{Deployer, HelmDeployer, KubectlDeployer};
 use crate::events::{Events, Stage};
 use crate::render::{self, Artifact, RenderError};
@@ -14,6 +16,7 @@ pub struct Deployers {
     kubectl: KubectlDeployer,
     helm: HelmDeployer,
     has_helm: bool,
+    docker: Option<DockerDeployer>,
 }
 
 impl Deployers {
@@ -63,9 +66,13 @@ impl Deployers {
                 &plan.env,
             )?);
         }
-        if manifests.is_empty() && releases.is_empty() {
+        let docker = match &plan.docker {
+            Some(docker) => Some(docker_deployer(docker, artifacts)?),
+            None => None,
+        };
+        if manifests.is_empty() && releases.is_empty() && docker.is_none() {
             bail!(
-                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm) and no deploy.helm releases"
+                "nothing to deploy: the configs have no manifests (manifests.rawYaml, kustomize, helm), no deploy.helm releases and no deploy.docker images"
             );
         }
         Ok(Deployers {
@@ -85,6 +92,7 @@ impl Deployers {
                 )
                 .with_debug(debug),
             has_helm: !plan.helm.is_empty(),
+            docker,
         })
     }
 
@@ -102,6 +110,7 @@ impl Deployers {
             kubectl: KubectlDeployer::new(manifests),
             helm: HelmDeployer::new(Vec::new(), None, None),
             has_helm: false,
+            docker: None,
         }
     }
 
@@ -113,6 +122,7 @@ impl Deployers {
             kubectl: KubectlDeployer::new(Vec::new()),
             helm,
             has_helm: true,
+            docker: None,
         }
     }
 
@@ -125,6 +135,27 @@ impl Deployers {
         if self.has_helm {
             deployers.push(&self.helm);
         }
+        if let Some(docker) = &self.docker {
+            deployers.push(docker);
+        }
         deployers
     }
+}
+
+/// The docker deployer of `plan` with the built images it names. Every image it names needs
+/// a build artifact (Skaffold's rule: it runs only what it built).
+fn docker_deployer(
+    plan: &super::DockerPlan,
+    artifacts: &[Artifact],
+) -> anyhow::Result<DockerDeployer> {
+    let mut run = Vec::new();
+    for image in &plan.images {
+        match artifacts.iter().find(|a| &a.image_name == image) {
+            Some(a) => run.push(a.clone()),
+            None => bail!(
+                "deploy.docker.images names {image:?}, which no build artifact builds; add a `build.artifacts` entry with `image: {image}`"
+            ),
+        }
+    }
+    Ok(DockerDeployer::new(run, plan.published_ports()?))
 }

@@ -21,7 +21,7 @@ mod session;
 
 pub use build::BuildChoices;
 pub use delete::delete;
-pub use deploy_plan::{DeployChoices, DeployPlan, helm_release};
+pub use deploy_plan::{DeployChoices, DeployPlan, DockerPlan, helm_release};
 pub use deployers::Deployers;
 pub use helm_releases::{ReleaseSelection, helm_releases};
 pub use render_plan::{HelmReleases, RenderChoices, render_plan};

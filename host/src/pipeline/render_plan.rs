@@ -18,6 +18,8 @@ pub struct RenderChoices {
     pub params: Params,
     /// `--set` values, also passed to helm.
     pub helm_set: Params,
+    /// `--resource-selector-rules-file`, over the configs' `resourceSelector`.
+    pub rules: Option<crate::render::selector::RulesFile>,
 }
 
 impl RenderChoices {
@@ -86,7 +88,24 @@ pub fn render_plan(resolved: &Resolved, choices: &RenderChoices, helm: HelmRelea
         params: choices.params.clone(),
         helm_set: choices.helm_set.clone(),
         env: resolved.env.clone(),
+        rules: rules(resolved, choices.rules.as_ref()),
     }
+}
+
+/// Where images are replaced and labels added, as Skaffold layers it: its defaults, each
+/// config's `resourceSelector` over them, then `--resource-selector-rules-file`.
+fn rules(
+    resolved: &Resolved,
+    file: Option<&crate::render::selector::RulesFile>,
+) -> crate::render::selector::Rules {
+    let configs = resolved
+        .configs
+        .iter()
+        .filter_map(|c| c.config.resource_selector.as_ref());
+    configs.chain(file.map(|f| &f.0)).fold(
+        Default::default(),
+        |rules: crate::render::selector::Rules, s| rules.with(s),
+    )
 }
 
 /// A config's `deploy.helm` releases, as `manifests.helm` takes them.
@@ -115,4 +134,47 @@ pub(super) fn kubectl_manifests(config: &LoadedConfig) -> model::RenderConfig {
         }
     }
     manifests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{ResourceFilter, ResourceSelectorConfig};
+    use crate::render::selector::RulesFile;
+
+    fn filter(group_kind: &str) -> ResourceFilter {
+        ResourceFilter {
+            group_kind: group_kind.into(),
+            image: vec![".*".into()],
+            labels: vec![".*".into()],
+            pod_spec: Vec::new(),
+        }
+    }
+
+    /// Skaffold's layering: defaults, then the configs' `resourceSelector`, then the flag.
+    #[test]
+    fn the_rules_file_goes_over_the_configs_resource_selector() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("skaffold.yaml"),
+            "apiVersion: skaffold/v4beta14\nkind: Config\nresourceSelector:\n  deny:\n  - groupKind: Deployment.apps\n    image: ['.*']\n  allow:\n  - groupKind: Widget.example.com\n    image: ['.*']\n",
+        )
+        .unwrap();
+        let resolved = crate::config::resolve::resolve(&crate::config::ResolveOptions {
+            file: dir.path().join("skaffold.yaml"),
+            command: "render".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let from_config = rules(&resolved, None);
+        assert!(!from_config.transforms("apps", "Deployment"));
+        assert!(from_config.transforms("example.com", "Widget"));
+        let file = RulesFile(ResourceSelectorConfig {
+            allow: vec![filter("Deployment.apps")],
+            deny: vec![filter("Widget.example.com")],
+        });
+        let with_flag = rules(&resolved, Some(&file));
+        assert!(with_flag.transforms("apps", "Deployment"));
+        assert!(!with_flag.transforms("example.com", "Widget"));
+    }
 }

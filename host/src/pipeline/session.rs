@@ -12,11 +12,13 @@ use crate::deploy::{
 };
 use crate::events::{Events, Stage};
 use crate::hooks::{self, ContainerRef, Phase};
+use crate::logs::docker::ContainerLogTailer;
 use crate::logs::{LogTailer, Prefix, TailSettings};
 use crate::render::Artifact;
 use anyhow::Context as _;
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Pipeline {
     pub cluster: Cluster,
@@ -28,6 +30,9 @@ pub struct Pipeline {
     previous: Mutex<(Vec<String>, Vec<ResourceRef>)>,
     /// The containers deploy hooks already ran in, by phase (each runs once per session).
     hooked: Mutex<HashSet<(Phase, ContainerRef)>>,
+    /// Whether a deploy of this session started containers on the Docker engine (the docker
+    /// deployer): their logs are followed too.
+    containers: AtomicBool,
 }
 
 impl Pipeline {
@@ -46,6 +51,7 @@ impl Pipeline {
             namespace,
             previous: Mutex::default(),
             hooked: Mutex::default(),
+            containers: AtomicBool::new(false),
         })
     }
 
@@ -128,31 +134,42 @@ impl Pipeline {
                 options.namespace, options.labels.run_id
             ),
         );
-        let deployed = deploy::deploy(&ctx, &deployers).await?;
-        let mut namespaces = vec![self.namespace.clone()];
-        for r in &deployed.resources {
-            if let Some(ns) = r.namespace.as_ref().filter(|n| !namespaces.contains(n)) {
-                namespaces.push(ns.clone());
-            }
-        }
-        if let Ok(mut previous) = self.previous.lock() {
-            *previous = (namespaces.clone(), deployed.resources.clone());
-        }
         let forced = (plan.status.is_none() && !plan.hooks.is_empty())
             .then(crate::status::StatusOptions::default);
-        if let Some(status_options) = plan.status.as_ref().or(forced.as_ref())
-            && let Err(failure) = crate::status::check(
-                &self.cluster.client,
-                &deployed.resources,
-                status_options,
-                events,
-            )
-            .await
+        let status = plan.status.as_ref().or(forced.as_ref());
+        // `--iterative-status-check` (Skaffold's default): each deployer's work is checked
+        // before the next deployer runs; a failure stops there, and what was deployed is
+        // recorded without pruning.
+        let mut deployed = Deployed::default();
+        for deployer in &deployers {
+            let part = deployer.deploy(&ctx).await?;
+            self.containers
+                .fetch_or(!part.containers.is_empty(), Ordering::Relaxed);
+            let failure = match status {
+                Some(options) if plan.iterative_status_check => {
+                    self.check_status(options, &part, events).await.err()
+                }
+                _ => None,
+            };
+            deployed.extend(part);
+            if let Some(failure) = failure {
+                deploy::record(&ctx, &deployed, false).await?;
+                self.remember(&deployed);
+                if plan.rollback_on_failure {
+                    roll_back(&ctx, &deployers, &deployed, events).await;
+                }
+                return Err(failure);
+            }
+        }
+        deploy::record(&ctx, &deployed, plan.prune).await?;
+        let namespaces = self.remember(&deployed);
+        if let Some(options) = status.filter(|_| !plan.iterative_status_check)
+            && let Err(failure) = self.check_status(options, &deployed, events).await
         {
             if plan.rollback_on_failure {
                 roll_back(&ctx, &deployers, &deployed, events).await;
             }
-            return Err(failure).context("the status check failed");
+            return Err(failure);
         }
         if !plan.hooks.after.is_empty() {
             let env = hooks::env::deploy(
@@ -165,6 +182,39 @@ impl Pipeline {
             hooks::deploy::run(&plan.hooks.after, Phase::PostDeploy, &target, events).await?;
         }
         Ok(deployed)
+    }
+
+    /// The status check of what `deployed` holds: its workloads become healthy, its containers
+    /// run.
+    async fn check_status(
+        &self,
+        options: &crate::status::StatusOptions,
+        deployed: &Deployed,
+        events: &Events,
+    ) -> anyhow::Result<()> {
+        if !deployed.resources.is_empty() {
+            crate::status::check(&self.cluster.client, &deployed.resources, options, events)
+                .await
+                .context("the status check failed")?;
+        }
+        deploy::docker::check_running(&deployed.containers, events)
+            .await
+            .context("the status check failed")
+    }
+
+    /// Keeps what `deployed` applied for the next deploy's `before` hooks; returns the
+    /// namespaces it wrote to (the session's first).
+    fn remember(&self, deployed: &Deployed) -> Vec<String> {
+        let mut namespaces = vec![self.namespace.clone()];
+        for r in &deployed.resources {
+            if let Some(ns) = r.namespace.as_ref().filter(|n| !namespaces.contains(n)) {
+                namespaces.push(ns.clone());
+            }
+        }
+        if let Ok(mut previous) = self.previous.lock() {
+            *previous = (namespaces.clone(), deployed.resources.clone());
+        }
+        namespaces
     }
 
     fn hook_target<'a>(
@@ -197,12 +247,32 @@ impl Pipeline {
                 since: Some(since),
             },
         );
+        let containers = self.container_logs(prefix, since, events);
         events.info(
             Stage::Deploy,
             "Following the logs; Ctrl+C ends (what was deployed keeps running)",
         );
         crate::process::shutdown_signal().await;
         tailer.stop();
+        drop(containers);
+    }
+
+    /// Follows the logs of the containers this session's deploys started on the Docker
+    /// engine, from `since` on (None: it started none).
+    pub fn container_logs(
+        &self,
+        prefix: Prefix,
+        since: jiff::Timestamp,
+        events: &Events,
+    ) -> Option<ContainerLogTailer> {
+        self.containers.load(Ordering::Relaxed).then(|| {
+            ContainerLogTailer::start(
+                events.clone(),
+                deploy::docker::run_filters(&self.labels),
+                prefix,
+                since,
+            )
+        })
     }
 
     /// Deletes what this session deployed: the objects labelled with its run, and the Helm
@@ -222,6 +292,7 @@ impl Pipeline {
                 run_id: Some(&self.labels.run_id),
                 namespaces: &[],
                 wait: false,
+                docker: plan.docker.is_some(),
             },
             &helm,
             events,

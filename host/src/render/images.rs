@@ -3,7 +3,7 @@
 //! are left as written, like Skaffold does for local manifests.
 
 use super::manifests::{Manifests, group_kind};
-use super::selector::{Scope, scope};
+use super::selector::Rules;
 use crate::image::{Reference, sanitize_image_name};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -16,8 +16,8 @@ pub struct Artifact {
     pub tag: String,
 }
 
-/// Replaces artifact images in every document.
-pub fn replace_images(manifests: &mut Manifests, artifacts: &[Artifact]) {
+/// Replaces artifact images in every document, where `rules` allow.
+pub fn replace_images(manifests: &mut Manifests, artifacts: &[Artifact], rules: &Rules) {
     if artifacts.is_empty() {
         return;
     }
@@ -27,21 +27,42 @@ pub fn replace_images(manifests: &mut Manifests, artifacts: &[Artifact]) {
         .collect();
     for doc in &mut manifests.docs {
         let (group, kind) = group_kind(doc);
-        match scope(&group, &kind) {
-            // Custom resources outside Skaffold's list still get artifact images replaced:
-            // only names that match an artifact change, so nothing foreign is touched.
-            Scope::AllFields | Scope::Unmanaged => replace_everywhere(doc, &tags),
-            Scope::ImagePaths(paths) => {
-                for path in paths {
-                    replace_at(doc, path, &tags);
-                }
-            }
-            Scope::TopLevel => {
-                if let Some(v) = doc.get_mut("image") {
-                    replace_value(v, &tags);
+        if rules.transforms(&group, &kind) {
+            let at = |navpath: &str, key: &str| rules.image_at(&group, &kind, navpath, key);
+            replace_where(doc, "", &at, &tags);
+        } else if !rules.denied(&group, &kind) {
+            // Custom resources no rule names still get artifact images replaced: only names
+            // that match an artifact change, so nothing foreign is touched.
+            replace_everywhere(doc, &tags);
+        }
+    }
+}
+
+/// Replaces the string fields `at` selects (by path and key); walks into the others.
+fn replace_where(
+    v: &mut Value,
+    navpath: &str,
+    at: &dyn Fn(&str, &str) -> bool,
+    tags: &HashMap<String, String>,
+) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let path = format!("{navpath}.{k}");
+                if child.is_string() && at(&path, k) {
+                    replace_value(child, tags);
+                } else {
+                    replace_where(child, &path, at, tags);
                 }
             }
         }
+        // List items share their list's path, as in Skaffold's visitor.
+        Value::Array(items) => {
+            for item in items {
+                replace_where(item, navpath, at, tags);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -63,17 +84,6 @@ fn replace_everywhere(v: &mut Value, tags: &HashMap<String, String>) {
         }
         _ => {}
     }
-}
-
-fn replace_at(doc: &mut Value, path: &str, tags: &HashMap<String, String>) {
-    let mut current = doc;
-    for key in path.trim_start_matches('.').split('.') {
-        match current.get_mut(key) {
-            Some(next) => current = next,
-            None => return,
-        }
-    }
-    replace_value(current, tags);
 }
 
 fn replace_value(v: &mut Value, tags: &HashMap<String, String>) {
@@ -145,7 +155,7 @@ mod tests {
                 ]
             }
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         let spec = &m.docs[0]["spec"];
         assert_eq!(
             spec["initContainers"][0]["image"],
@@ -163,7 +173,7 @@ mod tests {
                 "containers": [{"name": "c", "image": "leeroy-web:latest"}]
             }}}}}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(
             m.docs[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
             "leeroy-web:v1"
@@ -177,7 +187,7 @@ mod tests {
             "apiVersion": "apps/v1", "kind": "Deployment",
             "spec": {"template": {"spec": {"containers": [{"name": "a", "image": pinned}]}}}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(
             m.docs[0]["spec"]["template"]["spec"]["containers"][0]["image"],
             pinned.as_str()
@@ -190,7 +200,7 @@ mod tests {
             "apiVersion": "example.com/v1", "kind": "Widget",
             "spec": {"runner": {"image": "leeroy-web"}, "other": {"image": "nginx"}}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(m.docs[0]["spec"]["runner"]["image"], "leeroy-web:v1");
         assert_eq!(m.docs[0]["spec"]["other"]["image"], "nginx");
     }
@@ -201,7 +211,7 @@ mod tests {
             "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaConnect",
             "spec": {"image": "leeroy-web", "template": {"image": "leeroy-web"}}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(m.docs[0]["spec"]["image"], "leeroy-web:v1");
         assert_eq!(m.docs[0]["spec"]["template"]["image"], "leeroy-web");
     }
@@ -214,7 +224,7 @@ mod tests {
                 {"name": "a", "image": "leeroy-web/leeroy-web:leeroy-web"}
             ]}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(m.docs[0]["spec"]["containers"][0]["image"], "leeroy-web:v1");
     }
 
@@ -227,7 +237,7 @@ mod tests {
                 {"name": "b", "image": "gcr.io/other/x:gcr.io/other/x"}
             ]}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         let c = &m.docs[0]["spec"]["containers"];
         assert_eq!(c[0]["image"], "gcr.io/project/image2:tag2");
         assert_eq!(c[1]["image"], "gcr.io/other/x:gcr.io/other/x");
@@ -239,7 +249,7 @@ mod tests {
             "apiVersion": "v1", "kind": "Pod",
             "spec": {"containers": [{"name": "a", "image": 5}]}
         }));
-        replace_images(&mut m, &artifacts());
+        replace_images(&mut m, &artifacts(), &Rules::default());
         assert_eq!(m.docs[0]["spec"]["containers"][0]["image"], 5);
     }
 }

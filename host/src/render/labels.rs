@@ -2,58 +2,57 @@
 //! its templates (pod templates, job templates), never overwriting a label already there.
 
 use super::manifests::{Manifests, group_kind};
-use super::selector::{Scope, labels_denied, scope};
+use super::selector::Rules;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-pub fn set_labels(manifests: &mut Manifests, labels: &IndexMap<String, String>) {
+pub fn set_labels(manifests: &mut Manifests, labels: &IndexMap<String, String>, rules: &Rules) {
     if labels.is_empty() {
         return;
     }
     for doc in &mut manifests.docs {
         let (group, kind) = group_kind(doc);
-        match scope(&group, &kind) {
-            Scope::AllFields => visit(doc, "", &group, &kind, labels),
-            Scope::ImagePaths(_) | Scope::TopLevel => {
-                if let Some(meta) = doc.get_mut("metadata") {
-                    add(meta, labels);
-                }
-            }
-            Scope::Unmanaged => {}
+        if rules.transforms(&group, &kind) {
+            let at = |navpath: &str, key: &str| rules.labels_at(&group, &kind, navpath, key);
+            visit(doc, "", &at, labels);
         }
     }
 }
 
-fn visit(v: &mut Value, navpath: &str, group: &str, kind: &str, labels: &IndexMap<String, String>) {
+/// Adds the labels to the mappings `at` selects (by path and key), under the key it names;
+/// walks into the others.
+fn visit(
+    v: &mut Value,
+    navpath: &str,
+    at: &dyn Fn(&str, &str) -> Option<String>,
+    labels: &IndexMap<String, String>,
+) {
     match v {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
                 let path = format!("{navpath}.{k}");
-                if k == "metadata" && child.is_object() {
-                    if !labels_denied(group, kind, &path) {
-                        add(child, labels);
-                    }
-                } else {
-                    visit(child, &path, group, kind, labels);
+                match at(&path, k) {
+                    Some(field) if child.is_object() => add(child, &field, labels),
+                    _ => visit(child, &path, at, labels),
                 }
             }
         }
         // List items share their list's path, as in Skaffold's visitor.
         Value::Array(items) => {
             for item in items {
-                visit(item, navpath, group, kind, labels);
+                visit(item, navpath, at, labels);
             }
         }
         _ => {}
     }
 }
 
-fn add(metadata: &mut Value, labels: &IndexMap<String, String>) {
+fn add(metadata: &mut Value, field: &str, labels: &IndexMap<String, String>) {
     let Some(meta) = metadata.as_object_mut() else {
         return;
     };
     let existing = meta
-        .entry("labels")
+        .entry(field.to_string())
         .or_insert_with(|| Value::Object(Map::new()));
     if existing.is_null() {
         *existing = Value::Object(Map::new());
@@ -87,7 +86,7 @@ mod tests {
                          "template": {"metadata": {"labels": {"app": "x"}}, "spec": {}}}
             })],
         };
-        set_labels(&mut m, &labels());
+        set_labels(&mut m, &labels(), &Rules::default());
         let d = &m.docs[0];
         assert_eq!(d["metadata"]["labels"]["run.id"], "test");
         assert_eq!(d["metadata"]["labels"]["app"], "x");
@@ -103,7 +102,7 @@ mod tests {
         let mut m = Manifests {
             docs: vec![json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})],
         };
-        set_labels(&mut m, &labels());
+        set_labels(&mut m, &labels(), &Rules::default());
         assert_eq!(m.docs[0]["metadata"]["labels"], json!({"run.id": "test"}));
     }
 
@@ -113,7 +112,7 @@ mod tests {
             docs: vec![json!({"apiVersion": "v1", "kind": "Service",
                                "metadata": {"labels": {"run.id": "mine"}}})],
         };
-        set_labels(&mut m, &labels());
+        set_labels(&mut m, &labels(), &Rules::default());
         assert_eq!(m.docs[0]["metadata"]["labels"]["run.id"], "mine");
     }
 
@@ -125,7 +124,7 @@ mod tests {
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
             ],
         };
-        set_labels(&mut m, &labels());
+        set_labels(&mut m, &labels(), &Rules::default());
         assert!(m.docs[0]["metadata"].get("labels").is_none());
         assert!(m.docs[1]["metadata"].get("labels").is_none());
     }
@@ -137,7 +136,7 @@ mod tests {
                                "metadata": {"name": "j"},
                                "spec": {"template": {"metadata": {"name": "t"}}}})],
         };
-        set_labels(&mut m, &labels());
+        set_labels(&mut m, &labels(), &Rules::default());
         assert_eq!(m.docs[0]["metadata"]["labels"]["run.id"], "test");
         assert!(
             m.docs[0]["spec"]["template"]["metadata"]

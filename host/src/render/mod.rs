@@ -19,7 +19,7 @@ pub mod manifests;
 pub mod namespace;
 mod process;
 mod raw_yaml;
-mod selector;
+pub mod selector;
 pub mod setters;
 pub mod transform;
 
@@ -135,6 +135,8 @@ pub struct Plan {
     pub helm_set: Params,
     /// Template variables for release names, chart paths and `setValueTemplates`.
     pub env: Vars,
+    /// Where images are replaced and labels added (`--resource-selector-rules-file`).
+    pub rules: selector::Rules,
 }
 
 impl ConfigPlan {
@@ -414,8 +416,8 @@ pub fn render(
                 })?;
             rendered.docs = out.objects;
         }
-        images::replace_images(&mut rendered, artifacts);
-        labels::set_labels(&mut rendered, &plan.labels);
+        images::replace_images(&mut rendered, artifacts, &plan.rules);
+        labels::set_labels(&mut rendered, &plan.labels, &plan.rules);
         let rendered = hooks::run_after(&hooks.after, rendered, &ctx, &config.source)?;
         all.extend(rendered);
     }

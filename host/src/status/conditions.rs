@@ -182,6 +182,64 @@ pub fn job(j: &Job) -> Rollout {
     ))
 }
 
+/// An object of a kind `--status-check-selectors` selects, read from its `metadata` and
+/// `status` as Skaffold's (kstatus's) generic rules do: being deleted, a
+/// `status.observedGeneration` behind `metadata.generation`, `Reconciling=True` or
+/// `Ready=False` is pending; `Stalled=True` fails; anything else is done.
+pub fn custom(object: &serde_json::Value) -> Rollout {
+    if object.pointer("/metadata/deletionTimestamp").is_some() {
+        return Rollout::Pending("being deleted".into());
+    }
+    let generation = object
+        .pointer("/metadata/generation")
+        .and_then(|g| g.as_i64());
+    let seen = object
+        .pointer("/status/observedGeneration")
+        .and_then(|g| g.as_i64());
+    if seen.is_some() && !observed(generation, seen) {
+        return Rollout::Pending("its controller has not seen the latest spec yet".into());
+    }
+    let condition = |kind: &str| {
+        let found = object
+            .pointer("/status/conditions")?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("type").and_then(|t| t.as_str()) == Some(kind))?;
+        let text = |key: &str| {
+            found
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        Some((text("status"), text("reason"), text("message")))
+    };
+    if let Some((status, reason, message)) = condition("Stalled")
+        && status == "True"
+    {
+        return Rollout::Failed(Problem {
+            reason: if reason.is_empty() {
+                "Stalled".into()
+            } else {
+                reason
+            },
+            message,
+            ..Problem::default()
+        });
+    }
+    for (kind, pending, what) in [
+        ("Reconciling", "True", "reconciling"),
+        ("Ready", "False", "not ready"),
+    ] {
+        if let Some((status, reason, message)) = condition(kind)
+            && status == pending
+        {
+            return Rollout::Pending(format!("{what}: {reason} {message}").trim().to_string());
+        }
+    }
+    Rollout::Done
+}
+
 /// A pod is done when Ready (or Succeeded); it fails on a container waiting for a reason that
 /// waiting will not fix, or when the pod itself Failed.
 pub fn pod(p: &Pod) -> Rollout {
@@ -389,6 +447,30 @@ mod tests {
             job(&running),
             Rollout::Pending("1 active, 0 succeeded, 0 failed".into())
         );
+    }
+
+    #[test]
+    fn custom_objects_follow_the_generic_rules() {
+        use serde_json::json;
+        assert_eq!(custom(&json!({"metadata": {"name": "w"}})), Rollout::Done);
+        assert!(matches!(
+            custom(&json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 1}})),
+            Rollout::Pending(_)
+        ));
+        assert!(matches!(
+            custom(&json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Provisioning"}]}})),
+            Rollout::Pending(s) if s.contains("Provisioning")
+        ));
+        assert_eq!(
+            custom(
+                &json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]}})
+            ),
+            Rollout::Done
+        );
+        assert!(matches!(
+            custom(&json!({"status": {"conditions": [{"type": "Stalled", "status": "True", "reason": "QuotaExceeded", "message": "no room"}]}})),
+            Rollout::Failed(p) if p.reason == "QuotaExceeded" && p.message == "no room"
+        ));
     }
 
     fn pod_with(containers: serde_json::Value, phase: &str) -> Pod {

@@ -5,6 +5,7 @@
 
 pub mod conditions;
 mod logs;
+pub mod selectors;
 mod watch;
 
 use crate::deploy::ResourceRef;
@@ -30,6 +31,8 @@ pub struct StatusOptions {
     pub tolerate_failures: bool,
     /// How often the pending resources are reported.
     pub progress_every: Duration,
+    /// `--status-check-selectors`: more kinds to check, by their status.
+    pub selectors: Vec<selectors::Selector>,
 }
 
 impl Default for StatusOptions {
@@ -38,6 +41,7 @@ impl Default for StatusOptions {
             deadline: DEFAULT_DEADLINE,
             tolerate_failures: false,
             progress_every: Duration::from_secs(3),
+            selectors: Vec::new(),
         }
     }
 }
@@ -167,7 +171,7 @@ pub async fn check(
     let board = Board::default();
     let checked: Vec<(ResourceRef, watch::Checked)> = resources
         .iter()
-        .filter_map(|r| watch::Checked::of(r).map(|c| (r.clone(), c)))
+        .filter_map(|r| watch::Checked::select(r, &options.selectors).map(|c| (r.clone(), c)))
         .collect();
     let mut watches: FuturesUnordered<_> = checked
         .iter()

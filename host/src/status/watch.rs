@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, watch_object};
 use serde::de::DeserializeOwned;
@@ -25,9 +25,25 @@ pub(crate) enum Checked {
     DaemonSet,
     Job,
     Pod,
+    /// A kind `--status-check-selectors` selects, checked by its `status`.
+    Custom,
 }
 
 impl Checked {
+    /// How `r` is checked: as a workload, or by its status when one of `selectors` selects it
+    /// (None: it is not checked).
+    pub(crate) fn select(
+        r: &ResourceRef,
+        selectors: &[super::selectors::Selector],
+    ) -> Option<Checked> {
+        Checked::of(r).or_else(|| {
+            selectors
+                .iter()
+                .any(|s| s.matches(r.group(), &r.kind))
+                .then_some(Checked::Custom)
+        })
+    }
+
     pub(crate) fn of(r: &ResourceRef) -> Option<Checked> {
         match (r.group(), r.kind.as_str()) {
             ("apps", "Deployment") => Some(Checked::Deployment),
@@ -210,6 +226,64 @@ pub(crate) async fn until_healthy(
         Checked::DaemonSet => watch_workload::<DaemonSet>(client, resource, options, board).await,
         Checked::Job => watch_workload::<Job>(client, resource, options, board).await,
         Checked::Pod => watch_workload::<Pod>(client, resource, options, board).await,
+        Checked::Custom => watch_custom(client, resource, options, board).await,
+    }
+}
+
+/// Watches an object of a selected kind until [`conditions::custom`] finds it done or failed.
+async fn watch_custom(
+    client: &kube::Client,
+    resource: &ResourceRef,
+    options: &StatusOptions,
+    board: &Board,
+) -> Result<(), Problem> {
+    let name = resource.to_string();
+    let (group, version) = match resource.api_version.split_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", resource.api_version.as_str()),
+    };
+    let kind = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &resource.kind));
+    let api: Api<DynamicObject> = match &resource.namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &kind),
+        None => Api::all_with(client.clone(), &kind),
+    };
+    let mut objects = watch_object(api, &resource.name).default_backoff().boxed();
+    let timer = tokio::time::sleep(options.deadline);
+    tokio::pin!(timer);
+    let mut last_state = String::from("waiting for the object");
+    let mut last_problem = None;
+    loop {
+        let change = tokio::select! {
+            Some(c) = objects.next() => c,
+            _ = &mut timer => {
+                return Err(deadline_problem(&name, options.deadline, false, last_problem, &last_state));
+            }
+        };
+        let object = match change {
+            Ok(Some(o)) => serde_json::to_value(&o).unwrap_or_default(),
+            Ok(None) => {
+                last_state = "not found (yet)".into();
+                board.set(&name, last_state.clone());
+                continue;
+            }
+            Err(e) => {
+                board.set(&name, format!("watch interrupted, retrying: {e}"));
+                continue;
+            }
+        };
+        match conditions::custom(&object) {
+            Rollout::Done => return Ok(()),
+            Rollout::Pending(state) => {
+                last_problem = None;
+                last_state = state;
+            }
+            Rollout::Failed(problem) if options.tolerate_failures => {
+                last_state = format!("{}: {}", problem.reason, problem.message);
+                last_problem = Some(problem);
+            }
+            Rollout::Failed(problem) => return Err(problem),
+        }
+        board.set(&name, last_state.clone());
     }
 }
 
@@ -445,6 +519,23 @@ mod tests {
         assert_eq!(Checked::of(&r("v1", "Pod")), Some(Checked::Pod));
         assert_eq!(Checked::of(&r("v1", "Service")), None);
         assert_eq!(Checked::of(&r("example.com/v1", "Deployment")), None);
+        // `--status-check-selectors` adds kinds, checked by their status; workloads stay
+        // workloads.
+        let selectors =
+            super::super::selectors::parse(r#"{"selectors":[{"group":"example\\.com"}]}"#).unwrap();
+        assert_eq!(
+            Checked::select(&r("example.com/v1", "Widget"), &selectors),
+            Some(Checked::Custom)
+        );
+        assert_eq!(
+            Checked::select(&r("other.io/v1", "Widget"), &selectors),
+            None
+        );
+        assert_eq!(Checked::select(&r("example.com/v1", "Widget"), &[]), None);
+        assert_eq!(
+            Checked::select(&r("apps/v1", "Deployment"), &selectors),
+            Some(Checked::Deployment)
+        );
     }
 
     #[test]

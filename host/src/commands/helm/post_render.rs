@@ -58,7 +58,11 @@ pub fn post_render(input: &str, images: &[Artifact], extras: Extras) -> anyhow::
         // Only comments: nothing for Helm to install, and nothing to rewrite.
         return Ok(String::new());
     }
-    replace_images(&mut manifests, images);
+    replace_images(
+        &mut manifests,
+        images,
+        &crate::render::selector::Rules::default(),
+    );
     let labels: Vec<(&str, &str)> = extras
         .pod_labels
         .iter()

@@ -153,7 +153,11 @@ impl Walk<'_> {
                     self.path.push(Step::Key(key.clone()));
                     match field.status {
                         Status::Done => self.value(child, &path),
-                        Status::Refused(stages) if self.runs(stages) => {
+                        Status::RefusedWhenTrue(stages)
+                            if child.as_bool() != Some(true) || !self.runs(stages) => {}
+                        Status::Refused(stages) | Status::RefusedWhenTrue(stages)
+                            if self.runs(stages) =>
+                        {
                             let message = format!(
                                 "`{}` ({}) is not supported by devloop yet; {}",
                                 self.shown(),
@@ -179,7 +183,7 @@ impl Walk<'_> {
                             );
                             self.warnings.push(at.to_string());
                         }
-                        Status::Refused(_) | Status::Warned(_) => {}
+                        Status::Refused(_) | Status::Warned(_) | Status::RefusedWhenTrue(_) => {}
                     }
                     self.path.pop();
                 }

@@ -18,6 +18,8 @@ pub enum Status {
     /// Only affects something devloop provably does another way: a one-line warning in the
     /// commands that run one of these stages. The note says what devloop does instead.
     Warned(&'static [Stage]),
+    /// A switch that is carried out when `false` and refused (as `Refused`) when `true`.
+    RefusedWhenTrue(&'static [Stage]),
 }
 
 /// One field of the model (dotted path, `[]` for list elements) and its status.
@@ -48,6 +50,20 @@ const fn refused(
     Field {
         path,
         status: Status::Refused(stages),
+        what,
+        note: todo,
+    }
+}
+
+const fn refused_when_true(
+    path: &'static str,
+    stages: &'static [Stage],
+    what: &'static str,
+    todo: &'static str,
+) -> Field {
+    Field {
+        path,
+        status: Status::RefusedWhenTrue(stages),
         what,
         note: todo,
     }
@@ -576,11 +592,19 @@ pub const FIELDS: &[Field] = &[
         "`render` writes there when `-o` is not given",
     ),
     done("deploy", ""),
-    refused(
+    done(
         "deploy.docker",
-        DEPLOY_DELETE,
-        "the docker deployer",
-        "deploy to Kubernetes with `manifests` and `deploy.kubectl`",
+        "the built images run as containers on the local Docker engine, on a network of the run, with devloop's labels",
+    ),
+    done(
+        "deploy.docker.images",
+        "each needs a build artifact; `portForward` entries of `resourceType: container` publish its ports",
+    ),
+    refused_when_true(
+        "deploy.docker.useCompose",
+        DEPLOY,
+        "docker compose",
+        "remove it (or set it to false): devloop runs each image as a container of its own",
     ),
     done(
         "deploy.helm",
@@ -772,11 +796,25 @@ pub const FIELDS: &[Field] = &[
     done("portForward[].port", ""),
     done("portForward[].address", ""),
     done("portForward[].localPort", ""),
-    refused(
+    done(
         "resourceSelector",
-        RENDER,
-        "image replacement in custom resources",
-        "remove it: devloop replaces images in the built-in workload kinds only; write the image into such resources with a `manifests.transform` plugin",
+        "over Skaffold's default rules, under `--resource-selector-rules-file`'s",
+    ),
+    done("resourceSelector.allow", ""),
+    done("resourceSelector.allow[].groupKind", ""),
+    done("resourceSelector.allow[].image", ""),
+    done("resourceSelector.allow[].labels", ""),
+    done(
+        "resourceSelector.allow[].podSpec",
+        "devloop overwrites no pod spec property, so there is nothing for it to restrict",
+    ),
+    done("resourceSelector.deny", ""),
+    done("resourceSelector.deny[].groupKind", ""),
+    done("resourceSelector.deny[].image", ""),
+    done("resourceSelector.deny[].labels", ""),
+    done(
+        "resourceSelector.deny[].podSpec",
+        "devloop overwrites no pod spec property, so there is nothing for it to restrict",
     ),
     done(
         "verify",

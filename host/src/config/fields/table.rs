@@ -23,6 +23,7 @@ fn generate() -> Result<String, String> {
          - **error**: refused, at the field's file, line and column, by the commands that run\n  \
          the stage named (the note says what to do instead). A refused field covers the fields\n  \
          below it, which are not listed.\n\
+         - **error when true**: a switch refused as above only when it is set to `true`.\n\
          - **warning**: only affects something devloop does another way; the commands that run\n  \
          the stage named show a one-line warning at the field's position and go on.\n\n\
          A command refuses only the fields of the stages it runs, as Skaffold users expect:\n\
@@ -60,6 +61,7 @@ fn generate() -> Result<String, String> {
                 covered = Some(format!("{path}."));
                 format!("error: {}", stages(list))
             }
+            Status::RefusedWhenTrue(list) => format!("error when true: {}", stages(list)),
             Status::Warned(list) => {
                 covered = Some(format!("{path}."));
                 format!("warning: {}", stages(list))

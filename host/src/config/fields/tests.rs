@@ -95,11 +95,23 @@ fn deploy_flags_docker_and_cloud_builds_are_refused_where_they_would_run() {
     let dir = tempfile::tempdir().unwrap();
     assert!(resolve_text(dir.path(), &kubectl_flags, "build", &[]).is_ok());
 
+    // The docker deployer runs; only its `useCompose: true` is refused, at its line, by the
+    // commands that deploy.
     let docker = format!("{HEAD}deploy:\n  docker:\n    images: [app]\n");
+    for command in ["deploy", "run", "dev", "delete"] {
+        assert!(
+            resolve_text(dir.path(), &docker, command, &[]).is_ok(),
+            "{command}"
+        );
+    }
+    let compose = format!("{HEAD}deploy:\n  docker:\n    images: [app]\n    useCompose: true\n");
     assert_eq!(
-        error(&docker, "delete", &[]),
-        "skaffold.yaml:4:3: `deploy.docker` (the docker deployer) is not supported by devloop yet; deploy to Kubernetes with `manifests` and `deploy.kubectl`"
+        error(&compose, "run", &[]),
+        "skaffold.yaml:6:5: `deploy.docker.useCompose` (docker compose) is not supported by devloop yet; remove it (or set it to false): devloop runs each image as a container of its own"
     );
+    assert!(resolve_text(dir.path(), &compose, "delete", &[]).is_ok());
+    let no_compose = compose.replace("useCompose: true", "useCompose: false");
+    assert!(resolve_text(dir.path(), &no_compose, "dev", &[]).is_ok());
 
     let gcb = format!("{HEAD}build:\n  googleCloudBuild:\n    projectId: p\n");
     assert_eq!(
