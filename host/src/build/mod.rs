@@ -2,7 +2,7 @@
 //! dependency order (`requires`), independent artifacts in parallel, skipping those whose
 //! inputs are unchanged since an earlier build (the artifact cache), tagging them by the tag
 //! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
-//! file each (`docker.rs`, `custom.rs`, `plugin.rs`).
+//! file (or directory) each (`docker.rs`, `custom.rs`, `ko/`, `plugin.rs`).
 
 mod cache;
 mod context;
@@ -14,6 +14,7 @@ pub mod dockerfile;
 pub mod dockerignore;
 mod engine;
 mod event;
+pub mod ko;
 mod local_cluster;
 mod plan;
 mod plugin;
@@ -73,6 +74,8 @@ pub struct ArtifactHooks {
 pub enum ArtifactKind {
     Docker(DockerSpec),
     Custom(CustomSpec),
+    /// `ko:`: a Go binary layered onto a base image, with no Docker engine.
+    Ko(ko::KoSpec),
     /// `plugin:` (a devloop extension): a builder plugin, its path made absolute.
     Plugin(crate::plugin::PluginSpec),
 }
@@ -154,6 +157,14 @@ pub struct BuildPlan {
     pub stage_hooks: Vec<ArtifactHooks>,
     /// `--default-repo` (for the hooks' `SKAFFOLD_DEFAULT_REPO`).
     pub default_repo: Option<String>,
+    /// Registries reached over plain HTTP by builders that speak to registries themselves
+    /// (ko).
+    pub insecure_registries: crate::oci::InsecureRegistries,
+    /// Extra Go compiler flags for the builds of Go binaries devloop runs itself (the ko
+    /// builder passes them as `go build -gcflags`, and then keeps source paths, without
+    /// `-trimpath`), e.g. `all=-N -l` for a debug build — what Skaffold hands Docker builds
+    /// as the `SKAFFOLD_GO_GCFLAGS` build argument. None: Go's defaults.
+    pub gcflags: Option<String>,
 }
 
 /// What a build produced: the image name as in the config, and the full reference to deploy
@@ -171,6 +182,8 @@ pub struct BuildRequest<'a> {
     pub push: bool,
     pub env: &'a crate::config::Vars,
     pub events: &'a Events,
+    /// [`BuildPlan::gcflags`].
+    pub gcflags: Option<String>,
 }
 
 /// What a builder produced.
@@ -178,6 +191,11 @@ pub struct BuildRequest<'a> {
 pub struct BuildOutput {
     /// Whether the builder pushed the image itself (custom builds do when asked).
     pub pushed: bool,
+    /// The registry digest of the image the builder pushed, when it knows it (ko pushes
+    /// without the engine, so the engine cannot be asked).
+    pub digest: Option<String>,
+    /// The ID of the image the builder loaded into the engine, when it knows it.
+    pub image_id: Option<String>,
 }
 
 /// Builds one kind of artifact.

@@ -44,6 +44,7 @@ pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, bu
             default_repo: resolved.default_repo.clone(),
             image_names: resolved.image_names.clone(),
             env: resolved.env.clone(),
+            insecure_registries: resolved.insecure_registries.clone(),
         },
     )?;
     if let Some(n) = choices.concurrency {
