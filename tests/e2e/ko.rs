@@ -1,0 +1,336 @@
+//! End-to-end tests of the ko builder against the real test ground: a small Go HTTP service
+//! (standard library only) is built with the machine's `go`, layered onto a base image in the
+//! ground's registry, and pushed there with the Docker engine out of reach (DOCKER_HOST
+//! points nowhere, so no `docker build` or `docker push` can have happened); `run` then
+//! deploys it and the service answers through the cluster. Without `--push` (the ground's
+//! cluster is local) the image is loaded into the ground's engine instead.
+
+use anyhow::{Context, Result, bail};
+use devloop_e2e::{DevloopOutput, Ground, TestNamespace, http_get, wait_for_running_pod};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// An address where no Docker engine answers.
+const NO_DOCKER: &str = "tcp://127.0.0.1:1";
+const REGISTRY: &str = "127.0.0.1:5000";
+
+const MAIN_GO: &str = r#"package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	msg, _ := os.ReadFile(filepath.Join(os.Getenv("KO_DATA_PATH"), "msg.txt"))
+	if len(os.Args) > 1 && os.Args[1] == "print" {
+		fmt.Printf("hello from ko, %s", msg)
+		return
+	}
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from ko, %s", msg)
+	})
+	http.ListenAndServe(":8080", nil)
+}
+"#;
+
+/// A Go service project in a temp dir, its own artifact cache, and names no other run uses.
+struct Project {
+    root: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    /// The image the config builds.
+    image: String,
+    /// The base image's repository in the ground's registry.
+    base: String,
+}
+
+impl Project {
+    fn new(name: &str) -> Project {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let unique = format!("e2e-ko-{name}-{}-{nanos}", std::process::id());
+        let p = Project {
+            root: tempfile::tempdir().expect("temp project"),
+            cache: tempfile::tempdir().expect("temp cache"),
+            image: unique.clone(),
+            base: format!("{unique}-base"),
+        };
+        p.write("go.mod", "module example.com/hello\n\ngo 1.19\n");
+        p.write("main.go", MAIN_GO);
+        p.write("kodata/msg.txt", "kodata is here\n");
+        p.write(
+            "k8s/app.yaml",
+            &format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello\nspec:\n  selector:\n    matchLabels: {{app: hello}}\n  template:\n    metadata:\n      labels: {{app: hello}}\n    spec:\n      containers:\n      - name: hello\n        image: {}\n        ports: [{{containerPort: 8080}}]\n",
+                p.image
+            ),
+        );
+        p.write(
+            "skaffold.yaml",
+            &format!(
+                "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {{}}\n  artifacts:\n  - image: {}\n    ko:\n      fromImage: {REGISTRY}/{}:v1\n      labels:\n        org.opencontainers.image.source: \"{{{{.KO_E2E_SOURCE}}}}\"\nmanifests:\n  rawYaml: [k8s/app.yaml]\ndeploy:\n  kubectl: {{}}\n",
+                p.image, p.base
+            ),
+        );
+        p
+    }
+
+    fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Test set-up: the ground's busybox image pushed to the registry as this project's
+    /// base (with the engine; the build under test does not use it).
+    fn push_base(&self) -> Result<()> {
+        let base = format!("{REGISTRY}/{}:v1", self.base);
+        docker(&["tag", "devloop-test/busybox:v1", &base])?;
+        let pushed = docker(&["push", &base]);
+        docker(&["image", "rm", &base])?;
+        pushed.map(|_| ())
+    }
+
+    /// `kubectl-devloop <command> <args>` in the project; `docker_host` replaces the
+    /// ground's engine address when given.
+    async fn devloop(
+        &self,
+        command: &str,
+        args: &[&str],
+        docker_host: Option<&str>,
+    ) -> DevloopOutput {
+        let mut d = Ground::ensure()
+            .devloop()
+            .arg(command)
+            .args(args)
+            .current_dir(self.path())
+            .env("XDG_CACHE_HOME", self.cache.path())
+            .env("KO_E2E_SOURCE", "https://example.com/hello")
+            .timeout(Duration::from_secs(240));
+        if let Some(host) = docker_host {
+            d = d.env("DOCKER_HOST", host);
+        }
+        d.run().await.expect("kubectl-devloop runs")
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        // Images the local-load test left in the engine, under any tag.
+        if let Ok(listing) = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]) {
+            let mine: Vec<&str> = listing
+                .lines()
+                .filter(|r| r.contains(self.image.as_str()))
+                .collect();
+            if !mine.is_empty() {
+                let mut args = vec!["image", "rm", "-f"];
+                args.extend(mine);
+                let _ = docker(&args);
+            }
+        }
+    }
+}
+
+/// The `reference` of the build result of `image`, from the JSON events on stdout.
+fn built_reference(out: &DevloopOutput, image: &str) -> String {
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "build" && e["kind"] == "completed" && e["artifact"] == image)
+        .and_then(|e| e["reference"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no build result for {image}: {out}"))
+}
+
+/// The docker CLI against the ground's engine (test set-up and checks only).
+fn docker(args: &[&str]) -> Result<String> {
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    for (k, v) in Ground::ensure().env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().context("running docker")?;
+    if !out.status.success() {
+        bail!(
+            "docker {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// GET `path` from the ground's registry: the headers and the body.
+fn registry_get(path: &str, accept: &str) -> Result<(String, Vec<u8>)> {
+    let mut s = std::net::TcpStream::connect(REGISTRY)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {REGISTRY}\r\nAccept: {accept}\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    s.read_to_end(&mut response)?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        bail!("GET {path}: {head}");
+    }
+    Ok((head, response[split + 4..].to_vec()))
+}
+
+const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
+
+#[tokio::test]
+async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
+    let p = Project::new("push");
+    p.push_base()?;
+    let pushed_as = format!("{REGISTRY}/{}", p.image);
+
+    let out = p
+        .devloop(
+            "build",
+            &["--push", "--default-repo", REGISTRY, "--event-format", "json"],
+            Some(NO_DOCKER),
+        )
+        .await;
+    out.assert_success();
+    let reference = built_reference(&out, &pushed_as);
+    let (name_tag, digest) = reference.split_once('@').context("a digest")?;
+    assert_eq!(name_tag, format!("{pushed_as}:latest"));
+
+    // The registry holds it under that digest, with ko's layout on top of the base's layers.
+    let (head, manifest) = registry_get(
+        &format!("/v2/{}/manifests/latest", p.image),
+        MANIFEST_TYPES,
+    )?;
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("docker-content-digest: {digest}")),
+        "{head}"
+    );
+    let manifest: Value = serde_json::from_slice(&manifest)?;
+    let (_, base_manifest) = registry_get(&format!("/v2/{}/manifests/v1", p.base), MANIFEST_TYPES)?;
+    let base_manifest: Value = serde_json::from_slice(&base_manifest)?;
+    let layers = manifest["layers"].as_array().context("layers")?;
+    let base_layers = base_manifest["layers"].as_array().context("base layers")?;
+    assert_eq!(layers.len(), base_layers.len() + 2, "kodata and app layers");
+    assert_eq!(&layers[..base_layers.len()], base_layers.as_slice());
+    let config_digest = manifest["config"]["digest"].as_str().context("config")?;
+    let (_, config) = registry_get(
+        &format!("/v2/{}/blobs/{config_digest}", p.image),
+        "*/*",
+    )?;
+    let config: Value = serde_json::from_slice(&config)?;
+    let c = &config["config"];
+    assert_eq!(c["Entrypoint"], serde_json::json!(["/ko-app/hello"]));
+    let env: Vec<&str> = c["Env"]
+        .as_array()
+        .context("Env")?
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(env.contains(&"KO_DATA_PATH=/var/run/ko"), "{env:?}");
+    assert!(
+        env.iter().any(|e| e.starts_with("PATH=") && e.ends_with(":/ko-app")),
+        "{env:?}"
+    );
+    assert_eq!(
+        c["Labels"]["org.opencontainers.image.source"],
+        "https://example.com/hello"
+    );
+    assert_eq!(config["created"], "1970-01-01T00:00:00Z");
+
+    // Reproducible: the same source builds the same image, digest for digest.
+    let again = p
+        .devloop(
+            "build",
+            &[
+                "--push",
+                "--default-repo",
+                REGISTRY,
+                "--event-format",
+                "json",
+                "--cache-artifacts=false",
+            ],
+            Some(NO_DOCKER),
+        )
+        .await;
+    again.assert_success();
+    assert_eq!(built_reference(&again, &pushed_as), reference);
+
+    // Deployed from the registry, the service answers with its kodata through the cluster.
+    let client = Ground::ensure().client().await?;
+    let ns = TestNamespace::create(&client, "ko_push").await?;
+    let run = p
+        .devloop(
+            "run",
+            &[
+                "-n",
+                ns.name(),
+                "--push",
+                "--default-repo",
+                REGISTRY,
+                "--color",
+                "never",
+            ],
+            Some(NO_DOCKER),
+        )
+        .await;
+    run.assert_success();
+    let pod = wait_for_running_pod(&client, ns.name(), "app=hello", Duration::from_secs(90))
+        .await?;
+    let spec_image = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .context("the pod's image")?;
+    assert_eq!(spec_image, reference, "deployed by digest");
+    let name = pod.metadata.name.context("pod name")?;
+    let page = http_get(&client, ns.name(), &name, 8080, "/").await?.body;
+    assert_eq!(page, "hello from ko, kodata is here\n");
+    Ok(())
+}
+
+#[tokio::test]
+async fn ko_build_without_push_loads_the_image_into_the_engine() -> Result<()> {
+    let p = Project::new("load");
+    p.push_base()?;
+    // The ground's cluster is local (an API server on loopback): images are not pushed.
+    let out = p.devloop("build", &["--event-format", "json"], None).await;
+    out.assert_success();
+    let reference = built_reference(&out, &p.image);
+    let (name, id) = reference.split_once(':').context("name:id")?;
+    assert_eq!(name, p.image);
+    let inspected = docker(&["image", "inspect", "--format", "{{.Id}}", &reference])?;
+    assert_eq!(inspected, format!("sha256:{id}"), "named by its image ID");
+    let printed = docker(&["run", "--rm", "--network", "none", &reference, "print"])?;
+    assert_eq!(printed, "hello from ko, kodata is here");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_ko_import_path_image_cannot_be_pushed_without_a_default_repo() -> Result<()> {
+    let p = Project::new("scheme");
+    let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?
+        .replace(&format!("image: {}\n", p.image), "image: ko://example.com/hello\n");
+    p.write("skaffold.yaml", &config);
+    let out = p.devloop("build", &["--push"], Some(NO_DOCKER)).await;
+    out.assert_failure();
+    assert!(
+        out.stderr.contains("ko://example.com/hello") && out.stderr.contains("--default-repo"),
+        "{out}"
+    );
+    Ok(())
+}
