@@ -171,11 +171,24 @@ fn docker(args: &[&str]) -> Result<String> {
 
 /// GET `path` from the ground's registry: the headers and the body.
 fn registry_get(path: &str, accept: &str) -> Result<(String, Vec<u8>)> {
+    registry_request("GET", path, &[("Accept", accept)], &[], 200)
+}
+
+/// One request to the ground's registry, failing unless it answers `expect`.
+fn registry_request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    expect: u16,
+) -> Result<(String, Vec<u8>)> {
     let mut s = std::net::TcpStream::connect(REGISTRY)?;
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: {REGISTRY}\r\nAccept: {accept}\r\n\r\n"
-    )?;
+    write!(s, "{method} {path} HTTP/1.0\r\nHost: {REGISTRY}\r\n")?;
+    for (k, v) in headers {
+        write!(s, "{k}: {v}\r\n")?;
+    }
+    write!(s, "Content-Length: {}\r\n\r\n", body.len())?;
+    s.write_all(body)?;
     let mut response = Vec::new();
     s.read_to_end(&mut response)?;
     let split = response
@@ -183,10 +196,45 @@ fn registry_get(path: &str, accept: &str) -> Result<(String, Vec<u8>)> {
         .position(|w| w == b"\r\n\r\n")
         .context("no end of headers")?;
     let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        bail!("GET {path}: {head}");
+    let status = head.split_whitespace().nth(1).unwrap_or_default();
+    if status != expect.to_string() {
+        bail!(
+            "{method} {path}: {head}\n{}",
+            String::from_utf8_lossy(&response[split + 4..])
+        );
     }
     Ok((head, response[split + 4..].to_vec()))
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// Test set-up: uploads `bytes` as a blob of `repo`; returns its digest.
+fn push_blob(repo: &str, bytes: &[u8]) -> Result<String> {
+    let digest = sha256(bytes);
+    let (head, _) = registry_request("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], &[], 202)?;
+    let location = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location").then(|| v.trim().to_string())
+        })
+        .context("no upload location")?;
+    let path = location
+        .strip_prefix(&format!("http://{REGISTRY}"))
+        .unwrap_or(&location)
+        .to_string();
+    let separator = if path.contains('?') { '&' } else { '?' };
+    registry_request(
+        "PUT",
+        &format!("{path}{separator}digest={digest}"),
+        &[("Content-Type", "application/octet-stream")],
+        bytes,
+        201,
+    )?;
+    Ok(digest)
 }
 
 const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
@@ -269,6 +317,38 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
     again.assert_success();
     assert_eq!(built_reference(&again, &pushed_as), reference);
 
+    // A new tag for the same inputs points at the same manifest, nothing rebuilt.
+    let retagged = p
+        .devloop(
+            "build",
+            &[
+                "--push",
+                "--default-repo",
+                REGISTRY,
+                "--event-format",
+                "json",
+                "--tag",
+                "v2",
+            ],
+            Some(NO_DOCKER),
+        )
+        .await;
+    retagged.assert_success();
+    assert!(
+        retagged.stdout.contains("\"Found. Tagging\""),
+        "{retagged}"
+    );
+    assert_eq!(
+        built_reference(&retagged, &pushed_as),
+        format!("{pushed_as}:v2@{digest}")
+    );
+    let (head, _) = registry_get(&format!("/v2/{}/manifests/v2", p.image), MANIFEST_TYPES)?;
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("docker-content-digest: {digest}")),
+        "{head}"
+    );
+
     // Deployed from the registry, the service answers with its kodata through the cluster.
     let client = Ground::ensure().client().await?;
     let ns = TestNamespace::create(&client, "ko_push").await?;
@@ -300,6 +380,113 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
     let name = pod.metadata.name.context("pod name")?;
     let page = http_get(&client, ns.name(), &name, 8080, "/").await?.body;
     assert_eq!(page, "hello from ko, kodata is here\n");
+    Ok(())
+}
+
+/// Test set-up: an arm64 image in `repo` (one empty layer and a config naming arm64), and
+/// an index `repo:multi` of it and the amd64 busybox already pushed as `repo:v1`.
+fn push_multi_platform_base(repo: &str) -> Result<()> {
+    const DOCKER_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    // An empty tar (two zero blocks), gzipped by gzip itself.
+    let tar = vec![0u8; 1024];
+    let mut gzip = Command::new("gzip")
+        .args(["-n", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    gzip.stdin.take().context("gzip stdin")?.write_all(&tar)?;
+    let layer = gzip.wait_with_output()?.stdout;
+    let layer_digest = push_blob(repo, &layer)?;
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "arm64",
+        "os": "linux",
+        "config": {"Env": ["PATH=/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [sha256(&tar)]},
+    }))?;
+    let config_digest = push_blob(repo, &config)?;
+    let arm = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": DOCKER_V2,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "digest": layer_digest, "size": layer.len()}],
+    }))?;
+    let arm_digest = sha256(&arm);
+    registry_request(
+        "PUT",
+        &format!("/v2/{repo}/manifests/{arm_digest}"),
+        &[("Content-Type", DOCKER_V2)],
+        &arm,
+        201,
+    )?;
+    let (_, amd) = registry_get(&format!("/v2/{repo}/manifests/v1"), DOCKER_V2)?;
+    let list_type = "application/vnd.docker.distribution.manifest.list.v2+json";
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": list_type,
+        "manifests": [
+            {"mediaType": DOCKER_V2, "digest": sha256(&amd), "size": amd.len(), "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": DOCKER_V2, "digest": arm_digest, "size": arm.len(), "platform": {"architecture": "arm64", "os": "linux"}},
+        ],
+    }))?;
+    registry_request(
+        "PUT",
+        &format!("/v2/{repo}/manifests/multi"),
+        &[("Content-Type", list_type)],
+        &index,
+        201,
+    )?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ko_builds_one_image_per_platform_into_one_index() -> Result<()> {
+    let p = Project::new("platforms");
+    p.push_base()?;
+    push_multi_platform_base(&p.base)?;
+    let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?
+        .replace(":v1\n", ":multi\n")
+        .replace("    ko:\n", "    platforms: [linux/amd64, linux/arm64]\n    ko:\n");
+    p.write("skaffold.yaml", &config);
+    let pushed_as = format!("{REGISTRY}/{}", p.image);
+    let out = p
+        .devloop(
+            "build",
+            &["--push", "--default-repo", REGISTRY, "--event-format", "json"],
+            Some(NO_DOCKER),
+        )
+        .await;
+    out.assert_success();
+    let reference = built_reference(&out, &pushed_as);
+    let digest = reference.split_once('@').context("a digest")?.1;
+
+    let (head, index) = registry_get(&format!("/v2/{}/manifests/latest", p.image), MANIFEST_TYPES)?;
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("docker-content-digest: {digest}")),
+        "{head}"
+    );
+    let index: Value = serde_json::from_slice(&index)?;
+    assert_eq!(index["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let entries = index["manifests"].as_array().context("manifests")?;
+    let platforms: Vec<String> = entries
+        .iter()
+        .map(|m| format!("{}/{}", m["platform"]["os"].as_str().unwrap_or(""), m["platform"]["architecture"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    for (entry, arch) in entries.iter().zip(["amd64", "arm64"]) {
+        let child = entry["digest"].as_str().context("child digest")?;
+        let (_, manifest) = registry_get(&format!("/v2/{}/manifests/{child}", p.image), MANIFEST_TYPES)?;
+        let manifest: Value = serde_json::from_slice(&manifest)?;
+        let config = manifest["config"]["digest"].as_str().context("config")?;
+        let (_, config) = registry_get(&format!("/v2/{}/blobs/{config}", p.image), "*/*")?;
+        let config: Value = serde_json::from_slice(&config)?;
+        assert_eq!(config["architecture"], arch);
+        assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/ko-app/hello"]));
+    }
+    // The engine (amd64) runs its own platform's image of the index.
+    let printed = docker(&["run", "--rm", "--network", "none", &reference, "print"]);
+    let _ = docker(&["image", "rm", "-f", &reference]);
+    assert_eq!(printed?, "hello from ko, kodata is here");
     Ok(())
 }
 

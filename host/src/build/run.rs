@@ -494,6 +494,12 @@ async fn lookup(
         if entry.digest.is_some() && remote == entry.digest {
             send(CacheOutcome::FoundRemotely, vec![]);
             format!("{name_tag}@{}", remote.unwrap_or_default())
+        } else if ko
+            && let Some(digest) = &entry.digest
+            && super::ko::retag(name_tag, digest, &run.plan.insecure_registries).await?
+        {
+            send(CacheOutcome::FoundTagging, vec![]);
+            format!("{name_tag}@{digest}")
         } else if let Some(id) = &local_id {
             send(CacheOutcome::FoundTagging, vec![]);
             run.engine().await?.tag(id, name_tag).await?;

@@ -19,7 +19,7 @@ mod koyaml;
 mod layers;
 mod publish;
 
-pub use publish::remote_digest;
+pub use publish::{remote_digest, retag};
 
 use super::{
     Artifact, ArtifactKind, BuildError, BuildEvent, BuildOutput, BuildRequest, Builder, Engine,

@@ -128,6 +128,42 @@ pub async fn remote_digest(name_tag: &str, insecure: &InsecureRegistries) -> Opt
         .map(|d| d.to_string())
 }
 
+/// Points `name_tag` at the manifest `digest` when its repository still holds it (the same
+/// inputs built before, under another tag): nothing is built or uploaded but the manifest.
+/// False when the repository does not have it.
+pub async fn retag(
+    name_tag: &str,
+    digest: &str,
+    insecure: &InsecureRegistries,
+) -> Result<bool, BuildError> {
+    let target = target(name_tag, insecure)?;
+    let client = Client::new(&target, Access::Push)
+        .map_err(fail)?
+        .for_content(Content::Image);
+    let digest = Digest::parse(digest).map_err(BuildError::Config)?;
+    if client.manifest_digest(&digest.to_string()).await.map_err(fail)? != Some(digest.clone()) {
+        return Ok(false);
+    }
+    let (manifest, media_type) = client.manifest(&digest.to_string()).await.map_err(fail)?;
+    digest.verify(&manifest, name_tag).map_err(fail)?;
+    let media_type = media_type
+        .or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(&manifest)
+                .ok()
+                .and_then(|v| v["mediaType"].as_str().map(str::to_string))
+        })
+        .ok_or_else(|| BuildError::Failed {
+            message: format!("the registry did not say what kind of manifest {digest} is"),
+            output: vec![],
+        })?;
+    let tag = target.tag.clone().unwrap_or_else(|| "latest".into());
+    client
+        .push_manifest(&tag, &media_type, &manifest)
+        .await
+        .map_err(fail)?;
+    Ok(true)
+}
+
 /// Loads `image` into the engine as `name_tag` (`docker load` of a `docker save` tarball);
 /// returns the image ID (the config's digest).
 pub async fn load(
