@@ -219,7 +219,8 @@ fn push_blob(repo: &str, bytes: &[u8]) -> Result<String> {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("location").then(|| v.trim().to_string())
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_string())
         })
         .context("no upload location")?;
     let path = location
@@ -248,7 +249,13 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
     let out = p
         .devloop(
             "build",
-            &["--push", "--default-repo", REGISTRY, "--event-format", "json"],
+            &[
+                "--push",
+                "--default-repo",
+                REGISTRY,
+                "--event-format",
+                "json",
+            ],
             Some(NO_DOCKER),
         )
         .await;
@@ -258,10 +265,8 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
     assert_eq!(name_tag, format!("{pushed_as}:latest"));
 
     // The registry holds it under that digest, with ko's layout on top of the base's layers.
-    let (head, manifest) = registry_get(
-        &format!("/v2/{}/manifests/latest", p.image),
-        MANIFEST_TYPES,
-    )?;
+    let (head, manifest) =
+        registry_get(&format!("/v2/{}/manifests/latest", p.image), MANIFEST_TYPES)?;
     assert!(
         head.to_ascii_lowercase()
             .contains(&format!("docker-content-digest: {digest}")),
@@ -275,10 +280,7 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
     assert_eq!(layers.len(), base_layers.len() + 2, "kodata and app layers");
     assert_eq!(&layers[..base_layers.len()], base_layers.as_slice());
     let config_digest = manifest["config"]["digest"].as_str().context("config")?;
-    let (_, config) = registry_get(
-        &format!("/v2/{}/blobs/{config_digest}", p.image),
-        "*/*",
-    )?;
+    let (_, config) = registry_get(&format!("/v2/{}/blobs/{config_digest}", p.image), "*/*")?;
     let config: Value = serde_json::from_slice(&config)?;
     let c = &config["config"];
     assert_eq!(c["Entrypoint"], serde_json::json!(["/ko-app/hello"]));
@@ -290,7 +292,8 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
         .collect();
     assert!(env.contains(&"KO_DATA_PATH=/var/run/ko"), "{env:?}");
     assert!(
-        env.iter().any(|e| e.starts_with("PATH=") && e.ends_with(":/ko-app")),
+        env.iter()
+            .any(|e| e.starts_with("PATH=") && e.ends_with(":/ko-app")),
         "{env:?}"
     );
     assert_eq!(
@@ -334,10 +337,7 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
         )
         .await;
     retagged.assert_success();
-    assert!(
-        retagged.stdout.contains("\"Found. Tagging\""),
-        "{retagged}"
-    );
+    assert!(retagged.stdout.contains("\"Found. Tagging\""), "{retagged}");
     assert_eq!(
         built_reference(&retagged, &pushed_as),
         format!("{pushed_as}:v2@{digest}")
@@ -368,8 +368,8 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
         )
         .await;
     run.assert_success();
-    let pod = wait_for_running_pod(&client, ns.name(), "app=hello", Duration::from_secs(90))
-        .await?;
+    let pod =
+        wait_for_running_pod(&client, ns.name(), "app=hello", Duration::from_secs(90)).await?;
     let spec_image = pod
         .spec
         .as_ref()
@@ -445,13 +445,22 @@ async fn ko_builds_one_image_per_platform_into_one_index() -> Result<()> {
     push_multi_platform_base(&p.base)?;
     let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?
         .replace(":v1\n", ":multi\n")
-        .replace("    ko:\n", "    platforms: [linux/amd64, linux/arm64]\n    ko:\n");
+        .replace(
+            "    ko:\n",
+            "    platforms: [linux/amd64, linux/arm64]\n    ko:\n",
+        );
     p.write("skaffold.yaml", &config);
     let pushed_as = format!("{REGISTRY}/{}", p.image);
     let out = p
         .devloop(
             "build",
-            &["--push", "--default-repo", REGISTRY, "--event-format", "json"],
+            &[
+                "--push",
+                "--default-repo",
+                REGISTRY,
+                "--event-format",
+                "json",
+            ],
             Some(NO_DOCKER),
         )
         .await;
@@ -466,22 +475,37 @@ async fn ko_builds_one_image_per_platform_into_one_index() -> Result<()> {
         "{head}"
     );
     let index: Value = serde_json::from_slice(&index)?;
-    assert_eq!(index["mediaType"], "application/vnd.oci.image.index.v1+json");
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
     let entries = index["manifests"].as_array().context("manifests")?;
     let platforms: Vec<String> = entries
         .iter()
-        .map(|m| format!("{}/{}", m["platform"]["os"].as_str().unwrap_or(""), m["platform"]["architecture"].as_str().unwrap_or("")))
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["platform"]["os"].as_str().unwrap_or(""),
+                m["platform"]["architecture"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
     for (entry, arch) in entries.iter().zip(["amd64", "arm64"]) {
         let child = entry["digest"].as_str().context("child digest")?;
-        let (_, manifest) = registry_get(&format!("/v2/{}/manifests/{child}", p.image), MANIFEST_TYPES)?;
+        let (_, manifest) = registry_get(
+            &format!("/v2/{}/manifests/{child}", p.image),
+            MANIFEST_TYPES,
+        )?;
         let manifest: Value = serde_json::from_slice(&manifest)?;
         let config = manifest["config"]["digest"].as_str().context("config")?;
         let (_, config) = registry_get(&format!("/v2/{}/blobs/{config}", p.image), "*/*")?;
         let config: Value = serde_json::from_slice(&config)?;
         assert_eq!(config["architecture"], arch);
-        assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/ko-app/hello"]));
+        assert_eq!(
+            config["config"]["Entrypoint"],
+            serde_json::json!(["/ko-app/hello"])
+        );
     }
     // The engine (amd64) runs its own platform's image of the index.
     let printed = docker(&["run", "--rm", "--network", "none", &reference, "print"]);
@@ -510,8 +534,10 @@ async fn ko_build_without_push_loads_the_image_into_the_engine() -> Result<()> {
 #[tokio::test]
 async fn a_ko_import_path_image_cannot_be_pushed_without_a_default_repo() -> Result<()> {
     let p = Project::new("scheme");
-    let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?
-        .replace(&format!("image: {}\n", p.image), "image: ko://example.com/hello\n");
+    let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?.replace(
+        &format!("image: {}\n", p.image),
+        "image: ko://example.com/hello\n",
+    );
     p.write("skaffold.yaml", &config);
     let out = p.devloop("build", &["--push"], Some(NO_DOCKER)).await;
     out.assert_failure();

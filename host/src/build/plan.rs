@@ -153,7 +153,9 @@ fn ko_image_names(
 ) -> Result<(), PlanError> {
     for (artifact, source) in artifacts.iter_mut().zip(sources) {
         if !matches!(artifact.kind, ArtifactKind::Ko(_))
-            || !artifact.image.starts_with(super::ko::import_path::KO_SCHEME)
+            || !artifact
+                .image
+                .starts_with(super::ko::import_path::KO_SCHEME)
         {
             continue;
         }

@@ -243,7 +243,10 @@ impl Client {
         if from == self.repository {
             return self.has_blob(digest).await;
         }
-        let what = format!("mount of blob {digest} from {from} into {}", self.repository);
+        let what = format!(
+            "mount of blob {digest} from {from} into {}",
+            self.repository
+        );
         let url = format!(
             "{}/v2/{}/blobs/uploads/?mount={}&from={}",
             self.base,

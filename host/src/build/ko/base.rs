@@ -4,7 +4,9 @@
 
 use super::go::Platform;
 use crate::build::BuildError;
-use crate::oci::manifest::{AnyManifest, DOCKER_MANIFEST, Descriptor, Index, Manifest, OCI_MANIFEST};
+use crate::oci::manifest::{
+    AnyManifest, DOCKER_MANIFEST, Descriptor, Index, Manifest, OCI_MANIFEST,
+};
 use crate::oci::{Access, Client, Content, Digest, InsecureRegistries, OciReference};
 
 /// One platform's image of the base.
@@ -40,7 +42,9 @@ impl BaseSource {
             .await
             .map_err(fail)?;
         if let Some(pinned) = &self.reference.digest {
-            pinned.verify(&bytes, &self.reference.to_string()).map_err(fail)?;
+            pinned
+                .verify(&bytes, &self.reference.to_string())
+                .map_err(fail)?;
         }
         let manifest = match parse(&bytes, content_type.as_deref(), &self.reference)? {
             AnyManifest::Image(m) => {
@@ -60,11 +64,9 @@ impl BaseSource {
                         platforms_of(&index)
                     ))
                 })?;
-                let digest = Digest::parse(&entry.digest).map_err(|e| {
-                    BuildError::Failed {
-                        message: format!("the index of {}: {e}", self.reference),
-                        output: vec![],
-                    }
+                let digest = Digest::parse(&entry.digest).map_err(|e| BuildError::Failed {
+                    message: format!("the index of {}: {e}", self.reference),
+                    output: vec![],
                 })?;
                 let (bytes, content_type) = self
                     .client
@@ -96,12 +98,11 @@ impl BaseSource {
                 self.reference
             )));
         }
-        let config_digest = Digest::parse(&manifest.config.digest).map_err(|e| {
-            BuildError::Failed {
+        let config_digest =
+            Digest::parse(&manifest.config.digest).map_err(|e| BuildError::Failed {
                 message: format!("the manifest of {}: {e}", self.reference),
                 output: vec![],
-            }
-        })?;
+            })?;
         let config = self
             .client
             .blob(&config_digest, Some(manifest.config.size))

@@ -80,7 +80,9 @@ pub fn package_graph_files(
             message: format!("cannot read the output of `go list -deps -json`: {e}"),
             output: vec![],
         })?;
-    let context = context.canonicalize().unwrap_or_else(|_| context.to_path_buf());
+    let context = context
+        .canonicalize()
+        .unwrap_or_else(|_| context.to_path_buf());
     let mut files = BTreeSet::new();
     let mut add = |path: &Path| {
         if let Ok(rel) = path.strip_prefix(&context) {
@@ -162,7 +164,10 @@ mod tests {
         std::fs::write(root.join("main_test.go"), "package main\n").unwrap();
         std::fs::write(root.join("README.md"), "docs").unwrap();
         for (pkg, body) in [
-            ("greet", "package greet\n\nfunc Hello() string { return \"hello\" }\n"),
+            (
+                "greet",
+                "package greet\n\nfunc Hello() string { return \"hello\" }\n",
+            ),
             ("unused", "package unused\n"),
         ] {
             std::fs::create_dir(root.join(pkg)).unwrap();
@@ -171,8 +176,7 @@ mod tests {
         std::fs::create_dir_all(root.join("kodata/static")).unwrap();
         std::fs::write(root.join("kodata/static/index.html"), "<p>").unwrap();
         let env = crate::config::template::environment();
-        let files =
-            package_graph_files(&KoSpec::default(), "app", root, &env).unwrap();
+        let files = package_graph_files(&KoSpec::default(), "app", root, &env).unwrap();
         assert_eq!(
             files,
             [

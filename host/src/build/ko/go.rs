@@ -34,13 +34,14 @@ impl Platform {
     pub fn parse(text: &str) -> Result<Platform, String> {
         let parts: Vec<&str> = text.trim().split('/').collect();
         match parts.as_slice() {
-            [os, arch] | [os, arch, _]
-                if !os.is_empty() && !arch.is_empty() && *os != "all" =>
-            {
+            [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() && *os != "all" => {
                 Ok(Platform {
                     os: os.to_string(),
                     arch: arch.to_string(),
-                    variant: parts.get(2).map(|v| v.to_string()).filter(|v| !v.is_empty()),
+                    variant: parts
+                        .get(2)
+                        .map(|v| v.to_string())
+                        .filter(|v| !v.is_empty()),
                 })
             }
             _ => Err(format!(
@@ -261,7 +262,11 @@ mod tests {
         assert!(env.contains(&("GOARM".into(), "7".into())));
         // The configured value comes last, so it wins.
         assert_eq!(
-            env.iter().rev().find(|(k, _)| k == "CGO_ENABLED").unwrap().1,
+            env.iter()
+                .rev()
+                .find(|(k, _)| k == "CGO_ENABLED")
+                .unwrap()
+                .1,
             "1"
         );
     }

@@ -7,8 +7,7 @@ use super::go::Platform;
 use super::layers::Layer;
 use crate::oci::Digest;
 use crate::oci::manifest::{
-    DOCKER_MANIFEST, Descriptor, Index, IndexEntry, Manifest, OCI_INDEX,
-    Platform as IndexPlatform,
+    DOCKER_MANIFEST, Descriptor, Index, IndexEntry, Manifest, OCI_INDEX, Platform as IndexPlatform,
 };
 use std::collections::BTreeMap;
 
@@ -43,7 +42,11 @@ impl Assembled {
 
     /// Every layer, base first, as the manifest lists them.
     pub fn layer_descriptors(&self) -> Vec<Descriptor> {
-        let layer_type = if self.docker() { DOCKER_LAYER } else { OCI_LAYER };
+        let layer_type = if self.docker() {
+            DOCKER_LAYER
+        } else {
+            OCI_LAYER
+        };
         let mut all = self.base.layers.clone();
         all.extend(self.layers.iter().map(|l| Descriptor {
             media_type: layer_type.into(),
@@ -60,7 +63,12 @@ impl Assembled {
             schema_version: 2,
             media_type: Some(self.base.media_type.clone()),
             config: Descriptor {
-                media_type: if self.docker() { DOCKER_CONFIG } else { OCI_CONFIG }.into(),
+                media_type: if self.docker() {
+                    DOCKER_CONFIG
+                } else {
+                    OCI_CONFIG
+                }
+                .into(),
                 digest: self.config_digest().to_string(),
                 size: self.config.len() as u64,
                 annotations: BTreeMap::new(),

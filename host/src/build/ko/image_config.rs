@@ -160,9 +160,12 @@ mod tests {
     fn assembles_ko_config_over_the_base() {
         let kodata = layers::kodata_layer(std::path::Path::new("/nonexistent"), 0).unwrap();
         let app = layers::app_layer("hello", b"bin", 0).unwrap();
-        let labels = [("org.opencontainers.image.source".to_string(), "x".to_string())]
-            .into_iter()
-            .collect();
+        let labels = [(
+            "org.opencontainers.image.source".to_string(),
+            "x".to_string(),
+        )]
+        .into_iter()
+        .collect();
         let platform = Platform::parse("linux/arm64").unwrap();
         let config = assemble(
             &base(),

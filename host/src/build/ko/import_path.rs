@@ -33,10 +33,7 @@ pub async fn resolve(
         return Ok(path.to_string());
     }
     let listed = go::list(working_dir, &["-f", "{{.ImportPath}} {{.Name}}", main], env).await?;
-    let packages: Vec<(&str, &str)> = listed
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .collect();
+    let packages: Vec<(&str, &str)> = listed.lines().filter_map(|l| l.split_once(' ')).collect();
     let mains: Vec<&str> = packages
         .iter()
         .filter(|(_, name)| *name == "main")
@@ -63,9 +60,8 @@ pub async fn resolve(
 pub fn app_name(import_path: &str) -> String {
     let mut parts = import_path.rsplit('/');
     let last = parts.next().unwrap_or(import_path);
-    let is_major_version = last.len() > 1
-        && last.starts_with('v')
-        && last[1..].chars().all(|c| c.is_ascii_digit());
+    let is_major_version =
+        last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit());
     match (is_major_version, parts.next()) {
         (true, Some(parent)) => parent.to_string(),
         _ => last.to_string(),

@@ -138,10 +138,7 @@ mod tests {
             "busybox:1",
             "an override wins over fromImage, matched without case"
         );
-        assert_eq!(
-            KoYaml::default().base_image("x", None),
-            DEFAULT_BASE_IMAGE
-        );
+        assert_eq!(KoYaml::default().base_image("x", None), DEFAULT_BASE_IMAGE);
     }
 
     #[test]

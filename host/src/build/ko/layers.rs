@@ -72,7 +72,11 @@ impl Tar {
     fn dir(&mut self, path: &str) -> Result<(), BuildError> {
         let mut h = self.header(tar::EntryType::Directory, 0);
         self.builder
-            .append_data(&mut h, format!("{}/", path.trim_matches('/')), std::io::empty())
+            .append_data(
+                &mut h,
+                format!("{}/", path.trim_matches('/')),
+                std::io::empty(),
+            )
             .map_err(|e| BuildError::Io(format!("cannot write {path} into a layer: {e}")))
     }
 
@@ -148,9 +152,8 @@ fn add_tree(tar: &mut Tar, dir: &Path, at: &str, depth: usize) -> Result<(), Bui
         };
         let target = format!("{at}/{name}");
         // Symlinks are followed: the image holds what they point at, as ko ships it.
-        let meta = std::fs::metadata(&path).map_err(|e| {
-            BuildError::Io(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
         if meta.is_dir() {
             tar.dir(&target)?;
             add_tree(tar, &path, &target, depth + 1)?;

@@ -152,7 +152,9 @@ impl KoBuilder {
         let base_image = koyaml.base_image(&import_path, spec.from_image.as_deref());
         let base = base::BaseSource::new(&base_image, &self.insecure)?;
         let app_name = import_path::app_name(&import_path);
-        let kodata = self.kodata_dir(&settings.dir, &import_path, req.env).await?;
+        let kodata = self
+            .kodata_dir(&settings.dir, &import_path, req.env)
+            .await?;
         let out_dir = tempfile::tempdir()
             .map_err(|e| BuildError::Io(format!("cannot make a temporary directory: {e}")))?;
 
@@ -385,11 +387,20 @@ mod tests {
             "127.0.0.1:5000/team/name:tag",
         );
         assert_eq!(expand("-flag-{{.TEST_VAR}}", &v).unwrap(), "-flag-baz");
-        assert_eq!(expand("-flag2-{{.Env.TEST_VAR}}", &v).unwrap(), "-flag2-baz");
+        assert_eq!(
+            expand("-flag2-{{.Env.TEST_VAR}}", &v).unwrap(),
+            "-flag2-baz"
+        );
         assert_eq!(expand("-flag-{{.IMAGE_NAME}}", &v).unwrap(), "-flag-name");
         assert_eq!(expand("-ldflag-{{.IMAGE_TAG}}", &v).unwrap(), "-ldflag-tag");
-        assert_eq!(expand("{{.IMAGE_REPO}}", &v).unwrap(), "127.0.0.1:5000/team");
-        assert!(expand("{{.Git.Tag}}", &v).is_err(), "unknown template syntax is refused");
+        assert_eq!(
+            expand("{{.IMAGE_REPO}}", &v).unwrap(),
+            "127.0.0.1:5000/team"
+        );
+        assert!(
+            expand("{{.Git.Tag}}", &v).is_err(),
+            "unknown template syntax is refused"
+        );
     }
 
     #[test]
@@ -426,7 +437,10 @@ mod tests {
             ..Default::default()
         };
         let names = |p: Vec<Platform>| p.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-        assert_eq!(names(platforms(&[], &KoYaml::default()).unwrap()), ["linux/amd64"]);
+        assert_eq!(
+            names(platforms(&[], &KoYaml::default()).unwrap()),
+            ["linux/amd64"]
+        );
         assert_eq!(names(platforms(&[], &koyaml).unwrap()), ["linux/arm64"]);
         assert_eq!(
             names(platforms(&["linux/amd64,linux/arm64".into()], &koyaml).unwrap()),

@@ -141,7 +141,12 @@ pub async fn retag(
         .map_err(fail)?
         .for_content(Content::Image);
     let digest = Digest::parse(digest).map_err(BuildError::Config)?;
-    if client.manifest_digest(&digest.to_string()).await.map_err(fail)? != Some(digest.clone()) {
+    if client
+        .manifest_digest(&digest.to_string())
+        .await
+        .map_err(fail)?
+        != Some(digest.clone())
+    {
         return Ok(false);
     }
     let (manifest, media_type) = client.manifest(&digest.to_string()).await.map_err(fail)?;
@@ -183,7 +188,9 @@ pub async fn load(
     );
     while let Some(item) = stream.next().await {
         item.map_err(|e| {
-            BuildError::Engine(format!("cannot load {name_tag} into the Docker engine: {e}"))
+            BuildError::Engine(format!(
+                "cannot load {name_tag} into the Docker engine: {e}"
+            ))
         })?;
     }
     Ok(image.config_digest().to_string())

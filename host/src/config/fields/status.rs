@@ -271,13 +271,19 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].ko.dependencies.ignore", ""),
     done("build.artifacts[].ko.dir", ""),
     done("build.artifacts[].ko.env", "templates expanded"),
-    done("build.artifacts[].ko.flags", "templates expanded (`{{.Env.X}}` too)"),
+    done(
+        "build.artifacts[].ko.flags",
+        "templates expanded (`{{.Env.X}}` too)",
+    ),
     done("build.artifacts[].ko.labels", "templates expanded"),
     done(
         "build.artifacts[].ko.ldflags",
         "templates expanded (`{{.Env.X}}`, IMAGE_REPO, IMAGE_NAME, IMAGE_TAG)",
     ),
-    done("build.artifacts[].ko.main", "ignored for `ko://` images, as in Skaffold"),
+    done(
+        "build.artifacts[].ko.main",
+        "ignored for `ko://` images, as in Skaffold",
+    ),
     refused(
         "build.artifacts[].jib",
         BUILD,
