@@ -265,3 +265,96 @@ fn fail(e: OciError) -> BuildError {
         output: vec![],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::ko::base::BaseImage;
+    use crate::build::ko::go::Platform;
+    use crate::build::ko::layers;
+    use crate::oci::fake_registry;
+    use crate::oci::manifest::{DOCKER_MANIFEST, Descriptor};
+
+    /// A registry that has the base's layer only in the base's repository and mounts it on
+    /// request, and takes every upload.
+    fn registry(base_layer: &Digest) -> fake_registry::FakeRegistry {
+        let base_layer = base_layer.to_string();
+        fake_registry::start(move |req| {
+            let line = &req.line;
+            if line.starts_with("HEAD ") {
+                let found = line.contains("/v2/base/blobs/") && line.contains(&base_layer);
+                (if found { 200 } else { 404 }, vec![], vec![])
+            } else if line.starts_with("POST ") && line.contains("mount=") {
+                (201, vec![], vec![])
+            } else if line.starts_with("POST ") {
+                (202, vec![("Location".into(), "/upload/1".into())], vec![])
+            } else {
+                (201, vec![], vec![])
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn base_layers_in_the_same_registry_are_mounted_not_copied() {
+        let base_layer = Digest::of(b"base layer");
+        let fake = registry(&base_layer);
+        let base = BaseSource::new(
+            &format!("{}/base:v1", fake.addr),
+            &InsecureRegistries::default(),
+        )
+        .unwrap();
+        let image = Assembled {
+            platform: Platform::default_target(),
+            base: BaseImage {
+                media_type: DOCKER_MANIFEST.into(),
+                layers: vec![Descriptor {
+                    media_type: "application/vnd.docker.image.rootfs.diff.tar.gzip".into(),
+                    digest: base_layer.to_string(),
+                    size: 10,
+                    annotations: Default::default(),
+                }],
+                config: serde_json::json!({}),
+            },
+            layers: [
+                layers::kodata_layer(std::path::Path::new("/nonexistent"), 0).unwrap(),
+                layers::app_layer("app", b"binary", 0).unwrap(),
+            ],
+            config: b"{}".to_vec(),
+        };
+        let digest = push(
+            &format!("{}/app:v1", fake.addr),
+            std::slice::from_ref(&image),
+            &base,
+            &InsecureRegistries::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(digest, Digest::of(&image.manifest()));
+        let seen: Vec<String> = fake
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|s| s.line.clone())
+            .collect();
+        assert!(
+            seen.iter()
+                .any(|l| l.starts_with("POST /v2/app/blobs/uploads/?mount=")
+                    && l.contains("from=base")),
+            "{seen:#?}"
+        );
+        assert!(
+            !seen.iter().any(|l| l.starts_with("GET /v2/base/blobs/")),
+            "the base layer was mounted, not downloaded: {seen:#?}"
+        );
+        // The two new layers and the config were uploaded, then the manifest stored.
+        assert_eq!(
+            seen.iter()
+                .filter(|l| l.starts_with("PUT /upload/1"))
+                .count(),
+            3,
+            "{seen:#?}"
+        );
+        assert!(seen.last().unwrap().starts_with("PUT /v2/app/manifests/v1"));
+    }
+}
