@@ -547,3 +547,97 @@ async fn a_ko_import_path_image_cannot_be_pushed_without_a_default_repo() -> Res
     );
     Ok(())
 }
+
+/// A ko build and push of the Go service after a source change beside the Docker way of
+/// shipping the same change: `go build` of the same binary, then `docker build` (the binary
+/// and kodata onto the same base) and `docker push`; in the same run, median of a few
+/// rounds: printed, with the ratios (also against the Docker steps alone); not asserted.
+#[tokio::test]
+async fn ko_build_push_benchmark() -> Result<()> {
+    const ROUNDS: usize = 3;
+    let p = Project::new("bench");
+    p.push_base()?;
+    let base = format!("{REGISTRY}/{}:v1", p.base);
+    let docker_image = format!("{REGISTRY}/{}-docker:latest", p.image);
+    let docker_dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(docker_dir.path().join("kodata"))?;
+    std::fs::write(docker_dir.path().join("kodata/msg.txt"), "kodata is here\n")?;
+    std::fs::write(
+        docker_dir.path().join("Dockerfile"),
+        format!(
+            "FROM {base}\nCOPY kodata /var/run/ko\nCOPY hello /ko-app/hello\nENV PATH=/bin:/ko-app KO_DATA_PATH=/var/run/ko\nENTRYPOINT [\"/ko-app/hello\"]\n"
+        ),
+    )?;
+    let args = [
+        "--push",
+        "--default-repo",
+        REGISTRY,
+        "--cache-artifacts=false",
+    ];
+    let change = |round: usize| {
+        p.write(
+            "main.go",
+            &MAIN_GO.replace("hello from ko", &format!("hello from ko, round {round}")),
+        );
+    };
+    let binary = |round: usize| -> Result<Duration> {
+        change(round);
+        let started = std::time::Instant::now();
+        let status = Command::new("go")
+            .args(["build", "-trimpath", "-o"])
+            .arg(docker_dir.path().join("hello"))
+            .arg(".")
+            .current_dir(p.path())
+            .env("CGO_ENABLED", "0")
+            .status()?;
+        anyhow::ensure!(status.success(), "go build failed");
+        Ok(started.elapsed())
+    };
+    let docker_round = || -> Result<Duration> {
+        let started = std::time::Instant::now();
+        docker(&[
+            "build",
+            "-q",
+            "-t",
+            &docker_image,
+            &docker_dir.path().to_string_lossy(),
+        ])?;
+        docker(&["push", &docker_image])?;
+        Ok(started.elapsed())
+    };
+    // Warm-up: Go's build cache, and the base in the engine.
+    p.devloop("build", &args, Some(NO_DOCKER))
+        .await
+        .assert_success();
+    binary(0)?;
+    docker_round()?;
+
+    let (mut ko, mut engine, mut with_go) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        change(round);
+        let started = std::time::Instant::now();
+        p.devloop("build", &args, Some(NO_DOCKER))
+            .await
+            .assert_success();
+        ko.push(started.elapsed());
+        let go = binary(round + 100)?;
+        let docker_steps = docker_round()?;
+        engine.push(docker_steps);
+        with_go.push(go + docker_steps);
+    }
+    let _ = docker(&["image", "rm", "-f", &docker_image]);
+    ko.sort();
+    engine.sort();
+    with_go.sort();
+    let (k, e, g) = (ko[ROUNDS / 2], engine[ROUNDS / 2], with_go[ROUNDS / 2]);
+    println!("after a source change, median of {ROUNDS}:");
+    println!("  kubectl devloop build --push (ko: go build, layers, push): {k:?}");
+    println!("  go build + docker build + docker push, same binary, same base: {g:?}");
+    println!("  of which docker build + docker push: {e:?}");
+    println!(
+        "  ratio ko / (go build + docker): {:.2}x; ko / (docker steps alone): {:.2}x",
+        k.as_secs_f64() / g.as_secs_f64(),
+        k.as_secs_f64() / e.as_secs_f64()
+    );
+    Ok(())
+}

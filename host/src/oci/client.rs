@@ -677,9 +677,17 @@ impl Client {
     }
 }
 
-/// TLS settings trusting the platform's certificates. When there are none, plain-HTTP
-/// registries still work and an HTTPS request says why it cannot be made.
+/// TLS settings trusting the platform's certificates, read once per process. When there are
+/// none, plain-HTTP registries still work and an HTTPS request says why it cannot be made.
 fn tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
+    // Reading and parsing the system's certificates takes a noticeable moment; a build that
+    // reads a base image and pushes an image makes several clients.
+    static CONFIG: std::sync::OnceLock<Result<(rustls::ClientConfig, Option<String>), String>> =
+        std::sync::OnceLock::new();
+    CONFIG.get_or_init(load_tls_config).clone()
+}
+
+fn load_tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
     use hyper_rustls::ConfigBuilderExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = || {

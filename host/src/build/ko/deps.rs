@@ -49,7 +49,12 @@ pub fn package_graph_files(
         .map(str::to_string)
         .unwrap_or_else(|| spec.main.clone().unwrap_or_else(|| ".".into()));
     let out = std::process::Command::new("go")
-        .args(["list", "-deps", "-json", &target])
+        .args([
+            "list",
+            "-deps",
+            "-json=Dir,Name,GoFiles,EmbedFiles,Module,Standard",
+            &target,
+        ])
         .current_dir(&working_dir)
         .env_clear()
         .envs(env)

@@ -30,9 +30,11 @@ impl Layer {
     fn from_tar(tar: Vec<u8>) -> Result<Layer, BuildError> {
         let diff_id = Digest::of(&tar);
         // No file name and mtime 0 in the gzip header: only the content decides the bytes.
+        // The fastest level, as ko's image library compresses layers: a layer is pushed once
+        // and read from a nearby registry, where compressing harder costs more than it saves.
         let mut gz = flate2::GzBuilder::new()
             .mtime(0)
-            .write(Vec::new(), flate2::Compression::default());
+            .write(Vec::new(), flate2::Compression::fast());
         gz.write_all(&tar)
             .and_then(|_| gz.finish())
             .map(|gzipped| Layer {

@@ -128,8 +128,8 @@ impl KoBuilder {
         }
         let koyaml = KoYaml::load(&working_dir, req.env)?;
         let main = spec.main.clone().unwrap_or_else(|| ".".into());
-        let import_path =
-            import_path::resolve(&artifact.name, &main, &working_dir, req.env).await?;
+        let package = import_path::resolve(&artifact.name, &main, &working_dir, req.env).await?;
+        let import_path = package.import_path.clone();
         let platforms = platforms(&artifact.platforms, &koyaml)?;
         if platforms.len() > 1 && !req.push {
             return Err(BuildError::Config(format!(
@@ -152,9 +152,7 @@ impl KoBuilder {
         let base_image = koyaml.base_image(&import_path, spec.from_image.as_deref());
         let base = base::BaseSource::new(&base_image, &self.insecure)?;
         let app_name = import_path::app_name(&import_path);
-        let kodata = self
-            .kodata_dir(&settings.dir, &import_path, req.env)
-            .await?;
+        let kodata = package.dir.join("kodata");
         let out_dir = tempfile::tempdir()
             .map_err(|e| BuildError::Io(format!("cannot make a temporary directory: {e}")))?;
 
@@ -169,9 +167,13 @@ impl KoBuilder {
                 ..settings.clone()
             };
             let binary_path = out_dir.path().join(format!("{app_name}-{}", images.len()));
-            build
-                .run(&binary_path, req.env, &artifact.image, req.events)
-                .await?;
+            // The base image is read from its registry while Go compiles.
+            let (built, base_image) = tokio::join!(
+                build.run(&binary_path, req.env, &artifact.image, req.events),
+                base.image(&platform)
+            );
+            built?;
+            let base_image = base_image?;
             let binary = std::fs::read(&binary_path).map_err(|e| {
                 BuildError::Io(format!("cannot read {}: {e}", binary_path.display()))
             })?;
@@ -179,7 +181,6 @@ impl KoBuilder {
                 layers::kodata_layer(&kodata, epoch)?,
                 layers::app_layer(&app_name, &binary, epoch)?,
             ];
-            let base_image = base.image(&platform).await?;
             let config = image_config::assemble(
                 &base_image.config,
                 &image_config::ConfigInput {
@@ -305,17 +306,6 @@ impl KoBuilder {
             ldflags: expand_all(&base.ldflags)?,
             ..base
         })
-    }
-
-    /// The main package's `kodata/` directory (it may not exist).
-    async fn kodata_dir(
-        &self,
-        dir: &Path,
-        import_path: &str,
-        env: &Vars,
-    ) -> Result<PathBuf, BuildError> {
-        let package_dir = go::list(dir, &["-f", "{{.Dir}}", import_path], env).await?;
-        Ok(Path::new(package_dir.trim()).join("kodata"))
     }
 }
 
