@@ -127,17 +127,40 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        // Images the local-load test left in the engine, under any tag.
-        if let Ok(listing) = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]) {
-            let mine: Vec<&str> = listing
-                .lines()
-                .filter(|r| r.contains(self.image.as_str()))
-                .collect();
-            if !mine.is_empty() {
-                let mut args = vec!["image", "rm", "-f"];
-                args.extend(mine);
-                let _ = docker(&args);
+        // What this test left in the engine (loaded, pulled by the kubelet or by `docker
+        // build`): by name, or by digest for untagged pulls; by ID only for an image no other
+        // name refers to (the base shares its ID with the ground's busybox).
+        let Ok(listing) = docker(&[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}",
+        ]) else {
+            return;
+        };
+        let rows: Vec<Vec<&str>> = listing.lines().map(|l| l.split('\t').collect()).collect();
+        let mut names = Vec::new();
+        for row in &rows {
+            let [repo, tag, digest, id] = row.as_slice() else {
+                continue;
+            };
+            if !repo.contains(self.image.as_str()) {
+                continue;
             }
+            if *tag != "<none>" {
+                names.push(format!("{repo}:{tag}"));
+            } else if *digest != "<none>" {
+                names.push(format!("{repo}@{digest}"));
+            } else if rows.iter().filter(|r| r.get(3) == Some(id)).count() == 1 {
+                names.push(id.to_string());
+            }
+        }
+        names.sort();
+        names.dedup();
+        if !names.is_empty() {
+            let mut args = vec!["image", "rm", "-f"];
+            args.extend(names.iter().map(String::as_str));
+            let _ = docker(&args);
         }
     }
 }
