@@ -150,7 +150,19 @@ impl KoBuilder {
             .collect::<Result<BTreeMap<_, _>, BuildError>>()?;
         let (epoch, created) = image_config::source_date_epoch(req.env)?;
         let base_image = koyaml.base_image(&import_path, spec.from_image.as_deref());
-        let base = base::BaseSource::new(&base_image, &self.insecure)?;
+        // The registry client of the base is made (its TLS roots read) off the async threads,
+        // while Go compiles.
+        let base_cell = tokio::sync::OnceCell::new();
+        let base_source = || {
+            base_cell.get_or_try_init(|| {
+                let (image, insecure) = (base_image.clone(), self.insecure.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || base::BaseSource::new(&image, &insecure))
+                        .await
+                        .map_err(|e| BuildError::Io(format!("reading the base image: {e}")))?
+                }
+            })
+        };
         let app_name = import_path::app_name(&import_path);
         let kodata = package.dir.join("kodata");
         let out_dir = tempfile::tempdir()
@@ -170,7 +182,7 @@ impl KoBuilder {
             // The base image is read from its registry while Go compiles.
             let (built, base_image) = tokio::join!(
                 build.run(&binary_path, req.env, &artifact.image, req.events),
-                base.image(&platform)
+                async { base_source().await?.image(&platform).await }
             );
             built?;
             let base_image = base_image?;
@@ -200,8 +212,9 @@ impl KoBuilder {
             });
         }
 
+        let base = base_source().await?;
         if req.push {
-            let digest = publish::push(req.tag, &images, &base, &self.insecure).await?;
+            let digest = publish::push(req.tag, &images, base, &self.insecure).await?;
             return Ok(BuildOutput {
                 pushed: true,
                 digest: Some(digest.to_string()),
@@ -212,7 +225,7 @@ impl KoBuilder {
             BuildError::Engine("no Docker engine to load the ko image into".into())
         })?;
         say(&req, format!("loading {} into the Docker engine", req.tag));
-        let id = publish::load(engine, req.tag, &images[0], &base).await?;
+        let id = publish::load(engine, req.tag, &images[0], base).await?;
         Ok(BuildOutput {
             pushed: false,
             digest: None,
