@@ -19,6 +19,7 @@ mod koyaml;
 mod layers;
 mod publish;
 
+pub use layers::KODATA_ROOT;
 pub use publish::{remote_digest, retag};
 
 use super::{
@@ -72,6 +73,27 @@ impl KoSpec {
 
     fn working_dir(&self, context: &Path) -> PathBuf {
         context.join(self.dir.as_deref().unwrap_or("."))
+    }
+
+    /// The main package's `kodata/`, relative to the context (`/`-separated), where
+    /// Skaffold's ko sync looks for it: `dir`/`main`/kodata. None when `main` is a `...`
+    /// pattern, which names no one directory.
+    pub fn kodata_in_context(&self) -> Option<String> {
+        let main = self.main.as_deref().unwrap_or(".");
+        if main.contains("...") {
+            return None;
+        }
+        let path = Path::new(self.dir.as_deref().unwrap_or("."))
+            .join(main)
+            .join("kodata");
+        let parts: Vec<String> = path
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        Some(parts.join("/"))
     }
 }
 
@@ -431,6 +453,28 @@ mod tests {
         ] {
             assert!(spec.sets_build_config(), "{spec:?}");
         }
+    }
+
+    #[test]
+    fn kodata_is_found_where_skaffolds_ko_sync_looks() {
+        assert_eq!(
+            KoSpec::default().kodata_in_context().as_deref(),
+            Some("kodata")
+        );
+        let spec = KoSpec {
+            dir: Some("./svc".into()),
+            main: Some("./cmd/app".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            spec.kodata_in_context().as_deref(),
+            Some("svc/cmd/app/kodata")
+        );
+        let pattern = KoSpec {
+            main: Some("./...".into()),
+            ..Default::default()
+        };
+        assert_eq!(pattern.kodata_in_context(), None);
     }
 
     #[test]

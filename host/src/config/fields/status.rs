@@ -167,7 +167,7 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].sync.manual[].strip", ""),
     done(
         "build.artifacts[].sync.infer",
-        "from the Dockerfile's COPY/ADD instructions",
+        "from the Dockerfile's COPY/ADD instructions; for ko, files of the main package's kodata/ go to /var/run/ko",
     ),
     warned(
         "build.artifacts[].sync.auto",
