@@ -71,7 +71,10 @@ impl Builder for CustomBuilder {
                     output: finished.last_lines,
                 });
             }
-            Ok(BuildOutput { pushed: req.push })
+            Ok(BuildOutput {
+                pushed: req.push,
+                ..Default::default()
+            })
         })
     }
 }

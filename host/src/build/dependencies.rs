@@ -1,8 +1,9 @@
 //! The files an artifact is built from: for Docker, the context files its Dockerfile copies
 //! (minus `.dockerignore`), plus the Dockerfile itself; for custom builds, what
-//! `dependencies` declares; for builder plugins, what the plugin lists; for Jib, what Jib
-//! lists. Paths are relative to the context (absolute for a Jib dependency outside it),
-//! `/`-separated and sorted.
+//! `dependencies` declares; for ko, the Go files of the main package's graph and its
+//! `kodata/` (or what `dependencies.paths` declares); for builder plugins, what the plugin
+//! lists; for Jib, what Jib lists. Paths are relative to the context (absolute for a Jib
+//! dependency outside it), `/`-separated and sorted.
 
 use super::dockerignore::DockerIgnore;
 use super::{Artifact, ArtifactKind, BuildError, CustomDependencies, context, dockerfile};
@@ -28,24 +29,44 @@ pub fn dependencies(
                 context::walk(ctx, &ignore, events)
             }
             CustomDependencies::Paths { paths, ignore } => {
-                let include = patterns(paths, ctx)?;
-                let exclude = patterns(ignore, ctx)?;
-                let all = context::walk(ctx, &DockerIgnore::default(), events)?;
-                Ok(all
-                    .into_iter()
-                    .filter(|f| include.is_excluded(f) && !exclude.is_excluded(f))
-                    .collect())
+                path_dependencies(ctx, paths, ignore, events)
             }
             CustomDependencies::Dockerfile { path, build_args } => {
                 dockerfile_dependencies(ctx, path, build_args, events)
             }
             CustomDependencies::Command(command) => command_dependencies(ctx, command, events),
         },
+        ArtifactKind::Ko(spec) => {
+            let env = crate::config::template::environment();
+            match super::ko::graph_dependencies(spec, artifact, &env) {
+                Some(files) => files,
+                None => {
+                    let declared = spec.dependencies.clone().unwrap_or_default();
+                    path_dependencies(ctx, &declared.paths, &declared.ignore, events)
+                }
+            }
+        }
         ArtifactKind::Plugin(spec) => {
             super::plugin::dependencies(spec, &artifact.image, &artifact.platforms, ctx)
         }
         ArtifactKind::Jib(spec) => super::jib::dependencies(spec, ctx, events),
     }
+}
+
+/// The files of the context matching `paths` and not `ignore`.
+fn path_dependencies(
+    ctx: &Path,
+    paths: &[String],
+    ignore: &[String],
+    events: &Events,
+) -> Result<Vec<String>, BuildError> {
+    let include = patterns(paths, ctx)?;
+    let exclude = patterns(ignore, ctx)?;
+    let all = context::walk(ctx, &DockerIgnore::default(), events)?;
+    Ok(all
+        .into_iter()
+        .filter(|f| include.is_excluded(f) && !exclude.is_excluded(f))
+        .collect())
 }
 
 fn load_ignore(ctx: &Path) -> Result<DockerIgnore, BuildError> {

@@ -192,7 +192,7 @@ impl Builder for DockerBuilder {
                     }
                 }
             }
-            Ok(BuildOutput { pushed: false })
+            Ok(BuildOutput::default())
         })
     }
 }

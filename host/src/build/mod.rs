@@ -2,7 +2,7 @@
 //! dependency order (`requires`), independent artifacts in parallel, skipping those whose
 //! inputs are unchanged since an earlier build (the artifact cache), tagging them by the tag
 //! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
-//! file or folder each (`docker.rs`, `custom.rs`, `plugin.rs`, `jib/`).
+//! file or folder each (`docker.rs`, `custom.rs`, `plugin.rs`, `jib/`, `ko/`).
 
 mod cache;
 mod context;
@@ -15,6 +15,7 @@ pub mod dockerignore;
 mod engine;
 mod event;
 pub mod jib;
+pub mod ko;
 mod local_cluster;
 mod plan;
 mod plugin;
@@ -75,6 +76,8 @@ pub struct ArtifactHooks {
 pub enum ArtifactKind {
     Docker(DockerSpec),
     Custom(CustomSpec),
+    /// `ko:`: a Go binary layered onto a base image, with no Docker engine.
+    Ko(ko::KoSpec),
     /// `plugin:` (a devloop extension): a builder plugin, its path made absolute.
     Plugin(crate::plugin::PluginSpec),
     /// `jib:`: the project's Maven or Gradle with its Jib plugin.
@@ -161,6 +164,14 @@ pub struct BuildPlan {
     /// `--skip-tests`: builders that run the project's tests (Jib's Maven and Gradle, a
     /// custom build's `SKIP_TEST`) skip them.
     pub skip_tests: bool,
+    /// Registries reached over plain HTTP by builders that speak to registries themselves
+    /// (ko).
+    pub insecure_registries: crate::oci::InsecureRegistries,
+    /// Extra Go compiler flags for the builds of Go binaries devloop runs itself (the ko
+    /// builder passes them as `go build -gcflags`, and then keeps source paths, without
+    /// `-trimpath`), e.g. `all=-N -l` for a debug build — what Skaffold hands Docker builds
+    /// as the `SKAFFOLD_GO_GCFLAGS` build argument. None: Go's defaults.
+    pub gcflags: Option<String>,
 }
 
 /// What a build produced: the image name as in the config, and the full reference to deploy
@@ -180,6 +191,8 @@ pub struct BuildRequest<'a> {
     pub skip_tests: bool,
     pub env: &'a crate::config::Vars,
     pub events: &'a Events,
+    /// [`BuildPlan::gcflags`].
+    pub gcflags: Option<String>,
 }
 
 /// What a builder produced.
@@ -187,6 +200,11 @@ pub struct BuildRequest<'a> {
 pub struct BuildOutput {
     /// Whether the builder pushed the image itself (custom builds do when asked).
     pub pushed: bool,
+    /// The registry digest of the image the builder pushed, when it knows it (ko pushes
+    /// without the engine, so the engine cannot be asked).
+    pub digest: Option<String>,
+    /// The ID of the image the builder loaded into the engine, when it knows it.
+    pub image_id: Option<String>,
 }
 
 /// Builds one kind of artifact.

@@ -2,6 +2,7 @@
 //! absolute, builder defaults applied (`Dockerfile`, a Docker build when no builder is
 //! named), the tag policy and `build.local` settings read, the push default decided.
 
+use super::ko::{KoDependencies, KoSpec};
 use super::{
     Artifact, ArtifactHooks, ArtifactKind, BuildPlan, CustomDependencies, CustomSpec, DockerSpec,
     Requirement,
@@ -86,6 +87,8 @@ fn target_platforms(
 /// The build plan for the artifacts of `configs`.
 pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan, PlanError> {
     let mut artifacts = Vec::new();
+    // The config file of each artifact, for errors found once all are known.
+    let mut sources = Vec::new();
     let mut tag_policy = None;
     let mut local: Option<&model::LocalBuild> = None;
     let mut stage_hooks = Vec::new();
@@ -149,6 +152,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                     alias: r.alias.clone().unwrap_or_else(|| r.image.clone()),
                 })
                 .collect();
+            sources.push(loaded.display_source());
             artifacts.push(Artifact {
                 name: a.image.clone(),
                 image: rename(&a.image),
@@ -170,6 +174,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         .push
         .or(local.and_then(|l| l.push))
         .unwrap_or(!options.local_cluster);
+    ko_image_names(&mut artifacts, &sources, push)?;
     let concurrency = local.and_then(|l| l.concurrency).unwrap_or(1).max(0) as usize;
     Ok(BuildPlan {
         artifacts,
@@ -182,7 +187,39 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         stage_hooks,
         default_repo: options.default_repo,
         skip_tests: false,
+        insecure_registries: options.insecure_registries,
+        gcflags: None,
     })
+}
+
+/// A `ko://` image name is a Go import path: with a default repo it was already renamed into
+/// that repository; without one it is built as the import path (lowercased), which can only
+/// be loaded into the local engine, not pushed (Skaffold's rule).
+fn ko_image_names(
+    artifacts: &mut [Artifact],
+    sources: &[String],
+    push: bool,
+) -> Result<(), PlanError> {
+    for (artifact, source) in artifacts.iter_mut().zip(sources) {
+        if !matches!(artifact.kind, ArtifactKind::Ko(_))
+            || !artifact
+                .image
+                .starts_with(super::ko::import_path::KO_SCHEME)
+        {
+            continue;
+        }
+        if push {
+            return Err(PlanError {
+                source_file: source.clone(),
+                message: format!(
+                    "{}: a `ko://` image can only be pushed into a default repo; set one with                      --default-repo (or `default-repo` in the global config), or do not push",
+                    artifact.name
+                ),
+            });
+        }
+        artifact.image = crate::image::sanitize_image_name(&artifact.image);
+    }
+    Ok(())
 }
 
 fn hooks_of(hooks: &model::BuildHooks, config_dir: &std::path::Path) -> ArtifactHooks {
@@ -200,7 +237,6 @@ fn hooks_of(hooks: &model::BuildHooks, config_dir: &std::path::Path) -> Artifact
 fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<ArtifactKind, String> {
     let unsupported = [
         ("bazel", a.bazel.is_some()),
-        ("ko", a.ko.is_some()),
         ("kaniko", a.kaniko.is_some()),
         ("buildpacks", a.buildpacks.is_some()),
     ];
@@ -219,6 +255,29 @@ fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<Artifact
     // Config validation already refused an artifact naming more than one builder.
     if let Some(spec) = &a.plugin {
         return Ok(ArtifactKind::Plugin(spec.clone().relative_to(config_dir)));
+    }
+    if let Some(k) = &a.ko {
+        return Ok(ArtifactKind::Ko(KoSpec {
+            from_image: k.from_image.clone().filter(|s| !s.is_empty()),
+            dependencies: k
+                .dependencies
+                .as_ref()
+                .filter(|d| !d.paths.is_empty())
+                .map(|d| KoDependencies {
+                    paths: d.paths.clone(),
+                    ignore: d.ignore.clone(),
+                }),
+            dir: k.dir.clone().filter(|s| !s.is_empty()),
+            env: k.env.clone(),
+            flags: k.flags.clone(),
+            labels: k
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ldflags: k.ldflags.clone(),
+            main: k.main.clone().filter(|s| !s.is_empty()),
+        }));
     }
     if let Some(c) = &a.custom {
         return Ok(ArtifactKind::Custom(CustomSpec {

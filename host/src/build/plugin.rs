@@ -117,7 +117,10 @@ impl Builder for PluginBuilder {
             .await
             .map_err(|e| BuildError::Io(format!("the builder plugin's thread stopped: {e}")))??;
             // The plugin pushed through the host when asked to; otherwise it loaded the image.
-            Ok(BuildOutput { pushed: req.push })
+            Ok(BuildOutput {
+                pushed: req.push,
+                ..Default::default()
+            })
         })
     }
 }

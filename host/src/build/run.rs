@@ -10,6 +10,7 @@ use super::custom::CustomBuilder;
 use super::docker::{DockerBuilder, build_args};
 use super::engine::{Engine, split_tag};
 use super::jib::JibBuilder;
+use super::ko::KoBuilder;
 use super::plugin::PluginBuilder;
 use super::{
     Artifact, ArtifactKind, BuildError, BuildEvent, BuildPlan, BuildRequest, Builder, Built,
@@ -41,7 +42,9 @@ type Slot = Shared<BoxFuture<'static, Finished>>;
 struct Run {
     plan: BuildPlan,
     events: Events,
-    engine: Engine,
+    /// The Docker engine, connected when a build first needs it (a ko build that pushes
+    /// never does).
+    engine: tokio::sync::OnceCell<Engine>,
     cache: Mutex<Cache>,
     permits: Semaphore,
     now: jiff::Timestamp,
@@ -56,7 +59,6 @@ struct Run {
 pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildError> {
     let started = Instant::now();
     let deps = schedule::dependency_indexes(&plan.artifacts)?;
-    let engine = Engine::connect().await?;
     let cache = match &plan.cache_file {
         Some(path) => Cache::load(path),
         None => Cache::default(),
@@ -65,7 +67,7 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
     let run = Arc::new(Run {
         plan: plan.clone(),
         events: events.clone(),
-        engine,
+        engine: tokio::sync::OnceCell::new(),
         cache: Mutex::new(cache),
         permits: Semaphore::new(permits),
         now: jiff::Timestamp::now(),
@@ -146,6 +148,12 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
             ),
             output: vec![],
         })
+    }
+}
+
+impl Run {
+    async fn engine(&self) -> Result<&Engine, BuildError> {
+        self.engine.get_or_try_init(Engine::connect).await
     }
 }
 
@@ -288,7 +296,14 @@ async fn build_one(
             .cache
             .lock()
             .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
-        digest_inputs(artifact, &plan.env, required, &mut cache, &run.events)?
+        digest_inputs(
+            artifact,
+            &plan.env,
+            required,
+            plan.gcflags.as_deref(),
+            &mut cache,
+            &run.events,
+        )?
     };
 
     let tag = match &plan.tag_override {
@@ -318,7 +333,7 @@ async fn build_one(
     let name_tag = format!("{}:{}", artifact.image, tag);
 
     if plan.cache_file.is_some()
-        && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag, &artifact.name).await?
+        && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag, artifact).await?
     {
         return Ok((built, false));
     }
@@ -348,24 +363,48 @@ async fn build_one(
         skip_tests: plan.skip_tests,
         env: &plan.env,
         events: &run.events,
+        gcflags: plan.gcflags.clone(),
     };
     let output = match &artifact.kind {
         ArtifactKind::Docker(_) => {
             DockerBuilder {
-                engine: run.engine.clone(),
+                engine: run.engine().await?.clone(),
             }
             .build(request)
             .await?
         }
         ArtifactKind::Custom(_) => CustomBuilder.build(request).await?,
+        ArtifactKind::Ko(_) => {
+            KoBuilder {
+                engine: match plan.push {
+                    true => None,
+                    false => Some(run.engine().await?.clone()),
+                },
+                insecure: plan.insecure_registries.clone(),
+            }
+            .build(request)
+            .await?
+        }
         ArtifactKind::Plugin(_) => PluginBuilder.build(request).await?,
         ArtifactKind::Jib(_) => JibBuilder.build(request).await?,
     };
 
-    let image_id = run.engine.image_id(&name_tag).await?;
+    let image_id = match (&output.image_id, &output.digest) {
+        (Some(id), _) => Some(id.clone()),
+        // Pushed straight to the registry: the engine never saw it.
+        (None, Some(_)) => None,
+        (None, None) => run.engine().await?.image_id(&name_tag).await?,
+    };
     let (reference, digest) = if plan.push {
-        let digest = if output.pushed {
-            run.engine
+        let digest = if let Some(digest) = output.digest.clone() {
+            run.events.send(Event::Build(BuildEvent::Pushed {
+                artifact: artifact.image.clone(),
+                reference: format!("{name_tag}@{digest}"),
+            }));
+            digest
+        } else if output.pushed {
+            run.engine()
+                .await?
                 .remote_digest(&name_tag)
                 .await?
                 .ok_or_else(|| BuildError::Failed {
@@ -417,8 +456,12 @@ async fn lookup(
     artifact_id: &str,
     inputs: &Inputs,
     name_tag: &str,
-    name: &str,
+    artifact: &Artifact,
 ) -> Result<Option<Built>, BuildError> {
+    let name = &artifact.name;
+    // ko images are looked up in their registry without the Docker engine, and rebuilt
+    // (cheaply) rather than pushed from the engine.
+    let ko = matches!(artifact.kind, ArtifactKind::Ko(_));
     let image = split_tag(name_tag).0.to_string();
     let (entry, reasons) = {
         let cache = run
@@ -441,18 +484,28 @@ async fn lookup(
         send(CacheOutcome::NotFound, reasons);
         return Ok(None);
     };
-    let local_id = match &entry.image_id {
-        Some(id) => run.engine.image_id(id).await?,
-        None => None,
+    let local_id = match (&entry.image_id, ko && run.plan.push) {
+        (Some(id), false) => run.engine().await?.image_id(id).await?,
+        _ => None,
     };
     let reference = if run.plan.push {
-        let remote = run.engine.remote_digest(name_tag).await?;
+        let remote = if ko {
+            super::ko::remote_digest(name_tag, &run.plan.insecure_registries).await
+        } else {
+            run.engine().await?.remote_digest(name_tag).await?
+        };
         if entry.digest.is_some() && remote == entry.digest {
             send(CacheOutcome::FoundRemotely, vec![]);
             format!("{name_tag}@{}", remote.unwrap_or_default())
+        } else if ko
+            && let Some(digest) = &entry.digest
+            && super::ko::retag(name_tag, digest, &run.plan.insecure_registries).await?
+        {
+            send(CacheOutcome::FoundTagging, vec![]);
+            format!("{name_tag}@{digest}")
         } else if let Some(id) = &local_id {
             send(CacheOutcome::FoundTagging, vec![]);
-            run.engine.tag(id, name_tag).await?;
+            run.engine().await?.tag(id, name_tag).await?;
             let digest = push(run, &image, name_tag).await?;
             if let Ok(mut cache) = run.cache.lock() {
                 cache.record(
@@ -480,11 +533,12 @@ async fn lookup(
             );
             return Ok(None);
         };
-        if run.engine.image_id(name_tag).await?.as_deref() == Some(id.as_str()) {
+        let engine = run.engine().await?;
+        if engine.image_id(name_tag).await?.as_deref() == Some(id.as_str()) {
             send(CacheOutcome::FoundLocally, vec![]);
         } else {
             send(CacheOutcome::FoundTagging, vec![]);
-            run.engine.tag(&id, name_tag).await?;
+            engine.tag(&id, name_tag).await?;
         }
         tag_with_id(run, &image, &id).await?
     };
@@ -498,7 +552,7 @@ async fn lookup(
 }
 
 async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildError> {
-    let digest = run.engine.push(name_tag).await?;
+    let digest = run.engine().await?.push(name_tag).await?;
     run.events.send(Event::Build(BuildEvent::Pushed {
         artifact: image.to_string(),
         reference: format!("{name_tag}@{digest}"),
@@ -507,11 +561,13 @@ async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildErr
 }
 
 /// Digests what goes into `artifact`: its settings, its resolved build args, the references
-/// of the artifacts it requires, and its dependency files.
+/// of the artifacts it requires, extra Go compiler flags (a debug build is another image),
+/// and its dependency files.
 fn digest_inputs(
     artifact: &Artifact,
     env: &Vars,
     required: &BTreeMap<String, String>,
+    gcflags: Option<&str>,
     cache: &mut Cache,
     events: &Events,
 ) -> Result<Inputs, BuildError> {
@@ -521,7 +577,7 @@ fn digest_inputs(
             CustomDependencies::Dockerfile { build_args, .. } => build_args.clone(),
             _ => BTreeMap::new(),
         },
-        ArtifactKind::Plugin(_) | ArtifactKind::Jib(_) => BTreeMap::new(),
+        ArtifactKind::Ko(_) | ArtifactKind::Plugin(_) | ArtifactKind::Jib(_) => BTreeMap::new(),
     };
     let files = dependencies(artifact, &args, events)?;
     let mut config = serde_json::to_string(&(artifact, &args, required))
@@ -530,6 +586,10 @@ fn digest_inputs(
     if let ArtifactKind::Plugin(spec) = &artifact.kind {
         config.push_str("\nplugin sha256:");
         config.push_str(&super::plugin::component_digest(spec)?);
+    }
+    if let (ArtifactKind::Ko(_), Some(gcflags)) = (&artifact.kind, gcflags) {
+        config.push_str("\ngcflags ");
+        config.push_str(gcflags);
     }
     cache.inputs(&config, &artifact.context, &files)
 }
@@ -547,6 +607,7 @@ pub fn input_digest(
         artifact,
         env,
         &BTreeMap::new(),
+        None,
         &mut Cache::default(),
         events,
     )?
@@ -566,7 +627,7 @@ fn permits(concurrency: usize) -> usize {
 /// images that are not pushed, so that a deploy names this exact image.
 async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildError> {
     let reference = format!("{image}:{}", id.trim_start_matches("sha256:"));
-    run.engine.tag(id, &reference).await?;
+    run.engine().await?.tag(id, &reference).await?;
     Ok(reference)
 }
 

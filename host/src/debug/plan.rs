@@ -47,9 +47,11 @@ impl DebugPlan {
         }
     }
 
-    /// Gives every Docker build `SKAFFOLD_GO_GCFLAGS` unless the artifact sets it itself.
-    /// It is one more build arg, so debug builds are cached apart from the others.
+    /// Gives every Docker build `SKAFFOLD_GO_GCFLAGS` unless the artifact sets it itself,
+    /// and ko's Go builds the same flags (as Skaffold's ko builder does in debug). Either
+    /// way they are part of the cache key, so debug builds are cached apart.
     pub fn adjust_builds(plan: &mut BuildPlan) {
+        plan.gcflags = Some(GO_GCFLAGS.to_string());
         for artifact in &mut plan.artifacts {
             if let ArtifactKind::Docker(spec) = &mut artifact.kind {
                 spec.build_args

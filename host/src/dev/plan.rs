@@ -78,10 +78,23 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
             crate::build::jib::refuse_auto_sync(loaded, index, art).map_err(anyhow::Error::msg)?;
             let context = absolute(&loaded.path(art.context.as_deref().unwrap_or(".")));
             let sync = art.sync.clone().unwrap_or_default();
-            let copies = if sync.manual.is_empty() && sync.infer.is_empty() {
+            let planned = build_plan.artifacts.iter().find(|a| a.name == art.image);
+            // A ko artifact has no Dockerfile: `infer` finds its files in kodata/.
+            let ko = match planned.map(|a| &a.kind) {
+                Some(ArtifactKind::Ko(spec)) => Some(spec.kodata_in_context().with_context(|| {
+                    format!(
+                        "{}: artifact {}: sync.infer needs one main package's kodata/, and \
+                         ko.main `{}` is a pattern; name the package, or give manual rules",
+                        loaded.display_source(),
+                        art.image,
+                        spec.main.as_deref().unwrap_or_default()
+                    )
+                })),
+                _ => None,
+            };
+            let copies = if (sync.manual.is_empty() && sync.infer.is_empty()) || ko.is_some() {
                 None
             } else {
-                let planned = build_plan.artifacts.iter().find(|a| a.name == art.image);
                 let (dockerfile, build_args) = match planned.map(|a| &a.kind) {
                     Some(ArtifactKind::Docker(spec)) => {
                         (spec.dockerfile.as_str(), spec.build_args.clone())
@@ -101,9 +114,14 @@ pub fn load(resolved: &Resolved, choices: &DevChoices, events: &Events) -> anyho
                     strip: r.strip.clone(),
                 })
                 .collect();
-            let rules = SyncRules::new(&manual, &sync.infer, copies).with_context(|| {
+            let mut rules = SyncRules::new(&manual, &sync.infer, copies).with_context(|| {
                 format!("{}: artifact {}: sync", loaded.display_source(), art.image)
             })?;
+            if let Some(kodata) = ko
+                && !sync.infer.is_empty()
+            {
+                rules = rules.with_kodata(&kodata?);
+            }
             let hooks = sync.hooks.unwrap_or_default();
             let ignore = IgnoreRules::load(&context)?;
             ignores.push(ignore.clone());
@@ -265,10 +283,12 @@ mod tests {
                 local_cluster: true,
                 concurrency: None,
                 only_images: Vec::new(),
+                platforms: Vec::new(),
             },
             skip_tests: false,
             builds,
             deploy: DeployChoices::default(),
+            debug: None,
         };
         let events = Events::discard();
         let built = load(&resolved, &choices(true), &events).unwrap();

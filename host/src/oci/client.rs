@@ -1,8 +1,10 @@
 //! A small client of the OCI distribution API (`/v2/...`) for one repository: manifests and
-//! blobs down, blobs and manifests up. HTTP/1.1 through hyper; HTTPS with the platform's
-//! trusted certificates, plain HTTP for loopback registries. Answers a 401 once, with a
+//! blobs down, blobs and manifests up, blobs mounted from another repository of the same
+//! registry. HTTP/1.1 through hyper; HTTPS with the platform's trusted certificates, plain
+//! HTTP for loopback registries and those named insecure. Answers a 401 once, with a
 //! bearer token from the challenge's realm or with basic authentication, using what
-//! `docker login` stored.
+//! `docker login` stored. The one registry client of devloop: plugins and container images
+//! (the ko builder) both go through it.
 
 use super::auth::{Challenge, Credentials, parse_challenge};
 use super::digest::Digest;
@@ -38,12 +40,22 @@ pub enum Access {
     Push,
 }
 
+/// What the repository holds, for the advice in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// WebAssembly plugins, published with `kubectl devloop plugin push`.
+    Plugin,
+    /// Container images (base images read by the ko builder, images it pushes).
+    Image,
+}
+
 /// A client of one repository of one registry.
 pub struct Client {
     registry: String,
     repository: String,
     base: String,
     access: Access,
+    content: Content,
     http: HttpClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// The `Authorization` value that the last challenge earned, sent to the registry host
     /// (never to a host it redirects to).
@@ -86,6 +98,7 @@ impl Client {
             repository: reference.repository.clone(),
             base: format!("{scheme}://{}", reference.api_host()),
             access,
+            content: Content::Plugin,
             http: HttpClient::builder(TokioExecutor::new()).build(connector),
             authorization: Mutex::new(None),
             credentials: Credentials::for_registry(&reference.registry),
@@ -96,6 +109,12 @@ impl Client {
     /// This client answering challenges with `credentials` instead of the Docker config's.
     pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Client {
         self.credentials = credentials;
+        self
+    }
+
+    /// This client giving advice for `content` in its errors.
+    pub fn for_content(mut self, content: Content) -> Client {
+        self.content = content;
         self
     }
 
@@ -115,6 +134,13 @@ impl Client {
             .await?;
         if response.status != StatusCode::OK {
             let hint = match response.status {
+                StatusCode::NOT_FOUND if self.content == Content::Image => format!(
+                    "the registry has no image {}/{}{}{reference}; check the image name \
+                     (`fromImage`, `.ko.yaml`) and push the image there first",
+                    self.registry,
+                    self.repository,
+                    if reference.contains(':') { "@" } else { ":" }
+                ),
                 StatusCode::NOT_FOUND if reference.contains(':') => {
                     "the repository has no manifest with this digest: check the digest \
                      (`kubectl devloop plugin push` prints the one it pushed)"
@@ -153,6 +179,10 @@ impl Client {
             .await?;
         if response.status != StatusCode::OK {
             let hint = match response.status {
+                StatusCode::NOT_FOUND if self.content == Content::Image => {
+                    "the manifest names a blob the registry does not have; push the image again"
+                        .to_string()
+                }
                 StatusCode::NOT_FOUND => {
                     "the manifest names a blob the registry does not have; push the plugin again"
                         .to_string()
@@ -175,6 +205,69 @@ impl Client {
         match response.status {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
+            status => Err(self.status_error(&response, &what, self.hint(status))),
+        }
+    }
+
+    /// The digest of the manifest `reference` (a tag) names, or None when there is none;
+    /// asked with HEAD, so nothing is downloaded.
+    pub async fn manifest_digest(&self, reference: &str) -> Result<Option<Digest>, OciError> {
+        let what = self.manifest_name(reference);
+        let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
+        let response = self
+            .send(
+                Method::HEAD,
+                &url,
+                &[(ACCEPT, MANIFEST_ACCEPT)],
+                Bytes::new(),
+                0,
+                &what,
+            )
+            .await?;
+        match response.status {
+            StatusCode::OK => Ok(response
+                .headers
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| Digest::parse(v).ok())),
+            StatusCode::NOT_FOUND => Ok(None),
+            status => Err(self.status_error(&response, &what, self.hint(status))),
+        }
+    }
+
+    /// Asks the registry to link the blob `digest` of repository `from` (same registry) into
+    /// this repository, so that it is not uploaded again. True when it did; false when the
+    /// registry declined (it may not have the blob, or not allow mounts), and the blob must
+    /// be uploaded.
+    pub async fn mount_blob(&self, digest: &Digest, from: &str) -> Result<bool, OciError> {
+        if from == self.repository {
+            return self.has_blob(digest).await;
+        }
+        let what = format!(
+            "mount of blob {digest} from {from} into {}",
+            self.repository
+        );
+        let url = format!(
+            "{}/v2/{}/blobs/uploads/?mount={}&from={}",
+            self.base,
+            self.repository,
+            query_escape(&digest.to_string()),
+            query_escape(from)
+        );
+        let response = self
+            .send(
+                Method::POST,
+                &url,
+                &[(CONTENT_LENGTH, "0")],
+                Bytes::new(),
+                MAX_MANIFEST,
+                &what,
+            )
+            .await?;
+        match response.status {
+            StatusCode::CREATED => Ok(true),
+            // The registry opened an upload session instead; it expires unused.
+            StatusCode::ACCEPTED => Ok(false),
             status => Err(self.status_error(&response, &what, self.hint(status))),
         }
     }
@@ -584,9 +677,17 @@ impl Client {
     }
 }
 
-/// TLS settings trusting the platform's certificates. When there are none, plain-HTTP
-/// registries still work and an HTTPS request says why it cannot be made.
+/// TLS settings trusting the platform's certificates, read once per process. When there are
+/// none, plain-HTTP registries still work and an HTTPS request says why it cannot be made.
 fn tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
+    // Reading and parsing the system's certificates takes a noticeable moment; a build that
+    // reads a base image and pushes an image makes several clients.
+    static CONFIG: std::sync::OnceLock<Result<(rustls::ClientConfig, Option<String>), String>> =
+        std::sync::OnceLock::new();
+    CONFIG.get_or_init(load_tls_config).clone()
+}
+
+fn load_tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
     use hyper_rustls::ConfigBuilderExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = || {

@@ -54,6 +54,56 @@ pub struct Manifest {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// Where an image of an index runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    pub architecture: String,
+    pub os: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+/// One manifest an index points at, with its platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexEntry {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// An image index (OCI) or manifest list (Docker): one manifest per platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    pub manifests: Vec<IndexEntry>,
+}
+
+/// A manifest body as a registry serves it: one image, or an index of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyManifest {
+    Image(Manifest),
+    Index(Index),
+}
+
+impl AnyManifest {
+    /// Parses a manifest body of either kind (`content_type` is the response's).
+    pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<AnyManifest, ManifestError> {
+        match Manifest::parse(bytes, content_type) {
+            Ok(m) => Ok(AnyManifest::Image(m)),
+            Err(ManifestError::Index) => serde_json::from_slice(bytes)
+                .map(AnyManifest::Index)
+                .map_err(|e| ManifestError::Unreadable(format!("invalid index: {e}"))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Why a manifest does not describe a Wasm artifact.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {

@@ -1,7 +1,8 @@
-//! OCI registries: references, content digests, the manifest layout of WebAssembly
-//! artifacts, and a small client of the distribution API that pulls and pushes them.
-//! Used to fetch plugins named `oci:` in a config and to publish them
-//! (`kubectl devloop plugin push`).
+//! OCI registries: references, content digests, manifests and indexes, the manifest layout
+//! of WebAssembly artifacts, and a small client of the distribution API that pulls and
+//! pushes them. Used to fetch plugins named `oci:` in a config, to publish them
+//! (`kubectl devloop plugin push`), and by the ko builder to read base images and push the
+//! images it assembles.
 
 mod auth;
 mod client;
@@ -14,7 +15,7 @@ pub mod manifest;
 mod reference;
 
 pub use auth::{Challenge, Credentials, parse_challenge};
-pub use client::{Access, Client, MAX_BLOB};
+pub use client::{Access, Client, Content, MAX_BLOB};
 pub use digest::Digest;
 pub use error::OciError;
 pub use insecure::InsecureRegistries;

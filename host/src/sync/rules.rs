@@ -1,5 +1,6 @@
 //! Sync rules compiled once: `sync.manual` (`src` glob, `dest`, `strip`) and `sync.infer`
-//! (globs whose destinations come from the Dockerfile). Matching follows Skaffold: the glob is
+//! (globs whose destinations come from the Dockerfile, or for a ko artifact from its
+//! `kodata/` directory, shipped at `/var/run/ko`). Matching follows Skaffold: the glob is
 //! matched against the file's path relative to the artifact context, `strip` is removed from
 //! the front of that path and the rest is joined onto `dest`.
 
@@ -29,6 +30,9 @@ pub struct SyncRules {
     manual: Vec<CompiledManual>,
     infer: Option<GlobSet>,
     copies: Option<DockerfileCopies>,
+    /// A ko artifact's `kodata/` (relative to the context, `/`-separated): inferred files
+    /// under it go to the same path under `/var/run/ko`, as Skaffold's ko sync does.
+    kodata: Option<String>,
 }
 
 fn glob(src: &str) -> Result<Glob, SyncError> {
@@ -74,7 +78,24 @@ impl SyncRules {
             manual,
             infer,
             copies,
+            kodata: None,
         })
+    }
+
+    /// These rules for a ko artifact whose `kodata/` is at `kodata` (relative to the
+    /// context): `infer` finds its destinations there instead of in a Dockerfile.
+    pub fn with_kodata(mut self, kodata: &str) -> Self {
+        self.kodata = Some(kodata.trim_matches('/').to_string());
+        self
+    }
+
+    /// The part of `rel` under the ko artifact's kodata, if it is there.
+    fn in_kodata<'r>(&self, rel: &'r str) -> Option<&'r str> {
+        let kodata = self.kodata.as_deref()?;
+        match kodata {
+            "" | "." => Some(rel),
+            _ => rel.strip_prefix(kodata)?.strip_prefix('/'),
+        }
     }
 
     /// True when the artifact has no sync rules at all.
@@ -85,7 +106,9 @@ impl SyncRules {
     /// Whether a file (path relative to the context, `/`-separated) is handled by sync.
     pub fn matches(&self, rel: &str) -> bool {
         self.manual.iter().any(|m| m.matcher.is_match(rel))
-            || self.infer.as_ref().is_some_and(|s| s.is_match(rel))
+            || self.infer.as_ref().is_some_and(|s| {
+                s.is_match(rel) && (self.kodata.is_none() || self.in_kodata(rel).is_some())
+            })
     }
 
     /// The container paths a file is synced to (empty when no rule matches).
@@ -126,6 +149,11 @@ impl SyncRules {
             for (root, rest) in copies.destinations(rel, context) {
                 push_checked(&mut out, rel, &root, &rest)?;
             }
+        }
+        if self.infer.as_ref().is_some_and(|s| s.is_match(rel))
+            && let Some(rest) = self.in_kodata(rel)
+        {
+            push_checked(&mut out, rel, crate::build::ko::KODATA_ROOT, rest)?;
         }
         Ok(out)
     }
@@ -223,6 +251,24 @@ mod tests {
         assert!(matches!(err, SyncError::OutsideDest { .. }), "{err}");
         let err = push_checked(&mut out, "x", "/www", "a/..").unwrap_err();
         assert!(matches!(err, SyncError::OutsideDest { .. }), "{err}");
+    }
+
+    #[test]
+    fn infer_for_ko_syncs_kodata_to_var_run_ko() {
+        let r = SyncRules::new(&[], &["cmd/app/kodata/**".into(), "**/*.go".into()], None)
+            .unwrap()
+            .with_kodata("cmd/app/kodata");
+        let ctx = Path::new("/ctx");
+        assert!(r.matches("cmd/app/kodata/static/index.html"));
+        assert_eq!(
+            r.destinations("cmd/app/kodata/static/index.html", ctx)
+                .unwrap(),
+            ["/var/run/ko/static/index.html"]
+        );
+        assert!(
+            !r.matches("cmd/app/main.go"),
+            "a matched file outside kodata is not synced (it rebuilds)"
+        );
     }
 
     #[test]

@@ -98,7 +98,10 @@ impl Builder for JibBuilder {
                         .collect(),
                 });
             }
-            Ok(BuildOutput { pushed: req.push })
+            Ok(BuildOutput {
+                pushed: req.push,
+                ..BuildOutput::default()
+            })
         })
     }
 }

@@ -985,6 +985,7 @@ async fn builder_runs_the_tool_on_path_with_the_argument_list() {
         required: &required,
         push,
         skip_tests,
+        gcflags: None,
         env: &env,
         events: &events,
     };

@@ -183,13 +183,13 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].sync.manual[].strip", ""),
     done(
         "build.artifacts[].sync.infer",
-        "from the Dockerfile's COPY/ADD instructions",
+        "from the Dockerfile's COPY/ADD instructions; for ko, files of the main package's kodata/ go to /var/run/ko",
     ),
     warned(
         "build.artifacts[].sync.auto",
         DEV,
         "builder-inferred sync",
-        "only the jib, buildpacks and ko builders infer their own rules: devloop refuses the buildpacks and ko builders, and `dev` refuses `auto` on a jib artifact; give `manual` or `infer` rules",
+        "only the jib, buildpacks and ko builders infer their own rules: devloop refuses the buildpacks builder, `dev` refuses `auto` on a jib artifact, and ko's (kodata/) rules are not inferred; give `manual` or `infer` rules",
     ),
     done("build.artifacts[].sync.hooks", ""),
     done("build.artifacts[].sync.hooks.before", ""),
@@ -269,11 +269,34 @@ pub const FIELDS: &[Field] = &[
         "the bazel builder",
         "move its `target` and `args` to the Bazel builder plugin's `config` (see README, Plugins)",
     ),
-    refused(
+    done(
         "build.artifacts[].ko",
-        BUILD,
-        "the ko builder",
-        "use `docker` or `custom`",
+        "natively: `go build` with your Go toolchain, layers onto the base image from its registry, pushed with no Docker engine (loaded into it when not pushing); `.ko.yaml` defaultBaseImage, baseImageOverrides, builds and default* read as ko does",
+    ),
+    done(
+        "build.artifacts[].ko.fromImage",
+        "read from its registry; `.ko.yaml` baseImageOverrides win over it",
+    ),
+    done(
+        "build.artifacts[].ko.dependencies",
+        "without `paths`: the Go files of the main package's graph (`go list -deps`), go.mod/go.sum, .ko.yaml and kodata/",
+    ),
+    done("build.artifacts[].ko.dependencies.paths", ""),
+    done("build.artifacts[].ko.dependencies.ignore", ""),
+    done("build.artifacts[].ko.dir", ""),
+    done("build.artifacts[].ko.env", "templates expanded"),
+    done(
+        "build.artifacts[].ko.flags",
+        "templates expanded (`{{.Env.X}}` too)",
+    ),
+    done("build.artifacts[].ko.labels", "templates expanded"),
+    done(
+        "build.artifacts[].ko.ldflags",
+        "templates expanded (`{{.Env.X}}`, IMAGE_REPO, IMAGE_NAME, IMAGE_TAG)",
+    ),
+    done(
+        "build.artifacts[].ko.main",
+        "ignored for `ko://` images, as in Skaffold",
     ),
     done(
         "build.artifacts[].jib",
