@@ -60,7 +60,26 @@ async fn a_group_failing_discovery_does_not_stop_a_deploy_of_other_kinds() -> Re
     api_services(&client)
         .create(&PostParams::default(), &service)
         .await?;
-    let _registered = Registered { name };
+    let _registered = Registered { name: name.clone() };
+    // Wait until the aggregator marks it unavailable: from then on its discovery answers 503
+    // (before, 404), the answer clients retry.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let current = api_services(&client).get(&name).await?;
+        let unavailable = current.data["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Available" && c["status"] == "False");
+        if unavailable {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the APIService was never marked unavailable: {current:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     let dir = tempfile::tempdir()?;
     std::fs::write(
@@ -79,7 +98,7 @@ async fn a_group_failing_discovery_does_not_stop_a_deploy_of_other_kinds() -> Re
             .devloop()
             .args(["run", "-n", ns.name(), "--color", "never"])
             .current_dir(dir)
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(60))
     };
     let out = run(dir.path()).run().await?;
     out.assert_success();

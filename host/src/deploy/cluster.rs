@@ -69,11 +69,33 @@ impl Cluster {
             }
         };
         let context_namespace = config.default_namespace.clone();
-        let client = kube::Client::try_from(config).map_err(ClusterError::Client)?;
+        let client = client_with_bounded_retries(config)?;
         Ok(Cluster {
             client,
             context,
             context_namespace,
         })
     }
+}
+
+/// A client that retries a throttled or unavailable answer (429, 503, 504) briefly, then
+/// reports it. kube's own default keeps retrying for minutes (15 attempts, up to 1000 s
+/// apart), so an aggregated API whose server is down, or an API server restarting, would
+/// freeze a command without a word.
+fn client_with_bounded_retries(mut config: kube::Config) -> Result<kube::Client, ClusterError> {
+    use kube::client::retry::RetryPolicy;
+    config.default_retry = false;
+    let policy = RetryPolicy::new(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_secs(1),
+        4,
+        true,
+    )
+    .map_err(|e| ClusterError::Client(kube::Error::Service(Box::new(e))))?;
+    let builder = kube::client::ClientBuilder::try_from(config).map_err(ClusterError::Client)?;
+    // Retrying needs a service it can clone: a buffer in front of kube's stack gives one.
+    let layers = tower::ServiceBuilder::new()
+        .layer(tower::retry::RetryLayer::new(policy))
+        .layer(tower::buffer::BufferLayer::new(1024));
+    Ok(builder.with_layer(&layers).build())
 }
