@@ -62,8 +62,8 @@ pub struct DevArgs {
     pub keep_running_on_failure: bool,
     /// Port forwarding: `user` (the config's portForward), `services`, `pods`, `debug` (the
     /// debug ports of containers run under a debugger), or `off`; comma-separated.
-    /// `--port-forward` alone means `user,services`. Default: off in `dev`, `user,debug` in
-    /// `debug`.
+    /// `--port-forward` alone means `user,services`. Default, as in Skaffold v2: `user` in
+    /// `dev`, `user,debug` in `debug`.
     #[arg(long = "port-forward", value_delimiter = ',', num_args = 0..=1, default_missing_value = "user,services")]
     pub port_forward: Vec<String>,
     /// Port of the local control API (`POST /v1/execute` runs the pending work).
@@ -103,6 +103,16 @@ fn forward_modes(values: &[String]) -> anyhow::Result<ForwardModes> {
     Ok(m)
 }
 
+/// Skaffold v2's forwards without `--port-forward`: the config's own `portForward`
+/// entries, and in `debug` the debug ports too.
+fn default_forwards(debugging: bool) -> ForwardModes {
+    ForwardModes {
+        user: true,
+        debug: debugging,
+        ..ForwardModes::default()
+    }
+}
+
 /// `debug`: `dev` with every built container run under its language's debugger.
 #[derive(Debug, clap::Args)]
 pub struct DebugArgs {
@@ -128,12 +138,8 @@ async fn run_session(
     events: Events,
 ) -> anyhow::Result<ExitCode> {
     let debugging = debug.is_some();
-    let forwards = if args.port_forward.is_empty() && debugging {
-        ForwardModes {
-            user: true,
-            debug: true,
-            ..ForwardModes::default()
-        }
+    let forwards = if args.port_forward.is_empty() {
+        default_forwards(debugging)
     } else {
         forward_modes(&args.port_forward)?
     };
@@ -198,5 +204,14 @@ mod tests {
             ForwardModes::default()
         );
         assert!(forward_modes(&["everything".into()]).is_err());
+        assert!(forward_modes(&["debug".into()]).unwrap().debug);
+    }
+
+    #[test]
+    fn without_the_flag_the_configs_forwards_run_as_in_skaffold_v2() {
+        let dev = default_forwards(false);
+        assert!(dev.user && !dev.debug && !dev.services && !dev.pods);
+        let debug = default_forwards(true);
+        assert!(debug.user && debug.debug && !debug.services && !debug.pods);
     }
 }
