@@ -893,3 +893,36 @@ async fn jib_artifact_without_its_build_tool_fails_clearly() -> Result<()> {
     );
     Ok(())
 }
+
+/// `--check-cluster-node-platforms`, as in Skaffold: off for `build` (an arm64-only artifact
+/// builds), on when asked (the ground's node is linux/amd64, so the same artifact is refused
+/// naming the flag, before anything is built), and on by default for `run`.
+#[tokio::test]
+async fn node_platforms_are_checked_when_asked_and_by_run() -> Result<()> {
+    let image = unique("arm-only");
+    let p = Project::new();
+    p.write("app/Dockerfile", "FROM scratch\nCOPY a.txt /a.txt\n");
+    p.write("app/a.txt", "a\n");
+    p.write(
+        "skaffold.yaml",
+        &format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {{}}\n  artifacts:\n  - image: {image}\n    context: app\n    platforms: [linux/arm64]\n"
+        ),
+    );
+    let plain = p.build(&[]).await;
+    plain.out.assert_success();
+    let checked = p.build(&["--check-cluster-node-platforms"]).await;
+    checked.out.assert_failure();
+    let expected = "the target platforms linux/amd64 (from the cluster's nodes, --check-cluster-node-platforms) do not match the artifact's platforms linux/arm64";
+    assert!(checked.out.stderr.contains(expected), "{}", checked.out);
+    let run = Ground::ensure()
+        .devloop()
+        .args(["run", "--color", "never"])
+        .current_dir(p.path())
+        .env("XDG_CACHE_HOME", p.cache.path())
+        .run()
+        .await?;
+    run.assert_failure();
+    assert!(run.stderr.contains(expected), "{run}");
+    Ok(())
+}

@@ -37,6 +37,8 @@ pub struct PlanOptions {
     pub insecure_registries: crate::oci::InsecureRegistries,
     /// `--platform`: the target platforms, over each config's `build.platforms`.
     pub platforms: Vec<String>,
+    /// The cluster's node platforms (`--check-cluster-node-platforms`); empty: not asked.
+    pub cluster_platforms: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,17 +49,25 @@ pub struct PlanError {
 }
 
 /// Skaffold's choice of an artifact's platforms: `--platform`, else the config's
-/// `build.platforms`; the artifact's own `platforms` narrow them (and must share one).
+/// `build.platforms`, narrowed to the cluster's node platforms when they share one (or the
+/// node platforms when nothing was chosen); the artifact's own `platforms` narrow them
+/// again (and must share one).
 fn target_platforms(
     cli: &[String],
     build: &[String],
+    cluster: &[String],
     artifact: &[String],
 ) -> Result<Vec<String>, String> {
-    let chosen: Vec<String> = if cli.is_empty() { build } else { cli }
+    let mut chosen: Vec<String> = if cli.is_empty() { build } else { cli }
         .iter()
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();
+    if chosen.is_empty() {
+        chosen = cluster.to_vec();
+    } else if chosen.iter().any(|p| cluster.contains(p)) {
+        chosen.retain(|p| cluster.contains(p));
+    }
     if artifact.is_empty() {
         return Ok(chosen);
     }
@@ -73,10 +83,12 @@ fn target_platforms(
         return Err(format!(
             "the target platforms {} (from {}) do not match the artifact's platforms {}",
             chosen.join(","),
-            if cli.is_empty() {
+            if !cli.is_empty() {
+                "--platform"
+            } else if !build.is_empty() {
                 "build.platforms"
             } else {
-                "--platform"
+                "the cluster's nodes, --check-cluster-node-platforms"
             },
             artifact.join(",")
         ));
@@ -159,8 +171,13 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
                 context,
                 kind,
                 requires,
-                platforms: target_platforms(&options.platforms, &build.platforms, &a.platforms)
-                    .map_err(|m| err(format!("{at}: {m}")))?,
+                platforms: target_platforms(
+                    &options.platforms,
+                    &build.platforms,
+                    &options.cluster_platforms,
+                    &a.platforms,
+                )
+                .map_err(|m| err(format!("{at}: {m}")))?,
                 hooks: a
                     .hooks
                     .as_ref()
@@ -394,14 +411,14 @@ mod tests {
         let both = v(&["linux/amd64", "linux/arm64"]);
         // The flag wins over build.platforms.
         assert_eq!(
-            target_platforms(&v(&["linux/arm64"]), &amd, &[]),
+            target_platforms(&v(&["linux/arm64"]), &amd, &[], &[]),
             Ok(v(&["linux/arm64"]))
         );
-        assert_eq!(target_platforms(&[], &both, &[]), Ok(both.clone()));
+        assert_eq!(target_platforms(&[], &both, &[], &[]), Ok(both.clone()));
         // An artifact's platforms narrow the choice, or are the choice when there is none.
-        assert_eq!(target_platforms(&[], &both, &amd), Ok(amd.clone()));
-        assert_eq!(target_platforms(&[], &[], &both), Ok(both.clone()));
-        let err = target_platforms(&v(&["linux/arm64"]), &[], &amd).unwrap_err();
+        assert_eq!(target_platforms(&[], &both, &[], &amd), Ok(amd.clone()));
+        assert_eq!(target_platforms(&[], &[], &[], &both), Ok(both.clone()));
+        let err = target_platforms(&v(&["linux/arm64"]), &[], &[], &amd).unwrap_err();
         assert!(
             err.contains("--platform") && err.contains("linux/amd64"),
             "{err}"

@@ -52,6 +52,11 @@ pub struct BuildFlags {
     /// `build.platforms`; an artifact's own `platforms` must include one of them.
     #[arg(long = "platform", value_delimiter = ',')]
     pub platform: Vec<String>,
+    /// Build for the platforms of the cluster's nodes (narrowing `--platform` or
+    /// `build.platforms`). Default, as in Skaffold: on for `run`, `dev` and `debug`, off for
+    /// `build` and `test`.
+    #[arg(long = "check-cluster-node-platforms", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub check_cluster_node_platforms: Option<bool>,
 }
 
 /// `--build-concurrency`: a negative number means the config's setting.
@@ -73,7 +78,14 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         events
     };
     resolved.send_warnings(&events);
-    let plan = pipeline::build::plan(&resolved, &args.flags.choices(&resolved, &events))?;
+    let choices = BuildChoices {
+        cluster_platforms: args
+            .flags
+            .cluster_platforms(&resolved, false, &events)
+            .await,
+        ..args.flags.choices(&resolved, &events)
+    };
+    let plan = pipeline::build::plan(&resolved, &choices)?;
     let built = pipeline::build::run(&plan, None, &events).await?;
     let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
     if let Some(path) = &args.file_output {
@@ -98,6 +110,22 @@ impl BuildFlags {
             concurrency: concurrency_flag(self.build_concurrency),
             only_images: self.build_image.clone(),
             platforms: self.platform.clone(),
+            cluster_platforms: Vec::new(),
+        }
+    }
+
+    /// The cluster's node platforms when `--check-cluster-node-platforms` (by default
+    /// `by_default`: on for `run`, `dev` and `debug`) asks for them.
+    pub async fn cluster_platforms(
+        &self,
+        resolved: &Resolved,
+        by_default: bool,
+        events: &Events,
+    ) -> Vec<String> {
+        if self.check_cluster_node_platforms.unwrap_or(by_default) {
+            pipeline::build::cluster_platforms(resolved, &self.platform, events).await
+        } else {
+            Vec::new()
         }
     }
 }

@@ -172,14 +172,23 @@ async fn run_session(
         resource_rules: args.rules.resource_rules.clone(),
         ..args.deploy.choices()
     };
-    let load_events = events.clone();
     let command = if debugging { "debug" } else { "dev" };
+    // The node platforms are read once: a config reload does not change the cluster.
+    let cluster_platforms = match args.pipeline.resolve(command) {
+        Ok(resolved) => args.build.cluster_platforms(&resolved, true, &events).await,
+        // The loader reports the error.
+        Err(_) => Vec::new(),
+    };
+    let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {
         // Profiles with `activation: [{command: debug}]` apply to `debug` only.
         let resolved = args.pipeline.resolve(command)?;
         resolved.send_warnings(&load_events);
         let choices = DevChoices {
-            build: args.build.choices(&resolved, &load_events),
+            build: crate::pipeline::BuildChoices {
+                cluster_platforms: cluster_platforms.clone(),
+                ..args.build.choices(&resolved, &load_events)
+            },
             skip_tests: args.skip_tests,
             builds: args.digest.builds(),
             deploy: deploy.clone(),

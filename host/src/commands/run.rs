@@ -32,8 +32,11 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
     let built = if args.digest.builds() {
-        let mut build_plan =
-            pipeline::build::plan(&resolved, &args.build.choices(&resolved, &events))?;
+        let choices = crate::pipeline::BuildChoices {
+            cluster_platforms: args.build.cluster_platforms(&resolved, true, &events).await,
+            ..args.build.choices(&resolved, &events)
+        };
+        let mut build_plan = pipeline::build::plan(&resolved, &choices)?;
         build_plan.skip_tests = args.skip_tests;
         let built = pipeline::build::run(&build_plan, None, &events).await?;
         if !args.skip_tests {

@@ -284,6 +284,7 @@ mod tests {
                 concurrency: None,
                 only_images: Vec::new(),
                 platforms: Vec::new(),
+                cluster_platforms: Vec::new(),
             },
             skip_tests: false,
             builds,

@@ -29,6 +29,9 @@ pub struct BuildChoices {
     pub only_images: Vec<String>,
     /// `--platform`: the target platforms over `build.platforms`.
     pub platforms: Vec<String>,
+    /// `--check-cluster-node-platforms`: the platforms of the cluster's nodes (empty: not
+    /// asked, or unknown).
+    pub cluster_platforms: Vec<String>,
 }
 
 /// The build plan of every artifact of `resolved`.
@@ -48,6 +51,7 @@ pub fn plan(resolved: &Resolved, choices: &BuildChoices) -> Result<BuildPlan, bu
             image_names: resolved.image_names.clone(),
             env: resolved.env.clone(),
             platforms: choices.platforms.clone(),
+            cluster_platforms: choices.cluster_platforms.clone(),
             insecure_registries: resolved.insecure_registries.clone(),
         },
     )?;
@@ -168,6 +172,67 @@ pub fn is_local_cluster(resolved: &Resolved, events: &Events) -> bool {
     build::is_local_context(name, server.as_deref())
 }
 
+/// The platforms (`os/arch`) of the cluster's nodes, for `--check-cluster-node-platforms`;
+/// empty, with a warning, when they cannot be read (as Skaffold). Warns, too, when the
+/// chosen platforms (`--platform`, else a config's `build.platforms`) share none of them:
+/// the chosen ones are built then.
+pub async fn cluster_platforms(
+    resolved: &Resolved,
+    cli: &[String],
+    events: &Events,
+) -> Vec<String> {
+    let nodes = async {
+        let cluster = deploy::Cluster::connect(
+            resolved.kubeconfig.as_deref(),
+            resolved.kube_context.as_deref(),
+        )
+        .await?;
+        let list = kube::Api::<k8s_openapi::api::core::v1::Node>::all(cluster.client)
+            .list(&Default::default())
+            .await?;
+        anyhow::Ok(list.items)
+    };
+    let mut platforms: Vec<String> = match nodes.await {
+        Ok(nodes) => nodes
+            .into_iter()
+            .filter_map(|n| n.status?.node_info)
+            .map(|i| format!("{}/{}", i.operating_system, i.architecture))
+            .collect(),
+        Err(e) => {
+            events.warn(
+                Stage::Build,
+                format!(
+                    "cannot read the cluster's node platforms ({e}); give the platforms with --platform or build.platforms"
+                ),
+            );
+            return Vec::new();
+        }
+    };
+    platforms.sort();
+    platforms.dedup();
+    let configured = resolved
+        .configs
+        .iter()
+        .filter_map(|c| c.config.build.as_ref())
+        .map(|b| b.platforms.clone());
+    for chosen in std::iter::once(cli.to_vec()).chain(configured) {
+        if !chosen.is_empty() && !chosen.iter().any(|p| platforms.contains(p)) {
+            events.warn(
+                Stage::Build,
+                format!(
+                    "the build platforms {} do not match the cluster's node platforms {}",
+                    chosen.join(","),
+                    platforms.join(",")
+                ),
+            );
+        }
+        if !cli.is_empty() {
+            break;
+        }
+    }
+    platforms
+}
+
 /// The kubeconfig's cluster entry of the context `name`: its name and server.
 pub fn context_cluster(resolved: &Resolved, name: &str) -> Option<(String, Option<String>)> {
     let kubeconfig_env = resolved.env.get("KUBECONFIG").map(std::ffi::OsStr::new);
@@ -219,6 +284,7 @@ mod tests {
             concurrency: None,
             only_images: Vec::new(),
             platforms: Vec::new(),
+            cluster_platforms: Vec::new(),
         }
     }
 
@@ -263,6 +329,7 @@ mod tests {
         let only = |parts: &[&str]| BuildChoices {
             only_images: parts.iter().map(|p| p.to_string()).collect(),
             platforms: Vec::new(),
+            cluster_platforms: Vec::new(),
             ..choices()
         };
         let names = |choices: BuildChoices| -> Vec<String> {

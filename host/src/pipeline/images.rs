@@ -152,6 +152,7 @@ fn tagged_artifacts(
                                 concurrency: None,
                                 only_images: Vec::new(),
                                 platforms: Vec::new(),
+                                cluster_platforms: Vec::new(),
                             };
                             super::build::plan(resolved, &choices).ok()
                         });

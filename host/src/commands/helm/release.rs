@@ -46,6 +46,7 @@ pub async fn run(plan: ReleasePlan, action: Action, events: Events) -> anyhow::R
             concurrency: None,
             only_images: Vec::new(),
             platforms: Vec::new(),
+            cluster_platforms: Vec::new(),
         },
     )?;
     let built = pipeline::build::run(&build_plan, None, &events).await?;
