@@ -38,6 +38,14 @@ pub const FATAL_WAITING_REASONS: [&str; 7] = [
     "InvalidImageName",
 ];
 
+/// Whether a waiting container can be given up on: a fatal reason, except the kubelet's own
+/// transient `CreateContainerConfigError` (its Secret or ConfigMap cache not synced yet,
+/// which it retries; a missing Secret or key stays fatal).
+fn is_fatal_waiting(reason: &str, message: &str) -> bool {
+    FATAL_WAITING_REASONS.contains(&reason)
+        && !(reason == "CreateContainerConfigError" && message.starts_with("failed to sync"))
+}
+
 /// Whether the controller has seen the object's latest spec.
 fn observed(generation: Option<i64>, observed: Option<i64>) -> bool {
     match (generation, observed) {
@@ -264,7 +272,8 @@ pub fn pod(p: &Pod) -> Rollout {
             continue;
         };
         let reason = waiting.reason.clone().unwrap_or_default();
-        if FATAL_WAITING_REASONS.contains(&reason.as_str()) {
+        let waiting_message = waiting.message.as_deref().unwrap_or_default();
+        if is_fatal_waiting(&reason, waiting_message) {
             let mut message = waiting.message.clone().unwrap_or_default();
             if message.is_empty()
                 && let Some(t) = c.last_state.as_ref().and_then(|s| s.terminated.as_ref())
@@ -477,6 +486,21 @@ mod tests {
         from(
             json!({"metadata": {"name": "web-1"}, "status": {"phase": phase, "containerStatuses": containers}}),
         )
+    }
+
+    #[test]
+    fn a_kubelet_cache_not_synced_yet_is_waited_for_a_missing_secret_is_not() {
+        let waiting = |message: &str| {
+            pod_with(
+                json!([{"name": "app", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": "CreateContainerConfigError", "message": message}}}]),
+                "Pending",
+            )
+        };
+        let transient = waiting("failed to sync secret cache: timed out waiting for the condition");
+        assert!(!matches!(pod(&transient), Rollout::Failed(_)));
+        let missing = waiting("secret \"db\" not found");
+        assert!(matches!(pod(&missing), Rollout::Failed(_)));
     }
 
     #[test]
