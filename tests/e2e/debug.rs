@@ -81,6 +81,25 @@ fn go_project(dir: &Path, image: &str) {
     );
 }
 
+/// `debug` in the project `dir` with the test's global config (its helpers registry).
+fn start_debug(ground: &Ground, namespace: &str, dir: &Path, cache: &Path) -> Result<Session> {
+    Session::start(
+        &ground
+            .devloop()
+            .args([
+                "debug",
+                "-n",
+                namespace,
+                "-c",
+                "global.yaml",
+                "--color",
+                "never",
+            ])
+            .current_dir(dir)
+            .env("XDG_CACHE_HOME", cache),
+    )
+}
+
 /// Asks Delve for its version over its JSON-RPC API (API v2), as an IDE does first.
 async fn delve_version(port: u16) -> Result<String> {
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
@@ -109,21 +128,7 @@ async fn debug_runs_a_go_service_under_delve_reachable_through_the_forward() -> 
     let image = format!("e2e-debug-go-{}", ns.name());
     go_project(dir.path(), &image);
 
-    let mut session = Session::start(
-        &ground
-            .devloop()
-            .args([
-                "debug",
-                "-n",
-                ns.name(),
-                "-c",
-                "global.yaml",
-                "--color",
-                "never",
-            ])
-            .current_dir(dir.path())
-            .env("XDG_CACHE_HOME", cache.path()),
-    )?;
+    let mut session = start_debug(ground, ns.name(), dir.path(), cache.path())?;
     session.wait_for("Debuggable container started", 1).await?;
     session.wait_for("port 56268 on 127.0.0.1:", 1).await?;
     let forward = session.line("port 56268 on 127.0.0.1:").unwrap();
@@ -239,21 +244,7 @@ async fn debug_rewrites_a_helm_release_through_the_post_renderer() -> Result<()>
             ns.name()
         ),
     );
-    let mut session = Session::start(
-        &ground
-            .devloop()
-            .args([
-                "debug",
-                "-n",
-                ns.name(),
-                "-c",
-                "global.yaml",
-                "--color",
-                "never",
-            ])
-            .current_dir(dir.path())
-            .env("XDG_CACHE_HOME", cache.path()),
-    )?;
+    let mut session = start_debug(ground, ns.name(), dir.path(), cache.path())?;
     session.wait_for("Debuggable container started", 1).await?;
     session.wait_for("port 56268 on 127.0.0.1:", 1).await?;
     let deployment = Api::<Deployment>::namespaced(client.clone(), ns.name())

@@ -132,15 +132,12 @@ async fn node_images(client: &kube::Client) -> anyhow::Result<BTreeSet<String>> 
         .collect())
 }
 
-/// `name:tag` as nodes report it: the Docker Hub name in full (`docker.io/library/...`).
+/// `name:tag` as nodes report it: Docker's normalized name (`docker.io/library/...`), the
+/// normalization the registry client's references already apply.
 fn normalized(image: &str) -> String {
-    let first = image.split('/').next().unwrap_or("");
-    let has_registry =
-        image.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    match (has_registry, image.contains('/')) {
-        (true, _) => image.to_string(),
-        (false, true) => format!("docker.io/{image}"),
-        (false, false) => format!("docker.io/library/{image}"),
+    match crate::oci::OciReference::parse(image) {
+        Ok(r) => format!("{}/{}", r.registry, r.short()),
+        Err(_) => image.to_string(),
     }
 }
 
