@@ -124,13 +124,27 @@ struct Session {
     events: Events,
 }
 
-fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWatcher> {
-    Ok(FileWatcher::start(
+fn start_watcher(
+    plan: &DevPlan,
+    options: &DevOptions,
+    events: &Events,
+) -> anyhow::Result<FileWatcher> {
+    let started = std::time::Instant::now();
+    let watcher = FileWatcher::start(
         &plan.watch.roots(),
         plan.ignores.clone(),
         options.trigger,
         options.quiet,
-    )?)
+    )?;
+    events.debug(
+        Stage::Dev,
+        format!(
+            "Watching {} folders (set up in {} ms)",
+            watcher.folders(),
+            started.elapsed().as_millis()
+        ),
+    );
+    Ok(watcher)
 }
 
 /// What a change must touch to rebuild `artifact`; its whole context when a builder plugin
@@ -183,7 +197,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         options.take_over,
     )?;
     let client = pipeline.cluster.client.clone();
-    let watcher = start_watcher(&plan, &options)?;
+    let watcher = start_watcher(&plan, &options, &events)?;
     let (trigger_tx, trigger_rx) = unbounded_channel();
     let manual_needed = options.trigger == Trigger::Manual
         || !(options.auto_build && options.auto_sync && options.auto_deploy);
@@ -337,7 +351,7 @@ impl Session {
                 Ok(plan) => {
                     self.events.info(Stage::Dev, "Config changed: reloaded");
                     self.plan = plan;
-                    match start_watcher(&self.plan, &self.options) {
+                    match start_watcher(&self.plan, &self.options, &self.events) {
                         Ok(w) => self.watcher = w,
                         Err(e) => self.error(format!("cannot watch the new config's files: {e:#}")),
                     }
