@@ -59,10 +59,12 @@ impl Tmux {
             .args(["-L", socket, "-f", "/dev/null", "new-session", "-d"])
             .args(["-x", "120", "-y", "40", "-c"])
             .arg(dir)
+            // Ctrl+C is for the program: the shell catches it (a caught signal, unlike an
+            // ignored one, is the default again in the program) and stays to say how it ended.
             .args([
                 "sh",
                 "-c",
-                "\"$@\"; echo \"devloop exited: $?\"; exec sleep 3600",
+                "trap true INT; \"$@\"; echo \"devloop exited: $?\"; exec sleep 3600",
                 "sh",
             ])
             .arg(program)
@@ -93,6 +95,55 @@ impl Drop for Tmux {
             .args(["-L", &self.socket, "kill-server"])
             .status();
     }
+}
+
+impl Tmux {
+    /// Waits until the pane's scrollback holds `needle` `n` times; returns the screens seen.
+    async fn wait_for(&self, needle: &str, n: usize, secs: u64) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut screens = Vec::new();
+        loop {
+            screens.push(self.capture(false));
+            if self.capture(true).matches(needle).count() >= n {
+                return screens;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {n} × {needle:?} within {secs} s; the pane:\n{}",
+                self.capture(true)
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn resize(&self, columns: u16) {
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "resize-window",
+                "-x",
+                &columns.to_string(),
+            ])
+            .status()
+            .expect("tmux resize-window");
+        assert!(status.success());
+    }
+}
+
+/// Whether a screen in `screens` has a line with `needle` that also has `state`.
+fn seen(screens: &[String], needle: &str, state: &str) -> bool {
+    screens
+        .iter()
+        .any(|s| lines_with(s, needle).iter().any(|l| l.contains(state)))
 }
 
 /// The lines of `text` that contain `needle`.
@@ -140,20 +191,15 @@ async fn run_on_a_terminal_updates_a_line_per_artifact_and_resource_in_place_and
     );
 
     // While it ran: each artifact's line said it was building, the resource's that it waited.
-    let seen = |needle: &str, state: &str| {
-        screens
-            .iter()
-            .any(|s| lines_with(s, needle).iter().any(|l| l.contains(state)))
-    };
     for line in [&line_a, &line_b] {
         assert!(
-            seen(line, "  building "),
+            seen(&screens, line, "  building "),
             "no screen showed {line} building; the last one:\n{}",
             screens.last().unwrap()
         );
     }
     assert!(
-        seen(&format!("{resource}: waiting"), "waiting"),
+        seen(&screens, &format!("{resource}: waiting"), "waiting"),
         "no screen showed the Deployment waiting; the pane:\n{history}"
     );
     // The redraws happened in place: the scrollback has one line per artifact, in its final
@@ -206,4 +252,54 @@ async fn run_on_a_terminal_updates_a_line_per_artifact_and_resource_in_place_and
         !out.stderr.contains(&format!("{line_a}  building")),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn dev_on_a_terminal_leaves_one_final_block_per_iteration_through_a_resize() {
+    let ground = Ground::ensure();
+    let client = ground.client().await.unwrap();
+    let ns = TestNamespace::create(&client, "tty_dev").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), ns.name());
+    let resource = format!("Deployment/web (namespace {})", ns.name());
+    let line_a = format!("[{IMAGE_A}]");
+    let tmux = Tmux::start(
+        &format!("devloop-{}", ns.name()),
+        dir.path(),
+        &devloop_bin(),
+        &["dev", "-n", ns.name()],
+    );
+    tmux.wait_for("Watching for changes", 1, 240).await;
+    // The application's logs scroll (above the block, or after it once it is final).
+    tmux.wait_for("b is up", 1, 30).await;
+
+    // A source change rebuilds `a`; the terminal narrows while it builds.
+    // (New content each time, or Docker's layer cache would make the build instant.)
+    let changed = format!("{IMAGE_A} {} changed\n", ns.name());
+    std::fs::write(dir.path().join("a/id.txt"), changed).unwrap();
+    tmux.wait_for(&format!("{line_a}  building "), 1, 60).await;
+    tmux.resize(40);
+    let screens = tmux.wait_for("Watching for changes", 2, 240).await;
+    // Redrawn after the resize: cut to the new width.
+    assert!(
+        seen(&screens, &format!("{line_a}  building"), "..."),
+        "no screen showed {line_a} building cut to 40 columns; the last one:\n{}",
+        screens.last().unwrap()
+    );
+    let history = tmux.capture(true);
+    // Each iteration left its block once, in its final form (whole: it is not redrawn);
+    // nothing of the redraws before or after the resize is left over.
+    let built = lines_with(&history, &line_a);
+    assert!(
+        built.len() == 2 && built.iter().all(|l| l.contains(" built in ")),
+        "want two lines with {line_a}, built; the pane:\n{history}"
+    );
+    assert!(
+        lines_with(&history, &format!("{resource}: ready [")).len() == 2
+            && lines_with(&history, &format!("{resource}: waiting")).is_empty(),
+        "want one line per iteration of the Deployment, ready; the pane:\n{history}"
+    );
+
+    tmux.keys("C-c");
+    tmux.wait_for("devloop exited: 0", 1, 90).await;
 }

@@ -284,10 +284,10 @@ impl Board {
         }
     }
 
-    /// The block at time `now`, each line fitted into `columns`; with at most `rows` lines
-    /// when given (the rest counted on the last), since lines scrolled off the screen can no
-    /// longer be redrawn.
-    pub fn lines(&self, now: Instant, columns: usize, rows: Option<usize>) -> Vec<Row> {
+    /// The block at time `now`. To be redrawn it must `fit` a terminal of (columns, rows):
+    /// each line is cut to the columns, and lines beyond the rows are counted on the last
+    /// (a line scrolled off the screen can no longer be redrawn). Its final form is whole.
+    pub fn lines(&self, now: Instant, fit: Option<(usize, usize)>) -> Vec<Row> {
         let name_width = self
             .artifacts
             .iter()
@@ -307,15 +307,17 @@ impl Board {
                 Row::new(format!("  {}: {state}", inert(name)), colour)
             }))
             .collect();
-        if let Some(rows) = rows.map(|r| r.max(2))
-            && lines.len() > rows
-        {
+        let Some((columns, rows)) = fit else {
+            return lines;
+        };
+        let rows = rows.max(2);
+        if lines.len() > rows {
             let hidden = lines.len() - (rows - 1);
             lines.truncate(rows - 1);
             lines.push(Row::new(format!("  ... and {hidden} more"), None));
         }
         for line in &mut lines {
-            line.text = fit(&line.text, columns);
+            line.text = cut(&line.text, columns);
         }
         lines
     }
@@ -365,7 +367,7 @@ fn inert(text: &str) -> String {
 
 /// `text` cut to `columns` display columns (a wide character takes two), `...` marking the
 /// cut, so that a line never wraps and the block keeps the rows it is counted in.
-fn fit(text: &str, columns: usize) -> String {
+fn cut(text: &str, columns: usize) -> String {
     let width = |c: char| c.width().unwrap_or(0);
     if text.chars().map(width).sum::<usize>() <= columns {
         return text.to_string();
@@ -473,9 +475,10 @@ impl Screen {
     /// Redraws the block (with the lines waiting above it) when anything in it changed.
     fn draw(&mut self, now: Instant) {
         let (columns, rows) = (self.size)();
-        let block = self
-            .board
-            .lines(now, columns.saturating_sub(1), Some(rows.saturating_sub(1)));
+        // A column to spare: a line as wide as the terminal would leave the cursor waiting
+        // to wrap; a row to spare for the cursor below the block.
+        let fit = (columns.saturating_sub(1), rows.saturating_sub(1));
+        let block = self.board.lines(now, Some(fit));
         if self.above.is_empty() && block == self.drawn {
             return;
         }
@@ -487,7 +490,7 @@ impl Screen {
     /// iteration is over.
     fn settle(&mut self, now: Instant) {
         let (columns, _) = (self.size)();
-        let block = self.board.lines(now, columns.saturating_sub(1), None);
+        let block = self.board.lines(now, None);
         self.replace_block(block, columns);
         self.drawn.clear();
         self.board = Board::default();
@@ -534,12 +537,8 @@ mod tests {
         color: true,
     };
 
-    fn texts(board: &Board, now: Instant, columns: usize, rows: Option<usize>) -> Vec<String> {
-        board
-            .lines(now, columns, rows)
-            .into_iter()
-            .map(|r| r.text)
-            .collect()
+    fn texts(board: &Board, now: Instant, fit: Option<(usize, usize)>) -> Vec<String> {
+        board.lines(now, fit).into_iter().map(|r| r.text).collect()
     }
 
     fn build(event: BuildEvent) -> Event {
@@ -581,7 +580,7 @@ mod tests {
         });
         board.take(&cached, t3);
         assert_eq!(
-            texts(&board, t0 + Duration::from_millis(4500), 80, None),
+            texts(&board, t0 + Duration::from_millis(4500), None),
             [
                 "  [app]      building 4s: RUN make all",
                 "  [backend]  queued",
@@ -620,7 +619,7 @@ mod tests {
         });
         assert_eq!(board.take(&ready, t3), Effect::Absorbed);
         assert_eq!(
-            texts(&board, t3, 80, None),
+            texts(&board, t3, None),
             [
                 "  [app]      built in 5.2s: app:1@sha256:ab",
                 "  [backend]  failed: exit status 2",
@@ -629,9 +628,9 @@ mod tests {
                 "  Job/migrate: waiting",
             ]
         );
-        // Fitted to the terminal's width, and to its height while it is redrawn.
+        // Fitted to the terminal's width and height while it is redrawn.
         assert_eq!(
-            texts(&board, t3, 24, Some(3)),
+            texts(&board, t3, Some((24, 3))),
             [
                 "  [app]      built in...",
                 "  [backend]  failed: ...",
@@ -649,7 +648,7 @@ mod tests {
         }));
         assert_eq!(board.take(&failure, t3), Effect::Ends);
         assert_eq!(
-            texts(&board, t3, 80, None)[4],
+            texts(&board, t3, None)[4],
             "  Job/migrate: failed: BackoffLimitExceeded"
         );
     }
@@ -673,16 +672,16 @@ mod tests {
         assert_eq!(board.take(&summary("built"), t0), Effect::Absorbed);
         assert!(!board.starts_over(&started("app")));
         assert_eq!(board.take(&summary("failed"), t0), Effect::Ends);
-        assert_eq!(texts(&board, t0, 80, None), ["  [app]  failed: not built"]);
+        assert_eq!(texts(&board, t0, None), ["  [app]  failed: not built"]);
         assert!(board.starts_over(&started("app")));
         assert!(!board.starts_over(&started("other")));
     }
 
     #[test]
-    fn fitting_counts_wide_characters_and_never_cuts_one() {
-        assert_eq!(fit("short", 10), "short");
-        assert_eq!(fit("漢字漢字漢字", 8), "漢字...");
-        assert_eq!(fit("abcdefghij", 8), "abcde...");
+    fn cutting_counts_wide_characters_and_never_splits_one() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("漢字漢字漢字", 8), "漢字...");
+        assert_eq!(cut("abcdefghij", 8), "abcde...");
         // A bell or a cursor movement in a step's text moves nothing.
         assert_eq!(
             inert("RUN \u{1b}[2Aecho\u{7}"),
