@@ -23,10 +23,18 @@ const FRAME: Duration = Duration::from_millis(100);
 /// Whether the live view suits these settings and this terminal: text events, colour on, and
 /// stderr (what it draws on) a terminal that understands cursor movements.
 pub fn wanted(settings: Settings) -> bool {
+    suits(
+        settings,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+fn suits(settings: Settings, terminal: bool, term: Option<&std::ffi::OsStr>) -> bool {
     settings.format == Format::Text
         && settings.color
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
+        && terminal
+        && term.is_some_and(|t| !t.is_empty() && t != "dumb")
 }
 
 /// An `Events` handle that draws the live view on stderr, and the handle that ends it.
@@ -675,6 +683,25 @@ mod tests {
         assert_eq!(texts(&board, t0, None), ["  [app]  failed: not built"]);
         assert!(board.starts_over(&started("app")));
         assert!(!board.starts_over(&started("other")));
+    }
+
+    #[test]
+    fn only_text_with_colour_on_a_terminal_that_moves_its_cursor_is_live() {
+        let xterm = Some(std::ffi::OsStr::new("xterm-256color"));
+        assert!(suits(COLOUR, true, xterm));
+        assert!(!suits(COLOUR, false, xterm), "piped");
+        assert!(!suits(COLOUR, true, Some(std::ffi::OsStr::new("dumb"))));
+        assert!(!suits(COLOUR, true, None), "no TERM");
+        let plain = Settings {
+            color: false,
+            ..COLOUR
+        };
+        assert!(!suits(plain, true, xterm), "--color never, NO_COLOR");
+        let json = Settings {
+            format: Format::Json,
+            ..COLOUR
+        };
+        assert!(!suits(json, true, xterm), "--event-format json");
     }
 
     #[test]
