@@ -94,7 +94,7 @@ fn stderr_size() -> (usize, usize) {
 /// What the block shows: the artifacts and resources of the current iteration, in the order
 /// they were first heard of.
 #[derive(Debug, Default)]
-pub struct Board {
+struct Board {
     artifacts: Vec<(String, Artifact)>,
     resources: Vec<(String, Resource)>,
 }
@@ -134,8 +134,8 @@ enum Effect {
 
 /// One line of the block, before it is fitted to the terminal and painted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub text: String,
+struct Row {
+    text: String,
     colour: Option<&'static str>,
 }
 
@@ -295,7 +295,7 @@ impl Board {
     /// The block at time `now`. To be redrawn it must `fit` a terminal of (columns, rows):
     /// each line is cut to the columns, and lines beyond the rows are counted on the last
     /// (a line scrolled off the screen can no longer be redrawn). Its final form is whole.
-    pub fn lines(&self, now: Instant, fit: Option<(usize, usize)>) -> Vec<Row> {
+    fn lines(&self, now: Instant, fit: Option<(usize, usize)>) -> Vec<Row> {
         let name_width = self
             .artifacts
             .iter()
