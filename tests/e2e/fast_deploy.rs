@@ -124,7 +124,11 @@ async fn unchanged_objects_are_left_alone_and_drift_is_applied_again() -> Result
     );
     let changed = p.config_maps().get("cm-002").await?;
     assert_eq!(
-        changed.data.unwrap_or_default().get("value").map(String::as_str),
+        changed
+            .data
+            .unwrap_or_default()
+            .get("value")
+            .map(String::as_str),
         Some("new value")
     );
     Ok(())
@@ -170,14 +174,23 @@ async fn one_rejected_object_among_many_applies_nothing() -> Result<()> {
             d
         })
         .collect();
-    changed.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "broken"},
-                        "spec": {"selector": {"app": "x"}, "ports": [{"port": 70000}]}}));
+    changed.push(
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "broken"},
+                        "spec": {"selector": {"app": "x"}, "ports": [{"port": 70000}]}}),
+    );
     p.manifests(&changed)?;
     p.devloop("run").await?.assert_failure();
     let after = p.config_maps().get("cm-030").await?;
-    assert_eq!(after.metadata.resource_version, before.metadata.resource_version);
     assert_eq!(
-        after.data.unwrap_or_default().get("value").map(String::as_str),
+        after.metadata.resource_version,
+        before.metadata.resource_version
+    );
+    assert_eq!(
+        after
+            .data
+            .unwrap_or_default()
+            .get("value")
+            .map(String::as_str),
         Some("value 30")
     );
     Ok(())
@@ -277,9 +290,7 @@ async fn movies_no_op_run_benchmark() -> Result<()> {
         .arg(&root)
         .status()?;
     anyhow::ensure!(status.success(), "copying {}", example.display());
-    devloop_in(&root, ns.name(), "run")
-        .await?
-        .assert_success();
+    devloop_in(&root, ns.name(), "run").await?.assert_success();
     let rendered = devloop_in(&root, ns.name(), "render").await?;
     rendered.assert_success();
     let file = dir.path().join("rendered.yaml");

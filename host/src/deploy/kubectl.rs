@@ -429,7 +429,7 @@ async fn unchanged_objects(
             hash,
         })
         .collect();
-    unchanged::find(ctx, &earlier, &candidates).await
+    Ok(unchanged::find(ctx, &earlier, &candidates).await)
 }
 
 /// One object's outcome.

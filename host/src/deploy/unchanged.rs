@@ -6,7 +6,7 @@
 
 use super::kinds::Kind;
 use super::labels::RUN_ID;
-use super::{DeployContext, DeployError, ResourceRef};
+use super::{DeployContext, ResourceRef};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::ListParams;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ pub fn manifest_hash(manifest: &Value) -> String {
     ))
 }
 
+/// One list: apiVersion, kind and namespace.
+type ListKey = (String, String, Option<String>);
+
 /// A placed object that a deploy would apply: its kind, identity and manifest.
 pub struct Candidate<'a> {
     pub kind: &'a Kind,
@@ -55,12 +58,11 @@ pub async fn find(
     ctx: &DeployContext<'_>,
     earlier: &[AppliedMark],
     candidates: &[Candidate<'_>],
-) -> Result<HashMap<ResourceRef, AppliedMark>, DeployError> {
+) -> HashMap<ResourceRef, AppliedMark> {
     let earlier: HashMap<&ResourceRef, &AppliedMark> =
         earlier.iter().map(|m| (&m.resource, m)).collect();
     // The candidates whose manifest is the one applied last time, by kind and namespace.
-    let mut lists: BTreeMap<(String, String, Option<String>), Vec<(&Candidate, &AppliedMark)>> =
-        BTreeMap::new();
+    let mut lists: BTreeMap<ListKey, Vec<(&Candidate, &AppliedMark)>> = BTreeMap::new();
     for c in candidates {
         if let Some(mark) = earlier.get(c.resource)
             && mark.hash == c.hash
@@ -76,17 +78,16 @@ pub async fn find(
         }
     }
     let mut unchanged = HashMap::new();
-    for ((_, kind_name, namespace), same) in lists {
+    for ((_, _, namespace), same) in lists {
         let kind = same[0].0.kind;
         let api = kind.api(&ctx.cluster.client, namespace.as_deref());
-        let live = api
+        // A kind that cannot be listed is simply applied, as it was before.
+        let Ok(live) = api
             .list_metadata(&ListParams::default().labels(&ctx.options.labels.owner_selector()))
             .await
-            .map_err(|source| DeployError::Kube {
-                action: "listing",
-                resource: kind_name.clone(),
-                source,
-            })?;
+        else {
+            continue;
+        };
         let live: HashMap<String, ObjectMeta> = live
             .items
             .into_iter()
@@ -109,7 +110,7 @@ pub async fn find(
             }
         }
     }
-    Ok(unchanged)
+    unchanged
 }
 
 #[cfg(test)]
