@@ -174,12 +174,15 @@ pub(super) async fn keep_spare(
                     discard(&mut spare);
                     return;
                 };
-                match spare.take().and_then(alive) {
-                    Some(s) => {
+                match spare.take().map(alive) {
+                    Some(Some(s)) => {
                         if let Err(back) = claim.send(Some(s)) {
                             spare = back;
                         }
                     }
+                    // The spare died (its pod is likely going away): the claim waits for the
+                    // next one, opened as soon as a pod is there.
+                    Some(None) => waiting.push_back(claim),
                     None if failing || !opening.is_empty() => waiting.push_back(claim),
                     None => {
                         let _ = claim.send(None);
