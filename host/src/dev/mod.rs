@@ -190,7 +190,8 @@ fn runnable(pending: &mut Actions, options: &DevOptions, manual: bool) -> Action
 /// Runs the dev loop until a shutdown signal, then cleans up.
 pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::Result<()> {
     let plan = load()?;
-    let pipeline = Pipeline::connect(&plan.deploy).await?;
+    let mut pipeline = Pipeline::connect(&plan.deploy).await?;
+    pipeline.skip_earlier_runs = false;
     let lock = lock::SessionLock::acquire(
         &pipeline.scope(),
         &pipeline.labels.run_id,
