@@ -32,6 +32,11 @@ impl Session {
         Ok(Session { child, lines })
     }
 
+    /// The process ID of the session (None once it was waited for).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// How many lines so far contain `needle`.
     pub fn count(&self, needle: &str) -> usize {
         self.lines

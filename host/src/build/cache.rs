@@ -2,7 +2,9 @@
 //! dependency files), which image was built from them, so an unchanged artifact is found
 //! instead of rebuilt. Per-file digests are memoised on (size, mtime, inode, mode) so that
 //! unchanged files are not read again, and the inputs of each artifact's last build are kept
-//! to say which files changed. Lives in the platform cache directory, not the project.
+//! to say which files changed. Lives in the platform cache directory, not the project, in
+//! postcard's compact binary form: a context of 100k files makes 200k entries, which as JSON
+//! took longer to parse than the whole cache check was allowed.
 
 use super::BuildError;
 use serde::{Deserialize, Serialize};
@@ -37,19 +39,22 @@ impl std::fmt::Display for CacheOutcome {
     }
 }
 
-/// `~/.cache/devloop/artifacts.json` (or the platform's equivalent).
+/// `~/.cache/devloop/artifacts.bin` (or the platform's equivalent).
 pub fn default_cache_file() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "devloop").map(|d| d.cache_dir().join("artifacts.json"))
+    directories::ProjectDirs::from("", "", "devloop").map(|d| d.cache_dir().join("artifacts.bin"))
 }
+
+/// The first bytes of a cache file of this layout; any other file is an empty cache.
+const MAGIC: &[u8] = b"devloop-artifact-cache-1\n";
 
 /// The image built from one set of inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CachedImage {
     /// The local image ID; unknown when a custom build pushed straight to the registry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub digest: Option<String>,
 }
 
@@ -99,6 +104,10 @@ pub struct Cache {
     last: BTreeMap<String, LastInputs>,
     #[serde(default)]
     files: BTreeMap<String, FileStamp>,
+    /// Whether anything was learnt since `load`: an unchanged check of a large context
+    /// must not rewrite (and first re-read, to merge) a file of one entry per source.
+    #[serde(skip)]
+    changed: bool,
 }
 
 /// The digested inputs of one artifact.
@@ -118,7 +127,7 @@ impl Cache {
     pub fn load(path: &Path) -> Cache {
         std::fs::read(path)
             .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
+            .and_then(|b| postcard::from_bytes(b.strip_prefix(MAGIC)?).ok())
             .unwrap_or_default()
     }
 
@@ -139,14 +148,15 @@ impl Cache {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(path.with_extension("json.lock"))
+            .open(path.with_extension("lock"))
             .map_err(err)?;
         lock.lock().map_err(err)?;
         let mut merged = Cache::load(path);
         merged.images.extend(self.images.clone());
         merged.last.extend(self.last.clone());
         merged.files.extend(self.files.clone());
-        let bytes = serde_json::to_vec(&merged).map_err(|e| BuildError::Io(e.to_string()))?;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(postcard::to_stdvec(&merged).map_err(|e| BuildError::Io(e.to_string()))?);
         crate::atomic_file::write(path, &bytes).map_err(err)
     }
 
@@ -207,6 +217,7 @@ impl Cache {
         h.update(format!("{:o}\n", mode & 0o7777).as_bytes());
         h.update(&content);
         let digest = hex::encode(h.finalize());
+        self.changed = true;
         self.files.insert(
             key,
             FileStamp {
@@ -226,12 +237,26 @@ impl Cache {
 
     /// Records a build: the image made from `inputs`, and `inputs` as the artifact's last.
     pub fn record(&mut self, artifact_id: &str, inputs: &Inputs, image: CachedImage) {
-        self.images.insert(inputs.key.clone(), image);
+        if self.images.get(&inputs.key) != Some(&image) {
+            self.changed = true;
+            self.images.insert(inputs.key.clone(), image);
+        }
         self.remember(artifact_id, inputs);
+    }
+
+    /// Whether `save` has anything to write.
+    pub fn is_changed(&self) -> bool {
+        self.changed
     }
 
     /// Remembers `inputs` as the artifact's last, for the next explanation.
     pub fn remember(&mut self, artifact_id: &str, inputs: &Inputs) {
+        if self.last.get(artifact_id).is_some_and(|l| {
+            l.key == inputs.key && l.config == inputs.config && l.files == inputs.files
+        }) {
+            return;
+        }
+        self.changed = true;
         self.last.insert(
             artifact_id.to_string(),
             LastInputs {
@@ -352,7 +377,7 @@ mod tests {
     #[test]
     fn concurrent_savers_keep_each_others_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("artifacts.json");
+        let path = dir.path().join("artifacts.bin");
         let image = |id: &str| CachedImage {
             image_id: Some(id.to_string()),
             digest: None,
@@ -372,7 +397,7 @@ mod tests {
     #[test]
     fn save_and_load_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/artifacts.json");
+        let path = dir.path().join("sub/artifacts.bin");
         let mut cache = Cache::default();
         let inputs = Inputs {
             key: "k".into(),
@@ -393,8 +418,15 @@ mod tests {
             loaded.image("k").unwrap().image_id.as_deref(),
             Some("sha256:abc")
         );
+        // A file of another layout (the JSON of older versions) is an empty cache.
+        std::fs::write(dir.path().join("old.json"), r#"{"images":{}}"#).unwrap();
         assert!(
-            Cache::load(&dir.path().join("missing.json"))
+            Cache::load(&dir.path().join("old.json"))
+                .image("k")
+                .is_none()
+        );
+        assert!(
+            Cache::load(&dir.path().join("missing.bin"))
                 .image("k")
                 .is_none()
         );

@@ -104,11 +104,12 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         Ok(())
     };
 
-    if let Some(path) = &plan.cache_file {
-        let cache = run.cache.lock().map(|c| c.clone()).unwrap_or_default();
-        if let Err(e) = cache.save(path) {
-            events.warn(Stage::Build, e.to_string());
-        }
+    if let Some(path) = &plan.cache_file
+        && let Ok(cache) = run.cache.lock()
+        && cache.is_changed()
+        && let Err(e) = cache.save(path)
+    {
+        events.warn(Stage::Build, e.to_string());
     }
 
     let mut built = Vec::new();
@@ -468,10 +469,13 @@ async fn lookup(
             .cache
             .lock()
             .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
-        (
-            cache.image(&inputs.key).cloned(),
-            cache.explain_miss(artifact_id, inputs),
-        )
+        let found = cache.image(&inputs.key).cloned();
+        // Only a miss is explained: comparing every file of a large context costs.
+        let reasons = match found {
+            Some(_) => Vec::new(),
+            None => cache.explain_miss(artifact_id, inputs),
+        };
+        (found, reasons)
     };
     let send = |outcome: CacheOutcome, reasons: Vec<String>| {
         run.events.send(Event::Build(BuildEvent::Cache {
