@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
-/// A project: one artifact FROM the ground's busybox whose `www/` is synced, a Deployment,
-/// and a forward of the Deployment's port.
+/// A project: one artifact FROM the ground's busybox whose `www/` is synced, a Deployment
+/// whose container logs its version at start, and a forward of the Deployment's port.
 fn project(name: &str, image: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
@@ -33,7 +33,7 @@ fn project(name: &str, image: &str) -> tempfile::TempDir {
     std::fs::write(
         p.join("k8s/web.yaml"),
         format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        command: [\"/bin/sh\", \"-c\", \"echo serving version $(cat /version.txt); exec /httpd\"]\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
         ),
     )
     .unwrap();
@@ -325,6 +325,12 @@ async fn an_ide_client_follows_build_deploy_sync_and_an_asked_rebuild() {
 
     // Application logs go to their own stream, as in Skaffold.
     assert_eq!(stream.count(&|e| e.get("applicationLogEvent").is_some()), 0);
+    let logs = EventStream::open(port, "/v2/applicationLogs").await;
+    logs.wait("the rebuilt container's log line", 1, 30, &|e| {
+        e["applicationLogEvent"]["message"] == "serving version 2\n"
+            && e["applicationLogEvent"]["containerName"] == "web"
+    })
+    .await;
 
     dev.stop().await.unwrap();
     // --event-log-file: the same events, one per line, ending with the termination.
@@ -344,4 +350,86 @@ async fn an_ide_client_follows_build_deploy_sync_and_an_asked_rebuild() {
         "Complete",
         "{written:#?}"
     );
+}
+
+/// Where the browser test keeps playwright-core and its screenshot: beside the binary, under
+/// the target directory.
+fn target_dir() -> std::path::PathBuf {
+    devloop_e2e::devloop_bin()
+        .parent()
+        .and_then(Path::parent)
+        .expect("the binary sits in target/<profile>/")
+        .to_path_buf()
+}
+
+/// playwright-core, installed with npm into the target directory when missing.
+fn playwright_core() -> std::path::PathBuf {
+    let dir = target_dir().join("e2e-browser");
+    let module = dir.join("node_modules/playwright-core");
+    if !module.join("package.json").is_file() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&dir)
+            .arg("playwright-core@1")
+            .status()
+            .expect("npm (Debian's npm; `tests/cluster/ground deps` installs it)");
+        assert!(status.success(), "npm install playwright-core failed");
+    }
+    module
+}
+
+#[tokio::test]
+async fn the_web_page_shows_the_session_and_builds_when_asked() {
+    let ground = Ground::ensure();
+    let client = ground.client().await.unwrap();
+    let ns = TestNamespace::create(&client, "api_page").await.unwrap();
+    let image = "devloop-e2e/api-page-web";
+    let project = project(&format!("page-{}", ns.name()), image);
+    let p = project.path();
+    let port = free_port();
+    let mut dev = start(ground, p, ns.name(), port, &p.join("events.jsonl"));
+    dev.wait_for("Watching for changes", 1).await.unwrap();
+    let shots = target_dir().join("e2e-artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let screenshot = shots.join("api-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+
+    let mut browser = tokio::process::Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/api_page.cjs"))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(image)
+        .arg(&screenshot)
+        .env("PLAYWRIGHT_CORE", playwright_core())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node (Debian's nodejs)");
+    let mut stdin = browser.stdin.take().unwrap();
+    let mut out = tokio::io::BufReader::new(browser.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(120), out.next_line())
+        .await
+        .expect("the page is ready within 120 s")
+        .unwrap();
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", dev.transcript());
+    // Automatic builds are off now: this edit waits for the page's Build button.
+    std::fs::write(p.join("web/version.txt"), "2\n").unwrap();
+    stdin.write_all(b"go\n").await.unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(240), out.next_line())
+        .await
+        .expect("the browser test ends within 240 s")
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), browser.wait())
+        .await
+        .expect("the browser test exits after its last line")
+        .unwrap();
+    assert!(
+        status.success() && done.as_deref().is_some_and(|l| l.starts_with("DONE")),
+        "{done:?}; the session said:\n{}",
+        dev.transcript()
+    );
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+    assert_eq!(dev.count("Built ["), 2, "{}", dev.transcript());
+    dev.stop().await.unwrap();
 }
