@@ -117,7 +117,8 @@ impl Recorder {
                 log_file,
             }),
         });
-        recorder.emit(
+        Self::emit(
+            &mut recorder.lock(),
             jiff::Timestamp::now(),
             EventKind::MetaEvent(proto::MetaEvent {
                 entry: format!("Starting devloop: {}", crate::version::VERSION),
@@ -184,25 +185,28 @@ impl Recorder {
         )
     }
 
-    /// Takes in one devloop event.
+    /// Takes in one devloop event. One lock for all of it: events sent from several tasks
+    /// at once stay whole and in one order in every feed.
     pub fn record(&self, stamped: &Stamped) {
         let at = jiff::Timestamp::try_from(stamped.at).unwrap_or_else(|_| jiff::Timestamp::now());
+        let mut inner = self.lock();
         // Build output and steps are many and the page does not show them.
         if !matches!(
             stamped.event,
             Event::Build(BuildEvent::Output { .. } | BuildEvent::Step { .. })
         ) && let Ok(json) = serde_json::to_string(stamped)
         {
-            self.lock().native.push(crate::redact::text(&json).into());
+            inner.native.push(crate::redact::text(&json).into());
         }
-        for kind in self.translate(&stamped.event) {
-            self.emit(at, kind);
+        for kind in Self::translate(&mut inner, &stamped.event) {
+            Self::emit(&mut inner, at, kind);
         }
     }
 
     /// The session ended (Skaffold's TerminationEvent).
     pub fn terminate(&self, error: Option<String>) {
-        self.emit(
+        Self::emit(
+            &mut self.lock(),
             jiff::Timestamp::now(),
             EventKind::TerminationEvent(proto::TerminationEvent {
                 status: if error.is_some() { FAILED } else { COMPLETE }.into(),
@@ -212,8 +216,7 @@ impl Recorder {
     }
 
     /// Applies `kind` to the state and sends it to the feeds and the log file.
-    fn emit(&self, at: jiff::Timestamp, kind: EventKind) {
-        let mut inner = self.lock();
+    fn emit(inner: &mut Inner, at: jiff::Timestamp, kind: EventKind) {
         inner.apply(&kind);
         let is_log = matches!(kind, EventKind::ApplicationLogEvent(_));
         let event = proto::Event {
@@ -235,8 +238,7 @@ impl Recorder {
     }
 
     /// Skaffold's events for one devloop event (none, one or several).
-    fn translate(&self, event: &Event) -> Vec<EventKind> {
-        let mut inner = self.lock();
+    fn translate(inner: &mut Inner, event: &Event) -> Vec<EventKind> {
         let iteration = inner.iteration;
         let task_id = |task: &str| format!("{task}-{iteration}");
         match event {

@@ -24,6 +24,8 @@ use tokio::sync::mpsc::error::TrySendError;
 const MAX_BODY: usize = 16 * 1024;
 /// How many event streams may be open at once.
 const MAX_STREAMS: usize = 32;
+/// How often a quiet server-sent stream gets a comment.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/page.js");
@@ -224,6 +226,15 @@ impl Framing {
         })
     }
 
+    /// What keeps a quiet stream alive, where the framing allows one (a JSON lines client
+    /// would not expect an empty line).
+    fn keep_alive(self) -> Option<Bytes> {
+        match self {
+            Framing::Gateway => None,
+            Framing::ServerSent => Some(Bytes::from_static(b": keep-alive\n\n")),
+        }
+    }
+
     fn content_type(self) -> &'static str {
         match self {
             Framing::Gateway => "application/json",
@@ -267,8 +278,19 @@ fn stream(shared: &Shared, which: Stream, framing: Framing) -> Response {
             .map(move |l| Ok::<_, std::convert::Infallible>(framing.frame(&l))),
     );
     let tail = futures::stream::unfold((live, slot), move |(mut live, slot)| async move {
-        let line = live.recv().await.ok()?;
-        Some((Ok(framing.frame(&line)), (live, slot)))
+        loop {
+            match tokio::time::timeout(KEEP_ALIVE, live.recv()).await {
+                Ok(Ok(line)) => return Some((Ok(framing.frame(&line)), (live, slot))),
+                Ok(Err(_)) => return None,
+                // A quiet session: a comment tells a page's stream from a dead one, and a
+                // client that went away is noticed and its place freed.
+                Err(_) => {
+                    if let Some(comment) = framing.keep_alive() {
+                        return Some((Ok(comment), (live, slot)));
+                    }
+                }
+            }
+        }
     });
     let body = Body::from_stream(futures::StreamExt::chain(head, tail));
     (
@@ -366,6 +388,50 @@ fn auto(shared: &Shared, phase: AutoPhase, body: &Bytes) -> Result<Response, Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One HTTP/1.0 request; the status code.
+    async fn status_of(addr: SocketAddr, request: &str) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_reach_the_loop_until_its_queue_is_full() {
+        let recorder = Recorder::new([true, true, true], None);
+        let server = Server::bind(0, recorder.clone()).await.unwrap();
+        let addr = server.local_addr();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(control::QUEUE);
+        tokio::spawn(server.serve(tx));
+        let execute = "POST /v2/execute HTTP/1.0\r\nHost: localhost\r\nContent-Length: 15\r\n\r\n{\"sync\": true}\n";
+        assert_eq!(status_of(addr, execute).await, 200);
+        let sync_only = control::Intent {
+            sync: true,
+            ..control::Intent::default()
+        };
+        assert_eq!(rx.recv().await, Some(Request::Execute(sync_only)));
+        for _ in 0..control::QUEUE {
+            assert_eq!(status_of(addr, execute).await, 200);
+        }
+        assert_eq!(status_of(addr, execute).await, 429);
+
+        let off = "PUT /v2/deploy/auto_execute HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 17\r\n\r\n{\"enabled\":false}";
+        while rx.try_recv().is_ok() {}
+        assert_eq!(status_of(addr, off).await, 200);
+        assert!(!recorder.state().deploy_state.auto_trigger);
+        assert_eq!(status_of(addr, off).await, 409);
+        assert_eq!(
+            status_of(
+                addr,
+                "GET /v2/state HTTP/1.0\r\nHost: rebound.example\r\n\r\n"
+            )
+            .await,
+            403
+        );
+    }
 
     #[test]
     fn only_loopback_hosts_are_local() {
