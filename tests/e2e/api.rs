@@ -241,6 +241,10 @@ async fn an_ide_client_follows_build_deploy_sync_and_an_asked_rebuild() {
     let s = state(port).await;
     assert_eq!(s["buildState"]["artifacts"][image], "Succeeded", "{s:#}");
     assert_eq!(s["buildState"]["autoTrigger"], true, "{s:#}");
+    let artifact = &s["metadata"]["build"]["artifacts"][0];
+    assert_eq!(artifact["name"], image, "{s:#}");
+    assert_eq!(artifact["type"], "DOCKER", "{s:#}");
+    assert_eq!(s["metadata"]["build"]["type"], "LOCAL", "{s:#}");
     assert_eq!(s["deployState"]["status"], "Succeeded", "{s:#}");
     assert_eq!(s["statusCheckState"]["status"], "Succeeded", "{s:#}");
     assert_eq!(

@@ -68,7 +68,7 @@ pub struct PhaseState {
     pub status_code: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
     pub build: BuildMetadata,
@@ -77,7 +77,22 @@ pub struct Metadata {
     pub additional: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata {
+            build: BuildMetadata {
+                artifacts: Vec::new(),
+                // Enum fields hold a name, the zero value's too.
+                kind: "UNKNOWN_BUILD_TYPE".into(),
+                additional: BTreeMap::new(),
+            },
+            run_id: String::new(),
+            additional: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildMetadata {
     pub artifacts: Vec<ArtifactMetadata>,
@@ -86,9 +101,10 @@ pub struct BuildMetadata {
     pub additional: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ArtifactMetadata {
+    /// BuilderType: DOCKER, JIB, KO, CUSTOM (UNKNOWN_BUILDER_TYPE for a plugin).
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,

@@ -133,25 +133,18 @@ impl Recorder {
     }
 
     /// The artifacts and run of the session (the state lists every artifact from the start).
-    pub fn describe(&self, artifacts: &[(String, String)], run_id: &str) {
+    pub fn describe(&self, artifacts: Vec<proto::ArtifactMetadata>, run_id: &str) {
         let mut inner = self.lock();
         let state = &mut inner.state;
-        for (name, context) in artifacts {
+        for a in &artifacts {
             state
                 .build_state
                 .artifacts
-                .entry(name.clone())
+                .entry(a.name.clone())
                 .or_insert_with(|| NOT_STARTED.into());
-            state
-                .metadata
-                .build
-                .artifacts
-                .push(proto::ArtifactMetadata {
-                    name: name.clone(),
-                    context: context.clone(),
-                    ..Default::default()
-                });
         }
+        state.metadata.build.artifacts = artifacts;
+        state.metadata.build.kind = "LOCAL".into();
         state.metadata.run_id = run_id.to_string();
     }
 

@@ -66,13 +66,28 @@ impl Server {
 
     /// Tells the state which artifacts the session builds and its run.
     pub fn describe(&self, plan: &crate::dev::DevPlan, run_id: &str) {
-        let artifacts: Vec<(String, String)> = plan
+        use crate::build::ArtifactKind;
+        let artifacts = plan
             .build
             .artifacts
             .iter()
-            .map(|a| (a.name.clone(), a.context.display().to_string()))
+            .map(|a| {
+                let (kind, dockerfile) = match &a.kind {
+                    ArtifactKind::Docker(d) => ("DOCKER", d.dockerfile.clone()),
+                    ArtifactKind::Custom(_) => ("CUSTOM", String::new()),
+                    ArtifactKind::Ko(_) => ("KO", String::new()),
+                    ArtifactKind::Jib(_) => ("JIB", String::new()),
+                    ArtifactKind::Plugin(_) => ("UNKNOWN_BUILDER_TYPE", String::new()),
+                };
+                super::proto::ArtifactMetadata {
+                    kind: kind.into(),
+                    name: a.name.clone(),
+                    context: a.context.display().to_string(),
+                    dockerfile,
+                }
+            })
             .collect();
-        self.recorder.describe(&artifacts, run_id);
+        self.recorder.describe(artifacts, run_id);
     }
 
     /// Serves until the process ends; requests to the loop go to `requests`.
