@@ -84,10 +84,7 @@ fn watched_folders(
 
 /// Watches each folder on its own (not notify's recursive mode, which walks and watches
 /// ignored folders too); folders that appear later are added by `FileWatcher::next`.
-fn watch_folders(
-    watcher: &mut dyn notify::Watcher,
-    folders: &[PathBuf],
-) -> Result<(), WatchError> {
+fn watch_folders(watcher: &mut dyn notify::Watcher, folders: &[PathBuf]) -> Result<(), WatchError> {
     for folder in folders {
         match watcher.watch(folder, RecursiveMode::NonRecursive) {
             Ok(()) => {}
