@@ -68,6 +68,8 @@ pub enum Event {
     /// A container running under a debugger started or went away (`debug`), with the
     /// ports a debugger attaches to (Skaffold's DebuggingContainerEvent).
     DebuggingContainer(crate::debug::watch::DebuggingContainer),
+    /// A `dev` iteration's phase started or ended, or a file sync ran (for the API).
+    Dev(crate::dev::progress::DevEvent),
 }
 
 impl Event {
@@ -130,6 +132,16 @@ impl Events {
             }
         });
         (events, list)
+    }
+
+    /// These events, each also handed to `tap` before it goes on (the API keeps its state
+    /// from them).
+    pub fn tapped(&self, tap: impl Fn(&Stamped) + Send + Sync + 'static) -> Events {
+        let sink = self.sink.clone();
+        Events::new(move |stamped| {
+            tap(&stamped);
+            sink(stamped)
+        })
     }
 
     pub fn send(&self, event: Event) {

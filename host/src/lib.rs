@@ -2,6 +2,7 @@
 //! builds, tests, renders, deploys and watches. Each pipeline stage is a module; the CLI turns
 //! what the user typed into one resolved plan and runs the stages on it.
 
+pub mod api;
 pub mod atomic_file;
 pub mod build;
 pub mod cli;

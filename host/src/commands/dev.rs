@@ -2,14 +2,16 @@
 //! config: synced files go straight into the containers, other changes rebuild and redeploy,
 //! logs stream and ports stay forwarded until Ctrl+C, which deletes what was deployed.
 
+use crate::api::{Recorder, Server};
 use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
 use crate::dev::{self, DevOptions, ForwardModes, plan::DevChoices};
 use crate::events::Events;
 use crate::watch::{QUIET, Trigger};
-use anyhow::bail;
+use anyhow::{Context, bail};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,9 +68,17 @@ pub struct DevArgs {
     /// `dev`, `user,debug` in `debug`.
     #[arg(long = "port-forward", value_delimiter = ',', num_args = 0..=1, default_missing_value = "user,services")]
     pub port_forward: Vec<String>,
-    /// Port of the local control API (`POST /v1/execute` runs the pending work).
+    /// Port (on 127.0.0.1) of the web page and of Skaffold's v2 HTTP API: `/v2/state`,
+    /// `/v2/events`, `POST /v2/execute`, `PUT /v2/{build,sync,deploy}/auto_execute` (and
+    /// `POST /v1/execute`).
     #[arg(long = "rpc-http-port")]
     pub rpc_http_port: Option<u16>,
+    /// Skaffold's gRPC API port: not served (use --rpc-http-port); refused.
+    #[arg(long = "rpc-port", hide = true)]
+    pub rpc_port: Option<u16>,
+    /// Write Skaffold's v2 events to this file, one JSON object per line.
+    #[arg(long = "event-log-file")]
+    pub event_log_file: Option<std::path::PathBuf>,
     /// Skip the tests of the config's `test:` section (run after every build otherwise).
     #[arg(long = "skip-tests", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub skip_tests: bool,
@@ -138,6 +148,11 @@ async fn run_session(
     events: Events,
 ) -> anyhow::Result<ExitCode> {
     let debugging = debug.is_some();
+    if args.rpc_port.is_some() {
+        bail!(
+            "--rpc-port: devloop does not serve Skaffold's gRPC API; --rpc-http-port serves the same v2 service over HTTP/JSON"
+        );
+    }
     let forwards = if args.port_forward.is_empty() {
         default_forwards(debugging)
     } else {
@@ -157,7 +172,6 @@ async fn run_session(
         auto_deploy: args.auto_deploy.unwrap_or(!debugging),
         cleanup: args.cleanup,
         forwards,
-        control_port: args.rpc_http_port,
         take_over: args.take_over,
         keep_running_on_failure: args.keep_running_on_failure,
         tail: args.deploy.tail.unwrap_or(true),
@@ -168,6 +182,7 @@ async fn run_session(
             },
         ),
     };
+    let (events, api) = api_for(&args, &options, events).await?;
     let deploy = crate::pipeline::DeployChoices {
         resource_rules: args.rules.resource_rules.clone(),
         ..args.deploy.choices()
@@ -196,8 +211,44 @@ async fn run_session(
         };
         dev::plan::load(&resolved, &choices, &load_events)
     });
-    dev::run(options, loader, events).await?;
+    let recorder = api.as_ref().map(|(r, _)| r.clone());
+    let outcome = dev::run(options, loader, events, api.and_then(|(_, s)| s)).await;
+    if let Some(r) = recorder {
+        r.terminate(outcome.as_ref().err().map(|e| format!("{e:#}")));
+    }
+    outcome?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// With `--rpc-http-port` or `--event-log-file`: the events, also recorded as Skaffold's v2
+/// events, and the server of the API (bound now, so that a taken port fails at once).
+async fn api_for(
+    args: &DevArgs,
+    options: &DevOptions,
+    events: Events,
+) -> anyhow::Result<(Events, Option<(Arc<Recorder>, Option<Server>)>)> {
+    if args.rpc_http_port.is_none() && args.event_log_file.is_none() {
+        return Ok((events, None));
+    }
+    let log_file = match &args.event_log_file {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("--event-log-file: cannot create {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let recorder = Recorder::new(
+        [options.auto_build, options.auto_sync, options.auto_deploy],
+        log_file,
+    );
+    let server = match args.rpc_http_port {
+        Some(port) => Some(Server::bind(port, recorder.clone()).await?),
+        None => None,
+    };
+    Ok((
+        crate::api::tap(&events, &recorder),
+        Some((recorder, server)),
+    ))
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! with the last good deployment. Ctrl+C (SIGINT/SIGTERM) cancels what is in flight, stops
 //! forwards and log streams, and deletes what the session deployed.
 
-mod control;
+pub mod control;
 pub mod lock;
 pub mod plan;
+pub mod progress;
 pub mod prune;
 
 use crate::build::BuildPlan;
@@ -19,12 +20,14 @@ use crate::render::Artifact;
 use crate::sync::hooks::{self, SyncHook};
 use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
 use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
+use control::{AutoPhase, Intent, Request};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
+use progress::{DevEvent, Progress, Task};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::{Receiver, channel};
 
 /// How one artifact syncs.
 #[derive(Debug, Clone)]
@@ -82,8 +85,6 @@ pub struct DevOptions {
     pub auto_deploy: bool,
     pub cleanup: bool,
     pub forwards: ForwardModes,
-    /// Port of the local control API (`POST /v1/execute`); None: no API.
-    pub control_port: Option<u16>,
     /// `--take-over`: start even while another session of the same config, kube-context and
     /// namespace runs; that one stops deploying.
     pub take_over: bool,
@@ -122,6 +123,8 @@ struct Session {
     lock: lock::SessionLock,
     started: jiff::Timestamp,
     events: Events,
+    /// The number of the next round of work (0: the first).
+    iteration: u32,
 }
 
 fn start_watcher(
@@ -163,32 +166,38 @@ pub fn watched_dependencies(artifact: &crate::build::Artifact, events: &Events) 
     })
 }
 
-/// The part of `pending` that may run without a manual trigger.
-fn runnable(pending: &mut Actions, options: &DevOptions, manual: bool) -> Actions {
-    if manual {
-        return std::mem::take(pending);
-    }
-    if options.trigger == Trigger::Manual {
-        return Actions::default();
-    }
+/// The part of `pending` that runs now: what the automatic triggers allow, and what `asked`
+/// asks for.
+fn runnable(pending: &mut Actions, options: &DevOptions, asked: Intent) -> Actions {
+    let auto = options.trigger != Trigger::Manual;
+    let build = asked.build || (auto && options.auto_build);
+    let deploy = asked.deploy || (auto && options.auto_deploy);
+    let sync = asked.sync || (auto && options.auto_sync);
     let mut now = Actions::default();
-    if options.auto_build && options.auto_deploy {
+    if build && deploy {
         now.reload_config = std::mem::take(&mut pending.reload_config);
     }
-    if options.auto_build {
-        now.rebuild = std::mem::take(&mut pending.rebuild);
-    }
-    if options.auto_deploy {
+    // An automatic redeploy waits for the rebuilds held back: it would deploy the old images.
+    if asked.deploy || (deploy && (build || pending.rebuild.is_empty())) {
         now.redeploy = std::mem::take(&mut pending.redeploy);
     }
-    if options.auto_sync {
+    if build {
+        now.rebuild = std::mem::take(&mut pending.rebuild);
+    }
+    if sync {
         now.sync = std::mem::take(&mut pending.sync);
     }
     now
 }
 
 /// Runs the dev loop until a shutdown signal, then cleans up.
-pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::Result<()> {
+/// `api`, when given, serves the API and web page of this session (`--rpc-http-port`).
+pub async fn run(
+    options: DevOptions,
+    load: Loader,
+    events: Events,
+    api: Option<crate::api::Server>,
+) -> anyhow::Result<()> {
     let plan = load()?;
     let mut pipeline = Pipeline::connect(&plan.deploy).await?;
     pipeline.skip_earlier_runs = false;
@@ -199,23 +208,23 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
     )?;
     let client = pipeline.cluster.client.clone();
     let watcher = start_watcher(&plan, &options, &events)?;
-    let (trigger_tx, trigger_rx) = unbounded_channel();
+    let (trigger_tx, trigger_rx) = channel(control::QUEUE);
     let manual_needed = options.trigger == Trigger::Manual
         || !(options.auto_build && options.auto_sync && options.auto_deploy);
     if manual_needed {
         control::stdin_triggers(trigger_tx.clone());
         events.info(Stage::Dev, "Press Enter to run the pending changes");
     }
-    if let Some(port) = options.control_port {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    if let Some(api) = api {
+        api.describe(&plan, &pipeline.labels.run_id);
         events.info(
             Stage::Dev,
             format!(
-                "Control API on http://{}/v1/execute (POST)",
-                listener.local_addr()?
+                "Web page and Skaffold v2 API on http://{}/",
+                api.local_addr()
             ),
         );
-        tokio::spawn(control::serve(listener, trigger_tx.clone()));
+        tokio::spawn(api.serve(trigger_tx.clone()));
     }
     drop(trigger_tx);
     let mut session = Session {
@@ -235,6 +244,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         started: jiff::Timestamp::now(),
         events: events.clone(),
         plan,
+        iteration: 0,
     };
     let outcome = session.run_loop(trigger_rx).await;
     let cleanup = session.shut_down().await;
@@ -244,7 +254,7 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
 impl Session {
     /// Runs until a shutdown signal; an error when the first round failed and the session
     /// does not keep running on failure (Skaffold's default).
-    async fn run_loop(&mut self, mut triggers: UnboundedReceiver<()>) -> anyhow::Result<()> {
+    async fn run_loop(&mut self, mut requests: Receiver<Request>) -> anyhow::Result<()> {
         let mut pending = Actions {
             rebuild: self
                 .plan
@@ -257,15 +267,19 @@ impl Session {
             ..Actions::default()
         };
         let mut first = true;
-        let mut manual = false;
+        let mut asked = Intent::default();
         loop {
-            let now = runnable(&mut pending, &self.options, first || manual);
+            let now = runnable(
+                &mut pending,
+                &self.options,
+                if first { Intent::ALL } else { asked },
+            );
             let first_round = first;
             first = false;
-            manual = false;
+            asked = Intent::default();
             if !now.is_empty() {
                 let ok = tokio::select! {
-                    ok = self.execute(now) => ok,
+                    ok = self.iterate(now) => ok,
                     _ = crate::process::shutdown_signal() => {
                         self.events.info(Stage::Dev, "Interrupted: stopping the work in flight");
                         return Ok(());
@@ -283,10 +297,42 @@ impl Session {
                     let Some(batch) = batch else { return Ok(()) };
                     pending.merge(classify(&self.plan.watch, &batch));
                 }
-                Some(()) = triggers.recv() => { manual = true; }
+                Some(request) = requests.recv() => match request {
+                    Request::Execute(intent) => asked = intent,
+                    Request::Auto { phase, enabled } => self.set_auto(phase, enabled),
+                },
                 _ = crate::process::shutdown_signal() => return Ok(()),
             }
         }
+    }
+
+    /// An automatic trigger switched on or off through the API; what it now allows runs at
+    /// once.
+    fn set_auto(&mut self, phase: AutoPhase, enabled: bool) {
+        let o = &mut self.options;
+        match phase {
+            AutoPhase::Build => o.auto_build = enabled,
+            AutoPhase::Sync => o.auto_sync = enabled,
+            AutoPhase::Deploy => o.auto_deploy = enabled,
+        }
+    }
+
+    fn task(&self, task: Task, status: Progress) {
+        self.events.send(Event::Dev(DevEvent::Task {
+            task,
+            iteration: self.iteration,
+            status,
+            error: None,
+        }));
+    }
+
+    /// One round of work, announced as an iteration with its phases.
+    async fn iterate(&mut self, actions: Actions) -> bool {
+        self.task(Task::DevLoop, Progress::InProgress);
+        let ok = self.execute(actions).await;
+        self.task(Task::DevLoop, Progress::of(ok));
+        self.iteration += 1;
+        ok
     }
 
     fn error(&self, text: String) {
@@ -376,6 +422,7 @@ impl Session {
         }
         if !actions.rebuild.is_empty() {
             let only = actions.rebuild.clone();
+            self.task(Task::Build, Progress::InProgress);
             match pipeline::build::run(&self.plan.build, Some(&only), &self.events).await {
                 Ok(built) => {
                     self.refresh_dependencies(&only).await;
@@ -384,6 +431,7 @@ impl Session {
                     if let Err(e) =
                         pipeline::build::test(&self.plan.tests, &built, &self.events).await
                     {
+                        self.task(Task::Build, Progress::Failed);
                         self.error(format!(
                             "tests failed; the last good deployment keeps running: {e:#}"
                         ));
@@ -393,8 +441,10 @@ impl Session {
                         .extend(built.iter().map(|b| prune::local_name(&b.tag).to_string()));
                     self.built
                         .extend(built.into_iter().map(|b| (b.image_name, b.tag)));
+                    self.task(Task::Build, Progress::Succeeded);
                 }
                 Err(e) => {
+                    self.task(Task::Build, Progress::Failed);
                     self.error(format!(
                         "build failed; the last good deployment keeps running: {e:#}"
                     ));
@@ -412,7 +462,10 @@ impl Session {
             return false;
         }
         if actions.redeploy {
-            match self.deploy().await {
+            self.task(Task::Deploy, Progress::InProgress);
+            let deployed = self.deploy().await;
+            self.task(Task::Deploy, Progress::of(deployed.is_ok()));
+            match deployed {
                 Ok(()) => self.after_deploy().await,
                 Err(e) => {
                     self.error(format!("deploy failed: {e:#}"));
@@ -421,7 +474,14 @@ impl Session {
             }
         }
         for (image, changes) in actions.sync {
-            if let Err(e) = self.sync(&image, &changes).await {
+            let synced = self.sync(&image, &changes).await;
+            self.events.send(Event::Dev(DevEvent::FileSync {
+                image: image.clone(),
+                files: *synced.as_ref().unwrap_or(&0),
+                status: Progress::of(synced.is_ok()),
+                error: synced.as_ref().err().map(|e| format!("{e:#}")),
+            }));
+            if let Err(e) = synced {
                 self.error(format!("sync of {image} failed: {e:#}"));
             }
         }
@@ -448,13 +508,15 @@ impl Session {
         }
     }
 
+    /// Syncs `changes` into the running containers of `image`; how many files it copied or
+    /// deleted.
     async fn sync(
         &mut self,
         image: &str,
         changes: &[crate::sync::FileChange],
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<usize> {
         let Some(art) = self.plan.sync.iter().find(|s| s.image_name == image) else {
-            return Ok(());
+            return Ok(0);
         };
         let start = Instant::now();
         let plan = crate::sync::plan(&art.context, &art.rules, changes, &self.events)?;
@@ -476,7 +538,7 @@ impl Session {
                 Stage::Dev,
                 format!("no running container of {image} to sync into"),
             );
-            return Ok(());
+            return Ok(0);
         }
         let (context, events) = (&art.context, &self.events);
         hooks::run(
@@ -512,7 +574,7 @@ impl Session {
                 start.elapsed().as_millis()
             ),
         );
-        Ok(())
+        Ok(plan.copy.len() + plan.delete.len())
     }
 
     /// After a healthy deploy: logs start (once), forwards follow what is deployed now.
@@ -704,7 +766,6 @@ mod tests {
             auto_deploy: true,
             cleanup: true,
             forwards: ForwardModes::default(),
-            control_port: None,
             take_over: false,
             keep_running_on_failure: false,
             tail: true,
@@ -724,11 +785,11 @@ mod tests {
     #[test]
     fn auto_build_off_holds_rebuilds_until_triggered() {
         let mut p = pending();
-        let now = runnable(&mut p, &options(Trigger::Notify, false), false);
-        assert!(now.rebuild.is_empty());
-        assert!(now.redeploy && now.sync.contains_key("web"));
-        assert!(p.rebuild.contains("app"));
-        let later = runnable(&mut p, &options(Trigger::Notify, false), true);
+        let now = runnable(&mut p, &options(Trigger::Notify, false), Intent::default());
+        assert!(now.rebuild.is_empty() && !now.redeploy);
+        assert!(now.sync.contains_key("web"));
+        assert!(p.rebuild.contains("app") && p.redeploy);
+        let later = runnable(&mut p, &options(Trigger::Notify, false), Intent::ALL);
         assert!(later.rebuild.contains("app"));
         assert!(p.is_empty());
     }
@@ -736,10 +797,22 @@ mod tests {
     #[test]
     fn manual_trigger_runs_nothing_until_asked() {
         let mut p = pending();
-        assert!(runnable(&mut p, &options(Trigger::Manual, true), false).is_empty());
+        assert!(runnable(&mut p, &options(Trigger::Manual, true), Intent::default()).is_empty());
         assert_eq!(
-            runnable(&mut p, &options(Trigger::Manual, true), true),
+            runnable(&mut p, &options(Trigger::Manual, true), Intent::ALL),
             pending()
         );
+    }
+
+    #[test]
+    fn an_intent_runs_only_the_phases_it_names() {
+        let mut p = pending();
+        let sync_only = Intent {
+            sync: true,
+            ..Intent::default()
+        };
+        let now = runnable(&mut p, &options(Trigger::Manual, true), sync_only);
+        assert!(now.sync.contains_key("web") && now.rebuild.is_empty() && !now.redeploy);
+        assert!(p.rebuild.contains("app") && p.redeploy);
     }
 }

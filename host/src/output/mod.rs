@@ -100,6 +100,8 @@ pub fn text_line(event: &Event, settings: Settings) -> Option<String> {
             "Port forwarding {resource} in {namespace} port {port} on {address}:{local_port}"
         )),
         Event::DebuggingContainer(d) => Some(d.describe()),
+        // The stages' own lines already tell it; these are for the API.
+        Event::Dev(_) => None,
         Event::Log {
             prefix,
             colour,

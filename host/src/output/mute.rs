@@ -73,7 +73,10 @@ impl Mute {
             Event::Deploy(_) => Phase::Deploy,
             Event::Status(StatusEvent::Failed(_)) => return None,
             Event::Status(_) => Phase::StatusCheck,
-            Event::PortForward { .. } | Event::Log { .. } | Event::DebuggingContainer(_) => {
+            Event::PortForward { .. }
+            | Event::Log { .. }
+            | Event::DebuggingContainer(_)
+            | Event::Dev(_) => {
                 return None;
             }
         };
