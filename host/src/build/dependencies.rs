@@ -62,11 +62,57 @@ fn path_dependencies(
 ) -> Result<Vec<String>, BuildError> {
     let include = patterns(paths, ctx)?;
     let exclude = patterns(ignore, ctx)?;
-    let all = context::walk(ctx, &DockerIgnore::default(), events)?;
-    Ok(all
+    let candidates = match search_roots(paths) {
+        Some(roots) => walk_roots(ctx, &roots, events)?,
+        None => context::walk(ctx, &DockerIgnore::default(), events)?,
+    };
+    Ok(candidates
         .into_iter()
         .filter(|f| include.is_excluded(f) && !exclude.is_excluded(f))
         .collect())
+}
+
+/// Where matches of `paths` can be: each pattern's literal part before its first wildcard,
+/// cut back to a whole folder. None when a pattern can match anywhere (`**/*.go`): then the
+/// whole context is listed. `paths: [src]` beside a million-file `node_modules` lists `src`.
+fn search_roots(paths: &[String]) -> Option<Vec<String>> {
+    let mut roots = Vec::new();
+    for pattern in paths {
+        let pattern = pattern.trim();
+        if pattern.starts_with('!') || pattern.is_empty() || pattern.starts_with('#') {
+            continue;
+        }
+        let pattern = pattern.trim_start_matches('/').trim_start_matches("./");
+        let literal = match pattern.find(['*', '?', '[', '\\']) {
+            Some(wild) => pattern[..wild].rsplit_once('/').map_or("", |(dir, _)| dir),
+            None => pattern.trim_end_matches('/'),
+        };
+        if literal.is_empty() || literal.split('/').any(|part| part == ".." || part == ".") {
+            return None;
+        }
+        roots.push(literal.to_string());
+    }
+    Some(roots)
+}
+
+/// The context files below each of `roots` (relative folders or files), sorted, once each.
+fn walk_roots(ctx: &Path, roots: &[String], events: &Events) -> Result<Vec<String>, BuildError> {
+    let mut files = BTreeSet::new();
+    for root in roots {
+        // A symlink is a file here, as in the whole-context walk, which never follows one.
+        match std::fs::symlink_metadata(ctx.join(root)) {
+            Ok(meta) if meta.is_dir() => {
+                for f in context::walk(&ctx.join(root), &DockerIgnore::default(), events)? {
+                    files.insert(format!("{root}/{f}"));
+                }
+            }
+            Ok(_) => {
+                files.insert(root.clone());
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(files.into_iter().collect())
 }
 
 fn load_ignore(ctx: &Path) -> Result<DockerIgnore, BuildError> {
@@ -297,6 +343,54 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("JSON list")
+        );
+    }
+
+    #[test]
+    fn path_patterns_are_searched_only_where_they_can_match() {
+        let roots = |p: &[&str]| search_roots(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            roots(&["src", "./lib/", "/go.mod"]),
+            Some(vec!["src".into(), "lib".into(), "go.mod".into()])
+        );
+        assert_eq!(
+            roots(&["src/**/*.js", "web/a?.css"]),
+            Some(vec!["src".into(), "web".into()])
+        );
+        assert_eq!(roots(&["src", "!src/gen"]), Some(vec!["src".into()]));
+        assert_eq!(roots(&["src", "**/*.go"]), None);
+        assert_eq!(roots(&["*.txt"]), None);
+        assert_eq!(roots(&["../shared"]), None);
+    }
+
+    #[test]
+    fn path_dependencies_match_the_whole_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path();
+        for f in [
+            "src/a.js",
+            "src/sub/b.js",
+            "node_modules/m/i.js",
+            "go.mod",
+            "web/a1.css",
+            "web/b.css",
+        ] {
+            std::fs::create_dir_all(ctx.join(f).parent().unwrap()).unwrap();
+            std::fs::write(ctx.join(f), "x").unwrap();
+        }
+        let events = Events::discard();
+        let paths: Vec<String> = ["src", "go.mod", "web/a?.css", "missing"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let got = path_dependencies(ctx, &paths, &["src/sub".into()], &events).unwrap();
+        assert_eq!(got, vec!["go.mod", "src/a.js", "web/a1.css"]);
+        // The same answer as filtering the whole context (a pattern that forces that walk).
+        let mut all = paths.clone();
+        all.push("**/none".into());
+        assert_eq!(
+            path_dependencies(ctx, &all, &["src/sub".into()], &events).unwrap(),
+            got
         );
     }
 }
