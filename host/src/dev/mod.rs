@@ -90,6 +90,9 @@ pub struct DevOptions {
     /// `--keep-running-on-failure`: when the first round fails, keep watching instead of
     /// ending (later failures never end the session).
     pub keep_running_on_failure: bool,
+    /// `--sync-helper-image`: the ephemeral container that syncs into containers without a
+    /// shell or `tar`.
+    pub sync_helper_image: String,
     /// Stream the logs of what was deployed (`--tail`, on by default).
     pub tail: bool,
     /// Remove the images this session built when it ends (None: keep them).
@@ -203,11 +206,13 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
         tokio::spawn(control::serve(listener, trigger_tx.clone()));
     }
     drop(trigger_tx);
+    let syncer = KubeExecSyncer::new(client.clone())
+        .with_helper(options.sync_helper_image.clone(), events.clone());
     let mut session = Session {
         options,
         load,
         pipeline,
-        syncer: KubeExecSyncer::new(client.clone()),
+        syncer,
         forwarder: PortForwarder::new(client, events.clone()),
         tailer: None,
         container_logs: None,
@@ -443,6 +448,7 @@ impl Session {
         };
         let start = Instant::now();
         let plan = crate::sync::plan(&art.context, &art.rules, changes, &self.events)?;
+        let planned = start.elapsed();
         let reference = self
             .built
             .get(image)
@@ -456,6 +462,7 @@ impl Session {
             &reference,
         )
         .await?;
+        let found = start.elapsed();
         if targets.is_empty() {
             self.events.warn(
                 Stage::Dev,
@@ -475,7 +482,9 @@ impl Session {
             events,
         )
         .await?;
+        let hooked = start.elapsed();
         self.syncer.sync(&targets, &plan).await?;
+        let delivered = start.elapsed();
         hooks::run(
             &client,
             Phase::PostSync,
@@ -487,6 +496,18 @@ impl Session {
             events,
         )
         .await?;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        self.events.debug(
+            Stage::Dev,
+            format!(
+                "sync of {image}: plan {:.1} ms, find containers {:.1} ms, pre-sync hooks {:.1} ms, delivery {:.1} ms, post-sync hooks {:.1} ms",
+                ms(planned),
+                ms(found - planned),
+                ms(hooked - found),
+                ms(delivered - hooked),
+                ms(start.elapsed() - delivered)
+            ),
+        );
         self.events.info(
             Stage::Dev,
             format!(
@@ -692,6 +713,7 @@ mod tests {
             control_port: None,
             take_over: false,
             keep_running_on_failure: false,
+            sync_helper_image: crate::sync::DEFAULT_HELPER_IMAGE.into(),
             tail: true,
             prune_images: None,
         }

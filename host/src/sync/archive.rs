@@ -6,6 +6,12 @@ use super::{SyncError, SyncPlan};
 /// A tar archive (ending with the end-of-archive marker) of the plan's copies. Paths are
 /// relative to `/`, so the container side extracts with `tar -x -C /`.
 pub fn tar_of(plan: &SyncPlan) -> Result<Vec<u8>, SyncError> {
+    tar_owned_by(plan, (0, 0))
+}
+
+/// `tar_of` with every entry owned by `(uid, gid)`: a `tar` run as root restores that owner,
+/// so files written on a container's behalf belong to its user.
+pub fn tar_owned_by(plan: &SyncPlan, (uid, gid): (u32, u32)) -> Result<Vec<u8>, SyncError> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.mode(tar::HeaderMode::Deterministic);
     for (source, dest) in &plan.copy {
@@ -19,6 +25,8 @@ pub fn tar_of(plan: &SyncPlan) -> Result<Vec<u8>, SyncError> {
         header.set_size(data.len() as u64);
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(permissions(&meta));
+        header.set_uid(uid.into());
+        header.set_gid(gid.into());
         let mtime = meta
             .modified()
             .ok()
@@ -69,5 +77,21 @@ mod tests {
         std::io::Read::read_to_string(&mut e, &mut s).unwrap();
         assert_eq!(s, "hello");
         assert!(entries.next().is_none());
+    }
+
+    #[test]
+    fn an_owned_archive_carries_the_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        std::fs::write(&f, "hello").unwrap();
+        let plan = SyncPlan {
+            copy: vec![(f, "/www/a.txt".into())],
+            delete: vec![],
+        };
+        let bytes = tar_owned_by(&plan, (1000, 3000)).unwrap();
+        let mut ar = tar::Archive::new(bytes.as_slice());
+        let e = ar.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(e.header().uid().unwrap(), 1000);
+        assert_eq!(e.header().gid().unwrap(), 3000);
     }
 }

@@ -4,6 +4,7 @@
 //! container.
 
 mod archive;
+mod ephemeral;
 mod error;
 pub mod hooks;
 mod infer;
@@ -12,7 +13,8 @@ pub(crate) mod paths;
 mod rules;
 mod targets;
 
-pub use archive::tar_of;
+pub use archive::{tar_of, tar_owned_by};
+pub use ephemeral::DEFAULT_HELPER_IMAGE;
 pub use error::SyncError;
 pub use infer::{CopyInstruction, DockerfileCopies};
 pub use kube_exec::KubeExecSyncer;
