@@ -21,6 +21,19 @@ fn project(
     replicas: u32,
     security: &str,
 ) -> tempfile::TempDir {
+    project_with(name, image, dockerfile, dest, replicas, security, "")
+}
+
+/// `project` with `extra` appended to skaffold.yaml (e.g. a `portForward:` section).
+fn project_with(
+    name: &str,
+    image: &str,
+    dockerfile: &str,
+    dest: &str,
+    replicas: u32,
+    security: &str,
+    extra: &str,
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     std::fs::create_dir_all(p.join("web/www")).unwrap();
@@ -28,7 +41,7 @@ fn project(
     std::fs::write(
         p.join("skaffold.yaml"),
         format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: {dest}\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\n"
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: {dest}\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\n{extra}"
         ),
     )
     .unwrap();
@@ -200,11 +213,14 @@ fn p50_p90(mut times: Vec<Duration>) -> (f64, f64) {
     (ms(percentile(&times, 0.5)), ms(percentile(&times, 0.9)))
 }
 
-/// `kubectl cp` of `file` to `/www/index.html` in every pod at once, `n` times.
-fn kubectl_cp(ns: &str, pods: &[String], file: &Path, n: usize) -> Vec<Duration> {
+/// `kubectl cp` of a file to `/www/index.html` in every pod at once, `n` times (the file is
+/// outside the project, so the running `dev` does not sync it too).
+fn kubectl_cp(ns: &str, pods: &[String], n: usize) -> Vec<Duration> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index.html");
     (0..n)
         .map(|i| {
-            std::fs::write(file, format!("kubectl {i}\n")).unwrap();
+            std::fs::write(&file, format!("kubectl {i}\n")).unwrap();
             let start = Instant::now();
             let children: Vec<_> = pods
                 .iter()
@@ -212,7 +228,7 @@ fn kubectl_cp(ns: &str, pods: &[String], file: &Path, n: usize) -> Vec<Duration>
                     std::process::Command::new("kubectl")
                         .envs(Ground::ensure().env())
                         .args(["cp", "-n", ns, "-c", "web"])
-                        .arg(file)
+                        .arg(&file)
                         .arg(format!("{pod}:/www/index.html"))
                         .stdout(std::process::Stdio::null())
                         .spawn()
@@ -266,13 +282,54 @@ async fn sync_latency_benchmark() {
         2,
         "{}",
     );
-    let dev = start_dev(busybox.path(), ns.name(), &[]).await;
+    let dev = start_dev(busybox.path(), ns.name(), &["-v"]).await;
     let index = busybox.path().join("web/www/index.html");
     save_and_wait(&dev, &index, "warm-up\n").await;
     let busybox_times = devloop_times(&client, ns.name(), &dev, &index, EDITS).await;
     let pods = web_pods(&client, ns.name()).await;
-    let cp_times = kubectl_cp(ns.name(), &pods, &index, 10);
-    dev.stop().await.unwrap();
+    let cp_times = kubectl_cp(ns.name(), &pods, 10);
+    let transcript = dev.stop().await.unwrap();
+    let phases: Vec<&str> = transcript
+        .lines()
+        .filter(|l| l.contains("sync of "))
+        .collect();
+
+    // The same with a port-forward open and serving a request every few milliseconds.
+    let ns_pf = TestNamespace::create(&client, "sync_bench_pf")
+        .await
+        .unwrap();
+    let forwarded = project_with(
+        &format!("bench-{}", ns_pf.name()),
+        "devloop-e2e/sync-bench-pf",
+        "FROM devloop-test/busybox:v1\nCOPY www /www\n",
+        "/www",
+        2,
+        "{}",
+        "portForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n",
+    );
+    let dev = start_dev(
+        forwarded.path(),
+        ns_pf.name(),
+        &["--port-forward", "user", "-v"],
+    )
+    .await;
+    let port: u16 = dev
+        .line("Port forwarding")
+        .expect("a port-forward event")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = tokio::spawn(requests_until(port, stop.clone()));
+    let index = forwarded.path().join("web/www/index.html");
+    save_and_wait(&dev, &index, "warm-up\n").await;
+    let forwarded_times = devloop_times(&client, ns_pf.name(), &dev, &index, EDITS).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let requests = traffic.await.unwrap();
+    let transcript_pf = dev.stop().await.unwrap();
 
     let ns2 = TestNamespace::create(&client, "sync_bench_scratch")
         .await
@@ -292,6 +349,7 @@ async fn sync_latency_benchmark() {
     dev.stop().await.unwrap();
 
     let (b50, b90) = p50_p90(busybox_times);
+    let (f50, f90) = p50_p90(forwarded_times);
     let (s50, s90) = p50_p90(scratch_times);
     let (k50, k90) = p50_p90(cp_times);
     println!("save -> new content in both replicas, {EDITS} edits, real binary (debug build):");
@@ -301,9 +359,63 @@ async fn sync_latency_benchmark() {
         k90 / b90
     );
     println!(
+        "  busybox, port-forward busy ({requests} requests served meanwhile): p50 {f50:.1} ms, p90 {f90:.1} ms; kubectl cp / devloop: {:.1}x at p50, {:.1}x at p90",
+        k50 / f50,
+        k90 / f90
+    );
+    println!(
         "  FROM-scratch image (helper):   p50 {s50:.1} ms, p90 {s90:.1} ms; against kubectl cp into the busybox pods (it cannot copy into scratch): {:.1}x at p50, {:.1}x at p90; first sync (adds the helper containers) {:.0} ms",
         k50 / s50,
         k90 / s90,
         ms(first)
     );
+    println!(
+        "where the time of a busybox sync goes (dev -v, last edits; without, then with the busy port-forward):"
+    );
+    let forwarded_phases = transcript_pf.lines().filter(|l| l.contains("sync of "));
+    for line in phases
+        .iter()
+        .rev()
+        .take(3)
+        .chain(forwarded_phases.rev().take(3).collect::<Vec<_>>().iter())
+    {
+        println!("  {line}");
+    }
+}
+
+/// GETs through a local forward every few milliseconds until `stop`; how many were answered.
+async fn requests_until(port: u16, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> usize {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut answered = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let get = async {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+            // Until the whole body is in: a forwarded stream may not pass the server's close on.
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = s.read(&mut buf).await?;
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok());
+                    if length.is_some_and(|l| body.len() >= l) {
+                        return Ok::<bool, std::io::Error>(true);
+                    }
+                }
+                if n == 0 {
+                    return Ok(false);
+                }
+            }
+        };
+        if let Ok(Ok(true)) = tokio::time::timeout(Duration::from_secs(2), get).await {
+            answered += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    answered
 }

@@ -18,7 +18,7 @@ use crate::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
 use crate::render::Artifact;
 use crate::sync::hooks::{self, SyncHook};
 use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
-use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
+use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify, only_syncs};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -269,7 +269,7 @@ impl Session {
                 self.events.info(Stage::Dev, "Watching for changes...");
             }
             tokio::select! {
-                batch = self.watcher.next() => {
+                batch = self.watcher.next_quick(|p| only_syncs(&self.plan.watch, p)) => {
                     let Some(batch) = batch else { return Ok(()) };
                     pending.merge(classify(&self.plan.watch, &batch));
                 }

@@ -26,6 +26,12 @@ use tokio::io::{
 /// How long one container may take to receive a sync.
 const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How much of a record kube-rs buffers from stdin. Its default (1 KiB) cuts a record into
+/// 1 KiB websocket frames, and kube's connection does not set TCP_NODELAY: a frame sent
+/// while the previous one is unacknowledged waits for the server's delayed ACK (40 ms on
+/// Linux). With this buffer a record of up to 4 KiB (kube's read size) is one frame.
+const STDIN_BUFFER: usize = 1 << 20;
+
 /// The long-lived receiver: one record per sync, answered on stdout. `read` in a POSIX shell
 /// consumes stdin one byte at a time, so it never eats into the archive.
 const RECEIVER: &str =
@@ -232,6 +238,7 @@ async fn open_session(
     let params = AttachParams::default()
         .container(container)
         .stdin(true)
+        .max_stdin_buf_size(STDIN_BUFFER)
         .stdout(true)
         .stderr(false);
     let script = match helper {
@@ -344,6 +351,7 @@ pub(crate) async fn exec_in(
         let params = AttachParams::default()
             .container(container)
             .stdin(!input.is_empty())
+            .max_stdin_buf_size(STDIN_BUFFER)
             .stdout(true)
             .stderr(true);
         let mut proc = pods

@@ -8,8 +8,8 @@ mod dependencies;
 mod ignore;
 mod poll;
 
-pub use classify::{Actions, ArtifactWatch, WatchPlan, classify};
-pub use debounce::{MAX_WAIT, QUIET, next_batch};
+pub use classify::{Actions, ArtifactWatch, WatchPlan, classify, only_syncs};
+pub use debounce::{MAX_WAIT, QUIET, SYNC_QUIET, next_batch, next_batch_with};
 pub use dependencies::artifact_dependencies;
 pub use ignore::{HEAVY_DIRS, IgnoreRules};
 
@@ -136,8 +136,22 @@ impl FileWatcher {
     /// The next debounced batch. A path that no longer exists is a deletion. Directories are
     /// left out (their files come as their own events).
     pub async fn next(&mut self) -> Option<Vec<FileChange>> {
+        self.next_quick(|_| false).await
+    }
+
+    /// `next`, released after the shorter `SYNC_QUIET` while every path of the batch is
+    /// `quick` (only synced: a sync should not wait as long as a rebuild).
+    pub async fn next_quick(&mut self, quick: impl Fn(&Path) -> bool) -> Option<Vec<FileChange>> {
+        let quiet = self.quiet;
+        let quiet_for = |batch: &std::collections::BTreeSet<PathBuf>| {
+            if batch.iter().all(|p| quick(p)) {
+                SYNC_QUIET.min(quiet)
+            } else {
+                quiet
+            }
+        };
         loop {
-            let batch = next_batch(&mut self.rx, self.quiet, MAX_WAIT).await?;
+            let batch = next_batch_with(&mut self.rx, quiet_for, MAX_WAIT).await?;
             let changes: Vec<FileChange> = batch
                 .into_iter()
                 .filter(|p| !p.is_dir())
