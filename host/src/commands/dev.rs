@@ -81,7 +81,7 @@ pub struct DevArgs {
     #[arg(long = "no-prune-children", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub no_prune_children: bool,
     /// Image of the ephemeral container that syncs into containers without `sh` or `tar`
-    /// (FROM-scratch, distroless); it needs `sh`, `head`, `tar` and `stat`.
+    /// (FROM-scratch, distroless): a busybox (it needs `sh`, `head`, `tar`, `stat`, `id`, `rm`).
     #[arg(long = "sync-helper-image", default_value = crate::sync::DEFAULT_HELPER_IMAGE)]
     pub sync_helper_image: String,
 }

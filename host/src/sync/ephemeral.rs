@@ -14,7 +14,7 @@ use kube::api::Api;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The helper image when none is configured: it needs `sh`, `head`, `tar`, `stat`, `rm`.
+/// The helper image when none is configured: it needs `sh`, `head`, `tar`, `stat`, `id`, `rm`.
 pub const DEFAULT_HELPER_IMAGE: &str = "docker.io/library/busybox:1.36";
 
 /// How long a new helper may take to start (its image may have to be pulled).

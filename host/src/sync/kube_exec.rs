@@ -83,7 +83,7 @@ impl KubeExecSyncer {
     }
 
     /// Containers without `sh` or `tar` are synced through an ephemeral container of `image`
-    /// (which must have `sh`, `head`, `tar` and `stat`), announced once on `events`.
+    /// (which must have `sh`, `head`, `tar`, `stat`, `id` and `rm`), announced once on `events`.
     pub fn with_helper(mut self, image: impl Into<String>, events: Events) -> Self {
         self.helper_image = Some(image.into());
         self.events = events;
@@ -214,6 +214,15 @@ impl KubeExecSyncer {
             exec_in(&self.client, target, helper, cmd, &[]).await?;
         }
         if plan.copy.is_empty() {
+            return Ok(());
+        }
+        // A session that fails (the target restarted: its pid and root changed) is opened
+        // once more, which finds the target again.
+        if self
+            .through_session(target, Some(helper), plan, tar)
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         self.through_session(target, Some(helper), plan, tar)
