@@ -419,3 +419,112 @@ async fn requests_until(port: u16, stop: std::sync::Arc<std::sync::atomic::Atomi
     }
     answered
 }
+
+/// A cluster that will not take the helper (here RBAC without `pods/ephemeralcontainers`):
+/// the error names the container, why it needs the helper, and what to do.
+#[tokio::test]
+async fn a_refused_helper_names_the_container_the_reason_and_the_fix() {
+    use devloop::events::Events;
+    use devloop::sync::{FileChange, KubeExecSyncer, SyncError, SyncRules, Syncer, find_targets};
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    use kube::api::PostParams;
+    let client = Ground::ensure().client().await.unwrap();
+    let ns = TestNamespace::create(&client, "sync_refused")
+        .await
+        .unwrap();
+    let labels = serde_json::json!({"app": "bare", "app.kubernetes.io/managed-by": "devloop"});
+    let deployment: Deployment = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "bare"},
+        "spec": {"selector": {"matchLabels": {"app": "bare"}}, "template": {
+            "metadata": {"labels": labels},
+            "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
+                "name": "bare", "image": "devloop-test/httpd:v1", "imagePullPolicy": "IfNotPresent"
+            }]}
+        }}
+    }))
+    .unwrap();
+    Api::<Deployment>::namespaced(client.clone(), ns.name())
+        .create(&PostParams::default(), &deployment)
+        .await
+        .unwrap();
+    // A user who may exec but not add ephemeral containers.
+    let user = "devloop-e2e-no-ephemeral";
+    let role: Role = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "exec-only"},
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]}
+        ]
+    }))
+    .unwrap();
+    let binding: RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "exec-only"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "exec-only"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+    }))
+    .unwrap();
+    Api::<Role>::namespaced(client.clone(), ns.name())
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    Api::<RoleBinding>::namespaced(client.clone(), ns.name())
+        .create(&PostParams::default(), &binding)
+        .await
+        .unwrap();
+    let kubeconfig = kube::config::Kubeconfig::read_from(&Ground::ensure().kubeconfig).unwrap();
+    let mut config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    config.auth_info.impersonate = Some(user.into());
+    let restricted = kube::Client::try_from(config).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let targets = loop {
+        let t = find_targets(&client, ns.name(), "app=bare", "devloop-test/httpd")
+            .await
+            .unwrap();
+        if !t.is_empty() {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "the bare pod runs within 90 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().canonicalize().unwrap();
+    std::fs::write(ctx.join("index.html"), "x").unwrap();
+    let rules = SyncRules::new(
+        &[devloop::sync::ManualRule {
+            src: "*.html".into(),
+            dest: "/www".into(),
+            strip: None,
+        }],
+        &[],
+        None,
+    )
+    .unwrap();
+    let change = FileChange {
+        path: ctx.join("index.html"),
+        deleted: false,
+    };
+    let plan = devloop::sync::plan(&ctx, &rules, &[change], &Events::discard()).unwrap();
+    let err = KubeExecSyncer::new(restricted)
+        .with_helper(HELPER_IMAGE, Events::discard())
+        .sync(&targets, &plan)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SyncError::HelperRefused { .. }), "{text}");
+    assert!(text.contains("container `bare`"), "{text}");
+    assert!(text.contains(&targets[0].pod), "{text}");
+    assert!(text.contains("has no `sh`"), "{text}");
+    assert!(text.contains("pods/ephemeralcontainers"), "{text}");
+    let pod = Api::<Pod>::namespaced(client.clone(), ns.name())
+        .get(&targets[0].pod)
+        .await
+        .unwrap();
+    assert!(pod.spec.unwrap().ephemeral_containers.is_none());
+}
