@@ -17,7 +17,7 @@ use crate::pipeline::{self, DeployPlan, Deployers, Pipeline};
 use crate::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
 use crate::render::Artifact;
 use crate::sync::hooks::{self, SyncHook};
-use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
+use crate::sync::{KubeExecSyncer, PodWatch, SyncRules, Syncer};
 use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify, only_syncs};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
@@ -108,6 +108,8 @@ struct Session {
     plan: DevPlan,
     pipeline: Pipeline,
     syncer: KubeExecSyncer,
+    /// The session's pods, watched, so a sync finds its containers without a request.
+    pod_watch: Option<PodWatch>,
     forwarder: PortForwarder,
     tailer: Option<LogTailer>,
     /// The logs of the containers of the docker deployer.
@@ -208,11 +210,19 @@ pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::R
     drop(trigger_tx);
     let syncer = KubeExecSyncer::new(client.clone())
         .with_helper(options.sync_helper_image.clone(), events.clone());
+    let pod_watch = (!plan.sync.is_empty()).then(|| {
+        PodWatch::start(
+            client.clone(),
+            &pipeline.namespace,
+            &pipeline.pod_selector(),
+        )
+    });
     let mut session = Session {
         options,
         load,
         pipeline,
         syncer,
+        pod_watch,
         forwarder: PortForwarder::new(client, events.clone()),
         tailer: None,
         container_logs: None,
@@ -455,13 +465,12 @@ impl Session {
             .cloned()
             .unwrap_or_else(|| image.to_string());
         let client = self.pipeline.cluster.client.clone();
-        let targets = find_targets(
-            &client,
-            &self.pipeline.namespace,
-            &self.pipeline.pod_selector(),
-            &reference,
-        )
-        .await?;
+        let (namespace, selector) = (&self.pipeline.namespace, self.pipeline.pod_selector());
+        let targets = self
+            .pod_watch
+            .get_or_insert_with(|| PodWatch::start(client.clone(), namespace, &selector))
+            .targets(&reference)
+            .await?;
         let found = start.elapsed();
         if targets.is_empty() {
             self.events.warn(

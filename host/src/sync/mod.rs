@@ -19,7 +19,7 @@ pub use error::SyncError;
 pub use infer::{CopyInstruction, DockerfileCopies};
 pub use kube_exec::KubeExecSyncer;
 pub use rules::{ManualRule, SyncRules};
-pub use targets::{SyncTarget, find_targets, image_matches};
+pub use targets::{PodWatch, SyncTarget, find_targets, image_matches};
 
 use crate::events::{Events, Stage};
 use std::path::{Path, PathBuf};
