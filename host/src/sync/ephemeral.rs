@@ -22,16 +22,17 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Shell that finds the target's root and owner, in the helper. The target is the one process
 /// whose root is not the helper's own (with `targetContainerName`, the helper sees the target
-/// container's processes and its own only). Leaves `$root`, `$uid` and `$gid` set.
+/// container's processes and its own only). Leaves `$root`, `$uid` and `$gid` set. Failures
+/// are said on stdout, where the receiver's caller reads its first line.
 pub(crate) const FIND_TARGET: &str = r#"self=$(stat -L -c %d:%i /proc/self/root/) || exit 3
 pid=
 for d in /proc/[0-9]*; do
   r=$(stat -L -c %d:%i "$d/root/" 2>/dev/null) || continue
   [ "$r" = "$self" ] && continue
-  [ -n "$pid" ] && [ "$r" != "$first" ] && { echo "devloop: the pod's containers share one process namespace; cannot tell the target's processes apart" >&2; exit 4; }
+  [ -n "$pid" ] && [ "$r" != "$first" ] && { echo "devloop: the pod's containers share one process namespace; cannot tell the target's processes apart"; exit 4; }
   [ -z "$pid" ] && { pid=${d#/proc/}; first=$r; }
 done
-[ -n "$pid" ] || { echo "devloop: no process of the target container is visible (when its image sets a non-root USER, set runAsUser in the pod spec so the helper runs as that user too)" >&2; exit 5; }
+[ -n "$pid" ] || { echo "devloop: no process of the target container is visible (when its image sets a non-root USER, set runAsUser in the pod spec so the helper runs as that user too)"; exit 5; }
 root=/proc/$pid/root
 keep=; [ "$(id -u)" = 0 ] || keep=o
 uid=0; gid=0
