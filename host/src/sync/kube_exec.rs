@@ -10,7 +10,7 @@
 //! synced through an ephemeral helper container instead (see `ephemeral`).
 
 use super::ephemeral::{self, FIND_TARGET};
-use super::{SyncError, SyncPlan, SyncTarget, Syncer, tar_of, tar_owned_by};
+use super::{SyncError, SyncPlan, SyncTarget, Syncer, owned_by, tar_of};
 use crate::events::{Events, Stage};
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
@@ -96,7 +96,6 @@ impl KubeExecSyncer {
         &self,
         target: &SyncTarget,
         helper: Option<&str>,
-        plan: &SyncPlan,
         tar: &[u8],
     ) -> Result<(), String> {
         let existing = self.sessions.lock().await.remove(target);
@@ -107,7 +106,7 @@ impl KubeExecSyncer {
         let owned;
         let tar = match session.owner {
             Some(owner) => {
-                owned = tar_owned_by(plan, owner).map_err(|e| e.to_string())?;
+                owned = owned_by(tar, owner);
                 owned.as_slice()
             }
             None => tar,
@@ -156,7 +155,7 @@ impl KubeExecSyncer {
         if let Some(helper) = helper {
             return self.through_helper(target, &helper, plan, tar).await;
         }
-        if plan.delete.is_empty() && self.through_session(target, None, plan, tar).await.is_ok() {
+        if plan.delete.is_empty() && self.through_session(target, None, tar).await.is_ok() {
             return Ok(());
         }
         match exec_in(&self.client, target, &target.container, cmd, tar).await {
@@ -219,13 +218,13 @@ impl KubeExecSyncer {
         // A session that fails (the target restarted: its pid and root changed) is opened
         // once more, which finds the target again.
         if self
-            .through_session(target, Some(helper), plan, tar)
+            .through_session(target, Some(helper), tar)
             .await
             .is_ok()
         {
             return Ok(());
         }
-        self.through_session(target, Some(helper), plan, tar)
+        self.through_session(target, Some(helper), tar)
             .await
             .map_err(|detail| SyncError::Remote {
                 namespace: target.namespace.clone(),

@@ -13,7 +13,7 @@ pub(crate) mod paths;
 mod rules;
 mod targets;
 
-pub use archive::{tar_of, tar_owned_by};
+pub use archive::{owned_by, tar_of};
 pub use ephemeral::DEFAULT_HELPER_IMAGE;
 pub use error::SyncError;
 pub use infer::{CopyInstruction, DockerfileCopies};
