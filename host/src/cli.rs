@@ -120,13 +120,23 @@ impl Command {
         };
         output::mute::Mute::of(phases)
     }
+
+    /// The commands that draw the live view on a terminal (`output::live`).
+    fn shows_progress(&self) -> bool {
+        matches!(self, Command::Dev(_) | Command::Debug(_) | Command::Run(_))
+    }
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = cli.global.output_settings();
-    let events = output::renderer(settings, cli.command.mute_logs());
+    let (events, live) = if cli.command.shows_progress() && output::live::wanted(settings) {
+        let (events, live) = output::live::renderer(settings, cli.command.mute_logs());
+        (events, Some(live))
+    } else {
+        (output::renderer(settings, cli.command.mute_logs()), None)
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -138,6 +148,9 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(run(cli, events));
+    if let Some(live) = live {
+        live.finish();
+    }
     match result {
         Ok(code) => code,
         Err(err) => {

@@ -12,7 +12,8 @@ use std::sync::RwLock;
 /// The cluster's kinds, discovered once and refreshed on demand.
 pub struct Kinds {
     client: kube::Client,
-    discovery: RwLock<Discovery>,
+    /// The discovered groups, in parts discovered at once (see [`PARTS`]).
+    discovery: RwLock<Vec<Discovery>>,
     /// Groups the last discovery could not read, with why.
     unavailable: RwLock<Vec<(String, String)>>,
 }
@@ -78,10 +79,12 @@ impl Kinds {
         };
         let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
         let d = self.discovery.read().ok()?;
-        d.resolve_gvk(&gvk).map(|(resource, capabilities)| Kind {
-            resource,
-            capabilities,
-        })
+        d.iter()
+            .find_map(|part| part.resolve_gvk(&gvk))
+            .map(|(resource, capabilities)| Kind {
+                resource,
+                capabilities,
+            })
     }
 
     /// The kind of `resource`, or the error that says the cluster lacks it.
@@ -114,7 +117,8 @@ impl Kinds {
         let Ok(d) = self.discovery.read() else {
             return Vec::new();
         };
-        d.groups()
+        d.iter()
+            .flat_map(|part| part.groups())
             .flat_map(|g| g.recommended_resources())
             .filter(|(_, caps)| {
                 caps.supports_operation(verbs::LIST) && caps.supports_operation(verbs::DELETE)
@@ -136,19 +140,17 @@ impl Kinds {
 /// with their error.
 async fn discover_all(
     client: &kube::Client,
-) -> Result<(Discovery, Vec<(String, String)>), DeployError> {
+) -> Result<(Vec<Discovery>, Vec<(String, String)>), DeployError> {
     let mut attempts = 0;
     loop {
-        let error = match Discovery::new(client.clone()).run().await {
+        let error = match discover_in_parts(client, &[]).await {
             Ok(discovery) => return Ok((discovery, Vec::new())),
             Err(e) => e,
         };
         let failing = failing_groups(client).await;
         if !failing.is_empty() {
             let names: Vec<&str> = failing.iter().map(|(g, _)| g.as_str()).collect();
-            let discovery = Discovery::new(client.clone())
-                .exclude(&names)
-                .run()
+            let discovery = discover_in_parts(client, &names)
                 .await
                 .map_err(DeployError::Discovery)?;
             return Ok((discovery, failing));
@@ -163,6 +165,34 @@ async fn discover_all(
             e => return Err(DeployError::Discovery(e)),
         }
     }
+}
+
+/// Discovery asks for one group version after another; the groups are split into this many
+/// parts, discovered at the same time.
+const PARTS: usize = 4;
+
+/// Discovery of every group but `exclude`, in [`PARTS`] parts at once.
+async fn discover_in_parts(
+    client: &kube::Client,
+    exclude: &[&str],
+) -> Result<Vec<Discovery>, kube::Error> {
+    let groups = client.list_api_groups().await?;
+    // The core group ("") is one more group to discover.
+    let names: Vec<String> = std::iter::once(String::new())
+        .chain(groups.groups.into_iter().map(|g| g.name))
+        .filter(|g| !exclude.contains(&g.as_str()))
+        .collect();
+    let mut parts: Vec<Vec<&str>> = vec![Vec::new(); PARTS];
+    for (i, name) in names.iter().enumerate() {
+        parts[i % PARTS].push(name);
+    }
+    futures::future::try_join_all(
+        parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| Discovery::new(client.clone()).filter(p).run()),
+    )
+    .await
 }
 
 /// The groups under /apis whose discovery fails (any of their versions), with the server's

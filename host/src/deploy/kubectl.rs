@@ -3,22 +3,30 @@
 //! labels on every object, and `--force` recreation of objects whose immutable fields changed.
 
 use super::kinds::Kind;
+use super::state::DeployState;
+use super::unchanged::{self, AppliedMark, manifest_hash};
 use super::{
     Action, Changed, DeployContext, DeployError, Deployed, Deployer, FIELD_MANAGER, ResourceRef,
     immutable, order, report, rollback,
 };
 use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use kube::runtime::wait::{await_condition, conditions};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long a new CustomResourceDefinition may take to be served.
 const CRD_ESTABLISH_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a `--force` deletion may take (pods of a deleted Job can linger in Terminating).
 const DELETE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How many objects are checked or applied at once.
+const CONCURRENCY: usize = 8;
 
 /// Workload kinds whose pod template can be rolled back.
 const ROLLABLE: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
@@ -47,16 +55,13 @@ impl KubectlDeployer {
 
     async fn apply_all(&self, ctx: &DeployContext<'_>) -> Result<Deployed, DeployError> {
         let prepared = self.prepare(ctx)?;
-        dry_run_all(ctx, &prepared).await?;
+        let unchanged = unchanged_objects(ctx, &prepared).await?;
+        dry_run_all(ctx, &prepared, &unchanged).await?;
         let [namespaces, crds, objects] = order::by_phase(prepared);
         let mut deployed = Deployed::default();
         let mut applied = Vec::new();
-        for m in &namespaces {
-            applied.push(apply_one(ctx, m, &mut deployed).await?);
-        }
-        for m in &crds {
-            applied.push(apply_one(ctx, m, &mut deployed).await?);
-        }
+        apply_phase(ctx, &namespaces, &unchanged, &mut deployed, &mut applied).await?;
+        apply_phase(ctx, &crds, &unchanged, &mut deployed, &mut applied).await?;
         if !crds.is_empty() {
             let api: Api<CustomResourceDefinition> = Api::all(ctx.cluster.client.clone());
             for crd in &crds {
@@ -84,9 +89,7 @@ impl KubectlDeployer {
             }
             ctx.kinds.refresh().await?;
         }
-        for m in &objects {
-            applied.push(apply_one(ctx, m, &mut deployed).await?);
-        }
+        apply_phase(ctx, &objects, &unchanged, &mut deployed, &mut applied).await?;
         if let Ok(mut a) = self.applied.lock() {
             *a = applied;
         }
@@ -320,13 +323,19 @@ fn place(
 
 /// Server-side dry run of every object whose kind and namespace already exist, so an object the
 /// API would reject (invalid, immutable field without `--force`, conflict without
-/// `--force-conflicts`) stops the deploy before anything has changed.
-async fn dry_run_all(ctx: &DeployContext<'_>, manifests: &[Value]) -> Result<(), DeployError> {
+/// `--force-conflicts`) stops the deploy before anything has changed. Objects left alone as
+/// unchanged are not sent. Several at once; the first rejection in manifest order is the error.
+async fn dry_run_all(
+    ctx: &DeployContext<'_>,
+    manifests: &[Value],
+    unchanged: &HashMap<ResourceRef, AppliedMark>,
+) -> Result<(), DeployError> {
     let new_namespaces: Vec<&str> = manifests
         .iter()
         .filter(|m| order::phase(m) == order::Phase::Namespaces)
         .filter_map(|m| m.pointer("/metadata/name").and_then(Value::as_str))
         .collect();
+    let mut checks = Vec::new();
     for manifest in manifests {
         let Some(resource) = ResourceRef::of(manifest) else {
             continue;
@@ -340,36 +349,166 @@ async fn dry_run_all(ctx: &DeployContext<'_>, manifests: &[Value]) -> Result<(),
             continue;
         }
         let (kind, resource, manifest) = place(ctx, manifest.clone())?;
-        if resource
-            .namespace
-            .as_deref()
-            .is_some_and(|ns| new_namespaces.contains(&ns))
+        if unchanged.contains_key(&resource)
+            || resource
+                .namespace
+                .as_deref()
+                .is_some_and(|ns| new_namespaces.contains(&ns))
         {
             continue;
         }
-        let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
-        let mut params = apply_params(ctx);
-        params.dry_run = true;
-        match api
-            .patch(&resource.name, &params, &Patch::Apply(&manifest))
-            .await
+        checks.push(dry_run(ctx, kind, resource, manifest));
+    }
+    futures::stream::iter(checks)
+        .buffered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+async fn dry_run(
+    ctx: &DeployContext<'_>,
+    kind: Kind,
+    resource: ResourceRef,
+    manifest: Value,
+) -> Result<(), DeployError> {
+    let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
+    let mut params = apply_params(ctx);
+    params.dry_run = true;
+    match api
+        .patch(&resource.name, &params, &Patch::Apply(&manifest))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) => match rejection(ctx, &resource, &status) {
+            // With --force the real apply deletes and recreates it.
+            None => Ok(()),
+            Some(e) => Err(e),
+        },
+        Err(source) => Err(DeployError::Kube {
+            action: "checking (dry run)",
+            resource: resource.to_string(),
+            source,
+        }),
+    }
+}
+
+/// The objects among `prepared` that provably did not change since the last deploy of this
+/// scope applied them (see unchanged.rs). Kinds that CRDs of this render define are never
+/// among them.
+async fn unchanged_objects(
+    ctx: &DeployContext<'_>,
+    prepared: &[Value],
+) -> Result<HashMap<ResourceRef, AppliedMark>, DeployError> {
+    let earlier = DeployState::load(&ctx.options.scope())?
+        .map(|s| s.applied)
+        .unwrap_or_default();
+    if earlier.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut placed = Vec::new();
+    for manifest in prepared {
+        let Some(resource) = ResourceRef::of(manifest) else {
+            continue;
+        };
+        if ctx
+            .kinds
+            .resolve(&resource.api_version, &resource.kind)
+            .is_none()
         {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) => match rejection(ctx, &resource, &status) {
-                // With --force the real apply deletes and recreates it.
-                None => {}
-                Some(e) => return Err(e),
-            },
-            Err(source) => {
-                return Err(DeployError::Kube {
-                    action: "checking (dry run)",
-                    resource: resource.to_string(),
-                    source,
-                });
+            continue;
+        }
+        let (kind, resource, manifest) = place(ctx, manifest.clone())?;
+        placed.push((kind, resource, manifest_hash(&manifest)));
+    }
+    let candidates: Vec<unchanged::Candidate> = placed
+        .iter()
+        .map(|(kind, resource, hash)| unchanged::Candidate {
+            kind,
+            resource,
+            hash,
+        })
+        .collect();
+    Ok(unchanged::find(ctx, &earlier, &candidates).await)
+}
+
+/// One object's outcome.
+struct Done {
+    resource: ResourceRef,
+    manifest: Value,
+    action: Action,
+    changed: Option<Changed>,
+    mark: AppliedMark,
+}
+
+/// Applies the objects of one phase, several at once, and records them in manifest order.
+/// After a failure no further object is started; those under way finish and are reported.
+async fn apply_phase(
+    ctx: &DeployContext<'_>,
+    manifests: &[Value],
+    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    deployed: &mut Deployed,
+    applied: &mut Vec<(ResourceRef, Value)>,
+) -> Result<(), DeployError> {
+    let failed = AtomicBool::new(false);
+    let mut started = Vec::with_capacity(manifests.len());
+    for m in manifests {
+        started.push(apply_unless_failed(ctx, m, unchanged, &failed));
+    }
+    let mut outcomes = futures::stream::iter(started).buffered(CONCURRENCY);
+    let mut first_error = None;
+    while let Some(outcome) = outcomes.next().await {
+        match outcome {
+            Ok(Some(done)) => {
+                report(ctx.events, done.action, &done.resource, "");
+                deployed.changed.extend(done.changed);
+                deployed.resources.push(done.resource.clone());
+                deployed.marks.push(done.mark);
+                applied.push((done.resource, done.manifest));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
     }
-    Ok(())
+    first_error.map_or(Ok(()), Err)
+}
+
+/// [`apply_or_keep`], unless an object of the phase failed already (then None).
+async fn apply_unless_failed(
+    ctx: &DeployContext<'_>,
+    manifest: &Value,
+    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    failed: &AtomicBool,
+) -> Result<Option<Done>, DeployError> {
+    if failed.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    let outcome = apply_or_keep(ctx, manifest, unchanged).await;
+    if outcome.is_err() {
+        failed.store(true, Ordering::SeqCst);
+    }
+    outcome.map(Some)
+}
+
+/// Applies one object, or leaves it alone when it is among `unchanged`.
+async fn apply_or_keep(
+    ctx: &DeployContext<'_>,
+    manifest: &Value,
+    unchanged: &HashMap<ResourceRef, AppliedMark>,
+) -> Result<Done, DeployError> {
+    let (kind, resource, manifest) = place(ctx, manifest.clone())?;
+    if let Some(mark) = unchanged.get(&resource) {
+        return Ok(Done {
+            mark: mark.clone(),
+            resource,
+            manifest,
+            action: Action::Unchanged,
+            changed: None,
+        });
+    }
+    apply_one(ctx, kind, resource, manifest).await
 }
 
 fn apply_params(ctx: &DeployContext<'_>) -> PatchParams {
@@ -406,14 +545,13 @@ fn rejection(
     })
 }
 
-/// Applies one object (namespace filled in for namespaced kinds), records it and returns it
-/// as applied.
+/// Applies one placed object and says what became of it.
 async fn apply_one(
     ctx: &DeployContext<'_>,
-    manifest: &Value,
-    deployed: &mut Deployed,
-) -> Result<(ResourceRef, Value), DeployError> {
-    let (kind, resource, manifest) = place(ctx, manifest.clone())?;
+    kind: Kind,
+    resource: ResourceRef,
+    manifest: Value,
+) -> Result<Done, DeployError> {
     let api = kind.api(&ctx.cluster.client, resource.namespace.as_deref());
     let read = || async {
         api.get_opt(&resource.name)
@@ -486,14 +624,14 @@ async fn apply_one(
             });
         }
     };
-    report(ctx.events, action, &resource, "");
+    let mut changed = None;
     if ROLLABLE.contains(&resource.kind.as_str()) && resource.group() == "apps" {
         let previous = before.as_ref().and_then(|b| b.metadata.generation);
         if previous.is_none()
             || previous != after.metadata.generation
             || action == Action::Recreated
         {
-            deployed.changed.push(Changed {
+            changed = Some(Changed {
                 resource: resource.clone(),
                 previous_generation: if action == Action::Recreated {
                     None
@@ -503,8 +641,18 @@ async fn apply_one(
             });
         }
     }
-    deployed.resources.push(resource.clone());
-    Ok((resource, manifest))
+    let mark = AppliedMark {
+        resource: resource.clone(),
+        hash: manifest_hash(&manifest),
+        resource_version: after.metadata.resource_version.unwrap_or_default(),
+    };
+    Ok(Done {
+        resource,
+        manifest,
+        action,
+        changed,
+        mark,
+    })
 }
 
 /// Deletes `resource` (foreground: its pods go first), waits until it is gone, applies again.

@@ -17,6 +17,7 @@ pub mod order;
 pub mod prune;
 pub mod rollback;
 pub mod state;
+pub mod unchanged;
 
 use crate::events::{Event, Events};
 use futures::future::BoxFuture;
@@ -111,6 +112,10 @@ pub struct Deployed {
     /// The containers the docker deployer started on the local engine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<docker::ContainerRef>,
+    /// What the kubectl deployer applied of each object and what the server answered, for
+    /// the next deploy to leave unchanged objects alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<unchanged::AppliedMark>,
 }
 
 impl Deployed {
@@ -119,6 +124,7 @@ impl Deployed {
         self.changed.extend(other.changed);
         self.releases.extend(other.releases);
         self.containers.extend(other.containers);
+        self.marks.extend(other.marks);
     }
 }
 
@@ -142,6 +148,9 @@ pub struct DeployOptions {
     /// `--wait-for-deletions`: an object still being deleted is waited for before it is
     /// applied again (None: applied at once).
     pub wait_for_deletions: Option<WaitForDeletions>,
+    /// An object that an earlier run applied and that provably did not change since is left
+    /// alone (false in a `dev` session, whose cleanup deletes only what carries its run id).
+    pub skip_earlier_runs: bool,
 }
 
 /// How long to wait for objects that are still being deleted (Skaffold's
@@ -340,6 +349,7 @@ pub async fn record(
     let mut record = DeployState::new(&scope, &ctx.options.labels.run_id);
     record.resources = deployed.resources.clone();
     record.releases = deployed.releases.clone();
+    record.applied = deployed.marks.clone();
     if prune {
         let keep: HashSet<ResourceRef> = deployed.resources.iter().cloned().collect();
         let recorded = previous.iter().flat_map(|p| p.resources.iter());

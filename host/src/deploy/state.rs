@@ -45,6 +45,10 @@ pub struct DeployState {
     pub resources: Vec<ResourceRef>,
     #[serde(default)]
     pub releases: Vec<ReleaseRef>,
+    /// What the last deploy applied of each object and the resourceVersion the server
+    /// answered (see unchanged.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<super::unchanged::AppliedMark>,
 }
 
 #[derive(Debug, thiserror::Error)]

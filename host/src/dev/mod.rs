@@ -129,13 +129,27 @@ struct Session {
     events: Events,
 }
 
-fn start_watcher(plan: &DevPlan, options: &DevOptions) -> anyhow::Result<FileWatcher> {
-    Ok(FileWatcher::start(
+fn start_watcher(
+    plan: &DevPlan,
+    options: &DevOptions,
+    events: &Events,
+) -> anyhow::Result<FileWatcher> {
+    let started = std::time::Instant::now();
+    let watcher = FileWatcher::start(
         &plan.watch.roots(),
         plan.ignores.clone(),
         options.trigger,
         options.quiet,
-    )?)
+    )?;
+    events.debug(
+        Stage::Dev,
+        format!(
+            "Watching {} folders (set up in {} ms)",
+            watcher.folders(),
+            started.elapsed().as_millis()
+        ),
+    );
+    Ok(watcher)
 }
 
 /// What a change must touch to rebuild `artifact`; its whole context when a builder plugin
@@ -181,14 +195,15 @@ fn runnable(pending: &mut Actions, options: &DevOptions, manual: bool) -> Action
 /// Runs the dev loop until a shutdown signal, then cleans up.
 pub async fn run(options: DevOptions, load: Loader, events: Events) -> anyhow::Result<()> {
     let plan = load()?;
-    let pipeline = Pipeline::connect(&plan.deploy).await?;
+    let mut pipeline = Pipeline::connect(&plan.deploy).await?;
+    pipeline.skip_earlier_runs = false;
     let lock = lock::SessionLock::acquire(
         &pipeline.scope(),
         &pipeline.labels.run_id,
         options.take_over,
     )?;
     let client = pipeline.cluster.client.clone();
-    let watcher = start_watcher(&plan, &options)?;
+    let watcher = start_watcher(&plan, &options, &events)?;
     let (trigger_tx, trigger_rx) = unbounded_channel();
     let manual_needed = options.trigger == Trigger::Manual
         || !(options.auto_build && options.auto_sync && options.auto_deploy);
@@ -352,7 +367,7 @@ impl Session {
                 Ok(plan) => {
                     self.events.info(Stage::Dev, "Config changed: reloaded");
                     self.plan = plan;
-                    match start_watcher(&self.plan, &self.options) {
+                    match start_watcher(&self.plan, &self.options, &self.events) {
                         Ok(w) => self.watcher = w,
                         Err(e) => self.error(format!("cannot watch the new config's files: {e:#}")),
                     }

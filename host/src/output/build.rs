@@ -83,7 +83,7 @@ pub fn text_line(event: &BuildEvent, settings: Settings) -> Option<String> {
 }
 
 /// Milliseconds under a second (a cache hit takes a few), else seconds with one decimal.
-fn seconds(ms: u64) -> String {
+pub(super) fn seconds(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else {

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod deploy;
+pub mod live;
 pub mod mute;
 pub mod safe;
 
@@ -44,18 +45,24 @@ pub fn renderer(settings: Settings, mute: mute::Mute) -> Events {
                 }
             }
             Format::Text => {
-                if let Some(line) = text_line(&stamped.event, settings) {
-                    let line = crate::redact::text(&line);
-                    let shown = match muter.divert(&stamped.event, line) {
-                        mute::Diverted::Show(line) | mute::Diverted::Announce(line) => line,
-                        mute::Diverted::Written => return,
-                    };
+                if let Some(text) = terminal_text(&stamped.event, settings, &mut muter) {
                     let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{}", safe::terminal_safe(&shown, settings.color));
+                    let _ = writeln!(err, "{text}");
                 }
             }
         }
     })
+}
+
+/// What the terminal shows for `event`: its line with secrets hidden and control characters
+/// made inert, or None when it is below the shown level or went to a `--mute-logs` file.
+fn terminal_text(event: &Event, settings: Settings, muter: &mut mute::Muter) -> Option<String> {
+    let line = crate::redact::text(&text_line(event, settings)?);
+    let shown = match muter.divert(event, line) {
+        mute::Diverted::Show(line) | mute::Diverted::Announce(line) => line,
+        mute::Diverted::Written => return None,
+    };
+    Some(safe::terminal_safe(&shown, settings.color).into_owned())
 }
 
 /// The terminal form of one event, or None when it is below the shown level.

@@ -33,6 +33,10 @@ pub struct Pipeline {
     /// Whether a deploy of this session started containers on the Docker engine (the docker
     /// deployer): their logs are followed too.
     containers: AtomicBool,
+    /// Objects an earlier run applied that provably did not change are left alone. A `dev`
+    /// session sets it to false: its cleanup deletes what carries its own run id, so it
+    /// applies everything once.
+    pub skip_earlier_runs: bool,
 }
 
 impl Pipeline {
@@ -52,6 +56,7 @@ impl Pipeline {
             previous: Mutex::default(),
             hooked: Mutex::default(),
             containers: AtomicBool::new(false),
+            skip_earlier_runs: true,
         })
     }
 
@@ -89,6 +94,7 @@ impl Pipeline {
             force: plan.force,
             force_conflicts: plan.force_conflicts,
             wait_for_deletions: plan.wait_for_deletions,
+            skip_earlier_runs: self.skip_earlier_runs,
         };
         let ctx = DeployContext {
             cluster: &self.cluster,

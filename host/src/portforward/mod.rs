@@ -1,18 +1,19 @@
 //! Port forwarding through kube-rs (`Api<Pod>::portforward`): a local TCP listener per
-//! forwarded resource port. Each accepted connection resolves the target pod afresh, so after
-//! a pod restart or a rollout new connections reach a new pod by themselves.
+//! forwarded resource port. Each accepted connection takes the forward's warm spare stream
+//! (spare.rs), opened to the pod the forward resolves to now, so after a pod restart or a
+//! rollout new connections reach a new pod by themselves, without waiting for a handshake.
 
 mod resolve;
+mod spare;
 
 pub use resolve::{Endpoint, endpoint, is_ready, selector_string};
 
 use crate::events::{Event, Events, Level, Stage};
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::Api;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -230,17 +231,37 @@ impl Drop for PortForwarder {
     }
 }
 
-/// Accepts connections until aborted; the connection tasks live in a JoinSet owned here, so
-/// aborting the forward also ends its connections.
+/// How long a connection waits for a stream to the pod before it is closed.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Accepts connections until aborted; the connection tasks and the spare's keeper live in a
+/// JoinSet owned here, so aborting the forward also ends its connections.
 async fn serve(listener: TcpListener, spec: ForwardSpec, client: kube::Client, events: Events) {
     let mut connections = JoinSet::new();
+    let (claims, claimed) = tokio::sync::mpsc::channel(64);
+    let last_error = spare::LastError::default();
+    let in_use = std::sync::Arc::new(spare::InUse::default());
+    connections.spawn(spare::keep_spare(
+        spec.clone(),
+        client.clone(),
+        events.clone(),
+        claimed,
+        in_use.clone(),
+        last_error.clone(),
+    ));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((socket, _)) => {
-                    let (spec, client, events) = (spec.clone(), client.clone(), events.clone());
+                    let _ = socket.set_nodelay(true);
+                    let (spec, events, claims, last_error) =
+                        (spec.clone(), events.clone(), claims.clone(), last_error.clone());
+                    let client = client.clone();
+                    // Counted from now, before the keeper sees the claim.
+                    let in_use = in_use.enter();
                     connections.spawn(async move {
-                        if let Err(e) = forward_connection(socket, &spec, &client).await {
+                        let _in_use = in_use;
+                        if let Err(e) = forward_connection(socket, &spec, &client, &claims, &last_error).await {
                             events.send(Event::message(
                                 Stage::Dev,
                                 Level::Warn,
@@ -260,40 +281,66 @@ async fn serve(listener: TcpListener, spec: ForwardSpec, client: kube::Client, e
     }
 }
 
-/// Connects one local socket to a pod resolved now; a pod that vanished between resolving and
-/// connecting is retried with a fresh resolution.
+/// Connects one local socket to the forward's spare stream; when the spare is being replaced,
+/// to a stream of its own (a pod that vanished meanwhile is retried with a fresh resolution);
+/// while no pod is reachable, to the first stream to the next one.
 async fn forward_connection(
     mut socket: TcpStream,
     spec: &ForwardSpec,
     client: &kube::Client,
+    claims: &tokio::sync::mpsc::Sender<spare::Claim>,
+    last_error: &spare::LastError,
 ) -> Result<(), PortForwardError> {
-    let mut last_err = None;
-    for attempt in 0..5u64 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+    let (claim, answer) = tokio::sync::oneshot::channel();
+    let answer = match claims.send(claim).await {
+        Ok(()) => tokio::time::timeout(CLAIM_TIMEOUT, answer).await.ok(),
+        Err(_) => None,
+    };
+    let upstream = match answer {
+        Some(Ok(Some(spare))) => spare,
+        Some(Ok(None)) => open_own(spec, client).await?,
+        _ => {
+            let reason = last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .unwrap_or_else(|| "the forward could not be opened".into());
+            return Err(PortForwardError::NoPod {
+                resource: spec.describe(),
+                reason: format!(
+                    "no pod to forward to within {} s: {reason}",
+                    CLAIM_TIMEOUT.as_secs()
+                ),
+            });
         }
-        let ep = match endpoint(client, spec).await {
-            Ok(ep) => ep,
-            Err(e) => {
-                last_err = Some(e);
-                continue;
-            }
-        };
-        let pods: Api<Pod> = Api::namespaced(client.clone(), &spec.namespace);
-        let mut forwarder = match pods.portforward(&ep.pod, &[ep.port]).await {
-            Ok(f) => f,
-            Err(e) => {
-                last_err = Some(e.into());
-                continue;
-            }
-        };
-        let Some(mut upstream) = forwarder.take_stream(ep.port) else {
-            continue;
-        };
-        let _ = tokio::io::copy_bidirectional(&mut socket, &mut upstream).await;
-        drop(upstream);
-        forwarder.abort();
-        return Ok(());
+    };
+    let spare::Upstream {
+        forwarder,
+        mut stream,
+        early,
+        ..
+    } = upstream;
+    if socket.write_all(&early).await.is_ok() {
+        let _ = tokio::io::copy_bidirectional(&mut socket, &mut stream).await;
+    }
+    drop(stream);
+    forwarder.abort();
+    Ok(())
+}
+
+async fn open_own(
+    spec: &ForwardSpec,
+    client: &kube::Client,
+) -> Result<spare::Upstream, PortForwardError> {
+    let mut last_err = None;
+    for attempt in 0..4u64 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        }
+        match spare::open(client, spec).await {
+            Ok(up) => return Ok(up),
+            Err(e) => last_err = Some(e),
+        }
     }
     Err(last_err.unwrap_or_else(|| PortForwardError::NoPod {
         resource: spec.describe(),

@@ -41,13 +41,64 @@ pub struct WatchError {
 pub struct FileWatcher {
     rx: UnboundedReceiver<PathBuf>,
     quiet: Duration,
-    _source: Source,
+    source: Source,
+    ignores: Vec<IgnoreRules>,
+    /// Folders watched at start (notifications only).
+    folders: usize,
 }
 
 /// Where changes come from; kept alive as long as the watcher.
 enum Source {
-    Notify(#[allow(dead_code)] Box<dyn notify::Watcher + Send>),
+    Notify(Box<dyn notify::Watcher + Send>),
     Poll(#[allow(dead_code)] poll::Poller),
+}
+
+fn is_ignored(ignores: &[IgnoreRules], path: &Path) -> bool {
+    ignores.iter().any(|i| i.is_ignored(path))
+}
+
+/// The folders under `root` (itself included) that are not ignored, without descending into
+/// ignored ones: a `node_modules` of a million files costs nothing to watch. Files are listed
+/// too when `files` is given (a folder that appeared: what it already holds is new).
+fn watched_folders(
+    root: &Path,
+    ignores: &[IgnoreRules],
+    mut files: Option<&mut Vec<PathBuf>>,
+) -> Vec<PathBuf> {
+    let mut folders = Vec::new();
+    let walk = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| !e.file_type().is_dir() || !is_ignored(ignores, e.path()));
+    for entry in walk.flatten() {
+        if entry.file_type().is_dir() {
+            folders.push(entry.into_path());
+        } else if let Some(files) = files.as_deref_mut()
+            && !is_ignored(ignores, entry.path())
+        {
+            files.push(entry.into_path());
+        }
+    }
+    folders
+}
+
+/// Watches each folder on its own (not notify's recursive mode, which walks and watches
+/// ignored folders too); folders that appear later are added by `FileWatcher::next`.
+fn watch_folders(watcher: &mut dyn notify::Watcher, folders: &[PathBuf]) -> Result<(), WatchError> {
+    for folder in folders {
+        match watcher.watch(folder, RecursiveMode::NonRecursive) {
+            Ok(()) => {}
+            // Gone between the listing and the watch: nothing left to watch there.
+            Err(e) if !folder.exists() => drop(e),
+            Err(source) => {
+                return Err(WatchError {
+                    path: folder.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The roots without those inside another root (watched recursively anyway).
@@ -85,16 +136,19 @@ impl FileWatcher {
             return Ok(FileWatcher {
                 rx,
                 quiet,
-                _source: Source::Poll(poller),
+                source: Source::Poll(poller),
+                ignores: Vec::new(),
+                folders: 0,
             });
         }
+        let filter = ignores.clone();
         let handler = move |res: notify::Result<notify::Event>| {
             let Ok(event) = res else { return };
             if matches!(event.kind, notify::EventKind::Access(_)) {
                 return;
             }
             for p in event.paths {
-                if ignores.iter().any(|i| i.is_ignored(&p)) {
+                if is_ignored(&filter, &p) {
                     continue;
                 }
                 let _ = tx.send(p);
@@ -112,29 +166,51 @@ impl FileWatcher {
             // A single file is watched through its folder: editors that save by writing a
             // new file and renaming it over the old one would leave a watch on the file itself
             // pointing at a deleted inode.
-            let (root, mode) = match (root.is_dir(), root.parent()) {
-                (true, _) => (root.clone(), RecursiveMode::Recursive),
-                (false, Some(parent)) => (parent.to_path_buf(), RecursiveMode::NonRecursive),
-                (false, None) => (root.clone(), RecursiveMode::NonRecursive),
+            let folders = match (root.is_dir(), root.parent()) {
+                (true, _) => watched_folders(&root, &ignores, None),
+                (false, Some(parent)) => vec![parent.to_path_buf()],
+                (false, None) => vec![root.clone()],
             };
-            if watched.contains(&root) {
-                continue;
-            }
-            watched.push(root.clone());
-            notify::Watcher::watch(&mut watcher, &root, mode).map_err(|source| WatchError {
-                path: root.clone(),
-                source,
-            })?;
+            let new: Vec<PathBuf> = folders
+                .into_iter()
+                .filter(|f| !watched.contains(f))
+                .collect();
+            watch_folders(&mut watcher, &new)?;
+            watched.extend(new);
         }
         Ok(FileWatcher {
             rx,
             quiet,
-            _source: Source::Notify(Box::new(watcher)),
+            source: Source::Notify(Box::new(watcher)),
+            ignores,
+            folders: watched.len(),
         })
     }
 
-    /// The next debounced batch. A path that no longer exists is a deletion. Directories are
-    /// left out (their files come as their own events).
+    /// How many folders have their own watch from the start (none when polling).
+    pub fn folders(&self) -> usize {
+        self.folders
+    }
+
+    /// A folder that appeared (created or moved in): watch it and what is below it, and
+    /// report the files it already holds, written before its watch existed.
+    fn adopt_folder(&mut self, folder: &Path, changes: &mut Vec<FileChange>) {
+        let Source::Notify(watcher) = &mut self.source else {
+            return;
+        };
+        let mut files = Vec::new();
+        let folders = watched_folders(folder, &self.ignores, Some(&mut files));
+        // A folder that cannot be watched (the inotify limit) still had its files reported;
+        // later edits inside it would go unseen, which the next batch cannot fix either.
+        let _ = watch_folders(watcher.as_mut(), &folders);
+        changes.extend(files.into_iter().map(|path| FileChange {
+            path,
+            deleted: false,
+        }));
+    }
+
+    /// The next debounced batch. A path that no longer exists is a deletion. A folder stands
+    /// for the files in it when it is new, and is watched from then on.
     pub async fn next(&mut self) -> Option<Vec<FileChange>> {
         self.next_quick(|_| false).await
     }
@@ -152,14 +228,17 @@ impl FileWatcher {
         };
         loop {
             let batch = next_batch_with(&mut self.rx, quiet_for, MAX_WAIT).await?;
-            let changes: Vec<FileChange> = batch
-                .into_iter()
-                .filter(|p| !p.is_dir())
-                .map(|p| FileChange {
-                    deleted: !exists_no_follow(&p),
-                    path: p,
-                })
-                .collect();
+            let mut changes: Vec<FileChange> = Vec::with_capacity(batch.len());
+            for path in batch {
+                if path.is_dir() {
+                    self.adopt_folder(&path, &mut changes);
+                } else {
+                    changes.push(FileChange {
+                        deleted: !exists_no_follow(&path),
+                        path,
+                    });
+                }
+            }
             if !changes.is_empty() {
                 return Some(changes);
             }
@@ -225,6 +304,50 @@ mod tests {
     #[tokio::test]
     async fn notify_batches_edits_and_skips_ignored() {
         watch_sees_edits(Trigger::Notify).await;
+    }
+
+    /// Collects batches until `want` paths were all seen (or 5 s passed).
+    async fn seen_within(w: &mut FileWatcher, want: &[PathBuf]) -> Vec<PathBuf> {
+        let mut got = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !want.iter().all(|p| got.contains(p)) {
+            match tokio::time::timeout_at(deadline, w.next()).await {
+                Ok(Some(batch)) => got.extend(batch.into_iter().map(|c| c.path)),
+                _ => break,
+            }
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn folders_made_later_are_watched_and_ignored_ones_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("node_modules/dep")).unwrap();
+        let mut w = FileWatcher::start(
+            std::slice::from_ref(&root),
+            vec![IgnoreRules::load(&root).unwrap()],
+            Trigger::Notify,
+            QUIET,
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Made in one go: the deep file exists before any watch on its folder could.
+        std::fs::create_dir_all(root.join("src/pkg/deep")).unwrap();
+        std::fs::write(root.join("src/pkg/deep/a.go"), "package deep").unwrap();
+        std::fs::write(root.join("node_modules/dep/index.js"), "ignored").unwrap();
+        let first = root.join("src/pkg/deep/a.go");
+        let got = seen_within(&mut w, std::slice::from_ref(&first)).await;
+        assert!(got.contains(&first), "{got:?}");
+        // Now watched: a later edit in the new folder is its own change.
+        let later = root.join("src/pkg/deep/b.go");
+        std::fs::write(&later, "package deep").unwrap();
+        let got = seen_within(&mut w, std::slice::from_ref(&later)).await;
+        assert!(got.contains(&later), "{got:?}");
+        assert!(
+            !got.iter().any(|p| p.starts_with(root.join("node_modules"))),
+            "{got:?}"
+        );
     }
 
     #[tokio::test]
