@@ -1,6 +1,6 @@
 //! End-to-end tests of `dev`'s parts against the real test ground: file sync into every
-//! replica, port forwarding across pod restarts, log tailing of new pods, and the sync latency
-//! benchmark (printed, with its ratio against `kubectl cp` measured in the same run).
+//! replica, port forwarding across pod restarts, log tailing of new pods. The sync latency
+//! benchmark is in sync.rs.
 
 use devloop::events::{Event, Events};
 use devloop::logs::{LogTailer, Prefix, TailSettings};
@@ -8,7 +8,6 @@ use devloop::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind}
 use devloop::sync::{
     FileChange, KubeExecSyncer, ManualRule, SyncError, SyncRules, Syncer, find_targets, plan,
 };
-use devloop::watch::{FileWatcher, IgnoreRules, QUIET, Trigger};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams};
@@ -367,108 +366,6 @@ async fn logs_show_lines_of_new_pods() {
         assert!(Instant::now() < deadline, "the new pod's lines within 90 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Save → in-container latency of sync (watcher, debounce, plan, tar over exec into both
-/// replicas) over 20 edits, against `kubectl cp` of the same file in the same run.
-#[tokio::test]
-async fn sync_latency_benchmark() {
-    let client = client().await;
-    let ns = namespace(&client, "dev_bench").await;
-    deploy(
-        &client,
-        ns.name(),
-        "web",
-        "devloop-test/busybox:v1",
-        2,
-        None,
-    )
-    .await;
-    let pods = ready_pods(&client, ns.name(), "web", 2).await;
-    let (_dir, ctx, rules) = www_context();
-    let index = ctx.join("www/index.html");
-    std::fs::write(&index, "start\n").unwrap();
-    let targets = find_targets(&client, ns.name(), SELECTOR, "devloop-test/busybox")
-        .await
-        .unwrap();
-    let syncer = KubeExecSyncer::new(client.clone());
-    let mut watcher = FileWatcher::start(
-        std::slice::from_ref(&ctx),
-        vec![IgnoreRules::load(&ctx).unwrap()],
-        Trigger::Notify,
-        QUIET,
-    )
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-
-    let mut devloop_times = Vec::new();
-    for i in 0..20 {
-        let content = format!("edit {i}\n");
-        let saved = Instant::now();
-        std::fs::write(&index, &content).unwrap();
-        let batch = watcher.next().await.unwrap();
-        let p = plan(&ctx, &rules, &batch, &Events::discard()).unwrap();
-        syncer.sync(&targets, &p).await.unwrap();
-        devloop_times.push(saved.elapsed());
-        for pod in &pods {
-            assert_eq!(
-                exec_out(&client, ns.name(), pod, &["cat", "/www/index.html"]).await,
-                content
-            );
-        }
-    }
-
-    let mut kubectl_times = Vec::new();
-    for i in 0..10 {
-        std::fs::write(&index, format!("kubectl {i}\n")).unwrap();
-        let start = Instant::now();
-        let out = std::process::Command::new("kubectl")
-            .envs(devloop_e2e::Ground::ensure().env())
-            .args(["cp", "-n", ns.name(), "-c", "web"])
-            .arg(&index)
-            .arg(format!("{}:/www/index.html", pods[0]))
-            .output()
-            .expect("kubectl runs");
-        kubectl_times.push(start.elapsed());
-        assert!(
-            out.status.success(),
-            "kubectl cp: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    devloop_times.sort();
-    kubectl_times.sort();
-    let (d50, d99) = (
-        percentile(&devloop_times, 0.5),
-        percentile(&devloop_times, 0.99),
-    );
-    let (k50, k99) = (
-        percentile(&kubectl_times, 0.5),
-        percentile(&kubectl_times, 0.99),
-    );
-    println!(
-        "sync latency, save -> in container, 20 edits, 2 replicas: p50 {:.1} ms, p99 {:.1} ms",
-        ms(d50),
-        ms(d99)
-    );
-    println!(
-        "kubectl cp of the same file, 10 copies, 1 pod: p50 {:.1} ms, p99 {:.1} ms",
-        ms(k50),
-        ms(k99)
-    );
-    println!(
-        "ratio kubectl cp / devloop sync at p50: {:.1}x",
-        ms(k50) / ms(d50)
-    );
 }
 
 /// A dev session of the real binary whose stderr lines are collected as they come.

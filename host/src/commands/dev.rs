@@ -90,6 +90,10 @@ pub struct DevArgs {
     /// When pruning the session's images at the end, keep their untagged parent layers.
     #[arg(long = "no-prune-children", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false)]
     pub no_prune_children: bool,
+    /// Image of the ephemeral container that syncs into containers without `sh` or `tar`
+    /// (FROM-scratch, distroless): a busybox (it needs `sh`, `head`, `tar`, `stat`, `id`, `rm`).
+    #[arg(long = "sync-helper-image", default_value = crate::sync::DEFAULT_HELPER_IMAGE)]
+    pub sync_helper_image: String,
 }
 
 fn forward_modes(values: &[String]) -> anyhow::Result<ForwardModes> {
@@ -174,6 +178,7 @@ async fn run_session(
         forwards,
         take_over: args.take_over,
         keep_running_on_failure: args.keep_running_on_failure,
+        sync_helper_image: args.sync_helper_image.clone(),
         tail: args.deploy.tail.unwrap_or(true),
         // As Skaffold: images are pruned unless --no-prune, or cached for the next session.
         prune_images: (!args.deploy.no_prune && !args.build.cache_artifacts).then_some(

@@ -18,8 +18,8 @@ use crate::pipeline::{self, DeployPlan, Deployers, Pipeline};
 use crate::portforward::{ForwardSpec, PortForwarder, RemotePort, ResourceKind};
 use crate::render::Artifact;
 use crate::sync::hooks::{self, SyncHook};
-use crate::sync::{KubeExecSyncer, SyncRules, Syncer, find_targets};
-use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify};
+use crate::sync::{KubeExecSyncer, PodWatch, SyncRules, Syncer};
+use crate::watch::{Actions, FileWatcher, IgnoreRules, Trigger, WatchPlan, classify, only_syncs};
 use control::{AutoPhase, Intent, Request};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ListParams};
@@ -91,6 +91,9 @@ pub struct DevOptions {
     /// `--keep-running-on-failure`: when the first round fails, keep watching instead of
     /// ending (later failures never end the session).
     pub keep_running_on_failure: bool,
+    /// `--sync-helper-image`: the ephemeral container that syncs into containers without a
+    /// shell or `tar`.
+    pub sync_helper_image: String,
     /// Stream the logs of what was deployed (`--tail`, on by default).
     pub tail: bool,
     /// Remove the images this session built when it ends (None: keep them).
@@ -106,6 +109,8 @@ struct Session {
     plan: DevPlan,
     pipeline: Pipeline,
     syncer: KubeExecSyncer,
+    /// The session's pods, watched, so a sync finds its containers without a request.
+    pod_watch: Option<PodWatch>,
     forwarder: PortForwarder,
     tailer: Option<LogTailer>,
     /// The logs of the containers of the docker deployer.
@@ -227,11 +232,21 @@ pub async fn run(
         tokio::spawn(api.serve(trigger_tx.clone()));
     }
     drop(trigger_tx);
+    let syncer = KubeExecSyncer::new(client.clone())
+        .with_helper(options.sync_helper_image.clone(), events.clone());
+    let pod_watch = (!plan.sync.is_empty()).then(|| {
+        PodWatch::start(
+            client.clone(),
+            &pipeline.namespace,
+            &pipeline.pod_selector(),
+        )
+    });
     let mut session = Session {
         options,
         load,
         pipeline,
-        syncer: KubeExecSyncer::new(client.clone()),
+        syncer,
+        pod_watch,
         forwarder: PortForwarder::new(client, events.clone()),
         tailer: None,
         container_logs: None,
@@ -293,7 +308,7 @@ impl Session {
                 self.events.info(Stage::Dev, "Watching for changes...");
             }
             tokio::select! {
-                batch = self.watcher.next() => {
+                batch = self.watcher.next_quick(|p| only_syncs(&self.plan.watch, p)) => {
                     let Some(batch) = batch else { return Ok(()) };
                     pending.merge(classify(&self.plan.watch, &batch));
                 }
@@ -520,19 +535,20 @@ impl Session {
         };
         let start = Instant::now();
         let plan = crate::sync::plan(&art.context, &art.rules, changes, &self.events)?;
+        let planned = start.elapsed();
         let reference = self
             .built
             .get(image)
             .cloned()
             .unwrap_or_else(|| image.to_string());
         let client = self.pipeline.cluster.client.clone();
-        let targets = find_targets(
-            &client,
-            &self.pipeline.namespace,
-            &self.pipeline.pod_selector(),
-            &reference,
-        )
-        .await?;
+        let (namespace, selector) = (&self.pipeline.namespace, self.pipeline.pod_selector());
+        let targets = self
+            .pod_watch
+            .get_or_insert_with(|| PodWatch::start(client.clone(), namespace, &selector))
+            .targets(&reference)
+            .await?;
+        let found = start.elapsed();
         if targets.is_empty() {
             self.events.warn(
                 Stage::Dev,
@@ -552,7 +568,9 @@ impl Session {
             events,
         )
         .await?;
+        let hooked = start.elapsed();
         self.syncer.sync(&targets, &plan).await?;
+        let delivered = start.elapsed();
         hooks::run(
             &client,
             Phase::PostSync,
@@ -564,6 +582,18 @@ impl Session {
             events,
         )
         .await?;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        self.events.debug(
+            Stage::Dev,
+            format!(
+                "sync of {image}: plan {:.1} ms, find containers {:.1} ms, pre-sync hooks {:.1} ms, delivery {:.1} ms, post-sync hooks {:.1} ms",
+                ms(planned),
+                ms(found - planned),
+                ms(hooked - found),
+                ms(delivered - hooked),
+                ms(start.elapsed() - delivered)
+            ),
+        );
         self.events.info(
             Stage::Dev,
             format!(
@@ -768,6 +798,7 @@ mod tests {
             forwards: ForwardModes::default(),
             take_over: false,
             keep_running_on_failure: false,
+            sync_helper_image: crate::sync::DEFAULT_HELPER_IMAGE.into(),
             tail: true,
             prune_images: None,
         }

@@ -53,6 +53,19 @@ pub enum SyncError {
         missing: String,
         detail: String,
     },
+    #[error(
+        "cannot sync into container `{container}` of pod {namespace}/{pod}: {why}, and the \
+         cluster refused the ephemeral helper container that syncs without them: {detail}; \
+         use Kubernetes 1.23 or later (or enable the EphemeralContainers feature gate), add \
+         busybox to the image, or remove the sync rule so that the change triggers a rebuild"
+    )]
+    HelperRefused {
+        namespace: String,
+        pod: String,
+        container: String,
+        why: String,
+        detail: String,
+    },
     #[error("sync into container `{container}` of pod {namespace}/{pod} failed: {detail}")]
     Remote {
         namespace: String,

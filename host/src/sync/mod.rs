@@ -4,6 +4,7 @@
 //! container.
 
 mod archive;
+mod ephemeral;
 mod error;
 pub mod hooks;
 mod infer;
@@ -12,12 +13,13 @@ pub(crate) mod paths;
 mod rules;
 mod targets;
 
-pub use archive::tar_of;
+pub use archive::{owned_by, tar_of};
+pub use ephemeral::DEFAULT_HELPER_IMAGE;
 pub use error::SyncError;
 pub use infer::{CopyInstruction, DockerfileCopies};
 pub use kube_exec::KubeExecSyncer;
 pub use rules::{ManualRule, SyncRules};
-pub use targets::{SyncTarget, find_targets, image_matches};
+pub use targets::{PodWatch, SyncTarget, find_targets, image_matches};
 
 use crate::events::{Events, Stage};
 use std::path::{Path, PathBuf};

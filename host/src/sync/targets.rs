@@ -1,9 +1,13 @@
 //! Which containers a sync reaches: running containers of the pods devloop deployed (found by
-//! label selector) whose image is the artifact's image.
+//! label selector) whose image is the artifact's image. `PodWatch` keeps those pods current
+//! from a watch, so a sync need not list them first.
 
 use super::SyncError;
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use std::time::Duration;
 
 /// One container to sync into.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,8 +41,71 @@ pub async fn find_targets(
 ) -> Result<Vec<SyncTarget>, SyncError> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let list = pods.list(&ListParams::default().labels(selector)).await?;
+    Ok(targets_in(list.items.iter(), namespace, artifact_image))
+}
+
+/// The pods matching a selector in one namespace, kept current by a watch; the watch ends
+/// when this is dropped.
+pub struct PodWatch {
+    client: kube::Client,
+    namespace: String,
+    selector: String,
+    store: reflector::Store<Pod>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PodWatch {
+    pub fn start(client: kube::Client, namespace: &str, selector: &str) -> PodWatch {
+        let (store, writer) = reflector::store();
+        let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let config = watcher::Config::default().labels(selector);
+        let stream = reflector(writer, watcher(api, config).default_backoff()).applied_objects();
+        let task = tokio::spawn(stream.for_each(|_| std::future::ready(())));
+        PodWatch {
+            client,
+            namespace: namespace.to_string(),
+            selector: selector.to_string(),
+            store,
+            task,
+        }
+    }
+
+    /// The targets of `artifact_image` from the watched pods; from a list while the watch has
+    /// not caught up yet.
+    pub async fn targets(&self, artifact_image: &str) -> Result<Vec<SyncTarget>, SyncError> {
+        let ready = tokio::time::timeout(Duration::from_millis(100), self.store.wait_until_ready());
+        if matches!(ready.await, Ok(Ok(()))) {
+            let pods = self.store.state();
+            return Ok(targets_in(
+                pods.iter().map(|p| p.as_ref()),
+                &self.namespace,
+                artifact_image,
+            ));
+        }
+        find_targets(
+            &self.client,
+            &self.namespace,
+            &self.selector,
+            artifact_image,
+        )
+        .await
+    }
+}
+
+impl Drop for PodWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Running containers of `pods` whose image matches, skipping pods being deleted.
+fn targets_in<'a>(
+    pods: impl Iterator<Item = &'a Pod>,
+    namespace: &str,
+    artifact_image: &str,
+) -> Vec<SyncTarget> {
     let mut out = Vec::new();
-    for pod in list.items {
+    for pod in pods {
         if pod.metadata.deletion_timestamp.is_some() {
             continue;
         }
@@ -70,12 +137,52 @@ pub async fn find_targets(
             }
         }
     }
-    Ok(out)
+    // The store's order is a hash map's: the same targets in the same order every time.
+    out.sort_by(|a, b| (&a.pod, &a.container).cmp(&(&b.pod, &b.container)));
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_running_matching_containers_of_live_pods() {
+        let pod = |name: &str, deleting: bool, running: bool| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {
+                    "name": name,
+                    "deletionTimestamp": deleting.then_some("2026-01-01T00:00:00Z")
+                },
+                "spec": {"containers": [
+                    {"name": "web", "image": "app:1"},
+                    {"name": "side", "image": "other:1"}
+                ]},
+                "status": {"containerStatuses": [
+                    {"name": "web", "image": "app:1", "imageID": "", "ready": running,
+                     "restartCount": 0,
+                     "state": if running { serde_json::json!({"running": {}}) }
+                              else { serde_json::json!({"waiting": {}}) }},
+                    {"name": "side", "image": "other:1", "imageID": "", "ready": true,
+                     "restartCount": 0, "state": {"running": {}}}
+                ]}
+            }))
+            .unwrap()
+        };
+        let pods = [
+            pod("b", false, true),
+            pod("a", false, true),
+            pod("old", true, true),
+            pod("starting", false, false),
+        ];
+        let got = targets_in(pods.iter(), "ns", "app:2");
+        let names: Vec<&str> = got.iter().map(|t| t.pod.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(
+            got.iter()
+                .all(|t| t.container == "web" && t.namespace == "ns")
+        );
+    }
 
     #[test]
     fn images_match_by_repository() {

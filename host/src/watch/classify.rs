@@ -83,6 +83,16 @@ fn under(path: &Path, root: &Path) -> bool {
     path == root || path.starts_with(root)
 }
 
+/// Whether a change of `path` calls for a sync at most (no rebuild, redeploy or reload).
+pub fn only_syncs(plan: &WatchPlan, path: &Path) -> bool {
+    let change = FileChange {
+        path: path.to_path_buf(),
+        deleted: false,
+    };
+    let actions = classify(plan, std::slice::from_ref(&change));
+    !actions.reload_config && !actions.redeploy && actions.rebuild.is_empty()
+}
+
 /// Classifies one batch.
 pub fn classify(plan: &WatchPlan, changes: &[FileChange]) -> Actions {
     let mut actions = Actions::default();
@@ -205,6 +215,15 @@ mod tests {
         let a = classify(&plan(), &changed(&["/p/web/index.html"]));
         assert!(a.rebuild.is_empty() && !a.redeploy && !a.reload_config);
         assert_eq!(a.sync.keys().collect::<Vec<_>>(), vec!["web"]);
+    }
+
+    #[test]
+    fn only_synced_paths_are_quick() {
+        let p = plan();
+        assert!(only_syncs(&p, Path::new("/p/web/index.html")));
+        assert!(!only_syncs(&p, Path::new("/p/web/server.go")));
+        assert!(!only_syncs(&p, Path::new("/p/k8s/web.yaml")));
+        assert!(!only_syncs(&p, Path::new("/p/skaffold.yaml")));
     }
 
     #[test]

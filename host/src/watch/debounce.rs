@@ -10,6 +10,10 @@ use tokio::time::Instant;
 
 /// The default quiet period.
 pub const QUIET: Duration = Duration::from_millis(30);
+/// The quiet period of a batch whose every path is only synced: a save is a few events within
+/// a millisecond, and a sync that catches half of a burst is followed by one of the rest,
+/// while a rebuild started too early is expensive.
+pub const SYNC_QUIET: Duration = Duration::from_millis(5);
 /// A batch is released after this long even if events keep coming.
 pub const MAX_WAIT: Duration = Duration::from_millis(500);
 
@@ -17,6 +21,16 @@ pub const MAX_WAIT: Duration = Duration::from_millis(500);
 pub async fn next_batch(
     rx: &mut UnboundedReceiver<PathBuf>,
     quiet: Duration,
+    max_wait: Duration,
+) -> Option<BTreeSet<PathBuf>> {
+    next_batch_with(rx, |_| quiet, max_wait).await
+}
+
+/// `next_batch` whose quiet period depends on the batch so far (`quiet_for`, asked after
+/// every event).
+pub async fn next_batch_with(
+    rx: &mut UnboundedReceiver<PathBuf>,
+    quiet_for: impl Fn(&BTreeSet<PathBuf>) -> Duration,
     max_wait: Duration,
 ) -> Option<BTreeSet<PathBuf>> {
     let first = rx.recv().await?;
@@ -27,7 +41,7 @@ pub async fn next_batch(
         if now >= deadline {
             break;
         }
-        let wait = quiet.min(deadline - now);
+        let wait = quiet_for(&batch).min(deadline - now);
         match tokio::time::timeout(wait, rx.recv()).await {
             Ok(Some(p)) => {
                 batch.insert(p);
@@ -65,6 +79,29 @@ mod tests {
         assert_eq!(second, BTreeSet::from([PathBuf::from("/b")]));
         sender.await.unwrap();
         assert!(next_batch(&mut rx, quiet, MAX_WAIT).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_quiet_period_follows_the_batch() {
+        let (tx, mut rx) = unbounded_channel();
+        let quick = |b: &BTreeSet<PathBuf>| {
+            if b.iter().all(|p| p.starts_with("/sync")) {
+                Duration::from_millis(5)
+            } else {
+                Duration::from_millis(200)
+            }
+        };
+        tx.send(PathBuf::from("/sync/a")).unwrap();
+        let start = Instant::now();
+        let b = next_batch_with(&mut rx, quick, MAX_WAIT).await.unwrap();
+        assert_eq!(b.len(), 1);
+        assert!(start.elapsed() < Duration::from_millis(100));
+        tx.send(PathBuf::from("/sync/a")).unwrap();
+        tx.send(PathBuf::from("/src/main.go")).unwrap();
+        let start = Instant::now();
+        let b = next_batch_with(&mut rx, quick, MAX_WAIT).await.unwrap();
+        assert_eq!(b.len(), 2);
+        assert!(start.elapsed() >= Duration::from_millis(200));
     }
 
     #[tokio::test]

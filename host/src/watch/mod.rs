@@ -8,8 +8,8 @@ mod dependencies;
 mod ignore;
 mod poll;
 
-pub use classify::{Actions, ArtifactWatch, WatchPlan, classify};
-pub use debounce::{MAX_WAIT, QUIET, next_batch};
+pub use classify::{Actions, ArtifactWatch, WatchPlan, classify, only_syncs};
+pub use debounce::{MAX_WAIT, QUIET, SYNC_QUIET, next_batch, next_batch_with};
 pub use dependencies::artifact_dependencies;
 pub use ignore::{HEAVY_DIRS, IgnoreRules};
 
@@ -212,8 +212,22 @@ impl FileWatcher {
     /// The next debounced batch. A path that no longer exists is a deletion. A folder stands
     /// for the files in it when it is new, and is watched from then on.
     pub async fn next(&mut self) -> Option<Vec<FileChange>> {
+        self.next_quick(|_| false).await
+    }
+
+    /// `next`, released after the shorter `SYNC_QUIET` while every path of the batch is
+    /// `quick` (only synced: a sync should not wait as long as a rebuild).
+    pub async fn next_quick(&mut self, quick: impl Fn(&Path) -> bool) -> Option<Vec<FileChange>> {
+        let quiet = self.quiet;
+        let quiet_for = |batch: &std::collections::BTreeSet<PathBuf>| {
+            if batch.iter().all(|p| quick(p)) {
+                SYNC_QUIET.min(quiet)
+            } else {
+                quiet
+            }
+        };
         loop {
-            let batch = next_batch(&mut self.rx, self.quiet, MAX_WAIT).await?;
+            let batch = next_batch_with(&mut self.rx, quiet_for, MAX_WAIT).await?;
             let mut changes: Vec<FileChange> = Vec::with_capacity(batch.len());
             for path in batch {
                 if path.is_dir() {
