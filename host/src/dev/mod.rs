@@ -132,6 +132,18 @@ struct Session {
     iteration: u32,
 }
 
+/// Returns to the system what an iteration freed. A build of a large context holds the
+/// artifact cache's entry per file for a moment; glibc keeps such freed memory in each
+/// thread's arena, and an idle `dev` looked as large as its largest build for the rest of
+/// the session.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn start_watcher(
     plan: &DevPlan,
     options: &DevOptions,
@@ -347,6 +359,7 @@ impl Session {
         let ok = self.execute(actions).await;
         self.task(Task::DevLoop, Progress::of(ok));
         self.iteration += 1;
+        give_back_memory();
         ok
     }
 
