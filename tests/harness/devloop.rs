@@ -11,12 +11,20 @@ use std::time::Duration;
 /// How long [`Devloop::run`] waits unless told otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The `kubectl-devloop` binary of this build: `target/<profile>/kubectl-devloop`, beside the
+/// The `kubectl-devloop` binary of this build (or `DEVLOOP_BIN`, to measure another build):
+/// `target/<profile>/kubectl-devloop`, beside the
 /// `deps/` directory that holds the running test executable.
 ///
 /// Panics with what to do when it has not been built: `cargo test -p devloop-e2e` does not
 /// build other packages' binaries.
 pub fn devloop_bin() -> PathBuf {
+    // The benchmarks' figures in README are of the release build:
+    // `DEVLOOP_BIN=$PWD/target/release/kubectl-devloop cargo test ... -- --nocapture`.
+    if let Some(bin) = std::env::var_os("DEVLOOP_BIN") {
+        let bin = PathBuf::from(bin);
+        assert!(bin.is_file(), "DEVLOOP_BIN={} is not a file", bin.display());
+        return std::fs::canonicalize(&bin).unwrap_or(bin);
+    }
     let exe = std::env::current_exe().expect("the path of the running test executable");
     let mut candidates = Vec::new();
     if let Some(profile_dir) = exe.parent().and_then(Path::parent) {
