@@ -381,7 +381,10 @@ async fn sync_latency_benchmark() {
     let (f50, f90) = p50_p90(forwarded_times);
     let (s50, s90) = p50_p90(scratch_times);
     let (k50, k90) = p50_p90(cp_times);
-    println!("save -> new content in both replicas, {EDITS} edits, real binary (debug build):");
+    println!(
+        "save -> new content in both replicas, {EDITS} edits, real binary ({}):",
+        devloop_e2e::devloop_bin().display()
+    );
     println!(
         "  busybox image (sync rule):     p50 {b50:.1} ms, p90 {b90:.1} ms; kubectl cp to both pods p50 {k50:.1} ms, p90 {k90:.1} ms; kubectl cp / devloop: {:.1}x at p50, {:.1}x at p90",
         k50 / b50,
