@@ -321,6 +321,29 @@ fn place(
     Ok((kind, resource, manifest))
 }
 
+/// The manifests whose kinds the cluster already knows, placed (see `place`). Kinds that CRDs
+/// of this render define do not exist yet: they are left out.
+fn placed_known(
+    ctx: &DeployContext<'_>,
+    manifests: &[Value],
+) -> Result<Vec<(Kind, ResourceRef, Value)>, DeployError> {
+    let mut placed = Vec::new();
+    for manifest in manifests {
+        let Some(resource) = ResourceRef::of(manifest) else {
+            continue;
+        };
+        if ctx
+            .kinds
+            .resolve(&resource.api_version, &resource.kind)
+            .is_none()
+        {
+            continue;
+        }
+        placed.push(place(ctx, manifest.clone())?);
+    }
+    Ok(placed)
+}
+
 /// Server-side dry run of every object whose kind and namespace already exist, so an object the
 /// API would reject (invalid, immutable field without `--force`, conflict without
 /// `--force-conflicts`) stops the deploy before anything has changed. Objects left alone as
@@ -336,19 +359,7 @@ async fn dry_run_all(
         .filter_map(|m| m.pointer("/metadata/name").and_then(Value::as_str))
         .collect();
     let mut checks = Vec::new();
-    for manifest in manifests {
-        let Some(resource) = ResourceRef::of(manifest) else {
-            continue;
-        };
-        // Kinds defined by CRDs in this render do not exist yet.
-        if ctx
-            .kinds
-            .resolve(&resource.api_version, &resource.kind)
-            .is_none()
-        {
-            continue;
-        }
-        let (kind, resource, manifest) = place(ctx, manifest.clone())?;
+    for (kind, resource, manifest) in placed_known(ctx, manifests)? {
         if unchanged.contains_key(&resource)
             || resource
                 .namespace
@@ -406,21 +417,10 @@ async fn unchanged_objects(
     if earlier.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut placed = Vec::new();
-    for manifest in prepared {
-        let Some(resource) = ResourceRef::of(manifest) else {
-            continue;
-        };
-        if ctx
-            .kinds
-            .resolve(&resource.api_version, &resource.kind)
-            .is_none()
-        {
-            continue;
-        }
-        let (kind, resource, manifest) = place(ctx, manifest.clone())?;
-        placed.push((kind, resource, manifest_hash(&manifest)));
-    }
+    let placed: Vec<(Kind, ResourceRef, String)> = placed_known(ctx, prepared)?
+        .into_iter()
+        .map(|(kind, resource, manifest)| (kind, resource, manifest_hash(&manifest)))
+        .collect();
     let candidates: Vec<unchanged::Candidate> = placed
         .iter()
         .map(|(kind, resource, hash)| unchanged::Candidate {
