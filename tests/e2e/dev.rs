@@ -458,13 +458,10 @@ impl DevSession {
     }
 }
 
-/// The binary under test: `DEVLOOP_BIN` when set (the shared target directory may hold
-/// another checkout's build), else the harness's.
+/// The binary under test (the harness's, which honours `DEVLOOP_BIN`), with the ground's
+/// environment, in `dir`.
 fn devloop_command(dir: &Path) -> tokio::process::Command {
-    let bin = std::env::var_os("DEVLOOP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(devloop_e2e::devloop_bin);
-    let mut cmd = tokio::process::Command::new(bin);
+    let mut cmd = tokio::process::Command::new(devloop_e2e::devloop_bin());
     cmd.envs(devloop_e2e::Ground::ensure().env())
         .current_dir(dir);
     cmd

@@ -130,10 +130,7 @@ async fn large_tree_benchmark() -> Result<()> {
     )?;
     session.wait_for("Watching for changes", 1).await?;
     let pid = session.pid().context("dev exited")?;
-    let setup = session
-        .line("Watching ")
-        .filter(|l| l.contains("folders"))
-        .unwrap_or_default();
+    let setup = session.line("folders (set up in").unwrap_or_default();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = cpu_time(pid)?;
     let idle = Duration::from_secs(5);
