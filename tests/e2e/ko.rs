@@ -407,7 +407,8 @@ async fn ko_build_pushes_without_docker_and_run_serves_it() -> Result<()> {
 }
 
 /// Test set-up: an arm64 image in `repo` (one empty layer and a config naming arm64), and
-/// an index `repo:multi` of it and the amd64 busybox already pushed as `repo:v1`.
+/// an index `repo:multi` of it and the amd64 busybox already pushed as `repo:v1`, with an
+/// attestation-like `unknown/unknown` entry as registries see from BuildKit.
 fn push_multi_platform_base(repo: &str) -> Result<()> {
     const DOCKER_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
     // An empty tar (two zero blocks), gzipped by gzip itself.
@@ -449,6 +450,7 @@ fn push_multi_platform_base(repo: &str) -> Result<()> {
         "manifests": [
             {"mediaType": DOCKER_V2, "digest": sha256(&amd), "size": amd.len(), "platform": {"architecture": "amd64", "os": "linux"}},
             {"mediaType": DOCKER_V2, "digest": arm_digest, "size": arm.len(), "platform": {"architecture": "arm64", "os": "linux"}},
+            {"mediaType": DOCKER_V2, "digest": arm_digest, "size": arm.len(), "platform": {"architecture": "unknown", "os": "unknown"}},
         ],
     }))?;
     registry_request(
@@ -463,14 +465,26 @@ fn push_multi_platform_base(repo: &str) -> Result<()> {
 
 #[tokio::test]
 async fn ko_builds_one_image_per_platform_into_one_index() -> Result<()> {
-    let p = Project::new("platforms");
+    builds_an_index("platforms", "[linux/amd64, linux/arm64]").await
+}
+
+/// ko's `all`: every platform of the base's index (its attestation entry left out).
+#[tokio::test]
+async fn ko_builds_all_platforms_of_the_base() -> Result<()> {
+    builds_an_index("platforms-all", "[all]").await
+}
+
+/// Builds the test project for `platforms` onto the amd64+arm64 base and checks the pushed
+/// index, each platform's config, and that the engine runs its own platform's image.
+async fn builds_an_index(name: &str, platforms: &str) -> Result<()> {
+    let p = Project::new(name);
     p.push_base()?;
     push_multi_platform_base(&p.base)?;
     let config = std::fs::read_to_string(p.path().join("skaffold.yaml"))?
         .replace(":v1\n", ":multi\n")
         .replace(
             "    ko:\n",
-            "    platforms: [linux/amd64, linux/arm64]\n    ko:\n",
+            &format!("    platforms: {platforms}\n    ko:\n"),
         );
     p.write("skaffold.yaml", &config);
     let pushed_as = format!("{REGISTRY}/{}", p.image);

@@ -51,34 +51,32 @@ pub struct PlanError {
 /// Skaffold's choice of an artifact's platforms: `--platform`, else the config's
 /// `build.platforms`, narrowed to the cluster's node platforms when they share one (or the
 /// node platforms when nothing was chosen); the artifact's own `platforms` narrow them
-/// again (and must share one).
+/// again (and must share one). `all` stands for every platform, as in Skaffold: it narrows
+/// to whatever it meets, and when it is what remains the builder decides what "all" means
+/// (ko: every platform of the base image).
 fn target_platforms(
     cli: &[String],
     build: &[String],
     cluster: &[String],
     artifact: &[String],
 ) -> Result<Vec<String>, String> {
-    let mut chosen: Vec<String> = if cli.is_empty() { build } else { cli }
-        .iter()
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut chosen = platform_set(if cli.is_empty() { build } else { cli });
     if chosen.is_empty() {
         chosen = cluster.to_vec();
-    } else if chosen.iter().any(|p| cluster.contains(p)) {
-        chosen.retain(|p| cluster.contains(p));
+    } else {
+        let narrowed = intersect_platforms(&chosen, cluster);
+        if !narrowed.is_empty() {
+            chosen = narrowed;
+        }
     }
+    let artifact = platform_set(artifact);
     if artifact.is_empty() {
         return Ok(chosen);
     }
     if chosen.is_empty() {
-        return Ok(artifact.to_vec());
+        return Ok(artifact);
     }
-    let common: Vec<String> = chosen
-        .iter()
-        .filter(|p| artifact.contains(p))
-        .cloned()
-        .collect();
+    let common = intersect_platforms(&chosen, &artifact);
     if common.is_empty() {
         return Err(format!(
             "the target platforms {} (from {}) do not match the artifact's platforms {}",
@@ -94,6 +92,36 @@ fn target_platforms(
         ));
     }
     Ok(common)
+}
+
+/// The platforms named, trimmed; `["all"]` when any of them is `all`.
+fn platform_set(named: &[String]) -> Vec<String> {
+    let named: Vec<String> = named
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if named.iter().any(|p| is_all(p)) {
+        return vec![ALL_PLATFORMS.to_string()];
+    }
+    named
+}
+
+/// The platforms of `a` also in `b`; `all` on either side gives the other side.
+fn intersect_platforms(a: &[String], b: &[String]) -> Vec<String> {
+    match (a, b) {
+        ([one], _) if is_all(one) => b.to_vec(),
+        (_, [one]) if is_all(one) => a.to_vec(),
+        _ => a.iter().filter(|p| b.contains(p)).cloned().collect(),
+    }
+}
+
+/// Skaffold's name for every platform a builder can build.
+pub const ALL_PLATFORMS: &str = "all";
+
+/// Whether a platform name is Skaffold's `all`.
+pub fn is_all(platform: &str) -> bool {
+    platform.eq_ignore_ascii_case(ALL_PLATFORMS)
 }
 
 /// The build plan for the artifacts of `configs`.
@@ -418,6 +446,12 @@ mod tests {
         // An artifact's platforms narrow the choice, or are the choice when there is none.
         assert_eq!(target_platforms(&[], &both, &[], &amd), Ok(amd.clone()));
         assert_eq!(target_platforms(&[], &[], &[], &both), Ok(both.clone()));
+        // `all` narrows to what it meets: the cluster's nodes, the artifact's platforms.
+        let all = v(&["linux/arm64", "ALL"]);
+        assert_eq!(target_platforms(&all, &[], &[], &[]), Ok(v(&["all"])));
+        assert_eq!(target_platforms(&all, &[], &amd, &[]), Ok(amd.clone()));
+        assert_eq!(target_platforms(&[], &both, &[], &all), Ok(both.clone()));
+        assert_eq!(target_platforms(&all, &[], &[], &both), Ok(both.clone()));
         let err = target_platforms(&v(&["linux/arm64"]), &[], &[], &amd).unwrap_err();
         assert!(
             err.contains("--platform") && err.contains("linux/amd64"),

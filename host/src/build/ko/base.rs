@@ -34,8 +34,8 @@ impl BaseSource {
         Ok(BaseSource { reference, client })
     }
 
-    /// The base's image for `platform`.
-    pub async fn image(&self, platform: &Platform) -> Result<BaseImage, BuildError> {
+    /// The manifest the reference names (an image or an index), with its content type.
+    async fn root(&self) -> Result<(AnyManifest, Option<String>), BuildError> {
         let (bytes, content_type) = self
             .client
             .manifest(&self.reference.manifest_ref())
@@ -46,7 +46,44 @@ impl BaseSource {
                 .verify(&bytes, &self.reference.to_string())
                 .map_err(fail)?;
         }
-        let manifest = match parse(&bytes, content_type.as_deref(), &self.reference)? {
+        let manifest = parse(&bytes, content_type.as_deref(), &self.reference)?;
+        Ok((manifest, content_type))
+    }
+
+    /// Every platform the base has, for ko's `all`: the platforms of its index (attestation
+    /// entries, `unknown/unknown`, left out as ko leaves them out), or the one platform of a
+    /// plain image, read from its config.
+    pub async fn platforms(&self) -> Result<Vec<Platform>, BuildError> {
+        let index = match self.root().await? {
+            (AnyManifest::Index(index), _) => index,
+            (AnyManifest::Image(manifest), _) => {
+                let config = self.config(&manifest).await?;
+                let platform = Platform {
+                    os: config["os"].as_str().unwrap_or("linux").to_string(),
+                    arch: config["architecture"]
+                        .as_str()
+                        .unwrap_or("amd64")
+                        .to_string(),
+                    variant: config["variant"].as_str().map(str::to_string),
+                };
+                return Ok(vec![platform]);
+            }
+        };
+        let platforms = platforms_in(&index);
+        if platforms.is_empty() {
+            return Err(BuildError::Config(format!(
+                "the base image {} names no platforms in its index, so `all` means nothing; \
+                 name the platforms to build",
+                self.reference
+            )));
+        }
+        Ok(platforms)
+    }
+
+    /// The base's image for `platform`.
+    pub async fn image(&self, platform: &Platform) -> Result<BaseImage, BuildError> {
+        let (root, content_type) = self.root().await?;
+        let manifest = match root {
             AnyManifest::Image(m) => {
                 let media_type = m
                     .media_type
@@ -98,21 +135,7 @@ impl BaseSource {
                 self.reference
             )));
         }
-        let config_digest =
-            Digest::parse(&manifest.config.digest).map_err(|e| BuildError::Failed {
-                message: format!("the manifest of {}: {e}", self.reference),
-                output: vec![],
-            })?;
-        let config = self
-            .client
-            .blob(&config_digest, Some(manifest.config.size))
-            .await
-            .map_err(fail)?;
-        let config: serde_json::Value =
-            serde_json::from_slice(&config).map_err(|e| BuildError::Failed {
-                message: format!("the config of {} is not JSON: {e}", self.reference),
-                output: vec![],
-            })?;
+        let config = self.config(&manifest).await?;
         let (os, arch) = (
             config["os"].as_str().unwrap_or(""),
             config["architecture"].as_str().unwrap_or(""),
@@ -130,6 +153,45 @@ impl BaseSource {
             config,
         })
     }
+}
+
+impl BaseSource {
+    /// The config of one of the base's images.
+    async fn config(&self, manifest: &Manifest) -> Result<serde_json::Value, BuildError> {
+        let config_digest =
+            Digest::parse(&manifest.config.digest).map_err(|e| BuildError::Failed {
+                message: format!("the manifest of {}: {e}", self.reference),
+                output: vec![],
+            })?;
+        let config = self
+            .client
+            .blob(&config_digest, Some(manifest.config.size))
+            .await
+            .map_err(fail)?;
+        serde_json::from_slice(&config).map_err(|e| BuildError::Failed {
+            message: format!("the config of {} is not JSON: {e}", self.reference),
+            output: vec![],
+        })
+    }
+}
+
+/// The platforms an index names, in its order, without attestation entries.
+fn platforms_in(index: &Index) -> Vec<Platform> {
+    let mut platforms: Vec<Platform> = Vec::new();
+    for p in index.manifests.iter().filter_map(|m| m.platform.as_ref()) {
+        if p.os == "unknown" || p.architecture == "unknown" {
+            continue;
+        }
+        let platform = Platform {
+            os: p.os.clone(),
+            arch: p.architecture.clone(),
+            variant: p.variant.clone(),
+        };
+        if !platforms.contains(&platform) {
+            platforms.push(platform);
+        }
+    }
+    platforms
 }
 
 fn parse(
@@ -202,5 +264,21 @@ mod tests {
             platforms_of(&index),
             "linux/amd64, linux/arm/v7, linux/arm64/v8"
         );
+    }
+
+    #[test]
+    fn all_is_every_platform_of_the_index_but_attestations() {
+        let index: Index = serde_json::from_str(
+            r#"{"schemaVersion":2,"manifests":[
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a","size":1,"platform":{"os":"linux","architecture":"amd64"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:d","size":1,"platform":{"os":"unknown","architecture":"unknown"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b","size":1,"platform":{"os":"linux","architecture":"arm","variant":"v7"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:e","size":1,"platform":{"os":"linux","architecture":"amd64"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:f","size":1}
+            ]}"#,
+        )
+        .unwrap();
+        let names: Vec<String> = platforms_in(&index).iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["linux/amd64", "linux/arm/v7"]);
     }
 }

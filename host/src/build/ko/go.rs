@@ -46,7 +46,7 @@ impl Platform {
             }
             _ => Err(format!(
                 "platform `{text}` is not of the form os/arch[/variant] (e.g. linux/amd64, \
-                 linux/arm/v7); `all` is not supported by devloop's ko builder"
+                 linux/arm/v7), or `all` alone"
             )),
         }
     }

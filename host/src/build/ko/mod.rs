@@ -152,16 +152,7 @@ impl KoBuilder {
         let main = spec.main.clone().unwrap_or_else(|| ".".into());
         let package = import_path::resolve(&artifact.name, &main, &working_dir, req.env).await?;
         let import_path = package.import_path.clone();
-        let platforms = platforms(&artifact.platforms, &koyaml)?;
-        if platforms.len() > 1 && !req.push {
-            return Err(BuildError::Config(format!(
-                "artifact `{}`: an image for {} platforms can only be pushed (an image index \
-                 cannot be loaded into the Docker engine); build with --push, or name one \
-                 platform",
-                artifact.name,
-                platforms.len()
-            )));
-        }
+        let targets = platforms(&artifact.platforms, &koyaml)?;
         let settings = self
             .go_settings(spec, &koyaml, &import_path, &working_dir, &req)
             .await?;
@@ -185,6 +176,40 @@ impl KoBuilder {
                 }
             })
         };
+        let platforms = match targets {
+            Targets::Named(platforms) => platforms,
+            Targets::AllOfBase => {
+                let platforms = base_source().await?.platforms().await?;
+                say(
+                    &req,
+                    format!(
+                        "platforms: all of {base_image}: {}",
+                        platforms
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                platforms
+            }
+        };
+        if let Some(other) = platforms.iter().find(|p| p.os != "linux") {
+            return Err(BuildError::Config(format!(
+                "artifact `{}`: devloop's ko builder builds Linux images, not {other}; name \
+                 the Linux platforms to build (e.g. platforms: [linux/amd64, linux/arm64])",
+                artifact.name
+            )));
+        }
+        if platforms.len() > 1 && !req.push {
+            return Err(BuildError::Config(format!(
+                "artifact `{}`: an image for {} platforms can only be pushed (an image index \
+                 cannot be loaded into the Docker engine); build with --push, or name one \
+                 platform",
+                artifact.name,
+                platforms.len()
+            )));
+        }
         let app_name = import_path::app_name(&import_path);
         let kodata = package.dir.join("kodata");
         let out_dir = tempfile::tempdir()
@@ -346,23 +371,36 @@ impl KoBuilder {
 
 /// The platforms to build: the artifact's (or `build.platforms`), else `.ko.yaml`'s
 /// `defaultPlatforms`, else linux/amd64.
-fn platforms(configured: &[String], koyaml: &KoYaml) -> Result<Vec<Platform>, BuildError> {
+/// The platforms to build: the artifact's (resolved by the plan), else `.ko.yaml`'s
+/// `defaultPlatforms`, else linux/amd64. `all` is answered by the base image.
+fn platforms(configured: &[String], koyaml: &KoYaml) -> Result<Targets, BuildError> {
     let named = if configured.is_empty() {
         &koyaml.default_platforms
     } else {
         configured
     };
     if named.is_empty() {
-        return Ok(vec![Platform::default_target()]);
+        return Ok(Targets::Named(vec![Platform::default_target()]));
     }
     let mut platforms = Vec::new();
     for text in named.iter().flat_map(|t| t.split(',')) {
+        if crate::build::plan::is_all(text.trim()) {
+            return Ok(Targets::AllOfBase);
+        }
         let p = Platform::parse(text).map_err(BuildError::Config)?;
         if !platforms.contains(&p) {
             platforms.push(p);
         }
     }
-    Ok(platforms)
+    Ok(Targets::Named(platforms))
+}
+
+/// What a ko build targets.
+#[derive(Debug, PartialEq)]
+enum Targets {
+    Named(Vec<Platform>),
+    /// ko's `--platform=all`: every platform the base image has.
+    AllOfBase,
 }
 
 /// The variables of the artifact's templates: the environment, and `IMAGE_REPO`,
@@ -483,7 +521,10 @@ mod tests {
             default_platforms: vec!["linux/arm64".into()],
             ..Default::default()
         };
-        let names = |p: Vec<Platform>| p.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let names = |t: Targets| match t {
+            Targets::Named(p) => p.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            Targets::AllOfBase => vec!["all of the base".to_string()],
+        };
         assert_eq!(
             names(platforms(&[], &KoYaml::default()).unwrap()),
             ["linux/amd64"]
@@ -493,6 +534,10 @@ mod tests {
             names(platforms(&["linux/amd64,linux/arm64".into()], &koyaml).unwrap()),
             ["linux/amd64", "linux/arm64"]
         );
-        assert!(platforms(&["all".into()], &koyaml).is_err());
+        assert_eq!(
+            platforms(&["all".into()], &koyaml).unwrap(),
+            Targets::AllOfBase
+        );
+        assert!(platforms(&["linux".into()], &koyaml).is_err());
     }
 }

@@ -189,7 +189,7 @@ pub const FIELDS: &[Field] = &[
         "build.artifacts[].sync.auto",
         DEV,
         "builder-inferred sync",
-        "only the jib, buildpacks and ko builders infer their own rules: devloop refuses the buildpacks builder, `dev` refuses `auto` on a jib artifact, and ko's (kodata/) rules are not inferred; give `manual` or `infer` rules",
+        "only the jib and buildpacks builders infer their own rules (Skaffold refuses `auto` for ko too: `infer: [\"kodata/**/*\"]` syncs its kodata/): devloop refuses the buildpacks builder and `dev` refuses `auto` on a jib artifact; give `manual` or `infer` rules",
     ),
     done("build.artifacts[].sync.hooks", ""),
     done("build.artifacts[].sync.hooks.before", ""),
