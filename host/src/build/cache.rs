@@ -45,7 +45,11 @@ pub fn default_cache_file() -> Option<PathBuf> {
 }
 
 /// The first bytes of a cache file of this layout; any other file is an empty cache.
-const MAGIC: &[u8] = b"devloop-artifact-cache-1\n";
+const MAGIC: &[u8] = b"devloop-artifact-cache-2\n";
+
+/// A file's SHA-256 (of its mode and content): kept as bytes, not hex, because a large
+/// context keeps one per file in the memo and one per file in its last inputs.
+pub type FileDigest = [u8; 32];
 
 /// The image built from one set of inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +67,7 @@ pub struct CachedImage {
 pub struct LastInputs {
     pub key: String,
     pub config: String,
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<String, FileDigest>,
 }
 
 /// A file's size, modification time (ns), inode and mode: what says it may have changed.
@@ -92,7 +96,7 @@ struct FileStamp {
     mtime_ns: i128,
     inode: u64,
     mode: u32,
-    digest: String,
+    digest: FileDigest,
 }
 
 /// The cache file's content.
@@ -118,7 +122,7 @@ pub struct Inputs {
     /// Digest of the artifact's config and build args.
     pub config: String,
     /// Digest per dependency file.
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<String, FileDigest>,
 }
 
 impl Cache {
@@ -169,66 +173,76 @@ impl Cache {
         files: &[String],
     ) -> Result<Inputs, BuildError> {
         let config = hex::encode(Sha256::digest(config.as_bytes()));
-        let mut digests = BTreeMap::new();
+        let digests = self.file_digests(context, files)?;
         let mut key = Sha256::new();
         key.update(b"devloop-artifact-v1\n");
         key.update(config.as_bytes());
         key.update(b"\n");
-        for rel in files {
-            let d = self.file_digest(&context.join(rel))?;
+        let mut hex_digest = [0u8; 64];
+        for (rel, d) in files.iter().zip(&digests) {
+            hex::encode_to_slice(d, &mut hex_digest).expect("64 hex digits for 32 bytes");
             key.update(rel.as_bytes());
             key.update(b"\0");
-            key.update(d.as_bytes());
+            key.update(hex_digest);
             key.update(b"\n");
-            digests.insert(rel.clone(), d);
         }
         Ok(Inputs {
             key: hex::encode(key.finalize()),
             config,
-            files: digests,
+            files: files.iter().cloned().zip(digests).collect(),
         })
     }
 
-    /// The digest of one file's content and mode, read only when its stat changed.
-    fn file_digest(&mut self, path: &Path) -> Result<String, BuildError> {
-        let meta = std::fs::symlink_metadata(path)
-            .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
-        let (size, mtime_ns, inode, mode) = stat(&meta);
-        let key = path.to_string_lossy().into_owned();
-        if let Some(s) = self.files.get(&key)
-            && s.size == size
-            && s.mtime_ns == mtime_ns
-            && s.inode == inode
-            && s.mode == mode
-        {
-            return Ok(s.digest.clone());
+    /// The digests of `files` (relative to `context`), in their order. Each file is stat-ed
+    /// and only read when its stat differs from the memo; both passes are spread over the
+    /// machine's cores, since a large context is 100k stat calls even when nothing changed.
+    fn file_digests(
+        &mut self,
+        context: &Path,
+        files: &[String],
+    ) -> Result<Vec<FileDigest>, BuildError> {
+        let memo = &self.files;
+        let known = parallel_map(files, |rel| {
+            let path = context.join(rel);
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
+            Ok(memo
+                .get(path.to_string_lossy().as_ref())
+                .filter(|s| (s.size, s.mtime_ns, s.inode, s.mode) == stat(&meta))
+                .map(|s| s.digest))
+        })?;
+        // Files whose stat changed are read (a second stat each: few files, and one entry
+        // per file of a large context stays small).
+        let unknown: Vec<usize> = (0..files.len()).filter(|&i| known[i].is_none()).collect();
+        let read = parallel_map(&unknown, |&i| {
+            let path = context.join(&files[i]);
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
+            let digest = digest_file(&path, &meta)?;
+            Ok((path, stat(&meta), digest))
+        })?;
+        let mut digests: Vec<FileDigest> =
+            known.into_iter().map(Option::unwrap_or_default).collect();
+        for (i, (path, (size, mtime_ns, inode, mode), digest)) in unknown.into_iter().zip(read) {
+            digests[i] = digest;
+            self.changed = true;
+            self.files.insert(
+                path.to_string_lossy().into_owned(),
+                FileStamp {
+                    size,
+                    mtime_ns,
+                    inode,
+                    mode,
+                    digest,
+                },
+            );
         }
-        let content = if meta.file_type().is_symlink() {
-            std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned().into_bytes())
-        } else if let Some(kind) = super::context::special_kind(&meta.file_type()) {
-            // Listed by a plugin or a dependencies command: a FIFO would block the read, and
-            // a device has no content to digest. Its kind and mode stand for it.
-            Ok(kind.as_bytes().to_vec())
-        } else {
-            std::fs::read(path)
-        }
-        .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", path.display())))?;
-        let mut h = Sha256::new();
-        h.update(format!("{:o}\n", mode & 0o7777).as_bytes());
-        h.update(&content);
-        let digest = hex::encode(h.finalize());
-        self.changed = true;
-        self.files.insert(
-            key,
-            FileStamp {
-                size,
-                mtime_ns,
-                inode,
-                mode,
-                digest: digest.clone(),
-            },
-        );
-        Ok(digest)
+        Ok(digests)
+    }
+
+    /// The digest of one file, memoised as `inputs` does.
+    #[cfg(test)]
+    fn file_digest(&mut self, path: &Path) -> Result<FileDigest, BuildError> {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        Ok(self.file_digests(path.parent().unwrap(), &[name])?[0])
     }
 
     pub fn image(&self, key: &str) -> Option<&CachedImage> {
@@ -294,6 +308,60 @@ impl Cache {
         }
         reasons
     }
+}
+
+fn unreadable(path: &Path, e: std::io::Error) -> BuildError {
+    BuildError::Io(format!("cannot read {}: {e}", path.display()))
+}
+
+/// The digest of one file's content and mode.
+fn digest_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileDigest, BuildError> {
+    let content = if meta.file_type().is_symlink() {
+        std::fs::read_link(path).map(|t| t.to_string_lossy().into_owned().into_bytes())
+    } else if let Some(kind) = super::context::special_kind(&meta.file_type()) {
+        // Listed by a plugin or a dependencies command: a FIFO would block the read, and
+        // a device has no content to digest. Its kind and mode stand for it.
+        Ok(kind.as_bytes().to_vec())
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| unreadable(path, e))?;
+    let (_, _, _, mode) = stat(meta);
+    let mut h = Sha256::new();
+    h.update(format!("{:o}\n", mode & 0o7777).as_bytes());
+    h.update(&content);
+    Ok(h.finalize().into())
+}
+
+/// `f` over `items` on up to one thread per core (few items stay on this thread), results
+/// in the items' order; the first error wins.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, BuildError> + Sync,
+) -> Result<Vec<R>, BuildError> {
+    const PER_THREAD_AT_LEAST: usize = 2_048;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().div_ceil(PER_THREAD_AT_LEAST));
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Result<Vec<R>, _>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for worker in workers {
+            out.extend(
+                worker
+                    .join()
+                    .map_err(|_| BuildError::Io("a digesting thread panicked".into()))??,
+            );
+        }
+        Ok(out)
+    })
 }
 
 #[cfg(test)]
@@ -369,9 +437,35 @@ mod tests {
             .files
             .get_mut(&f.to_string_lossy().into_owned())
             .unwrap()
-            .digest = "memo".into();
-        assert_eq!(cache.file_digest(&f).unwrap(), "memo");
-        assert_ne!(d1, "memo");
+            .digest = [7; 32];
+        assert_eq!(cache.file_digest(&f).unwrap(), [7; 32]);
+        assert_ne!(d1, [7; 32]);
+    }
+
+    #[test]
+    fn a_large_context_is_digested_in_order_across_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<String> = (0..5_000).map(|i| format!("f{i:05}")).collect();
+        for (i, f) in files.iter().enumerate() {
+            std::fs::write(dir.path().join(f), i.to_string()).unwrap();
+        }
+        let mut cache = Cache::default();
+        let cold = cache.inputs("cfg", dir.path(), &files).unwrap();
+        for (i, f) in files.iter().enumerate() {
+            let meta = std::fs::metadata(dir.path().join(f)).unwrap();
+            let mut h = Sha256::new();
+            h.update(format!("{:o}\n", stat(&meta).3 & 0o7777).as_bytes());
+            h.update(i.to_string().as_bytes());
+            let want: FileDigest = h.finalize().into();
+            assert_eq!(cold.files[f], want, "{f}");
+        }
+        // The memoised pass gives the same key; one changed file changes only its digest.
+        assert_eq!(cache.inputs("cfg", dir.path(), &files).unwrap(), cold);
+        cache.remember("app", &cold);
+        std::fs::write(dir.path().join("f04321"), "changed").unwrap();
+        let warm = cache.inputs("cfg", dir.path(), &files).unwrap();
+        assert_ne!(warm.key, cold.key);
+        assert_eq!(cache.explain_miss("app", &warm), vec!["f04321 changed"]);
     }
 
     #[test]

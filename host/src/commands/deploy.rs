@@ -118,7 +118,7 @@ pub async fn run(args: DeployArgs, events: Events) -> anyhow::Result<ExitCode> {
     let source = args.built.source(DigestSource::Tag, None);
     let artifacts = images_to_use(&source, &resolved, &events)?;
     let started = jiff::Timestamp::now();
-    let pipeline = deploy_once(&plan, &artifacts, &events).await?;
+    let pipeline = deploy_once(&plan, &artifacts, None, &events).await?;
     if args.deploy.tail == Some(true) {
         pipeline
             .follow_logs(log_prefix(&resolved)?, started, &events)

@@ -309,16 +309,29 @@ impl Pipeline {
     }
 }
 
-/// Renders, connects and deploys once: what `deploy` and `run` do. The render comes first, so a
-/// manifest error is reported before any cluster traffic. Returns the pipeline, to follow the
-/// logs of what it deployed (`--tail`).
+/// Renders, connects and deploys once: what `deploy` and `run` do (`run` passes the
+/// connection it made while building). The render and the connection (a read-only
+/// discovery) go at once; a render error wins over a connection error, and nothing is
+/// applied before both are done. Returns the pipeline, to follow the logs of what it
+/// deployed (`--tail`).
 pub async fn deploy_once(
     plan: &DeployPlan,
     artifacts: &[Artifact],
+    connected: Option<Pipeline>,
     events: &Events,
 ) -> anyhow::Result<Pipeline> {
-    let prepared = Deployers::prepare(plan, artifacts, events).await?;
-    let pipeline = Pipeline::connect(plan).await?;
+    let connect = async {
+        match connected {
+            Some(pipeline) => Ok(pipeline),
+            None => Pipeline::connect(plan).await,
+        }
+    };
+    // A render error cancels the connection; a connection error waits for the render.
+    let (prepared, pipeline) =
+        tokio::try_join!(Deployers::prepare(plan, artifacts, events), async {
+            anyhow::Ok(connect.await)
+        })?;
+    let pipeline = pipeline?;
     pipeline.deploy(plan, &prepared, events).await?;
     Ok(pipeline)
 }
