@@ -62,41 +62,59 @@ pub struct CachedImage {
     pub digest: Option<String>,
 }
 
-/// The inputs of an artifact's last build, to explain the next miss.
+/// The inputs of an artifact's last build: to explain the next miss, and the memo of its
+/// files' digests (a file whose stat is unchanged is not read again).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastInputs {
     pub key: String,
     pub config: String,
-    pub files: BTreeMap<String, FileDigest>,
+    /// Sorted by name.
+    pub files: Vec<FileEntry>,
 }
 
-/// A file's size, modification time (ns), inode and mode: what says it may have changed.
+/// One dependency file: its name (relative to the context), what its stat said when it was
+/// digested, and its digest. Kept per artifact in one sorted list rather than in maps keyed
+/// by absolute paths: a context of 100k files is then 100k small entries, found by a
+/// binary search, not several maps of long keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub name: String,
+    stamp: Stamp,
+    pub digest: FileDigest,
+}
+
+/// A file's size, modification time (seconds and nanoseconds), inode and mode: what says
+/// it may have changed.
+type Stamp = (u64, i64, u32, u64, u32);
+
 #[cfg(unix)]
-fn stat(meta: &std::fs::Metadata) -> (u64, i128, u64, u32) {
+fn stat(meta: &std::fs::Metadata) -> Stamp {
     use std::os::unix::fs::MetadataExt;
-    let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
-    (meta.size(), mtime_ns, meta.ino(), meta.mode())
+    (
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec() as u32,
+        meta.ino(),
+        meta.mode(),
+    )
 }
 
 /// Without inodes and mode bits (Windows): size and modification time, and the mode a
 /// regular file gets in the build context's tar.
 #[cfg(not(unix))]
-fn stat(meta: &std::fs::Metadata) -> (u64, i128, u64, u32) {
-    let mtime_ns = meta
+fn stat(meta: &std::fs::Metadata) -> Stamp {
+    let since_epoch = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i128);
-    (meta.len(), mtime_ns, 0, 0o644)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct FileStamp {
-    size: u64,
-    mtime_ns: i128,
-    inode: u64,
-    mode: u32,
-    digest: FileDigest,
+        .unwrap_or_default();
+    (
+        meta.len(),
+        since_epoch.as_secs() as i64,
+        since_epoch.subsec_nanos(),
+        0,
+        0o644,
+    )
 }
 
 /// The cache file's content.
@@ -106,8 +124,6 @@ pub struct Cache {
     images: BTreeMap<String, CachedImage>,
     #[serde(default)]
     last: BTreeMap<String, LastInputs>,
-    #[serde(default)]
-    files: BTreeMap<String, FileStamp>,
     /// Whether anything was learnt since `load`: an unchanged check of a large context
     /// must not rewrite (and first re-read, to merge) a file of one entry per source.
     #[serde(skip)]
@@ -121,8 +137,8 @@ pub struct Inputs {
     pub key: String,
     /// Digest of the artifact's config and build args.
     pub config: String,
-    /// Digest per dependency file.
-    pub files: BTreeMap<String, FileDigest>,
+    /// The dependency files, sorted by name.
+    pub files: Vec<FileEntry>,
 }
 
 impl Cache {
@@ -158,91 +174,52 @@ impl Cache {
         let mut merged = Cache::load(path);
         merged.images.extend(self.images.clone());
         merged.last.extend(self.last.clone());
-        merged.files.extend(self.files.clone());
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(&merged).map_err(|e| BuildError::Io(e.to_string()))?);
         crate::atomic_file::write(path, &bytes).map_err(err)
     }
 
-    /// Digests the inputs: `config` is a canonical text of the artifact's settings, `files`
-    /// its dependency files relative to `context`.
+    /// Digests the inputs of the artifact `artifact_id`: `config` is a canonical text of its
+    /// settings, `files` its dependency files relative to `context`. The files of its last
+    /// inputs whose stat is unchanged are not read.
     pub fn inputs(
-        &mut self,
+        &self,
+        artifact_id: &str,
         config: &str,
         context: &Path,
-        files: &[String],
+        files: Vec<String>,
     ) -> Result<Inputs, BuildError> {
         let config = hex::encode(Sha256::digest(config.as_bytes()));
-        let digests = self.file_digests(context, files)?;
+        let memo = self.last.get(artifact_id).map_or(&[][..], |l| &l.files[..]);
+        let digests = file_digests(memo, context, &files)?;
         let mut key = Sha256::new();
         key.update(b"devloop-artifact-v1\n");
         key.update(config.as_bytes());
         key.update(b"\n");
         let mut hex_digest = [0u8; 64];
-        for (rel, d) in files.iter().zip(&digests) {
-            hex::encode_to_slice(d, &mut hex_digest).expect("64 hex digits for 32 bytes");
-            key.update(rel.as_bytes());
+        for (name, (_, digest, _)) in files.iter().zip(&digests) {
+            hex::encode_to_slice(digest, &mut hex_digest).expect("64 hex digits for 32 bytes");
+            key.update(name.as_bytes());
             key.update(b"\0");
             key.update(hex_digest);
             key.update(b"\n");
         }
+        let mut files: Vec<FileEntry> = files
+            .into_iter()
+            .zip(digests)
+            .map(|(name, (stamp, digest, _))| FileEntry {
+                name,
+                stamp,
+                digest,
+            })
+            .collect();
+        files.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        files.dedup_by(|a, b| a.name == b.name);
         Ok(Inputs {
             key: hex::encode(key.finalize()),
             config,
-            files: files.iter().cloned().zip(digests).collect(),
+            files,
         })
-    }
-
-    /// The digests of `files` (relative to `context`), in their order. Each file is stat-ed
-    /// and only read when its stat differs from the memo; both passes are spread over the
-    /// machine's cores, since a large context is 100k stat calls even when nothing changed.
-    fn file_digests(
-        &mut self,
-        context: &Path,
-        files: &[String],
-    ) -> Result<Vec<FileDigest>, BuildError> {
-        let memo = &self.files;
-        let known = parallel_map(files, |rel| {
-            let path = context.join(rel);
-            let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
-            Ok(memo
-                .get(path.to_string_lossy().as_ref())
-                .filter(|s| (s.size, s.mtime_ns, s.inode, s.mode) == stat(&meta))
-                .map(|s| s.digest))
-        })?;
-        // Files whose stat changed are read (a second stat each: few files, and one entry
-        // per file of a large context stays small).
-        let unknown: Vec<usize> = (0..files.len()).filter(|&i| known[i].is_none()).collect();
-        let read = parallel_map(&unknown, |&i| {
-            let path = context.join(&files[i]);
-            let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
-            let digest = digest_file(&path, &meta)?;
-            Ok((path, stat(&meta), digest))
-        })?;
-        let mut digests: Vec<FileDigest> =
-            known.into_iter().map(Option::unwrap_or_default).collect();
-        for (i, (path, (size, mtime_ns, inode, mode), digest)) in unknown.into_iter().zip(read) {
-            digests[i] = digest;
-            self.changed = true;
-            self.files.insert(
-                path.to_string_lossy().into_owned(),
-                FileStamp {
-                    size,
-                    mtime_ns,
-                    inode,
-                    mode,
-                    digest,
-                },
-            );
-        }
-        Ok(digests)
-    }
-
-    /// The digest of one file, memoised as `inputs` does.
-    #[cfg(test)]
-    fn file_digest(&mut self, path: &Path) -> Result<FileDigest, BuildError> {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        Ok(self.file_digests(path.parent().unwrap(), &[name])?[0])
     }
 
     pub fn image(&self, key: &str) -> Option<&CachedImage> {
@@ -263,7 +240,8 @@ impl Cache {
         self.changed
     }
 
-    /// Remembers `inputs` as the artifact's last, for the next explanation.
+    /// Remembers `inputs` as the artifact's last, for the next explanation and as the
+    /// memo of its files.
     pub fn remember(&mut self, artifact_id: &str, inputs: &Inputs) {
         if self.last.get(artifact_id).is_some_and(|l| {
             l.key == inputs.key && l.config == inputs.config && l.files == inputs.files
@@ -291,16 +269,16 @@ impl Cache {
         if last.config != inputs.config {
             reasons.push("config or build args changed".to_string());
         }
-        for (f, d) in &inputs.files {
-            match last.files.get(f) {
-                None => reasons.push(format!("{f} added")),
-                Some(old) if old != d => reasons.push(format!("{f} changed")),
+        for f in &inputs.files {
+            match find(&last.files, &f.name) {
+                None => reasons.push(format!("{} added", f.name)),
+                Some(old) if old.digest != f.digest => reasons.push(format!("{} changed", f.name)),
                 _ => {}
             }
         }
-        for f in last.files.keys() {
-            if !inputs.files.contains_key(f) {
-                reasons.push(format!("{f} removed"));
+        for f in &last.files {
+            if find(&inputs.files, &f.name).is_none() {
+                reasons.push(format!("{} removed", f.name));
             }
         }
         if reasons.is_empty() {
@@ -308,6 +286,47 @@ impl Cache {
         }
         reasons
     }
+}
+
+/// The entry named `name` of a list sorted by name.
+fn find<'a>(sorted: &'a [FileEntry], name: &str) -> Option<&'a FileEntry> {
+    sorted
+        .binary_search_by(|e| e.name.as_str().cmp(name))
+        .ok()
+        .map(|i| &sorted[i])
+}
+
+/// The stamp and digest of each of `files` (relative to `context`), in their order. Each
+/// file is stat-ed and read only when its stat differs from its entry in `memo`; both
+/// passes are spread over the machine's cores, since a large context is 100k stat calls
+/// even when nothing changed.
+fn file_digests(
+    memo: &[FileEntry],
+    context: &Path,
+    files: &[String],
+) -> Result<Vec<(Stamp, FileDigest, bool)>, BuildError> {
+    // Each file's stamp, its digest, and whether the digest came from the memo.
+    let mut out = parallel_map(files, |name| {
+        let path = context.join(name);
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
+        let stamp = stat(&meta);
+        Ok(match find(memo, name).filter(|e| e.stamp == stamp) {
+            Some(e) => (stamp, e.digest, true),
+            None => (stamp, FileDigest::default(), false),
+        })
+    })?;
+    let unknown: Vec<usize> = (0..files.len()).filter(|&i| !out[i].2).collect();
+    // The files to read are stat-ed again: the stamp kept is the one taken before reading,
+    // so a file changed while it is read is read again next time.
+    let read = parallel_map(&unknown, |&i| {
+        let path = context.join(&files[i]);
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| unreadable(&path, e))?;
+        Ok((stat(&meta), digest_file(&path, &meta)?, true))
+    })?;
+    for (i, entry) in unknown.into_iter().zip(read) {
+        out[i] = entry;
+    }
+    Ok(out)
 }
 
 fn unreadable(path: &Path, e: std::io::Error) -> BuildError {
@@ -326,7 +345,7 @@ fn digest_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileDigest, Buil
         std::fs::read(path)
     }
     .map_err(|e| unreadable(path, e))?;
-    let (_, _, _, mode) = stat(meta);
+    let mode = stat(meta).4;
     let mut h = Sha256::new();
     h.update(format!("{:o}\n", mode & 0o7777).as_bytes());
     h.update(&content);
@@ -379,7 +398,7 @@ mod tests {
         assert!(made.success());
         // A read would block forever: nothing writes to the FIFO.
         let inputs = Cache::default()
-            .inputs("cfg", root, &["pipe".to_string()])
+            .inputs("app", "cfg", root, vec!["pipe".to_string()])
             .unwrap();
         assert_eq!(inputs.files.len(), 1);
     }
@@ -392,15 +411,18 @@ mod tests {
         std::fs::write(root.join("b.c"), "two").unwrap();
         let files = vec!["a.c".to_string(), "b.c".to_string()];
         let mut cache = Cache::default();
-        let first = cache.inputs("cfg", root, &files).unwrap();
+        let first = cache.inputs("app", "cfg", root, files.clone()).unwrap();
 
         // Rewriting the same content (new mtime) keeps the key.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(root.join("a.c"), "one").unwrap();
-        assert_eq!(cache.inputs("cfg", root, &files).unwrap().key, first.key);
+        assert_eq!(
+            cache.inputs("app", "cfg", root, files.clone()).unwrap().key,
+            first.key
+        );
 
         // The config takes part.
-        let other_cfg = cache.inputs("cfg2", root, &files).unwrap();
+        let other_cfg = cache.inputs("app", "cfg2", root, files.clone()).unwrap();
         assert_ne!(other_cfg.key, first.key);
 
         cache.record(
@@ -417,29 +439,35 @@ mod tests {
         );
 
         std::fs::write(root.join("b.c"), "three").unwrap();
-        let changed = cache.inputs("cfg", root, &files).unwrap();
+        let changed = cache.inputs("app", "cfg", root, files.clone()).unwrap();
         assert_ne!(changed.key, first.key);
         assert_eq!(cache.explain_miss("app", &changed), vec!["b.c changed"]);
 
-        let fewer = cache.inputs("cfg", root, &files[..1]).unwrap();
+        let fewer = cache
+            .inputs("app", "cfg", root, files[..1].to_vec())
+            .unwrap();
         assert_eq!(cache.explain_miss("app", &fewer), vec!["b.c removed"]);
     }
 
     #[test]
     fn memo_avoids_rereading_unchanged_files() {
         let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("x");
-        std::fs::write(&f, "x").unwrap();
+        std::fs::write(dir.path().join("x"), "x").unwrap();
+        let files = vec!["x".to_string()];
         let mut cache = Cache::default();
-        let d1 = cache.file_digest(&f).unwrap();
+        let mut first = cache
+            .inputs("app", "cfg", dir.path(), files.clone())
+            .unwrap();
         // Forge the memo: an unchanged stat must return the memoised digest unread.
-        cache
-            .files
-            .get_mut(&f.to_string_lossy().into_owned())
-            .unwrap()
-            .digest = [7; 32];
-        assert_eq!(cache.file_digest(&f).unwrap(), [7; 32]);
-        assert_ne!(d1, [7; 32]);
+        first.files[0].digest = [7; 32];
+        cache.remember("app", &first);
+        let again = cache
+            .inputs("app", "cfg", dir.path(), files.clone())
+            .unwrap();
+        assert_eq!(again.files[0].digest, [7; 32]);
+        // Another artifact has its own memo.
+        let other = cache.inputs("other", "cfg", dir.path(), files).unwrap();
+        assert_ne!(other.files[0].digest, [7; 32]);
     }
 
     #[test]
@@ -450,20 +478,34 @@ mod tests {
             std::fs::write(dir.path().join(f), i.to_string()).unwrap();
         }
         let mut cache = Cache::default();
-        let cold = cache.inputs("cfg", dir.path(), &files).unwrap();
+        let cold = cache
+            .inputs("app", "cfg", dir.path(), files.clone())
+            .unwrap();
         for (i, f) in files.iter().enumerate() {
             let meta = std::fs::metadata(dir.path().join(f)).unwrap();
             let mut h = Sha256::new();
-            h.update(format!("{:o}\n", stat(&meta).3 & 0o7777).as_bytes());
+            h.update(format!("{:o}\n", stat(&meta).4 & 0o7777).as_bytes());
             h.update(i.to_string().as_bytes());
             let want: FileDigest = h.finalize().into();
-            assert_eq!(cold.files[f], want, "{f}");
+            assert_eq!(cold.files[i].name, *f);
+            assert_eq!(cold.files[i].digest, want, "{f}");
         }
         // The memoised pass gives the same key; one changed file changes only its digest.
-        assert_eq!(cache.inputs("cfg", dir.path(), &files).unwrap(), cold);
+        assert_eq!(
+            cache
+                .inputs("app", "cfg", dir.path(), files.clone())
+                .unwrap(),
+            cold
+        );
         cache.remember("app", &cold);
+        assert_eq!(
+            cache
+                .inputs("app", "cfg", dir.path(), files.clone())
+                .unwrap(),
+            cold
+        );
         std::fs::write(dir.path().join("f04321"), "changed").unwrap();
-        let warm = cache.inputs("cfg", dir.path(), &files).unwrap();
+        let warm = cache.inputs("app", "cfg", dir.path(), files).unwrap();
         assert_ne!(warm.key, cold.key);
         assert_eq!(cache.explain_miss("app", &warm), vec!["f04321 changed"]);
     }
@@ -496,7 +538,7 @@ mod tests {
         let inputs = Inputs {
             key: "k".into(),
             config: "c".into(),
-            files: BTreeMap::new(),
+            files: Vec::new(),
         };
         cache.record(
             "app",

@@ -97,22 +97,22 @@ fn search_roots(paths: &[String]) -> Option<Vec<String>> {
 
 /// The context files below each of `roots` (relative folders or files), sorted, once each.
 fn walk_roots(ctx: &Path, roots: &[String], events: &Events) -> Result<Vec<String>, BuildError> {
-    let mut files = BTreeSet::new();
+    // A list sorted once rather than a set: a root may hold 100k files.
+    let mut files = Vec::new();
     for root in roots {
         // A symlink is a file here, as in the whole-context walk, which never follows one.
         match std::fs::symlink_metadata(ctx.join(root)) {
             Ok(meta) if meta.is_dir() => {
-                for f in context::walk(&ctx.join(root), &DockerIgnore::default(), events)? {
-                    files.insert(format!("{root}/{f}"));
-                }
+                let below = context::walk(&ctx.join(root), &DockerIgnore::default(), events)?;
+                files.extend(below.into_iter().map(|f| format!("{root}/{f}")));
             }
-            Ok(_) => {
-                files.insert(root.clone());
-            }
+            Ok(_) => files.push(root.clone()),
             Err(_) => {}
         }
     }
-    Ok(files.into_iter().collect())
+    files.sort_unstable();
+    files.dedup();
+    Ok(files)
 }
 
 fn load_ignore(ctx: &Path) -> Result<DockerIgnore, BuildError> {

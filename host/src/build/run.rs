@@ -293,16 +293,17 @@ async fn build_one(
     let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
 
     let inputs = {
-        let mut cache = run
+        let cache = run
             .cache
             .lock()
             .map_err(|_| BuildError::Io("the artifact cache lock is poisoned".into()))?;
         digest_inputs(
             artifact,
+            &artifact_id,
             &plan.env,
             required,
             plan.gcflags.as_deref(),
-            &mut cache,
+            &cache,
             &run.events,
         )?
     };
@@ -569,10 +570,11 @@ async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildErr
 /// and its dependency files.
 fn digest_inputs(
     artifact: &Artifact,
+    artifact_id: &str,
     env: &Vars,
     required: &BTreeMap<String, String>,
     gcflags: Option<&str>,
-    cache: &mut Cache,
+    cache: &Cache,
     events: &Events,
 ) -> Result<Inputs, BuildError> {
     let args = match &artifact.kind {
@@ -595,7 +597,7 @@ fn digest_inputs(
         config.push_str("\ngcflags ");
         config.push_str(gcflags);
     }
-    cache.inputs(&config, &artifact.context, &files)
+    cache.inputs(artifact_id, &config, &artifact.context, files)
 }
 
 /// The input digest of `artifact` (hex) as the `inputDigest` tag policy uses it, for callers
@@ -609,10 +611,11 @@ pub fn input_digest(
 ) -> Result<String, BuildError> {
     Ok(digest_inputs(
         artifact,
+        "",
         env,
         &BTreeMap::new(),
         None,
-        &mut Cache::default(),
+        &Cache::default(),
         events,
     )?
     .key)
