@@ -151,6 +151,8 @@ async fn run_session(
     debug: Option<Vec<String>>,
     events: Events,
 ) -> anyhow::Result<ExitCode> {
+    // A Ctrl+C from here on ends the session through its cleanup.
+    crate::process::catch_shutdown_signals();
     let debugging = debug.is_some();
     if args.rpc_port.is_some() {
         bail!(

@@ -215,6 +215,7 @@ pub async fn run(
     events: Events,
     api: Option<crate::api::Server>,
 ) -> anyhow::Result<()> {
+    crate::process::catch_shutdown_signals();
     let plan = load()?;
     let mut pipeline = Pipeline::connect(&plan.deploy).await?;
     pipeline.skip_earlier_runs = false;
@@ -775,6 +776,7 @@ impl Session {
             .info(Stage::Dev, "Cleaning up what this session deployed...");
         let deletion = self.pipeline.delete(&self.plan.deploy, &self.events);
         tokio::pin!(deletion);
+        let mut signals = crate::process::shutdown_signals_seen();
         loop {
             tokio::select! {
                 result = &mut deletion => {
@@ -786,7 +788,8 @@ impl Session {
                     }
                     return result;
                 }
-                _ = crate::process::shutdown_signal() => {
+                seen = crate::process::shutdown_signal_after(signals) => {
+                    signals = seen;
                     self.events.warn(Stage::Dev,
                         "cleanup is deleting the session's objects; it finishes first so nothing is left half-deleted");
                 }
