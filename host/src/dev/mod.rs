@@ -217,7 +217,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     crate::process::catch_shutdown_signals();
     let plan = load()?;
-    let mut pipeline = Pipeline::connect(&plan.deploy).await?;
+    let mut pipeline = tokio::select! {
+        pipeline = Pipeline::connect(&plan.deploy) => pipeline?,
+        // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
+        _ = crate::process::shutdown_signal() => {
+            events.info(Stage::Dev, "Interrupted before anything was deployed");
+            return Ok(());
+        }
+    };
     pipeline.skip_earlier_runs = false;
     let lock = lock::SessionLock::acquire(
         &pipeline.scope(),
