@@ -576,14 +576,15 @@ async fn web_image(client: &kube::Client, ns: &str) -> (String, bool) {
     (image, available)
 }
 
-/// A component `dev` builds through fails during a rebuild (`fault` cuts it, `restore` brings
-/// it back): a clear error, the loop goes on, the last good deployment keeps running, and the
+/// A component `dev` builds through fails during a rebuild (`proxy` in front of it is cut
+/// `cut_after` the rebuild starts, and restored after the failure): a clear error, the loop goes on, the last good deployment keeps running, and the
 /// next change deploys.
 async fn a_build_fault_is_survived(
     ns: &TestNamespace,
     project: &Path,
     session: &mut Session,
     proxy: &FaultProxy,
+    cut_after: Duration,
     what_failed: &str,
 ) {
     let client = client().await;
@@ -593,6 +594,7 @@ async fn a_build_fault_is_survived(
 
     std::fs::write(project.join("web/version.txt"), "2\n").unwrap();
     session.wait_for("Building [", 2).await.unwrap();
+    tokio::time::sleep(cut_after).await;
     proxy.cut();
     session
         .wait_for("build failed; the last good deployment keeps running", 1)
@@ -655,7 +657,15 @@ async fn the_registry_down_during_a_push_keeps_the_last_deployment() {
     ))
     .unwrap();
     let what = format!("cannot push {repo}/");
-    a_build_fault_is_survived(&ns, project.path(), &mut session, &proxy, &what).await;
+    a_build_fault_is_survived(
+        &ns,
+        project.path(),
+        &mut session,
+        &proxy,
+        Duration::ZERO,
+        &what,
+    )
+    .await;
     let transcript = session.stop().await.unwrap();
     assert!(transcript.contains("Cleaned up "), "{transcript}");
 }
@@ -701,6 +711,8 @@ async fn the_docker_engine_going_away_during_a_build_keeps_the_last_deployment()
         project.path(),
         &mut session,
         &proxy,
+        // In the middle of the build's `RUN sleep 3`.
+        Duration::from_millis(1500),
         "cannot talk to the Docker engine",
     )
     .await;
