@@ -151,13 +151,15 @@ pub fn main() -> ExitCode {
     if let Some(live) = live {
         live.finish();
     }
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{}", output::paint(settings, "31", &format_error(&err)));
+            output::stderr().line(output::paint(settings, "31", &format_error(&err)));
             ExitCode::FAILURE
         }
-    }
+    };
+    output::finish_stderr();
+    code
 }
 
 async fn run(cli: Cli, events: crate::events::Events) -> anyhow::Result<ExitCode> {

@@ -212,27 +212,93 @@ fn forward_lines(
     });
 }
 
-/// Waits for SIGINT or SIGTERM (Ctrl+C, or a process manager stopping devloop).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+/// How many shutdown signals (SIGINT, SIGTERM) arrived since [`catch_shutdown_signals`]:
+/// counted by a thread of their own, so that a signal that comes while no one waits for it
+/// (between two rounds of `dev`, as its cleanup starts) is not lost, and one that comes while
+/// the runtime is busy is still seen.
+fn shutdown_signals() -> tokio::sync::watch::Receiver<u64> {
+    static SIGNALS: std::sync::OnceLock<tokio::sync::watch::Sender<u64>> =
+        std::sync::OnceLock::new();
+    SIGNALS
+        .get_or_init(|| {
+            let (tx, _) = tokio::sync::watch::channel(0);
+            let counter = tx.clone();
+            let (ready_tx, ready) = std::sync::mpsc::channel();
+            let started = std::thread::Builder::new()
+                .name("devloop-signals".into())
+                .spawn(move || count_signals(counter, ready_tx));
+            // The handlers are in place before the first caller goes on: from then on a
+            // Ctrl+C is counted, not the default end of the process.
+            if started.is_ok() {
+                let _ = ready.recv_timeout(Duration::from_secs(5));
+            }
+            tx
+        })
+        .subscribe()
+}
+
+fn count_signals(counter: tokio::sync::watch::Sender<u64>, ready: std::sync::mpsc::Sender<()>) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                let _ = ready.send(());
+                return;
+            };
+            let _ = ready.send(());
+            loop {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                counter.send_modify(|n| *n += 1);
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = ready.send(());
+            while tokio::signal::ctrl_c().await.is_ok() {
+                counter.send_modify(|n| *n += 1);
+            }
+        }
+    });
+}
+
+/// From now on, Ctrl+C and SIGTERM are counted for [`shutdown_signal`] instead of ending the
+/// process at once (a long-running command calls this first).
+pub fn catch_shutdown_signals() {
+    shutdown_signals();
+}
+
+/// The number of shutdown signals so far.
+pub fn shutdown_signals_seen() -> u64 {
+    *shutdown_signals().borrow()
+}
+
+/// Waits until more than `seen` shutdown signals have arrived; returns their number.
+pub async fn shutdown_signal_after(seen: u64) -> u64 {
+    let mut signals = shutdown_signals();
+    match signals.wait_for(|n| *n > seen).await {
+        Ok(n) => *n,
+        // the counting thread could not start: no signal is ever counted
+        Err(_) => std::future::pending().await,
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+}
+
+/// Waits for SIGINT or SIGTERM (Ctrl+C, or a process manager stopping devloop); returns at
+/// once when one already came since [`catch_shutdown_signals`].
+pub async fn shutdown_signal() {
+    shutdown_signal_after(0).await;
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod http;
 mod logs;
 mod namespace;
 mod pods;
+mod proxy;
 mod session;
 mod wait;
 
@@ -34,5 +35,6 @@ pub use http::{HttpResponse, http_get};
 pub use logs::{pod_logs, wait_for_log};
 pub use namespace::TestNamespace;
 pub use pods::{describe_pods, pods_matching, wait_for_running_pod};
+pub use proxy::{FaultProxy, Upstream, api_server_addr, kubeconfig_through};
 pub use session::Session;
 pub use wait::{deployment_available, wait_for_deployment_available};

@@ -83,6 +83,30 @@ impl Session {
         self.lines.lock().unwrap().join("\n")
     }
 
+    /// Sends SIGINT (Ctrl+C) without waiting.
+    pub fn interrupt(&self) -> Result<()> {
+        let pid = self.child.id().context("the session ended early")?;
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -INT {pid}: {status}");
+        Ok(())
+    }
+
+    /// Waits (up to `timeout`) for the process to end; its exit status.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        let exited = tokio::time::timeout(timeout, self.child.wait()).await;
+        // The reader task takes the last lines after the exit.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match exited {
+            Ok(status) => Ok(status?),
+            Err(_) => anyhow::bail!(
+                "the session did not end within {timeout:?}:\n{}",
+                self.transcript()
+            ),
+        }
+    }
+
     /// Ctrl+C, and waits (up to 60 s) for the cleanup; returns everything the session said.
     pub async fn stop(mut self) -> Result<String> {
         let pid = self

@@ -157,6 +157,16 @@ impl Builder for DockerBuilder {
                             output: last,
                         });
                     }
+                    // The connection broke mid-build (the engine restarted): say so.
+                    Err(
+                        e @ (bollard::errors::Error::HyperLegacyError { .. }
+                        | bollard::errors::Error::HyperResponseError { .. }
+                        | bollard::errors::Error::IOError { .. }),
+                    ) => {
+                        return Err(BuildError::Engine(format!(
+                            "the connection broke while building {artifact}: {e}; is Docker running? check DOCKER_HOST"
+                        )));
+                    }
                     Err(e) => {
                         return Err(BuildError::Failed {
                             message: format!("building {artifact} failed: {e}"),

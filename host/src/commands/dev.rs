@@ -151,6 +151,8 @@ async fn run_session(
     debug: Option<Vec<String>>,
     events: Events,
 ) -> anyhow::Result<ExitCode> {
+    // A Ctrl+C from here on ends the session through its cleanup.
+    crate::process::catch_shutdown_signals();
     let debugging = debug.is_some();
     if args.rpc_port.is_some() {
         bail!(
@@ -195,7 +197,14 @@ async fn run_session(
     let command = if debugging { "debug" } else { "dev" };
     // The node platforms are read once: a config reload does not change the cluster.
     let cluster_platforms = match args.pipeline.resolve(command) {
-        Ok(resolved) => args.build.cluster_platforms(&resolved, true, &events).await,
+        Ok(resolved) => tokio::select! {
+            platforms = args.build.cluster_platforms(&resolved, true, &events) => platforms,
+            // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
+            _ = crate::process::shutdown_signal() => {
+                events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
         // The loader reports the error.
         Err(_) => Vec::new(),
     };

@@ -215,8 +215,16 @@ pub async fn run(
     events: Events,
     api: Option<crate::api::Server>,
 ) -> anyhow::Result<()> {
+    crate::process::catch_shutdown_signals();
     let plan = load()?;
-    let mut pipeline = Pipeline::connect(&plan.deploy).await?;
+    let mut pipeline = tokio::select! {
+        pipeline = Pipeline::connect(&plan.deploy) => pipeline?,
+        // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
+        _ = crate::process::shutdown_signal() => {
+            events.info(Stage::Dev, "Interrupted before anything was deployed");
+            return Ok(());
+        }
+    };
     pipeline.skip_earlier_runs = false;
     let lock = lock::SessionLock::acquire(
         &pipeline.scope(),
@@ -775,6 +783,7 @@ impl Session {
             .info(Stage::Dev, "Cleaning up what this session deployed...");
         let deletion = self.pipeline.delete(&self.plan.deploy, &self.events);
         tokio::pin!(deletion);
+        let mut signals = crate::process::shutdown_signals_seen();
         loop {
             tokio::select! {
                 result = &mut deletion => {
@@ -786,7 +795,8 @@ impl Session {
                     }
                     return result;
                 }
-                _ = crate::process::shutdown_signal() => {
+                seen = crate::process::shutdown_signal_after(signals) => {
+                    signals = seen;
                     self.events.warn(Stage::Dev,
                         "cleanup is deleting the session's objects; it finishes first so nothing is left half-deleted");
                 }

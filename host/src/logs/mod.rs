@@ -189,6 +189,10 @@ async fn tail_namespace(
     }
 }
 
+/// How long a broken log stream waits before it asks again; doubled up to [`RESUME_MAX`].
+const RESUME_FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+const RESUME_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[allow(clippy::too_many_arguments)]
 async fn follow(
     pods: Api<Pod>,
@@ -198,30 +202,79 @@ async fn follow(
     container: String,
     prefix: String,
     colour: usize,
-    params: LogParams,
+    mut params: LogParams,
 ) {
-    let reader = match pods.log_stream(&pod, &params).await {
-        Ok(r) => r,
-        Err(e) => {
-            events.send(Event::message(
-                Stage::Dev,
-                Level::Debug,
-                format!("cannot follow logs of {pod}/{container}: {e}"),
-            ));
-            return;
+    let mut wait = RESUME_FIRST;
+    let mut broke = false;
+    loop {
+        let reader = match pods.log_stream(&pod, &params).await {
+            Ok(r) => {
+                if std::mem::take(&mut broke) {
+                    events.send(Event::message(
+                        Stage::Dev,
+                        Level::Info,
+                        format!("Resumed the logs of {pod}/{container}"),
+                    ));
+                }
+                r
+            }
+            // The pod or container is gone, or was never there: nothing more to follow.
+            Err(kube::Error::Api(e)) if e.code == 400 || e.code == 404 => {
+                events.send(Event::message(
+                    Stage::Dev,
+                    Level::Debug,
+                    format!("cannot follow logs of {pod}/{container}: {e}"),
+                ));
+                return;
+            }
+            // The API server is away (restarting, a network fault): ask again in a moment.
+            Err(e) => {
+                events.send(Event::message(
+                    Stage::Dev,
+                    Level::Debug,
+                    format!("cannot follow logs of {pod}/{container} now, retrying: {e}"),
+                ));
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RESUME_MAX);
+                continue;
+            }
+        };
+        let lines = lines_until_error(reader, LINE_LIMIT);
+        futures::pin_mut!(lines);
+        let mut broken = None;
+        while let Some(line) = lines.next().await {
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    broken = Some(e);
+                    break;
+                }
+            };
+            wait = RESUME_FIRST;
+            events.send(Event::Log {
+                namespace: namespace.clone(),
+                pod: pod.clone(),
+                container: container.clone(),
+                prefix: prefix.clone(),
+                colour,
+                line,
+            });
         }
-    };
-    let lines = bounded_lines(reader, LINE_LIMIT);
-    futures::pin_mut!(lines);
-    while let Some(line) = lines.next().await {
-        events.send(Event::Log {
-            namespace: namespace.clone(),
-            pod: pod.clone(),
-            container: container.clone(),
-            prefix: prefix.clone(),
-            colour,
-            line,
-        });
+        // A stream that ends cleanly ends with its container; one cut off mid-way (the API
+        // server restarted) goes on from the moment it broke, as a new stream.
+        let Some(e) = broken else { return };
+        events.send(Event::message(
+            Stage::Dev,
+            Level::Warn,
+            format!(
+                "the logs of {pod}/{container} were cut off ({e}); they resume when the API server answers again"
+            ),
+        ));
+        broke = true;
+        params.since_time = Some(jiff::Timestamp::now());
+        params.since_seconds = None;
+        params.tail_lines = None;
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -236,15 +289,36 @@ pub fn bounded_lines<R>(reader: R, limit: usize) -> impl futures::Stream<Item = 
 where
     R: futures::AsyncBufRead + Unpin,
 {
+    lines_until_error(reader, limit)
+        .take_while(|line| std::future::ready(line.is_ok()))
+        .filter_map(|line| std::future::ready(line.ok()))
+}
+
+/// [`bounded_lines`], ending with the read error if one ends the stream (a connection cut
+/// off), after the part of a line read before it.
+pub fn lines_until_error<R>(
+    reader: R,
+    limit: usize,
+) -> impl futures::Stream<Item = std::io::Result<String>>
+where
+    R: futures::AsyncBufRead + Unpin,
+{
     futures::stream::unfold(
-        (reader, Vec::new(), false),
-        move |(mut reader, mut pending, ended)| async move {
+        (reader, Vec::new(), false, None::<std::io::Error>),
+        move |(mut reader, mut pending, ended, mut error)| async move {
+            if let Some(e) = error.take() {
+                return Some((Err(e), (reader, pending, true, None)));
+            }
             if ended {
                 return None;
             }
             loop {
                 let (taken, newline, at_end) = match reader.fill_buf().await {
-                    Ok([]) | Err(_) => (0, false, true),
+                    Ok([]) => (0, false, true),
+                    Err(e) => {
+                        error = Some(e);
+                        (0, false, true)
+                    }
                     Ok(buf) => {
                         // A piece is emitted as soon as it is full, so there is room here;
                         // the byte after a full piece is looked at too, so that a line of
@@ -271,7 +345,10 @@ where
                     }
                     let line = String::from_utf8_lossy(&pending).into_owned();
                     pending.clear();
-                    return Some((line, (reader, pending, at_end)));
+                    return Some((Ok(line), (reader, pending, at_end, error)));
+                }
+                if let Some(e) = error {
+                    return Some((Err(e), (reader, pending, true, None)));
                 }
                 if at_end {
                     return None;
@@ -304,6 +381,48 @@ mod tests {
                 .collect()
                 .await;
         assert_eq!(exact, ["0123456789", "z"]);
+    }
+
+    /// A reader that gives `text` and then fails, as a stream cut off mid-way does.
+    struct CutOff(futures::io::Cursor<Vec<u8>>);
+
+    impl futures::AsyncRead for CutOff {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &mut [u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            unreachable!("read through AsyncBufRead")
+        }
+    }
+
+    impl futures::AsyncBufRead for CutOff {
+        fn poll_fill_buf(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<&[u8]>> {
+            let this = self.get_mut();
+            if this.0.position() as usize == this.0.get_ref().len() {
+                return std::task::Poll::Ready(Err(std::io::Error::other("connection reset")));
+            }
+            std::pin::Pin::new(&mut this.0).poll_fill_buf(cx)
+        }
+        fn consume(self: std::pin::Pin<&mut Self>, amt: usize) {
+            std::pin::Pin::new(&mut self.get_mut().0).consume(amt)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_cut_off_ends_with_its_error_after_what_came() {
+        let cut = CutOff(futures::io::Cursor::new(b"one\ntwo".to_vec()));
+        let items: Vec<_> = lines_until_error(cut, 10).collect().await;
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(items[0].as_ref().unwrap(), "one");
+        assert_eq!(items[1].as_ref().unwrap(), "two");
+        assert!(items[2].is_err());
+        let cut = CutOff(futures::io::Cursor::new(b"one\n".to_vec()));
+        let lines: Vec<String> = bounded_lines(cut, 10).collect().await;
+        assert_eq!(lines, ["one"]);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 
 pub mod build;
 pub mod deploy;
+pub mod detached;
 pub mod live;
 pub mod mute;
 pub mod safe;
 
 use crate::events::{Event, Events, Level, Stamped};
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -46,12 +47,27 @@ pub fn renderer(settings: Settings, mute: mute::Mute) -> Events {
             }
             Format::Text => {
                 if let Some(text) = terminal_text(&stamped.event, settings, &mut muter) {
-                    let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{text}");
+                    stderr().line(text);
                 }
             }
         }
     })
+}
+
+/// Standard error for the text lines, written by a thread of its own: a reader that stops
+/// reading never stalls the stages (see [`detached`]). [`finish_stderr`] lets it out at exit.
+pub fn stderr() -> &'static detached::Detached {
+    static STDERR: OnceLock<detached::Detached> = OnceLock::new();
+    STDERR.get_or_init(|| detached::Detached::start(std::io::stderr(), detached::BACKLOG_BYTES))
+}
+
+/// How long the end of a command waits for a reader of stderr that does not read.
+const FINISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Writes out what waits for stderr before the process ends; gives up after a moment on a
+/// reader that does not read (the command's work, its cleanup included, is done by then).
+pub fn finish_stderr() {
+    stderr().finish(FINISH_TIMEOUT);
 }
 
 /// What the terminal shows for `event`: its line with secrets hidden and control characters
