@@ -65,6 +65,26 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
     host_still_works();
 }
 
+/// A sleep waits in the host, out of the epoch deadline's reach: an hour-long one is cut at
+/// the plugin's deadline with the same error as a loop.
+#[test]
+fn a_sleep_is_stopped_at_the_deadline() {
+    let t = hostile(json!({"mode": "sleep"}), |s| {
+        s.timeout = Some(Duration::from_secs(2))
+    });
+    let started = Instant::now();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(3), "stopped only after {took:?}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile: stopped after its time limit of 2s; raise `timeout` in its config \
+         entry if it needs longer"
+    );
+    host_still_works();
+}
+
 #[test]
 fn a_memory_bomb_is_stopped_at_the_limit() {
     let t = hostile(json!({"mode": "memory"}), |s| s.memory = Some(64 << 20));

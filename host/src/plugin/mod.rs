@@ -14,6 +14,7 @@
 mod bindings;
 pub mod builder;
 mod cache;
+mod deadline;
 mod engine;
 mod engine_ops;
 mod error;

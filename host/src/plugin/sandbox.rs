@@ -3,6 +3,7 @@
 //! no network), the memory limiter, bounded stdout/stderr, and what the `runner` needs.
 
 use super::bindings::{RunnerHandle, host, types};
+use super::deadline::DeadlinePoll;
 use super::engine::{EPOCH_TICK, Plugin};
 use super::error::PluginError;
 use super::run;
@@ -192,12 +193,21 @@ pub fn new_store(
     Ok((store, runner))
 }
 
-/// Stops a call from the host side (a program it ran outlived the plugin's deadline).
+/// Stops a call from the host side (a program it ran, an image operation or a sleep
+/// outlived the plugin's deadline).
 #[derive(Debug, thiserror::Error)]
-#[error("the plugin's deadline passed while a program it ran was still going")]
+#[error("the plugin's deadline passed while the host was still working or waiting for it")]
 pub struct DeadlinePassed;
 
 impl PluginState {
+    /// The call's table and deadline, for `wasi:io/poll`.
+    pub(crate) fn deadline_poll(&mut self) -> DeadlinePoll<'_> {
+        DeadlinePoll {
+            table: &mut self.table,
+            deadline: self.call.deadline,
+        }
+    }
+
     /// Sends what the plugin printed to the user as debug events.
     pub fn flush_output(&self) {
         for (pipe, stream) in [(&self.call.stdout, "stdout"), (&self.call.stderr, "stderr")] {

@@ -1,5 +1,5 @@
-//! Misbehaves as `mode` says: spins forever, eats memory, tries to leave its sandbox,
-//! runs programs, floods its output or panics.
+//! Misbehaves as `mode` says: spins or sleeps forever, eats memory, tries to leave
+//! its sandbox, runs programs, floods its output or panics.
 
 use devloop_plugin_sdk::transformer::{KrmResult, ResourceList, ResultSeverity, Transformer};
 use devloop_plugin_sdk::{Command, Describe, Error, Runner, export_transformer};
@@ -100,6 +100,7 @@ impl Transformer for Hostile {
                 let digest = runner.push_image(&config.program)?;
                 input.results.push(note(format!("pushed {digest}")));
             }
+            "sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
             "panic" => panic!("boom: the hostile plugin panicked on purpose"),
             other => return Err(Error::new(format!("unknown mode {other}"))),
         }
