@@ -94,6 +94,45 @@ fn a_memory_bomb_is_stopped_at_the_limit() {
     host_still_works();
 }
 
+/// An endless file in /scratch stops the plugin at its scratch limit, and the directory goes
+/// with the call. A watcher finds the directory on the host while the plugin writes, so the
+/// test knows which one must be gone afterwards.
+#[test]
+fn an_endless_scratch_file_is_stopped_at_the_limit() {
+    let marker = format!("fill-{}", std::process::id());
+    let t = hostile(json!({"mode": "fill", "paths": [&marker]}), |s| {
+        s.scratch = Some(64 << 20)
+    });
+    let found = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (found, done, marker) = (found.clone(), done.clone(), marker.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let dirs = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+                if let Some(dir) = dirs.map(|e| e.path()).find(|d| d.join(&marker).is_file()) {
+                    *found.lock().unwrap() = Some(dir);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert!(matches!(err, PluginError::ScratchLimit { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile: wrote more than 64 MiB to /scratch and was stopped; raise `scratch` in \
+         its config entry if it needs more"
+    );
+    let dir = found.lock().unwrap().clone();
+    let dir = dir.expect("the scratch directory was seen while the plugin wrote");
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    host_still_works();
+}
+
 #[test]
 fn paths_outside_the_preopens_are_denied() {
     let secret = std::env::temp_dir().join(format!("devloop-secret-{}", std::process::id()));

@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod publish;
 mod run;
 mod sandbox;
+mod scratch;
 mod spec;
 mod store;
 pub mod tester;
