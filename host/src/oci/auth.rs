@@ -1,6 +1,8 @@
 //! Registry authentication: reading a `WWW-Authenticate` challenge, and the credentials to
-//! answer it with (from the Docker CLI's config, as `docker login` stored them).
+//! answer it with (from the Docker CLI's config, as `docker login` stored them:
+//! [`super::docker_config`]).
 
+use super::docker_config::{CredentialError, RegistryCredential};
 use std::collections::BTreeMap;
 
 /// What a registry asks for when it answers 401.
@@ -31,13 +33,19 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// What `docker login` stored for `registry`, if anything.
-    pub fn for_registry(registry: &str) -> Option<Credentials> {
-        let found = crate::build::credentials::for_registry(registry)?;
-        Some(Credentials {
-            username: found.username?,
-            password: found.password?,
-        })
+    /// What `docker login` stored for `registry`, if anything. An identity token (an OAuth2
+    /// refresh token) is refused by name: this client answers challenges with a user name
+    /// and password only.
+    pub fn for_registry(registry: &str) -> Result<Option<Credentials>, CredentialError> {
+        match super::docker_config::for_registry(registry)? {
+            None => Ok(None),
+            Some(RegistryCredential::UserPassword { username, password }) => {
+                Ok(Some(Credentials { username, password }))
+            }
+            Some(RegistryCredential::IdentityToken(_)) => {
+                Err(CredentialError::IdentityToken(registry.to_string()))
+            }
+        }
     }
 
     /// The `Authorization` header value of HTTP basic authentication.

@@ -101,7 +101,7 @@ impl Client {
             content: Content::Plugin,
             http: HttpClient::builder(TokioExecutor::new()).build(connector),
             authorization: Mutex::new(None),
-            credentials: Credentials::for_registry(&reference.registry),
+            credentials: Credentials::for_registry(&reference.registry)?,
             tls_problem,
         })
     }
