@@ -33,19 +33,28 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// What `docker login` stored for `registry`, if anything. An identity token (an OAuth2
-    /// refresh token) is refused by name: this client answers challenges with a user name
-    /// and password only.
+    /// The user name credential helpers give with an identity token as the password.
+    const TOKEN_USER: &'static str = "<token>";
+
+    /// What `docker login` stored for `registry`, if anything. An identity token is kept
+    /// as Docker's helpers hand it over: the user `<token>` with the token as password.
     pub fn for_registry(registry: &str) -> Result<Option<Credentials>, CredentialError> {
-        match super::docker_config::for_registry(registry)? {
-            None => Ok(None),
-            Some(RegistryCredential::UserPassword { username, password }) => {
-                Ok(Some(Credentials { username, password }))
-            }
-            Some(RegistryCredential::IdentityToken(_)) => {
-                Err(CredentialError::IdentityToken(registry.to_string()))
-            }
-        }
+        Ok(
+            super::docker_config::for_registry(registry)?.map(|found| match found {
+                RegistryCredential::UserPassword { username, password } => {
+                    Credentials { username, password }
+                }
+                RegistryCredential::IdentityToken(token) => Credentials {
+                    username: Credentials::TOKEN_USER.to_string(),
+                    password: token,
+                },
+            }),
+        )
+    }
+
+    /// The identity token (an OAuth2 refresh token), when these credentials are one.
+    pub fn identity_token(&self) -> Option<&str> {
+        (self.username == Credentials::TOKEN_USER).then_some(self.password.as_str())
     }
 
     /// The `Authorization` header value of HTTP basic authentication.
@@ -192,5 +201,11 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert!(!format!("{c:?}").contains("s3cr"));
+        assert_eq!(c.identity_token(), None);
+        let token = Credentials {
+            username: "<token>".into(),
+            password: "refresh".into(),
+        };
+        assert_eq!(token.identity_token(), Some("refresh"));
     }
 }

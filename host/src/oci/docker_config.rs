@@ -46,11 +46,6 @@ pub enum CredentialError {
         server: String,
         reason: String,
     },
-    #[error(
-        "the Docker config holds an identity token for {0}, which devloop's registry client \
-         cannot use yet; log in with a user name and password (`docker login -u`)"
-    )]
-    IdentityToken(String),
 }
 
 /// What the Docker config holds for `registry` (a host, `docker.io` for Docker Hub); None
