@@ -65,12 +65,71 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
     host_still_works();
 }
 
+/// A sleep waits in the host, out of the epoch deadline's reach: an hour-long one is cut at
+/// the plugin's deadline with the same error as a loop.
+#[test]
+fn a_sleep_is_stopped_at_the_deadline() {
+    let t = hostile(json!({"mode": "sleep"}), |s| {
+        s.timeout = Some(Duration::from_secs(2))
+    });
+    let started = Instant::now();
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, PluginError::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(3), "stopped only after {took:?}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile: stopped after its time limit of 2s; raise `timeout` in its config \
+         entry if it needs longer"
+    );
+    host_still_works();
+}
+
 #[test]
 fn a_memory_bomb_is_stopped_at_the_limit() {
     let t = hostile(json!({"mode": "memory"}), |s| s.memory = Some(64 << 20));
     let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
     assert!(matches!(err, PluginError::MemoryLimit { .. }), "{err}");
     assert!(err.to_string().contains("memory limit of 64 MiB"), "{err}");
+    host_still_works();
+}
+
+/// An endless file in /scratch stops the plugin at its scratch limit, and the directory goes
+/// with the call. A watcher finds the directory on the host while the plugin writes, so the
+/// test knows which one must be gone afterwards.
+#[test]
+fn an_endless_scratch_file_is_stopped_at_the_limit() {
+    let marker = format!("fill-{}", std::process::id());
+    let t = hostile(json!({"mode": "fill", "paths": [&marker]}), |s| {
+        s.scratch = Some(64 << 20)
+    });
+    let found = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (found, done, marker) = (found.clone(), done.clone(), marker.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let dirs = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+                if let Some(dir) = dirs.map(|e| e.path()).find(|d| d.join(&marker).is_file()) {
+                    *found.lock().unwrap() = Some(dir);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let err = t.run(vec![pod()], &Events::discard()).unwrap_err();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert!(matches!(err, PluginError::ScratchLimit { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile: wrote more than 64 MiB to /scratch and was stopped; raise `scratch` in \
+         its config entry if it needs more"
+    );
+    let dir = found.lock().unwrap().clone();
+    let dir = dir.expect("the scratch directory was seen while the plugin wrote");
+    assert!(!dir.exists(), "{} is still there", dir.display());
     host_still_works();
 }
 

@@ -52,7 +52,7 @@ impl Engine {
     /// Pushes `reference` (`repo:tag`) and returns the digest the registry stored it under.
     pub async fn push(&self, reference: &str) -> Result<String, BuildError> {
         let (repo, tag) = split_tag(reference);
-        let credentials = credentials::for_registry(&credentials::registry_of(repo));
+        let credentials = registry_credentials(repo)?;
         let options = PushImageOptionsBuilder::default().tag(tag).build();
         let mut stream = self.docker.push_image(repo, Some(options), credentials);
         let mut digest = None;
@@ -82,7 +82,7 @@ impl Engine {
     /// The digest the registry holds for `reference`, or None when it has no such tag.
     pub async fn remote_digest(&self, reference: &str) -> Result<Option<String>, BuildError> {
         let (repo, _) = split_tag(reference);
-        let credentials = credentials::for_registry(&credentials::registry_of(repo));
+        let credentials = registry_credentials(repo)?;
         match self
             .docker
             .inspect_registry_image(reference, credentials)
@@ -99,6 +99,17 @@ impl Engine {
             Err(_) => Ok(None),
         }
     }
+}
+
+/// What `docker login` stored for the registry of `repo`; a helper that fails stops the
+/// push rather than letting it go out without the user's credentials.
+fn registry_credentials(
+    repo: &str,
+) -> Result<Option<bollard::auth::DockerCredentials>, BuildError> {
+    credentials::for_registry(&credentials::registry_of(repo)).map_err(|e| BuildError::Failed {
+        message: e.to_string(),
+        output: Vec::new(),
+    })
 }
 
 /// `repo:tag` → (`repo`, `tag`), minding registry ports (`host:5000/app:v1`).

@@ -1,6 +1,8 @@
 //! Registry authentication: reading a `WWW-Authenticate` challenge, and the credentials to
-//! answer it with (from the Docker CLI's config, as `docker login` stored them).
+//! answer it with (from the Docker CLI's config, as `docker login` stored them:
+//! [`super::docker_config`]).
 
+use super::docker_config::{CredentialError, RegistryCredential};
 use std::collections::BTreeMap;
 
 /// What a registry asks for when it answers 401.
@@ -31,13 +33,28 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// What `docker login` stored for `registry`, if anything.
-    pub fn for_registry(registry: &str) -> Option<Credentials> {
-        let found = crate::build::credentials::for_registry(registry)?;
-        Some(Credentials {
-            username: found.username?,
-            password: found.password?,
-        })
+    /// The user name credential helpers give with an identity token as the password.
+    const TOKEN_USER: &'static str = "<token>";
+
+    /// What `docker login` stored for `registry`, if anything. An identity token is kept
+    /// as Docker's helpers hand it over: the user `<token>` with the token as password.
+    pub fn for_registry(registry: &str) -> Result<Option<Credentials>, CredentialError> {
+        Ok(
+            super::docker_config::for_registry(registry)?.map(|found| match found {
+                RegistryCredential::UserPassword { username, password } => {
+                    Credentials { username, password }
+                }
+                RegistryCredential::IdentityToken(token) => Credentials {
+                    username: Credentials::TOKEN_USER.to_string(),
+                    password: token,
+                },
+            }),
+        )
+    }
+
+    /// The identity token (an OAuth2 refresh token), when these credentials are one.
+    pub fn identity_token(&self) -> Option<&str> {
+        (self.username == Credentials::TOKEN_USER).then_some(self.password.as_str())
     }
 
     /// The `Authorization` header value of HTTP basic authentication.
@@ -184,5 +201,11 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert!(!format!("{c:?}").contains("s3cr"));
+        assert_eq!(c.identity_token(), None);
+        let token = Credentials {
+            username: "<token>".into(),
+            password: "refresh".into(),
+        };
+        assert_eq!(token.identity_token(), Some("refresh"));
     }
 }

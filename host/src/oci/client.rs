@@ -101,7 +101,7 @@ impl Client {
             content: Content::Plugin,
             http: HttpClient::builder(TokioExecutor::new()).build(connector),
             authorization: Mutex::new(None),
-            credentials: Credentials::for_registry(&reference.registry),
+            credentials: Credentials::for_registry(&reference.registry)?,
             tls_problem,
         })
     }
@@ -636,17 +636,45 @@ impl Client {
             None => credentials.map(|c| c.basic_header()),
             Some(_) => None,
         };
-        let response = self
-            .once(
-                &Method::GET,
-                &url,
-                &[],
-                basic.as_deref(),
-                Bytes::new(),
-                MAX_MANIFEST,
-                &token_what,
-            )
-            .await?;
+        let refresh = credentials
+            .and_then(Credentials::identity_token)
+            .filter(|_| withheld.is_none());
+        let response = match refresh {
+            // An identity token is an OAuth2 refresh token: it is exchanged at the realm
+            // for an access token (a form POST), as the Docker CLI does.
+            Some(token) => {
+                query.extend([
+                    "grant_type=refresh_token".to_string(),
+                    "client_id=devloop".to_string(),
+                    format!("refresh_token={}", query_escape(token)),
+                ]);
+                self.once(
+                    &Method::POST,
+                    &realm,
+                    &[(
+                        http::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )],
+                    None,
+                    Bytes::from(query.join("&")),
+                    MAX_MANIFEST,
+                    &token_what,
+                )
+                .await?
+            }
+            None => {
+                self.once(
+                    &Method::GET,
+                    &url,
+                    &[],
+                    basic.as_deref(),
+                    Bytes::new(),
+                    MAX_MANIFEST,
+                    &token_what,
+                )
+                .await?
+            }
+        };
         if response.status != StatusCode::OK {
             let hint = match &withheld {
                 Some(reason) => format!(
@@ -869,6 +897,54 @@ mod tests {
                 .header("accept")
                 .unwrap()
                 .contains("application/vnd.oci.image.manifest.v1+json")
+        );
+    }
+
+    /// An identity token (what `docker login` stores for e.g. Azure) is a refresh token: it
+    /// is posted to the realm as an OAuth2 refresh grant, never sent as a basic password.
+    #[tokio::test]
+    async fn an_identity_token_is_exchanged_at_the_realm() {
+        use crate::oci::fake_registry;
+        let realm = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+        let realm_in = realm.clone();
+        let fake = fake_registry::start(move |req| {
+            if req.line.starts_with("POST /token ") {
+                return (200, vec![], br#"{"access_token":"acc3ss"}"#.to_vec());
+            }
+            match req.header("authorization").as_deref() {
+                Some("Bearer acc3ss") => (200, vec![], br#"{"schemaVersion":2}"#.to_vec()),
+                _ => (
+                    401,
+                    vec![(
+                        "WWW-Authenticate".into(),
+                        format!(
+                            r#"Bearer realm="{}",service="fake""#,
+                            realm_in.get().unwrap()
+                        ),
+                    )],
+                    Vec::new(),
+                ),
+            }
+        });
+        realm.set(format!("http://{}/token", fake.addr)).unwrap();
+        let r = OciReference::parse(&format!("{}/team/app:v1", fake.addr)).unwrap();
+        let client = Client::new(&r, Access::Pull)
+            .unwrap()
+            .with_credentials(Some(Credentials {
+                username: "<token>".into(),
+                password: "refr/esh".into(),
+            }));
+        client.manifest("v1").await.unwrap();
+        let seen = fake.seen.lock().unwrap().clone();
+        let token_request = seen
+            .iter()
+            .find(|s| s.line.starts_with("POST /token "))
+            .expect("the token was exchanged");
+        assert_eq!(token_request.header("authorization"), None);
+        assert_eq!(
+            String::from_utf8_lossy(&token_request.body),
+            "service=fake&scope=repository%3Ateam%2Fapp%3Apull&grant_type=refresh_token&\
+             client_id=devloop&refresh_token=refr%2Fesh"
         );
     }
 

@@ -40,6 +40,8 @@ pub enum OciError {
     },
     #[error("manifest {what}: {source}")]
     Manifest { what: String, source: ManifestError },
+    #[error(transparent)]
+    Credentials(#[from] super::docker_config::CredentialError),
 }
 
 fn detail_suffix(detail: &str) -> String {

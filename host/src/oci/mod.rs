@@ -7,6 +7,7 @@
 mod auth;
 mod client;
 mod digest;
+pub mod docker_config;
 mod error;
 #[cfg(test)]
 pub(crate) mod fake_registry;

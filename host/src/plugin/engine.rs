@@ -119,6 +119,8 @@ impl PluginEngine {
         let engine = Engine::new(&config).map_err(setup)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(setup)?;
+        // A guest's sleep or poll waits in the host, where the epoch deadline cannot reach.
+        super::deadline::shadow_poll(&mut linker, PluginState::deadline_poll).map_err(setup)?;
         bindings::host::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
             .map_err(setup)?;
         start_epoch_ticker(&engine).map_err(|e| PluginError::Setup {

@@ -43,6 +43,12 @@ pub enum PluginError {
     )]
     MemoryLimit { plugin: String, limit: usize },
     #[error(
+        "plugin {plugin}: wrote more than {} MiB to /scratch and was stopped; raise `scratch` \
+         in its config entry if it needs more",
+        limit / (1024 * 1024)
+    )]
+    ScratchLimit { plugin: String, limit: u64 },
+    #[error(
         "plugin {plugin}: wrote more than {limit} bytes of output; the rest was cut and the \
          plugin stopped"
     )]

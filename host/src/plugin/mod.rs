@@ -14,6 +14,7 @@
 mod bindings;
 pub mod builder;
 mod cache;
+mod deadline;
 mod engine;
 mod engine_ops;
 mod error;
@@ -22,6 +23,7 @@ pub mod inspect;
 pub mod publish;
 mod run;
 mod sandbox;
+mod scratch;
 mod spec;
 mod store;
 pub mod tester;

@@ -3,14 +3,16 @@
 //! no network), the memory limiter, bounded stdout/stderr, and what the `runner` needs.
 
 use super::bindings::{RunnerHandle, host, types};
+use super::deadline::DeadlinePoll;
 use super::engine::{EPOCH_TICK, Plugin};
 use super::error::PluginError;
 use super::run;
+use super::scratch::{self, Scratch, ScratchFull};
 use crate::events::{Event, Events, Level, Stage};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::{ResourceLimiter, Store, Trap, WasmBacktrace};
+use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -42,7 +44,7 @@ pub struct CallState {
     pub allow: super::spec::Allow,
     /// The artifact context on the host, if the call has one.
     pub context: Option<PathBuf>,
-    pub scratch: tempfile::TempDir,
+    pub scratch: Scratch,
     pub config_json: String,
     pub deadline: Instant,
     pub timeout: Duration,
@@ -112,9 +114,7 @@ pub fn new_store(
         message,
     };
     let spec = &plugin.spec;
-    let scratch = tempfile::Builder::new()
-        .prefix("devloop-plugin-")
-        .tempdir()
+    let scratch = Scratch::new(spec.scratch() as u64)
         .map_err(|e| setup(format!("cannot create its scratch directory: {e}")))?;
     let stdout = MemoryOutputPipe::new(STDIO_LIMIT);
     let stderr = MemoryOutputPipe::new(STDIO_LIMIT);
@@ -181,9 +181,8 @@ pub fn new_store(
     };
     let mut store = Store::new(plugin.engine.engine(), state);
     store.limiter(|s| &mut s.limiter);
-    let ticks = (timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-    store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
+    store.set_epoch_deadline(next_check(timeout));
+    store.epoch_deadline_callback(|mut store| store.data_mut().checkpoint());
     let runner = store
         .data_mut()
         .table
@@ -192,12 +191,39 @@ pub fn new_store(
     Ok((store, runner))
 }
 
-/// Stops a call from the host side (a program it ran outlived the plugin's deadline).
+/// Stops a call from the host side (a program it ran, an image operation or a sleep
+/// outlived the plugin's deadline).
 #[derive(Debug, thiserror::Error)]
-#[error("the plugin's deadline passed while a program it ran was still going")]
+#[error("the plugin's deadline passed while the host was still working or waiting for it")]
 pub struct DeadlinePassed;
 
+/// Epoch ticks until the next look at a running plugin: the scratch check's period, or
+/// sooner when the deadline comes first.
+fn next_check(left: Duration) -> u64 {
+    let period = scratch::CHECK_EVERY.as_millis() / EPOCH_TICK.as_millis();
+    (left.as_millis() / EPOCH_TICK.as_millis()).clamp(1, period.max(1)) as u64
+}
+
 impl PluginState {
+    /// Runs while the plugin's code runs, every few ticks: stops it at its deadline or once
+    /// its scratch directory holds more than its limit.
+    fn checkpoint(&mut self) -> wasmtime::Result<UpdateDeadline> {
+        let left = self.call.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(DeadlinePassed.into());
+        }
+        self.call.scratch.check()?;
+        Ok(UpdateDeadline::Continue(next_check(left)))
+    }
+
+    /// The call's table and deadline, for `wasi:io/poll`.
+    pub(crate) fn deadline_poll(&mut self) -> DeadlinePoll<'_> {
+        DeadlinePoll {
+            table: &mut self.table,
+            deadline: self.call.deadline,
+        }
+    }
+
     /// Sends what the plugin printed to the user as debug events.
     pub fn flush_output(&self) {
         for (pipe, stream) in [(&self.call.stdout, "stdout"), (&self.call.stderr, "stderr")] {
@@ -222,6 +248,12 @@ impl PluginState {
             return PluginError::Timeout {
                 plugin,
                 limit: self.call.timeout,
+            };
+        }
+        if let Some(full) = err.downcast_ref::<ScratchFull>() {
+            return PluginError::ScratchLimit {
+                plugin,
+                limit: full.limit,
             };
         }
         if self.limiter.hit {

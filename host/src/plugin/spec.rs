@@ -16,6 +16,7 @@ use std::time::Duration;
 ///   allow: {run: [cargo], env: [HOME]}
 ///   timeout: 30s
 ///   memory: 256Mi
+///   scratch: 2Gi
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "SpecFields", into = "SpecFields")]
@@ -29,6 +30,8 @@ pub struct PluginSpec {
     pub timeout: Option<Duration>,
     /// Memory bound in bytes; default 512Mi.
     pub memory: Option<usize>,
+    /// Bound in bytes on the disk space its `/scratch` takes; default 1Gi.
+    pub scratch: Option<usize>,
 }
 
 /// Where a plugin's component comes from: exactly one of `path:` and `oci:`.
@@ -91,6 +94,14 @@ struct SpecFields {
         skip_serializing_if = "Option::is_none"
     )]
     memory: Option<usize>,
+    /// `1Gi`, `200Mi`, bytes.
+    #[serde(
+        default,
+        deserialize_with = "de_bytes",
+        serialize_with = "ser_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scratch: Option<usize>,
 }
 
 impl TryFrom<SpecFields> for PluginSpec {
@@ -124,6 +135,7 @@ impl TryFrom<SpecFields> for PluginSpec {
             allow: f.allow,
             timeout: f.timeout,
             memory: f.memory,
+            scratch: f.scratch,
         })
     }
 }
@@ -141,6 +153,7 @@ impl From<PluginSpec> for SpecFields {
             allow: spec.allow,
             timeout: spec.timeout,
             memory: spec.memory,
+            scratch: spec.scratch,
         }
     }
 }
@@ -243,6 +256,7 @@ impl Allow {
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MEMORY: usize = 512 * 1024 * 1024;
+pub const DEFAULT_SCRATCH: usize = 1024 * 1024 * 1024;
 
 impl PluginSpec {
     /// A spec for the component at `path` with nothing allowed and default limits.
@@ -262,6 +276,7 @@ impl PluginSpec {
             allow: Allow::default(),
             timeout: None,
             memory: None,
+            scratch: None,
         }
     }
 
@@ -287,6 +302,10 @@ impl PluginSpec {
 
     pub fn memory(&self) -> usize {
         self.memory.unwrap_or(DEFAULT_MEMORY)
+    }
+
+    pub fn scratch(&self) -> usize {
+        self.scratch.unwrap_or(DEFAULT_SCRATCH)
     }
 
     /// The name events and errors use: the file name without extension, or the last
@@ -437,11 +456,14 @@ mod tests {
 
     #[test]
     fn spec_reads_from_yaml_with_limits() {
-        let yaml = "path: labels.wasm\nconfig: {labels: {team: web}}\nallow: {run: [cargo], env: [HOME]}\ntimeout: 2m\nmemory: 64Mi\n";
+        let yaml = "path: labels.wasm\nconfig: {labels: {team: web}}\nallow: {run: [cargo], env: [HOME]}\ntimeout: 2m\nmemory: 64Mi\nscratch: 2Gi\n";
         let spec: PluginSpec = serde_saphyr::from_str(yaml).unwrap();
         assert_eq!(spec.name(), "labels");
         assert_eq!(spec.timeout(), Duration::from_secs(120));
         assert_eq!(spec.memory(), 64 << 20);
+        assert_eq!(spec.scratch(), 2 << 30);
+        let defaults: PluginSpec = serde_saphyr::from_str("path: labels.wasm").unwrap();
+        assert_eq!(defaults.scratch(), 1 << 30);
         assert_eq!(spec.allow.run, vec!["cargo"]);
         assert_eq!(spec.config.unwrap()["labels"]["team"], "web");
     }

@@ -355,6 +355,7 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].plugin.allow.images", ""),
     done("build.artifacts[].plugin.timeout", ""),
     done("build.artifacts[].plugin.memory", ""),
+    done("build.artifacts[].plugin.scratch", ""),
     warned(
         "build.insecureRegistries",
         BUILD,
@@ -477,6 +478,7 @@ pub const FIELDS: &[Field] = &[
     done("test[].plugin.allow.images", ""),
     done("test[].plugin.timeout", ""),
     done("test[].plugin.memory", ""),
+    done("test[].plugin.scratch", ""),
     done("manifests", ""),
     done(
         "manifests.rawYaml",
@@ -604,6 +606,7 @@ pub const FIELDS: &[Field] = &[
     done("manifests.transform[].plugin.allow.images", ""),
     done("manifests.transform[].plugin.timeout", ""),
     done("manifests.transform[].plugin.memory", ""),
+    done("manifests.transform[].plugin.scratch", ""),
     refused(
         "manifests.validate",
         RENDER,

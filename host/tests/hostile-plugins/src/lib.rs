@@ -1,5 +1,5 @@
-//! Misbehaves as `mode` says: spins forever, eats memory, tries to leave its sandbox,
-//! runs programs, floods its output or panics.
+//! Misbehaves as `mode` says: spins or sleeps forever, eats memory or disk, tries to leave
+//! its sandbox, runs programs, floods its output or panics.
 
 use devloop_plugin_sdk::transformer::{KrmResult, ResourceList, ResultSeverity, Transformer};
 use devloop_plugin_sdk::{Command, Describe, Error, Runner, export_transformer};
@@ -99,6 +99,18 @@ impl Transformer for Hostile {
             "push" => {
                 let digest = runner.push_image(&config.program)?;
                 input.results.push(note(format!("pushed {digest}")));
+            }
+            "sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+            "fill" => {
+                // An endless file in the scratch directory, named by `paths[0]`.
+                let name = config.paths.first().map(String::as_str).unwrap_or("fill");
+                let mut file = std::fs::File::create(format!("/scratch/{name}"))
+                    .expect("the scratch directory is writable");
+                let chunk = vec![7u8; 1 << 20];
+                loop {
+                    file.write_all(&chunk)
+                        .expect("the scratch file accepts the write");
+                }
             }
             "panic" => panic!("boom: the hostile plugin panicked on purpose"),
             other => return Err(Error::new(format!("unknown mode {other}"))),
