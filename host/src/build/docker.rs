@@ -224,8 +224,9 @@ impl DockerBuilder {
         }
         Err(BuildError::Failed {
             message: format!(
-                "the Docker engine built {tag} for {os}/{arch} when asked for {platform}; \
-                 it cannot build {platform} images"
+                "the Docker engine built {tag} for {os}/{arch} when asked for {platform} \
+                 (its classic builder keeps the engine's platform); build it with BuildKit: \
+                 leave `build.local.useBuildkit` unset, or set it to true"
             ),
             output: vec![],
         })
