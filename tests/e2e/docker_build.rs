@@ -54,12 +54,20 @@ impl Project {
         );
     }
 
-    /// `kubectl-devloop build <args>`, events as JSON lines on stdout.
+    /// `kubectl-devloop build <args>` without the artifact cache, events as JSON lines on
+    /// stdout.
     async fn build(&self, args: &[&str], env: &[(&str, &str)]) -> DevloopOutput {
+        let mut all = vec!["--cache-artifacts=false"];
+        all.extend(args);
+        self.build_cached(&all, env).await
+    }
+
+    /// `kubectl-devloop build <args>`, events as JSON lines on stdout.
+    async fn build_cached(&self, args: &[&str], env: &[(&str, &str)]) -> DevloopOutput {
         let mut cmd = Ground::ensure()
             .devloop()
             .arg("build")
-            .args(["--event-format", "json", "--cache-artifacts=false"])
+            .args(["--event-format", "json"])
             .args(args)
             .current_dir(self.path())
             .env("XDG_CACHE_HOME", self.cache.path());
@@ -132,12 +140,12 @@ async fn several_platforms_are_built_pushed_and_joined_in_an_index() -> Result<(
         .build(&["--push", "--platform", "linux/amd64,linux/arm64"], &[])
         .await;
     assert!(out.status.success(), "{out}");
-    let reference = reference(&out, &image);
-    let digest = reference
+    let built = reference(&out, &image);
+    let digest = built
         .split_once('@')
         .map(|(_, d)| d.to_string())
-        .with_context(|| format!("no digest in {reference}"))?;
-    let tag = reference.split('@').next().unwrap_or_default();
+        .with_context(|| format!("no digest in {built}"))?;
+    let tag = built.split('@').next().unwrap_or_default();
 
     // The registry holds a manifest list under the tag, one entry per platform, each entry
     // an image of that platform.
@@ -182,6 +190,21 @@ async fn several_platforms_are_built_pushed_and_joined_in_an_index() -> Result<(
         ])?,
         "amd64"
     );
+
+    // The artifact cache finds the index in the registry by its digest.
+    let args = ["--push", "--platform", "linux/amd64,linux/arm64"];
+    let first = p.build_cached(&args, &[]).await;
+    assert!(first.status.success(), "{first}");
+    let again = p.build_cached(&args, &[]).await;
+    assert!(again.status.success(), "{again}");
+    let outcome = again
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "build" && e["kind"] == "cache")
+        .map(|e| e["outcome"].as_str().unwrap_or_default().to_string());
+    assert_eq!(outcome.as_deref(), Some("Found Remotely"), "{again}");
+    assert_eq!(reference(&again, &image), reference(&first, &image));
     Ok(())
 }
 
