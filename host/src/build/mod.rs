@@ -4,6 +4,7 @@
 //! policy and pushing them when the plan says so. One [`Builder`] per kind of artifact, one
 //! file or folder each (`docker.rs`, `custom.rs`, `plugin.rs`, `jib/`, `ko/`).
 
+mod buildkit;
 mod cache;
 mod context;
 pub(crate) mod credentials;
@@ -14,6 +15,7 @@ pub mod dockerfile;
 pub mod dockerignore;
 mod engine;
 mod event;
+mod image_index;
 pub mod jib;
 pub mod ko;
 mod local_cluster;
@@ -99,6 +101,23 @@ pub struct DockerSpec {
     pub no_cache: bool,
     pub pull_parent: bool,
     pub squash: bool,
+    /// Build secrets, handed to `RUN --mount=type=secret` steps (BuildKit only).
+    pub secrets: Vec<DockerSecret>,
+    /// `default` forwards the host's SSH agent to `RUN --mount=type=ssh` steps (BuildKit only).
+    pub ssh: Option<String>,
+    /// `build.local.useBuildkit`: build with the engine's BuildKit (Some(true)) or its classic
+    /// builder (Some(false)); None: `DOCKER_BUILDKIT=1` in the environment decides.
+    pub use_buildkit: Option<bool>,
+}
+
+/// `docker.secrets[]`: where the value of the secret `id` comes from, a file or an
+/// environment variable (file paths may hold `{{.ENV}}` templates and start with `~`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerSecret {
+    pub id: String,
+    pub src: Option<String>,
+    pub env: Option<String>,
 }
 
 /// `custom:` settings.

@@ -220,6 +220,12 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         .or(local.and_then(|l| l.push))
         .unwrap_or(!options.local_cluster);
     ko_image_names(&mut artifacts, &sources, push)?;
+    let use_buildkit = local.and_then(|l| l.use_buildkit);
+    for a in &mut artifacts {
+        if let ArtifactKind::Docker(d) = &mut a.kind {
+            d.use_buildkit = use_buildkit;
+        }
+    }
     let concurrency = local.and_then(|l| l.concurrency).unwrap_or(1).max(0) as usize;
     Ok(BuildPlan {
         artifacts,
@@ -364,6 +370,17 @@ fn kind_of(a: &model::Artifact, config_dir: &std::path::Path) -> Result<Artifact
         no_cache: d.no_cache.unwrap_or(false),
         pull_parent: d.pull_parent.unwrap_or(false),
         squash: d.squash.unwrap_or(false),
+        secrets: d
+            .secrets
+            .iter()
+            .map(|s| super::DockerSecret {
+                id: s.id.clone(),
+                src: s.src.clone(),
+                env: s.env.clone(),
+            })
+            .collect(),
+        ssh: d.ssh,
+        use_buildkit: None,
     }))
 }
 

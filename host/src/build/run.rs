@@ -371,6 +371,7 @@ async fn build_one(
         ArtifactKind::Docker(_) => {
             DockerBuilder {
                 engine: run.engine().await?.clone(),
+                insecure: plan.insecure_registries.clone(),
             }
             .build(request)
             .await?

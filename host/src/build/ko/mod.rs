@@ -19,6 +19,7 @@ mod koyaml;
 mod layers;
 mod publish;
 
+pub use go::Platform;
 pub use layers::KODATA_ROOT;
 pub use publish::{remote_digest, retag};
 
@@ -29,7 +30,7 @@ use crate::config::{Vars, render_template};
 use crate::events::Event;
 use crate::oci::InsecureRegistries;
 use futures::future::BoxFuture;
-use go::{GoBuild, Platform};
+use go::GoBuild;
 use koyaml::KoYaml;
 use serde::Serialize;
 use std::collections::BTreeMap;

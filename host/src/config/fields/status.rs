@@ -232,7 +232,10 @@ pub const FIELDS: &[Field] = &[
         "build.artifacts[].runtimeType",
         "the runtime `debug` configures the container for (else detected from the image)",
     ),
-    done("build.artifacts[].docker", "through the Docker Engine API"),
+    done(
+        "build.artifacts[].docker",
+        "through the Docker Engine API; several platforms are built one by one, pushed, and joined in an image index",
+    ),
     done("build.artifacts[].docker.dockerfile", ""),
     done("build.artifacts[].docker.target", ""),
     done(
@@ -251,17 +254,19 @@ pub const FIELDS: &[Field] = &[
     done("build.artifacts[].docker.pullParent", ""),
     done("build.artifacts[].docker.noCache", ""),
     done("build.artifacts[].docker.squash", ""),
-    refused(
+    done(
         "build.artifacts[].docker.secrets",
-        BUILD,
-        "BuildKit build secrets",
-        "build with a custom `buildCommand` that runs `docker buildx build --secret ...`",
+        "through the engine's BuildKit (needs `build.local.useBuildkit: true` or DOCKER_BUILDKIT=1, as in Skaffold)",
     ),
-    refused(
+    done("build.artifacts[].docker.secrets[].id", ""),
+    done(
+        "build.artifacts[].docker.secrets[].src",
+        "relative to the context; `~/` is the home directory",
+    ),
+    done("build.artifacts[].docker.secrets[].env", ""),
+    done(
         "build.artifacts[].docker.ssh",
-        BUILD,
-        "BuildKit SSH forwarding",
-        "build with a custom `buildCommand` that runs `docker buildx build --ssh ...`",
+        "through the engine's BuildKit: `default` forwards the agent of SSH_AUTH_SOCK; other forms are an error",
     ),
     refused(
         "build.artifacts[].bazel",
@@ -435,11 +440,9 @@ pub const FIELDS: &[Field] = &[
         "building with the docker CLI",
         "devloop builds through the Docker Engine API; the image is the same",
     ),
-    warned(
+    done(
         "build.local.useBuildkit",
-        BUILD,
-        "the BuildKit switch",
-        "devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error",
+        "true: docker artifacts build with the engine's BuildKit (a solve over the Engine API); false: its classic builder; unset: DOCKER_BUILDKIT=1 decides",
     ),
     done("build.local.concurrency", ""),
     refused(

@@ -172,18 +172,18 @@ fn fields_upgraded_from_an_older_schema_keep_their_position() {
 #[test]
 fn fields_devloop_does_another_way_are_warnings() {
     let text = format!(
-        "{HEAD}build:\n  local:\n    useBuildkit: true\n  artifacts:\n  - image: app\ndeploy:\n  helm:\n    concurrency: 2\n"
+        "{HEAD}build:\n  local:\n    useDockerCLI: true\n  artifacts:\n  - image: app\ndeploy:\n  helm:\n    concurrency: 2\n"
     );
     assert_eq!(
         warnings(&text, "build"),
         [
-            "skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error"
+            "skaffold.yaml:5:5: `build.local.useDockerCLI` (building with the docker CLI) is not used: devloop builds through the Docker Engine API; the image is the same"
         ]
     );
     assert_eq!(
         warnings(&text, "run"),
         [
-            "skaffold.yaml:5:5: `build.local.useBuildkit` (the BuildKit switch) is not used: devloop builds through the Docker Engine API and leaves the builder to the engine; a Dockerfile that needs BuildKit fails with Docker's own error",
+            "skaffold.yaml:5:5: `build.local.useDockerCLI` (building with the docker CLI) is not used: devloop builds through the Docker Engine API; the image is the same",
             "skaffold.yaml:10:5: `deploy.helm.concurrency` (installing releases concurrently) is not used: devloop installs the releases one after another, in list order",
         ]
     );
