@@ -56,10 +56,36 @@ pub async fn build(
     })
     .await
     .map_err(|e| BuildError::Io(format!("the BuildKit build of {image} stopped: {e}")))?;
-    solved.map_err(|e| BuildError::Failed {
-        message: format!("building {image} with BuildKit failed: {}", reason(&e)),
-        output: vec![],
+    solved.map_err(|e| {
+        if connection_broke(&e) {
+            // The engine went away mid-build (restarted, its socket gone): say so.
+            return BuildError::Engine(format!(
+                "the connection broke while building {image} with BuildKit: {}; is Docker \
+                 running? check DOCKER_HOST",
+                reason(&e)
+            ));
+        }
+        BuildError::Failed {
+            message: format!("building {image} with BuildKit failed: {}", reason(&e)),
+            output: vec![],
+        }
     })
+}
+
+/// Whether the build failed because the connection to the engine broke, not in BuildKit.
+fn connection_broke(e: &bollard::grpc::error::GrpcError) -> bool {
+    use bollard::grpc::error::GrpcError;
+    match e {
+        GrpcError::TonicError { .. } => true,
+        GrpcError::DockerError { err } => matches!(
+            err,
+            bollard::errors::Error::HyperLegacyError { .. }
+                | bollard::errors::Error::HyperResponseError { .. }
+                | bollard::errors::Error::IOError { .. }
+        ),
+        GrpcError::TonicStatus { err } => err.message().contains("transport error"),
+        _ => false,
+    }
 }
 
 /// What BuildKit said, without the transport's wrapping when it is a status.

@@ -102,12 +102,33 @@ impl Builder for DockerBuilder {
                     req.artifact.image
                 )));
             };
+            if req
+                .artifact
+                .platforms
+                .iter()
+                .any(|p| super::plan::is_all(p))
+            {
+                return Err(BuildError::Config(format!(
+                    "artifact `{}`: the docker builder builds named platforms, not `all`; name \
+                     them (e.g. --platform linux/amd64,linux/arm64)",
+                    req.artifact.name
+                )));
+            }
             let platforms = req
                 .artifact
                 .platforms
                 .iter()
                 .map(|p| Platform::parse(p).map_err(BuildError::Config))
                 .collect::<Result<Vec<_>, _>>()?;
+            // The engine's own platform alone (what `dev` and `run` take from the cluster's
+            // nodes) is no cross-platform build: the engine builds it as it builds any, as
+            // Skaffold leaves it (no switch to BuildKit for it).
+            let platforms = match platforms.as_slice() {
+                [one] if self.native_platform().await.as_deref() == Some(&one.to_string()) => {
+                    Vec::new()
+                }
+                _ => platforms,
+            };
             if platforms.len() > 1 && !req.push {
                 return Err(BuildError::Config(format!(
                     "artifact `{}`: an image for {} platforms can only be pushed (an image index \
