@@ -57,6 +57,13 @@ impl OciReference {
             (None, Some(d)) if d.contains('.') || d.contains(':') || d == "localhost" => {
                 (d.clone(), parsed.path.clone())
             }
+            // Docker Hub's repositories are lowercase: `Team/app` is not `docker.io/Team/app`.
+            (None, Some(d)) if d.bytes().any(|b| b.is_ascii_uppercase()) => {
+                return Err(format!(
+                    "`{text}`: `{d}` is neither a registry (it has no `.` or port) nor a \
+                     repository name (lowercase only); {example}"
+                ));
+            }
             (None, _) => (DOCKER_HUB.to_string(), parsed.base_name()),
         };
         let registry = match registry.as_str() {
@@ -134,6 +141,18 @@ impl fmt::Display for OciReference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `image_reference` fuzz target: `UPPER/x` was taken for Docker Hub's
+    /// `docker.io/UPPER/x`, a name that is itself refused.
+    #[test]
+    fn an_uppercase_first_component_that_is_no_registry_is_refused() {
+        let err = OciReference::parse("UPPER/x").unwrap_err();
+        assert!(err.contains("`UPPER` is neither a registry"), "{err}");
+        assert_eq!(
+            OciReference::parse("UPPER.example/x").unwrap().registry,
+            "UPPER.example"
+        );
+    }
 
     /// Reached over plain HTTP with no registry named insecure.
     fn plain_http(reference: &str) -> bool {
