@@ -75,6 +75,12 @@ impl OciReference {
         } else {
             repository
         };
+        // The grammar's length limit holds for the name as Docker completes it.
+        if registry.len() + 1 + repository.len() > 255 {
+            return Err(format!(
+                "`{text}`: the name `{registry}/{repository}` is longer than 255 characters"
+            ));
+        }
         let tag = match (&parsed.tag, &digest) {
             (None, None) => Some("latest".to_string()),
             (tag, _) => tag.clone(),
@@ -144,6 +150,14 @@ mod tests {
 
     /// Found by the `image_reference` fuzz target: `UPPER/x` was taken for Docker Hub's
     /// `docker.io/UPPER/x`, a name that is itself refused.
+    /// Found by fuzzing: a 245-character name became 263 with `docker.io/library/`.
+    #[test]
+    fn the_length_limit_holds_for_the_completed_name() {
+        let err = OciReference::parse(&"a".repeat(245)).unwrap_err();
+        assert!(err.contains("longer than 255"), "{err}");
+        assert!(OciReference::parse(&"a".repeat(230)).is_ok());
+    }
+
     #[test]
     fn an_uppercase_first_component_that_is_no_registry_is_refused() {
         let err = OciReference::parse("UPPER/x").unwrap_err();
