@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian bookworm machine as root: installs what is needed,
-# builds and starts the test ground, then runs formatting and lint checks, the unit tests and
-# the end-to-end tests against the real ground. A ground this script started is stopped at the
-# end, and the host is checked to be exactly as it was before.
+# builds and starts the test ground, then runs formatting and lint checks, the unit tests, the
+# end-to-end tests against the real ground and a short run of every fuzz target. A ground this
+# script started is stopped at the end, and the host is checked to be exactly as it was before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ground=tests/cluster/ground
@@ -32,6 +32,8 @@ cargo build --workspace --all-targets
 section "cargo test (unit and end-to-end)"
 status=0
 cargo test --workspace --no-fail-fast || status=$?
+section "fuzzing: a short run of every fuzz target (fuzz/)"
+tests/fuzz.sh || status=1
 
 if $started_here; then
   section "the test ground: down, and the host as it was"

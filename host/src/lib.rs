@@ -13,6 +13,9 @@ pub mod deploy;
 pub mod dev;
 pub mod duration;
 pub mod events;
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hooks;
 pub mod image;
 pub mod init;

@@ -57,6 +57,13 @@ impl OciReference {
             (None, Some(d)) if d.contains('.') || d.contains(':') || d == "localhost" => {
                 (d.clone(), parsed.path.clone())
             }
+            // Docker Hub's repositories are lowercase: `Team/app` is not `docker.io/Team/app`.
+            (None, Some(d)) if d.bytes().any(|b| b.is_ascii_uppercase()) => {
+                return Err(format!(
+                    "`{text}`: `{d}` is neither a registry (it has no `.` or port) nor a \
+                     repository name (lowercase only); {example}"
+                ));
+            }
             (None, _) => (DOCKER_HUB.to_string(), parsed.base_name()),
         };
         let registry = match registry.as_str() {
@@ -68,6 +75,12 @@ impl OciReference {
         } else {
             repository
         };
+        // The grammar's length limit holds for the name as Docker completes it.
+        if registry.len() + 1 + repository.len() > 255 {
+            return Err(format!(
+                "`{text}`: the name `{registry}/{repository}` is longer than 255 characters"
+            ));
+        }
         let tag = match (&parsed.tag, &digest) {
             (None, None) => Some("latest".to_string()),
             (tag, _) => tag.clone(),
@@ -134,6 +147,26 @@ impl fmt::Display for OciReference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `image_reference` fuzz target: `UPPER/x` was taken for Docker Hub's
+    /// `docker.io/UPPER/x`, a name that is itself refused.
+    /// Found by fuzzing: a 245-character name became 263 with `docker.io/library/`.
+    #[test]
+    fn the_length_limit_holds_for_the_completed_name() {
+        let err = OciReference::parse(&"a".repeat(245)).unwrap_err();
+        assert!(err.contains("longer than 255"), "{err}");
+        assert!(OciReference::parse(&"a".repeat(230)).is_ok());
+    }
+
+    #[test]
+    fn an_uppercase_first_component_that_is_no_registry_is_refused() {
+        let err = OciReference::parse("UPPER/x").unwrap_err();
+        assert!(err.contains("`UPPER` is neither a registry"), "{err}");
+        assert_eq!(
+            OciReference::parse("UPPER.example/x").unwrap().registry,
+            "UPPER.example"
+        );
+    }
 
     /// Reached over plain HTTP with no registry named insecure.
     fn plain_http(reference: &str) -> bool {
