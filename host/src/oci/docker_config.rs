@@ -176,18 +176,24 @@ mod tests {
                     "token",
                     r#"read server; printf '{"ServerURL":"%s","Username":"<token>","Secret":"refresh"}' "$server""#,
                 ),
-                ("empty", "echo 'credentials not found in native keychain'; exit 1"),
-                ("broken", "echo 'the keychain is locked' >&2; exit 1"),
+                ("empty", "read server; echo 'credentials not found in native keychain'; exit 1"),
+                ("broken", "read server; echo 'the keychain is locked' >&2; exit 1"),
             ];
             for (name, body) in scripts {
                 let path = dir.path().join(format!("docker-credential-{name}"));
-                std::fs::write(&path, format!("#!/bin/sh\n[ \"$1\" = get ] || exit 2\n{body}\n"))
+                // Written by a shell of its own: a file this process held open for writing
+                // could be inherited by a program another test forks at that moment, and
+                // running the script would then fail with "text file busy".
+                let script = format!("#!/bin/sh\n[ \"$1\" = get ] || exit 2\n{body}\n");
+                let mut writer = std::process::Command::new("sh")
+                    .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+                    .arg(&path)
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
                     .unwrap();
-                std::fs::set_permissions(
-                    &path,
-                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
-                )
-                .unwrap();
+                std::io::Write::write_all(&mut writer.stdin.take().unwrap(), script.as_bytes())
+                    .unwrap();
+                assert!(writer.wait().unwrap().success());
             }
             let path = std::env::var_os("PATH").unwrap_or_default();
             let mut dirs = vec![dir.path().to_path_buf()];
