@@ -2,8 +2,8 @@
 //! registry: FROM-scratch images from static binaries, multi-stage targets, build args,
 //! `.dockerignore`, custom builds, `requires`, the artifact cache, pushing, and failures.
 
-use anyhow::{Context, Result, bail};
-use devloop_e2e::{DevloopOutput, Ground};
+use anyhow::{Context, Result};
+use devloop_e2e::{DevloopOutput, Ground, docker};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -187,24 +187,6 @@ impl Drop for Unique {
             let _ = docker(&args);
         }
     }
-}
-
-/// The docker CLI against the ground's engine.
-fn docker(args: &[&str]) -> Result<String> {
-    let ground = Ground::ensure();
-    let mut cmd = Command::new("docker");
-    cmd.args(args);
-    for (k, v) in ground.env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().context("running docker")?;
-    if !out.status.success() {
-        bail!(
-            "docker {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Runs `cmd` in `image` with the entrypoint replaced, and returns its output.

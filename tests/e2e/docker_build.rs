@@ -4,8 +4,8 @@
 //! BuildKit secrets and SSH forwarding, and `addHost`, `network`, `noCache`, `cacheFrom`
 //! and `pullParent` each shown to reach the build.
 
-use anyhow::{Context, Result, bail};
-use devloop_e2e::{DevloopOutput, Ground};
+use anyhow::{Context, Result};
+use devloop_e2e::{DevloopOutput, Ground, built_reference, docker};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -95,33 +95,6 @@ impl Drop for Project {
     }
 }
 
-/// The reference the build reported for `image`.
-fn reference(out: &DevloopOutput, image: &str) -> String {
-    out.stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "build" && e["kind"] == "completed" && e["artifact"] == image)
-        .and_then(|e| e["reference"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no build result for {image}: {out}"))
-}
-
-/// The docker CLI against the ground's engine (set-up and checks only).
-fn docker(args: &[&str]) -> Result<String> {
-    let mut cmd = Command::new("docker");
-    cmd.args(args);
-    for (k, v) in Ground::ensure().env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().context("running docker")?;
-    if !out.status.success() {
-        bail!(
-            "docker {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 /// The content of `file` in the image `reference` (which has busybox's `cat`).
 fn file_in(reference: &str, file: &str) -> Result<String> {
     docker(&["run", "--rm", "--entrypoint", "/bin/cat", reference, file])
@@ -140,7 +113,7 @@ async fn several_platforms_are_built_pushed_and_joined_in_an_index() -> Result<(
         .build(&["--push", "--platform", "linux/amd64,linux/arm64"], &[])
         .await;
     assert!(out.status.success(), "{out}");
-    let built = reference(&out, &image);
+    let built = built_reference(&out, &image);
     let digest = built
         .split_once('@')
         .map(|(_, d)| d.to_string())
@@ -204,7 +177,10 @@ async fn several_platforms_are_built_pushed_and_joined_in_an_index() -> Result<(
         .find(|e| e["event"] == "build" && e["kind"] == "cache")
         .map(|e| e["outcome"].as_str().unwrap_or_default().to_string());
     assert_eq!(outcome.as_deref(), Some("Found Remotely"), "{again}");
-    assert_eq!(reference(&again, &image), reference(&first, &image));
+    assert_eq!(
+        built_reference(&again, &image),
+        built_reference(&first, &image)
+    );
     Ok(())
 }
 
@@ -303,7 +279,7 @@ async fn buildkit_secrets_reach_run_steps_from_a_file_and_a_variable() -> Result
         )
         .await;
     assert!(out.status.success(), "{out}");
-    let reference = reference(&out, &p.name);
+    let reference = built_reference(&out, &p.name);
     assert_eq!(file_in(&reference, "/from-file")?, "from the file");
     assert_eq!(file_in(&reference, "/from-var")?, "from the variable");
     // The secret is not part of the image's layers or history.
@@ -354,7 +330,10 @@ async fn buildkit_forwards_the_ssh_agent() -> Result<()> {
     let _ = agent.kill();
     let _ = agent.wait();
     assert!(out.status.success(), "{out}");
-    assert_eq!(file_in(&reference(&out, &p.name), "/ssh")?, "forwarded");
+    assert_eq!(
+        file_in(&built_reference(&out, &p.name), "/ssh")?,
+        "forwarded"
+    );
 
     // A key file instead of the agent is refused with the reason.
     p.config(&p.name, "      ssh: mykey=/nonexistent/id_rsa\n", BUILDKIT);
@@ -383,7 +362,7 @@ async fn add_host_and_network_reach_run_steps() -> Result<()> {
         );
         let out = p.build(&["--push=false"], &[]).await;
         assert!(out.status.success(), "{local}: {out}");
-        let reference = reference(&out, &p.name);
+        let reference = built_reference(&out, &p.name);
         let hosts = file_in(&reference, "/hosts")?;
         assert!(
             hosts
@@ -411,19 +390,19 @@ async fn no_cache_and_cache_from_decide_whether_steps_run_again() -> Result<()> 
     p.config(&p.name, "", "");
     let first = p.build(&["--push=false"], &[]).await;
     assert!(first.status.success(), "{first}");
-    let first_ref = reference(&first, &p.name);
+    let first_ref = built_reference(&first, &p.name);
     let stamp = file_in(&first_ref, "/stamp")?;
 
     // The engine's cache: the step is not run again.
     let again = p.build(&["--push=false"], &[]).await;
     assert!(again.status.success(), "{again}");
-    assert_eq!(file_in(&reference(&again, &p.name), "/stamp")?, stamp);
+    assert_eq!(file_in(&built_reference(&again, &p.name), "/stamp")?, stamp);
 
     // noCache: it is.
     p.config(&p.name, "      noCache: true\n", "");
     let fresh = p.build(&["--push=false"], &[]).await;
     assert!(fresh.status.success(), "{fresh}");
-    let fresh_ref = reference(&fresh, &p.name);
+    let fresh_ref = built_reference(&fresh, &p.name);
     assert_ne!(file_in(&fresh_ref, "/stamp")?, stamp);
 
     // cacheFrom the first image: its step is reused; cacheFrom an unrelated image: the
@@ -438,7 +417,10 @@ async fn no_cache_and_cache_from_decide_whether_steps_run_again() -> Result<()> 
     );
     let from_first = p.build(&["--push=false"], &[]).await;
     assert!(from_first.status.success(), "{from_first}");
-    assert_eq!(file_in(&reference(&from_first, &p.name), "/stamp")?, stamp);
+    assert_eq!(
+        file_in(&built_reference(&from_first, &p.name), "/stamp")?,
+        stamp
+    );
     p.config(
         &p.name,
         "      cacheFrom: [\"devloop-test/httpd:v1\"]\n",
@@ -446,7 +428,7 @@ async fn no_cache_and_cache_from_decide_whether_steps_run_again() -> Result<()> 
     );
     let unrelated = p.build(&["--push=false"], &[]).await;
     assert!(unrelated.status.success(), "{unrelated}");
-    let unrelated_stamp = file_in(&reference(&unrelated, &p.name), "/stamp")?;
+    let unrelated_stamp = file_in(&built_reference(&unrelated, &p.name), "/stamp")?;
     assert_ne!(unrelated_stamp, stamp);
     Ok(())
 }
@@ -475,6 +457,6 @@ async fn pull_parent_pulls_the_base() -> Result<()> {
     docker(&["push", &base])?;
     let out = p.build(&["--push=false"], &[]).await;
     assert!(out.status.success(), "{out}");
-    assert_eq!(file_in(&reference(&out, &p.name), "/built")?, "built");
+    assert_eq!(file_in(&built_reference(&out, &p.name), "/built")?, "built");
     Ok(())
 }

@@ -6,7 +6,9 @@
 //! cluster is local) the image is loaded into the ground's engine instead.
 
 use anyhow::{Context, Result, bail};
-use devloop_e2e::{DevloopOutput, Ground, TestNamespace, http_get, wait_for_running_pod};
+use devloop_e2e::{
+    DevloopOutput, Ground, TestNamespace, built_reference, docker, http_get, wait_for_running_pod,
+};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -163,33 +165,6 @@ impl Drop for Project {
             let _ = docker(&args);
         }
     }
-}
-
-/// The `reference` of the build result of `image`, from the JSON events on stdout.
-fn built_reference(out: &DevloopOutput, image: &str) -> String {
-    out.stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "build" && e["kind"] == "completed" && e["artifact"] == image)
-        .and_then(|e| e["reference"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no build result for {image}: {out}"))
-}
-
-/// The docker CLI against the ground's engine (test set-up and checks only).
-fn docker(args: &[&str]) -> Result<String> {
-    let mut cmd = Command::new("docker");
-    cmd.args(args);
-    for (k, v) in Ground::ensure().env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().context("running docker")?;
-    if !out.status.success() {
-        bail!(
-            "docker {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// GET `path` from the ground's registry: the headers and the body.

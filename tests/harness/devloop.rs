@@ -228,3 +228,14 @@ impl std::fmt::Display for DevloopOutput {
         )
     }
 }
+
+/// The `reference` of the build result of `image`, from the JSON events on stdout (a run with
+/// `--event-format json`).
+pub fn built_reference(out: &DevloopOutput, image: &str) -> String {
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "build" && e["kind"] == "completed" && e["artifact"] == image)
+        .and_then(|e| e["reference"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no build result for {image}: {out}"))
+}

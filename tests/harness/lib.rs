@@ -18,6 +18,7 @@
 //! ```
 
 mod devloop;
+mod docker;
 mod exec;
 mod ground;
 mod http;
@@ -28,7 +29,8 @@ mod proxy;
 mod session;
 mod wait;
 
-pub use devloop::{Devloop, DevloopOutput, devloop_bin};
+pub use devloop::{Devloop, DevloopOutput, built_reference, devloop_bin};
+pub use docker::docker;
 pub use exec::{ExecOutput, exec};
 pub use ground::Ground;
 pub use http::{HttpResponse, http_get};

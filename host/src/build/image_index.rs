@@ -8,7 +8,7 @@ use super::ko::Platform;
 use crate::oci::manifest::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, Index, IndexEntry, OCI_INDEX, Platform as IndexPlatform,
 };
-use crate::oci::{Access, Client, Content, Digest, InsecureRegistries, OciError, OciReference};
+use crate::oci::{Access, Client, Content, Digest, InsecureRegistries, OciReference};
 
 /// One platform's image in the registry: its manifest digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +28,14 @@ pub async fn push(
         .map_err(|e| BuildError::Config(format!("cannot push {name_tag}: {e}")))?;
     insecure.reach(&mut target);
     let client = Client::new(&target, Access::Push)
-        .map_err(fail)?
+        .map_err(BuildError::from)?
         .for_content(Content::Image);
     let mut entries = Vec::new();
     for image in images {
-        let (manifest, media_type) = client.manifest(&image.digest).await.map_err(fail)?;
+        let (manifest, media_type) = client
+            .manifest(&image.digest)
+            .await
+            .map_err(BuildError::from)?;
         let media_type = media_type
             .filter(|t| !t.is_empty())
             .or_else(|| {
@@ -48,7 +51,7 @@ pub async fn push(
     client
         .push_manifest(&tag, media_type, &index)
         .await
-        .map_err(fail)?;
+        .map_err(BuildError::from)?;
     Ok(Digest::of(&index))
 }
 
@@ -79,13 +82,6 @@ fn index(entries: Vec<IndexEntry>) -> (&'static str, Vec<u8>) {
         manifests: entries,
     };
     (media_type, serde_json::to_vec(&index).unwrap_or_default())
-}
-
-fn fail(e: OciError) -> BuildError {
-    BuildError::Failed {
-        message: e.to_string(),
-        output: vec![],
-    }
 }
 
 #[cfg(test)]

@@ -252,6 +252,16 @@ pub enum BuildError {
     Hook(Box<crate::hooks::HookError>),
 }
 
+/// A registry operation that failed (pulling a base, pushing layers, an index).
+impl From<crate::oci::OciError> for BuildError {
+    fn from(e: crate::oci::OciError) -> Self {
+        BuildError::Failed {
+            message: e.to_string(),
+            output: vec![],
+        }
+    }
+}
+
 impl From<crate::hooks::HookError> for BuildError {
     fn from(e: crate::hooks::HookError) -> Self {
         BuildError::Hook(Box::new(e))

@@ -29,7 +29,7 @@ impl BaseSource {
             .map_err(|e| BuildError::Config(format!("the ko base image: {e}")))?;
         insecure.reach(&mut reference);
         let client = Client::new(&reference, Access::Pull)
-            .map_err(fail)?
+            .map_err(BuildError::from)?
             .for_content(Content::Image);
         Ok(BaseSource { reference, client })
     }
@@ -40,11 +40,11 @@ impl BaseSource {
             .client
             .manifest(&self.reference.manifest_ref())
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
         if let Some(pinned) = &self.reference.digest {
             pinned
                 .verify(&bytes, &self.reference.to_string())
-                .map_err(fail)?;
+                .map_err(BuildError::from)?;
         }
         let manifest = parse(&bytes, content_type.as_deref(), &self.reference)?;
         Ok((manifest, content_type))
@@ -109,10 +109,10 @@ impl BaseSource {
                     .client
                     .manifest(&digest.to_string())
                     .await
-                    .map_err(fail)?;
+                    .map_err(BuildError::from)?;
                 digest
                     .verify(&bytes, &format!("{}@{digest}", self.reference.repository))
-                    .map_err(fail)?;
+                    .map_err(BuildError::from)?;
                 match parse(&bytes, content_type.as_deref(), &self.reference)? {
                     AnyManifest::Image(m) => (m, entry.media_type.clone()),
                     AnyManifest::Index(_) => {
@@ -167,7 +167,7 @@ impl BaseSource {
             .client
             .blob(&config_digest, Some(manifest.config.size))
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
         serde_json::from_slice(&config).map_err(|e| BuildError::Failed {
             message: format!("the config of {} is not JSON: {e}", self.reference),
             output: vec![],
@@ -231,13 +231,6 @@ fn platforms_of(index: &Index) -> String {
         "no platforms named".into()
     } else {
         names.join(", ")
-    }
-}
-
-fn fail(e: crate::oci::OciError) -> BuildError {
-    BuildError::Failed {
-        message: e.to_string(),
-        output: vec![],
     }
 }
 

@@ -7,7 +7,7 @@ use super::base::BaseSource;
 use super::image::{Assembled, index};
 use crate::build::{BuildError, Engine};
 use crate::oci::manifest::{Blob, OCI_INDEX};
-use crate::oci::{Access, Client, Content, Digest, InsecureRegistries, OciError, OciReference};
+use crate::oci::{Access, Client, Content, Digest, InsecureRegistries, OciReference};
 use futures::StreamExt;
 
 /// Pushes `images` as `name_tag` (one image, or an index of several); returns the digest
@@ -20,7 +20,7 @@ pub async fn push(
 ) -> Result<Digest, BuildError> {
     let target = target(name_tag, insecure)?;
     let client = Client::new(&target, Access::Push)
-        .map_err(fail)?
+        .map_err(BuildError::from)?
         .for_content(Content::Image);
     let tag = target.tag.clone().unwrap_or_else(|| "latest".into());
     for image in images {
@@ -33,12 +33,12 @@ pub async fn push(
                     bytes: layer.gzipped.clone(),
                 })
                 .await
-                .map_err(fail)?;
+                .map_err(BuildError::from)?;
         }
         client
             .push_blob(&Blob::new("application/octet-stream", image.config.clone()))
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
     }
     match images {
         [one] => {
@@ -46,7 +46,7 @@ pub async fn push(
             client
                 .push_manifest(&tag, one.media_type(), &manifest)
                 .await
-                .map_err(fail)?;
+                .map_err(BuildError::from)?;
             Ok(Digest::of(&manifest))
         }
         many => {
@@ -59,13 +59,13 @@ pub async fn push(
                         &manifest,
                     )
                     .await
-                    .map_err(fail)?;
+                    .map_err(BuildError::from)?;
             }
             let index = index(many);
             client
                 .push_manifest(&tag, OCI_INDEX, &index)
                 .await
-                .map_err(fail)?;
+                .map_err(BuildError::from)?;
             Ok(Digest::of(&index))
         }
     }
@@ -86,14 +86,14 @@ async fn push_base_layers(
             message: format!("the base image {}: {e}", base.reference),
             output: vec![],
         })?;
-        if client.has_blob(&digest).await.map_err(fail)? {
+        if client.has_blob(&digest).await.map_err(BuildError::from)? {
             continue;
         }
         if same_registry
             && client
                 .mount_blob(&digest, &base.reference.repository)
                 .await
-                .map_err(fail)?
+                .map_err(BuildError::from)?
         {
             continue;
         }
@@ -101,7 +101,7 @@ async fn push_base_layers(
             .client
             .blob(&digest, Some(layer.size))
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
         client
             .push_blob(&Blob {
                 media_type: "application/octet-stream",
@@ -109,7 +109,7 @@ async fn push_base_layers(
                 bytes: bytes.to_vec(),
             })
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
     }
     Ok(())
 }
@@ -138,19 +138,24 @@ pub async fn retag(
 ) -> Result<bool, BuildError> {
     let target = target(name_tag, insecure)?;
     let client = Client::new(&target, Access::Push)
-        .map_err(fail)?
+        .map_err(BuildError::from)?
         .for_content(Content::Image);
     let digest = Digest::parse(digest).map_err(BuildError::Config)?;
     if client
         .manifest_digest(&digest.to_string())
         .await
-        .map_err(fail)?
+        .map_err(BuildError::from)?
         != Some(digest.clone())
     {
         return Ok(false);
     }
-    let (manifest, media_type) = client.manifest(&digest.to_string()).await.map_err(fail)?;
-    digest.verify(&manifest, name_tag).map_err(fail)?;
+    let (manifest, media_type) = client
+        .manifest(&digest.to_string())
+        .await
+        .map_err(BuildError::from)?;
+    digest
+        .verify(&manifest, name_tag)
+        .map_err(BuildError::from)?;
     let media_type = media_type
         .or_else(|| {
             serde_json::from_slice::<serde_json::Value>(&manifest)
@@ -165,7 +170,7 @@ pub async fn retag(
     client
         .push_manifest(&tag, &media_type, &manifest)
         .await
-        .map_err(fail)?;
+        .map_err(BuildError::from)?;
     Ok(true)
 }
 
@@ -214,7 +219,7 @@ async fn save_tarball(
             .client
             .blob(&digest, Some(layer.size))
             .await
-            .map_err(fail)?;
+            .map_err(BuildError::from)?;
         let name = format!("{}.tar.gz", digest.hex());
         layer_names.push(name.clone());
         files.push((name, bytes.to_vec()));
@@ -257,13 +262,6 @@ fn target(name_tag: &str, insecure: &InsecureRegistries) -> Result<OciReference,
         .map_err(|e| BuildError::Config(format!("cannot push {name_tag}: {e}")))?;
     insecure.reach(&mut target);
     Ok(target)
-}
-
-fn fail(e: OciError) -> BuildError {
-    BuildError::Failed {
-        message: e.to_string(),
-        output: vec![],
-    }
 }
 
 #[cfg(test)]
