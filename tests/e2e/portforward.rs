@@ -1,7 +1,8 @@
 //! End-to-end tests of `dev`'s port forwarding through the real binary on the test ground: a
 //! forward that follows its Deployment to the replacement pod within a second and says so,
-//! and the new-connection latency benchmark (printed beside `kubectl port-forward` to the
-//! same pod, measured in the same run).
+//! concurrent connections over one session, a refused pod port reported, and the
+//! new-connection latency benchmark (printed beside `kubectl port-forward` to the same pod,
+//! measured in the same run).
 
 use devloop_e2e::{Ground, Session, TestNamespace};
 use k8s_openapi::api::core::v1::Pod;
@@ -18,16 +19,25 @@ const BODY: &str = "devloop test busybox\n";
 const SEQUENTIAL_HTTPD: &str = "[/httpd]";
 const FORKING_HTTPD: &str = "[/bin/busybox, httpd, -f, -p, \"8080\", -h, /www]";
 
+/// A server that echoes each connection (a `cat` per connection).
+const ECHO: &str = "[/bin/busybox, nc, -ll, -p, \"8080\", -e, /bin/cat]";
+
 /// A project with nothing to build: a Deployment of the ground's busybox running `command`
-/// (an HTTP server on 8080) and a forward of its port.
+/// (a server on 8080) and a forward of its port 8080, and of `also` when given.
 fn project(name: &str, command: &str) -> tempfile::TempDir {
+    project_forwarding(name, command, None)
+}
+
+fn project_forwarding(name: &str, command: &str, also: Option<u16>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     std::fs::create_dir_all(p.join("k8s")).unwrap();
     std::fs::write(
         p.join("skaffold.yaml"),
         format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\nportForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n"
+            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\nportForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n{}",
+            also.map(|p| format!("- resourceType: deployment\n  resourceName: web\n  port: {p}\n"))
+                .unwrap_or_default()
         ),
     )
     .unwrap();
@@ -39,7 +49,7 @@ fn project(name: &str, command: &str) -> tempfile::TempDir {
     dir
 }
 
-/// `dev` of `dir` in `ns`, once it forwards; and the forward's local address.
+/// `dev` of `dir` in `ns`, once it forwards; and the first forward's local address.
 async fn start_dev(dir: &Path, ns: &str) -> (Session, SocketAddr) {
     let mut dev = Session::start(&Ground::ensure().devloop().current_dir(dir).args([
         "dev",
@@ -137,6 +147,78 @@ async fn forward_reconnects_within_a_second_of_the_replacement_pod_being_ready()
         .unwrap();
     let said = dev.line("reconnected to pod").unwrap();
     assert!(said.contains(&first[0]), "names the replaced pod: {said}");
+    dev.stop().await.unwrap();
+}
+
+/// Eight connections at once through one forward, each sending 1 MiB of its own bytes to an
+/// echo server and reading them back whole: streams of one session neither mix their data
+/// nor lose the end of it (the local side's end is passed on, and the pod's answer still
+/// arrives after it).
+#[tokio::test]
+async fn concurrent_connections_each_get_their_own_bytes_back() {
+    let client = Ground::ensure().client().await.unwrap();
+    let ns = TestNamespace::create(&client, "pf_echo").await.unwrap();
+    let dir = project(&format!("pf-{}", ns.name()), ECHO);
+    let (dev, addr) = start_dev(dir.path(), ns.name()).await;
+    let mut connections = tokio::task::JoinSet::new();
+    for c in 0..8u32 {
+        connections.spawn(async move {
+            let sent: Vec<u8> = (0..1u32 << 20)
+                .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(c * 97) >> 13) as u8)
+                .collect();
+            let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut rd, mut wr) = s.into_split();
+            let to_send = sent.clone();
+            let writer = tokio::spawn(async move {
+                wr.write_all(&to_send).await.unwrap();
+                wr.shutdown().await.unwrap();
+            });
+            let mut got = Vec::new();
+            tokio::time::timeout(Duration::from_secs(60), rd.read_to_end(&mut got))
+                .await
+                .unwrap_or_else(|_| panic!("connection {c}: no end within 60 s"))
+                .unwrap();
+            writer.await.unwrap();
+            assert_eq!(got.len(), sent.len(), "connection {c}: bytes echoed");
+            assert!(
+                got == sent,
+                "connection {c}: the echo differs from what it sent"
+            );
+        });
+    }
+    while let Some(done) = connections.join_next().await {
+        if let Err(e) = done {
+            panic!("{e}\n{}", dev.transcript());
+        }
+    }
+    dev.stop().await.unwrap();
+}
+
+/// A forward of a port nobody listens on: the connection closes, and `dev` says what the
+/// pod's side answered rather than nothing.
+#[tokio::test]
+async fn a_refused_pod_port_is_reported() {
+    let client = Ground::ensure().client().await.unwrap();
+    let ns = TestNamespace::create(&client, "pf_refused").await.unwrap();
+    let dir = project_forwarding(&format!("pf-{}", ns.name()), FORKING_HTTPD, Some(9090));
+    let mut dev = Session::start(&Ground::ensure().devloop().current_dir(dir.path()).args([
+        "dev",
+        "-n",
+        ns.name(),
+        "--port-forward",
+    ]))
+    .unwrap();
+    dev.wait_for("Watching for changes", 1).await.unwrap();
+    let line = dev
+        .line("port 9090 on")
+        .unwrap_or_else(|| panic!("a forward of 9090:\n{}", dev.transcript()));
+    let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+    let body = http_get(SocketAddr::from(([127, 0, 0, 1], port))).await;
+    assert!(
+        body.as_deref().map_or(true, str::is_empty),
+        "nothing answers on 9090: {body:?}"
+    );
+    dev.wait_for("error forwarding port 9090", 1).await.unwrap();
     dev.stop().await.unwrap();
 }
 

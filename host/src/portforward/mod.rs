@@ -1,10 +1,12 @@
-//! Port forwarding through kube-rs (`Api<Pod>::portforward`): a local TCP listener per
-//! forwarded resource port. Each accepted connection takes the forward's warm spare stream
-//! (spare.rs), opened to the pod the forward resolves to now, so after a pod restart or a
-//! rollout new connections reach a new pod by themselves, without waiting for a handshake.
+//! Port forwarding: a local TCP listener per forwarded resource port. Each accepted
+//! connection becomes a stream pair on the forward's SPDY session (session.rs), kept open to
+//! the pod the forward resolves to now (keeper.rs), so a connection waits for no handshake,
+//! and after a pod restart or a rollout new connections reach a new pod by themselves.
 
+mod keeper;
 mod resolve;
-mod spare;
+mod session;
+mod spdy;
 
 pub use resolve::{Endpoint, endpoint, is_ready, selector_string};
 
@@ -13,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -234,19 +236,17 @@ impl Drop for PortForwarder {
 /// How long a connection waits for a stream to the pod before it is closed.
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Accepts connections until aborted; the connection tasks and the spare's keeper live in a
-/// JoinSet owned here, so aborting the forward also ends its connections.
+/// Accepts connections until aborted; the connection tasks and the session's keeper live in
+/// a JoinSet owned here, so aborting the forward also ends its connections.
 async fn serve(listener: TcpListener, spec: ForwardSpec, client: kube::Client, events: Events) {
     let mut connections = JoinSet::new();
     let (claims, claimed) = tokio::sync::mpsc::channel(64);
-    let last_error = spare::LastError::default();
-    let in_use = std::sync::Arc::new(spare::InUse::default());
-    connections.spawn(spare::keep_spare(
+    let last_error = keeper::LastError::default();
+    connections.spawn(keeper::keep_session(
         spec.clone(),
-        client.clone(),
+        client,
         events.clone(),
         claimed,
-        in_use.clone(),
         last_error.clone(),
     ));
     loop {
@@ -256,17 +256,13 @@ async fn serve(listener: TcpListener, spec: ForwardSpec, client: kube::Client, e
                     let _ = socket.set_nodelay(true);
                     let (spec, events, claims, last_error) =
                         (spec.clone(), events.clone(), claims.clone(), last_error.clone());
-                    let client = client.clone();
-                    // Counted from now, before the keeper sees the claim.
-                    let in_use = in_use.enter();
                     connections.spawn(async move {
-                        let _in_use = in_use;
-                        if let Err(e) = forward_connection(socket, &spec, &client, &claims, &last_error).await {
-                            events.send(Event::message(
-                                Stage::Dev,
-                                Level::Warn,
-                                format!("port forward {}: {e}", spec.describe()),
-                            ));
+                        if let Err(e) = forward_connection(socket, &spec, &claims, &last_error).await {
+                            let text = match e {
+                                PortForwardError::NoPod { .. } => e.to_string(),
+                                _ => format!("port forward {}: {e}", spec.describe()),
+                            };
+                            events.send(Event::message(Stage::Dev, Level::Warn, text));
                         }
                     });
                 }
@@ -281,71 +277,103 @@ async fn serve(listener: TcpListener, spec: ForwardSpec, client: kube::Client, e
     }
 }
 
-/// Connects one local socket to the forward's spare stream; when the spare is being replaced,
-/// to a stream of its own (a pod that vanished meanwhile is retried with a fresh resolution);
-/// while no pod is reachable, to the first stream to the next one.
+/// The forward's session, once there is one (while no pod is reachable, the session to the
+/// next one), within [`CLAIM_TIMEOUT`].
+async fn claim_session(
+    spec: &ForwardSpec,
+    claims: &tokio::sync::mpsc::Sender<keeper::Claim>,
+    last_error: &keeper::LastError,
+) -> Result<std::sync::Arc<session::Session>, PortForwardError> {
+    let (claim, answer) = tokio::sync::oneshot::channel();
+    if claims.send(claim).await.is_ok()
+        && let Ok(Ok(session)) = tokio::time::timeout(CLAIM_TIMEOUT, answer).await
+    {
+        return Ok(session);
+    }
+    let reason = last_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| "the forward could not be opened".into());
+    Err(PortForwardError::NoPod {
+        resource: spec.describe(),
+        reason: format!(
+            "no pod to forward to within {} s: {reason}",
+            CLAIM_TIMEOUT.as_secs()
+        ),
+    })
+}
+
+/// Connects one local socket to a stream pair of the forward's session (a session that ended
+/// meanwhile is replaced by the keeper, and the connection takes the next one), then copies
+/// both ways until the pod's side ends or the local side is gone.
 async fn forward_connection(
     mut socket: TcpStream,
     spec: &ForwardSpec,
-    client: &kube::Client,
-    claims: &tokio::sync::mpsc::Sender<spare::Claim>,
-    last_error: &spare::LastError,
+    claims: &tokio::sync::mpsc::Sender<keeper::Claim>,
+    last_error: &keeper::LastError,
 ) -> Result<(), PortForwardError> {
-    let (claim, answer) = tokio::sync::oneshot::channel();
-    let answer = match claims.send(claim).await {
-        Ok(()) => tokio::time::timeout(CLAIM_TIMEOUT, answer).await.ok(),
-        Err(_) => None,
-    };
-    let upstream = match answer {
-        Some(Ok(Some(spare))) => spare,
-        Some(Ok(None)) => open_own(spec, client).await?,
-        _ => {
-            let reason = last_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .unwrap_or_else(|| "the forward could not be opened".into());
-            return Err(PortForwardError::NoPod {
-                resource: spec.describe(),
-                reason: format!(
-                    "no pod to forward to within {} s: {reason}",
-                    CLAIM_TIMEOUT.as_secs()
-                ),
-            });
+    let mut pair = None;
+    let mut why = String::new();
+    for _ in 0..3 {
+        let session = claim_session(spec, claims, last_error).await?;
+        match session.open_pair(session.endpoint.port).await {
+            Ok(p) => {
+                pair = Some(p);
+                break;
+            }
+            Err(e) => why = e,
         }
-    };
-    let spare::Upstream {
-        forwarder,
-        mut stream,
-        early,
-        ..
-    } = upstream;
-    if socket.write_all(&early).await.is_ok() {
-        let _ = tokio::io::copy_bidirectional(&mut socket, &mut stream).await;
     }
-    drop(stream);
-    forwarder.abort();
+    let Some(mut pair) = pair else {
+        return Err(PortForwardError::NoPod {
+            resource: spec.describe(),
+            reason: why,
+        });
+    };
+    let (mut from_local, mut to_local) = socket.split();
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut local_open = true;
+    loop {
+        tokio::select! {
+            read = from_local.read(&mut buf), if local_open => match read {
+                Ok(n) if n > 0 => {
+                    if pair.send(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                // The local side sends nothing more; the pod's answer may still come.
+                _ => {
+                    local_open = false;
+                    if pair.finish().await.is_err() {
+                        break;
+                    }
+                }
+            },
+            piece = pair.recv() => match piece {
+                Some(bytes) => {
+                    if to_local.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    if let Some(why) = pair.session_ended() {
+        return Err(PortForwardError::NoPod {
+            resource: spec.describe(),
+            reason: why,
+        });
+    }
+    let error = pair.error();
+    if !error.is_empty() {
+        return Err(PortForwardError::NoPod {
+            resource: spec.describe(),
+            reason: error,
+        });
+    }
     Ok(())
-}
-
-async fn open_own(
-    spec: &ForwardSpec,
-    client: &kube::Client,
-) -> Result<spare::Upstream, PortForwardError> {
-    let mut last_err = None;
-    for attempt in 0..4u64 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-        }
-        match spare::open(client, spec).await {
-            Ok(up) => return Ok(up),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| PortForwardError::NoPod {
-        resource: spec.describe(),
-        reason: "the forward could not be opened".into(),
-    }))
 }
 
 #[cfg(test)]
