@@ -5,7 +5,7 @@
 //! and `pullParent` each shown to reach the build.
 
 use anyhow::{Context, Result};
-use devloop_e2e::{DevloopOutput, Ground, built_reference, docker};
+use devloop_e2e::{DevloopOutput, Ground, built_reference, docker, index_platforms};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -127,18 +127,7 @@ async fn several_platforms_are_built_pushed_and_joined_in_an_index() -> Result<(
         index["mediaType"], "application/vnd.docker.distribution.manifest.list.v2+json",
         "{index}"
     );
-    let platforms: Vec<String> = index["manifests"]
-        .as_array()
-        .context("manifests")?
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["platform"]["os"].as_str().unwrap_or(""),
-                m["platform"]["architecture"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    let platforms = index_platforms(&index);
     assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
     for platform in ["amd64", "arm64"] {
         let one = docker(&[

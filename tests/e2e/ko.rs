@@ -7,7 +7,8 @@
 
 use anyhow::{Context, Result, bail};
 use devloop_e2e::{
-    DevloopOutput, Ground, TestNamespace, built_reference, docker, http_get, wait_for_running_pod,
+    DevloopOutput, Ground, TestNamespace, built_reference, docker, http_get, index_platforms,
+    wait_for_running_pod,
 };
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -492,16 +493,7 @@ async fn builds_an_index(name: &str, platforms: &str) -> Result<()> {
         "application/vnd.oci.image.index.v1+json"
     );
     let entries = index["manifests"].as_array().context("manifests")?;
-    let platforms: Vec<String> = entries
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["platform"]["os"].as_str().unwrap_or(""),
-                m["platform"]["architecture"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    let platforms = index_platforms(&index);
     assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
     for (entry, arch) in entries.iter().zip(["amd64", "arm64"]) {
         let child = entry["digest"].as_str().context("child digest")?;
