@@ -144,7 +144,11 @@ pub(super) async fn keep_session(
                     Level::Debug,
                     format!("port forward {}: {why}; opening another connection", spec.describe()),
                 ));
-                session = None;
+                // A session that ends as soon as it opened (a proxy that takes the upgrade
+                // and hangs up) is not reopened at once, again and again.
+                if session.take().is_some_and(|s| s.opened_at.elapsed() < RETRY) {
+                    retry_at = Some(Instant::now() + RETRY);
+                }
             }
             _ = changed.notified() => {
                 retry_at = None;

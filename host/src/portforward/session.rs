@@ -25,11 +25,14 @@ use tokio::task::AbortHandle;
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Data frames a stream holds before the reader waits for its connection to take them.
 const STREAM_BACKLOG: usize = 32;
+/// What is kept of an error stream's text.
+const ERROR_TEXT_LIMIT: usize = 64 * 1024;
 
 type Io = TokioIo<Upgraded>;
 
 pub(super) struct Session {
     pub endpoint: Endpoint,
+    pub opened_at: std::time::Instant,
     link: Arc<Link>,
     tasks: [AbortHandle; 2],
 }
@@ -38,10 +41,20 @@ pub(super) struct Session {
 struct Link {
     writer: tokio::sync::Mutex<Writer>,
     /// Where each open stream's data goes; a stream leaves when its sender finished or reset
-    /// it, or when the connection ended (its receiver then sees the end).
-    streams: Mutex<HashMap<u32, mpsc::Sender<Bytes>>>,
+    /// it, or when the connection ended (a data stream's receiver then sees the end).
+    streams: Mutex<HashMap<u32, Sink>>,
     /// Why the connection ended, once it has.
     ended: watch::Sender<Option<String>>,
+}
+
+/// Where the reader puts a stream's data.
+#[derive(Clone)]
+enum Sink {
+    /// Handed to the local connection, which may wait.
+    Data(mpsc::Sender<Bytes>),
+    /// Kept (up to [`ERROR_TEXT_LIMIT`]) and read once the data stream ended: the reader must
+    /// never wait on it, as the data stream's end comes after it.
+    Error(Arc<Mutex<Vec<u8>>>),
 }
 
 struct Writer {
@@ -112,6 +125,7 @@ impl Session {
         let pinger = tokio::spawn(ping(link.clone())).abort_handle();
         Ok(Session {
             endpoint,
+            opened_at: std::time::Instant::now(),
             link,
             tasks: [reader, pinger],
         })
@@ -134,7 +148,7 @@ impl Session {
     /// frames may follow at once: the server reads a connection's frames in order.
     pub async fn open_pair(self: &Arc<Self>, port: u16) -> Result<Pair, String> {
         let (data_tx, data) = mpsc::channel(STREAM_BACKLOG);
-        let (error_tx, error) = mpsc::channel(4);
+        let error = Arc::new(Mutex::new(Vec::new()));
         let mut w = self.link.writer.lock().await;
         if let Some(why) = self.link.ended.borrow().clone() {
             return Err(why);
@@ -148,8 +162,8 @@ impl Session {
         w.next_request += 1;
         {
             let mut streams = lock(&self.link.streams);
-            streams.insert(error_id, error_tx);
-            streams.insert(data_id, data_tx);
+            streams.insert(error_id, Sink::Error(error.clone()));
+            streams.insert(data_id, Sink::Data(data_tx));
         }
         let port = port.to_string();
         let mut out = BytesMut::with_capacity(256);
@@ -240,11 +254,18 @@ async fn read_frames(read: ReadHalf<Io>, link: Arc<Link>) {
         match head {
             Head::Data { stream, fin, .. } => {
                 let to = lock(&link.streams).get(&stream).cloned();
-                if let Some(to) = to
-                    && !payload.is_empty()
-                {
+                match to {
+                    _ if payload.is_empty() => {}
                     // The stream's connection may have gone: its data is then dropped.
-                    let _ = to.send(payload.freeze()).await;
+                    Some(Sink::Data(to)) => {
+                        let _ = to.send(payload.freeze()).await;
+                    }
+                    Some(Sink::Error(text)) => {
+                        let mut text = lock(&text);
+                        let room = ERROR_TEXT_LIMIT.saturating_sub(text.len());
+                        text.extend_from_slice(&payload[..room.min(payload.len())]);
+                    }
+                    None => {}
                 }
                 if fin {
                     lock(&link.streams).remove(&stream);
@@ -302,7 +323,7 @@ pub(super) struct Pair {
     error_id: u32,
     data_id: u32,
     data: mpsc::Receiver<Bytes>,
-    error: mpsc::Receiver<Bytes>,
+    error: Arc<Mutex<Vec<u8>>>,
     sent_fin: bool,
     got_fin: bool,
 }
@@ -339,14 +360,10 @@ impl Pair {
 
     /// What the server reported on the error stream (the pod's port refused the connection,
     /// the pod is gone), once the data stream ended; empty when all went well.
-    pub fn error(&mut self) -> String {
-        let mut text = Vec::new();
-        while let Ok(piece) = self.error.try_recv() {
-            if text.len() < 64 * 1024 {
-                text.extend_from_slice(&piece);
-            }
-        }
-        String::from_utf8_lossy(&text).trim().to_string()
+    pub fn error(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.error))
+            .trim()
+            .to_string()
     }
 
     /// Why the session ended, when it has.
