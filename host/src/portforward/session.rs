@@ -11,12 +11,13 @@
 use super::spdy::{self, Head};
 use super::{Endpoint, ForwardSpec, PortForwardError};
 use bytes::{Bytes, BytesMut};
-use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use tokio::io::{
+    AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
@@ -28,7 +29,10 @@ const STREAM_BACKLOG: usize = 32;
 /// What is kept of an error stream's text.
 const ERROR_TEXT_LIMIT: usize = 64 * 1024;
 
-type Io = TokioIo<Upgraded>;
+/// What a session runs over: the upgraded HTTP connection (a byte pipe in the unit tests).
+trait Connection: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection for T {}
+type Io = Box<dyn Connection>;
 
 pub(super) struct Session {
     pub endpoint: Endpoint,
@@ -110,7 +114,12 @@ impl Session {
         let upgraded = hyper::upgrade::on(response)
             .await
             .map_err(|e| refused(format!("upgrading to SPDY: {e}")))?;
-        let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+        Ok(Session::over(Box::new(TokioIo::new(upgraded)), endpoint))
+    }
+
+    /// A session on a connection that speaks SPDY from its first byte.
+    fn over(io: Io, endpoint: Endpoint) -> Session {
+        let (read, write) = tokio::io::split(io);
         let link = Arc::new(Link {
             writer: tokio::sync::Mutex::new(Writer {
                 io: write,
@@ -123,12 +132,12 @@ impl Session {
         });
         let reader = tokio::spawn(read_frames(read, link.clone())).abort_handle();
         let pinger = tokio::spawn(ping(link.clone())).abort_handle();
-        Ok(Session {
+        Session {
             endpoint,
             opened_at: std::time::Instant::now(),
             link,
             tasks: [reader, pinger],
-        })
+        }
     }
 
     /// Resolves when the connection has ended, with why.
@@ -394,5 +403,232 @@ impl Drop for Pair {
             }
             let _ = session.link.write(&out).await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Decompress, FlushDecompress};
+    use tokio::io::DuplexStream;
+
+    /// The server's end of a session's connection: reads our frames (inflating header blocks
+    /// as the server does) and writes its own.
+    struct FakeServer {
+        io: DuplexStream,
+        inflate: Decompress,
+    }
+
+    impl FakeServer {
+        async fn frame(&mut self) -> (Head, Vec<u8>) {
+            let mut head = [0u8; 8];
+            tokio::time::timeout(Duration::from_secs(5), self.io.read_exact(&mut head))
+                .await
+                .expect("a frame within 5 s")
+                .unwrap();
+            let head = Head::parse(head).unwrap();
+            let mut payload = vec![0u8; head.len()];
+            self.io.read_exact(&mut payload).await.unwrap();
+            (head, payload)
+        }
+
+        /// The next frame, a SYN_STREAM: its stream id and headers.
+        async fn syn_stream(&mut self) -> (u32, Vec<(String, String)>) {
+            let (head, payload) = self.frame().await;
+            assert!(
+                matches!(
+                    head,
+                    Head::Control {
+                        kind: spdy::SYN_STREAM,
+                        ..
+                    }
+                ),
+                "{head:?}"
+            );
+            let mut block = Vec::with_capacity(4096);
+            self.inflate
+                .decompress_vec(&payload[10..], &mut block, FlushDecompress::Sync)
+                .unwrap();
+            let mut at = 4;
+            let mut next = || {
+                let n = u32::from_be_bytes(block[at..at + 4].try_into().unwrap()) as usize;
+                at += 4 + n;
+                String::from_utf8(block[at - n..at].to_vec()).unwrap()
+            };
+            let count = u32::from_be_bytes(block[..4].try_into().unwrap());
+            let headers = (0..count).map(|_| (next(), next())).collect();
+            (spdy::stream_of(&payload).unwrap(), headers)
+        }
+
+        async fn send(&mut self, f: impl FnOnce(&mut BytesMut)) {
+            let mut out = BytesMut::new();
+            f(&mut out);
+            self.io.write_all(&out).await.unwrap();
+        }
+    }
+
+    fn session() -> (Arc<Session>, FakeServer) {
+        let (ours, theirs) = tokio::io::duplex(1 << 20);
+        let endpoint = Endpoint {
+            pod: "web-1".into(),
+            port: 8080,
+        };
+        let server = FakeServer {
+            io: theirs,
+            inflate: Decompress::new(true),
+        };
+        (Arc::new(Session::over(Box::new(ours), endpoint)), server)
+    }
+
+    fn headers(kind: &str, request: &str) -> Vec<(String, String)> {
+        [
+            ("streamtype", kind),
+            ("port", "8080"),
+            ("requestid", request),
+        ]
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .to_vec()
+    }
+
+    #[tokio::test]
+    async fn each_connection_opens_an_error_and_a_data_stream_of_one_request() {
+        let (session, mut server) = session();
+        let _first = session.open_pair(8080).await.unwrap();
+        assert_eq!(server.syn_stream().await, (1, headers("error", "0")));
+        // Nothing is sent on the error stream: it is finished at once.
+        let (head, _) = server.frame().await;
+        assert_eq!(
+            head,
+            Head::Data {
+                stream: 1,
+                fin: true,
+                len: 0
+            }
+        );
+        assert_eq!(server.syn_stream().await, (3, headers("data", "0")));
+        let _second = session.open_pair(8080).await.unwrap();
+        assert_eq!(server.syn_stream().await, (5, headers("error", "1")));
+        server.frame().await;
+        assert_eq!(server.syn_stream().await, (7, headers("data", "1")));
+    }
+
+    #[tokio::test]
+    async fn data_goes_both_ways_and_each_end_is_passed_on() {
+        let (session, mut server) = session();
+        let mut pair = session.open_pair(8080).await.unwrap();
+        for _ in 0..3 {
+            server.frame().await;
+        }
+        pair.send(b"GET /").await.unwrap();
+        let (head, payload) = server.frame().await;
+        assert_eq!(
+            head,
+            Head::Data {
+                stream: 3,
+                fin: false,
+                len: 5
+            }
+        );
+        assert_eq!(payload, b"GET /");
+        pair.finish().await.unwrap();
+        let (head, _) = server.frame().await;
+        assert_eq!(
+            head,
+            Head::Data {
+                stream: 3,
+                fin: true,
+                len: 0
+            }
+        );
+        server
+            .send(|o| {
+                spdy::data(o, 3, false, b"200 OK");
+                spdy::data(o, 3, true, &[]);
+            })
+            .await;
+        assert_eq!(pair.recv().await.as_deref(), Some(&b"200 OK"[..]));
+        assert_eq!(pair.recv().await, None);
+        assert_eq!(pair.error(), "");
+        // Both ends finished: dropping the pair resets nothing.
+        drop(pair);
+        server.send(|o| spdy::ping(o, 2)).await;
+        let (head, payload) = server.frame().await;
+        assert!(
+            matches!(
+                head,
+                Head::Control {
+                    kind: spdy::PING,
+                    ..
+                }
+            ),
+            "{head:?}"
+        );
+        assert_eq!(payload, 2u32.to_be_bytes());
+    }
+
+    /// The server writes its error before it ends the data stream; however much it writes,
+    /// the reader must get to that end (a queue it waited on would hold every stream up).
+    #[tokio::test]
+    async fn an_error_stream_never_holds_the_data_stream_up() {
+        let (session, mut server) = session();
+        let mut pair = session.open_pair(9090).await.unwrap();
+        for _ in 0..3 {
+            server.frame().await;
+        }
+        server
+            .send(|o| {
+                for _ in 0..200 {
+                    spdy::data(o, 1, false, b"error forwarding port 9090: refused; ");
+                }
+                spdy::data(o, 1, true, &[]);
+                spdy::data(o, 3, true, &[]);
+            })
+            .await;
+        let end = tokio::time::timeout(Duration::from_secs(5), pair.recv()).await;
+        assert_eq!(end.expect("the data stream's end within 5 s"), None);
+        assert!(
+            pair.error()
+                .starts_with("error forwarding port 9090: refused;")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pair_dropped_before_the_end_resets_both_streams() {
+        let (session, mut server) = session();
+        let pair = session.open_pair(8080).await.unwrap();
+        for _ in 0..3 {
+            server.frame().await;
+        }
+        drop(pair);
+        for stream in [3, 1] {
+            let (head, payload) = server.frame().await;
+            assert!(
+                matches!(
+                    head,
+                    Head::Control {
+                        kind: spdy::RST_STREAM,
+                        ..
+                    }
+                ),
+                "{head:?}"
+            );
+            assert_eq!(spdy::stream_of(&payload), Some(stream));
+            assert_eq!(payload[4..], spdy::CANCEL.to_be_bytes());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_connection_ending_ends_every_stream_and_says_why() {
+        let (session, server) = session();
+        let mut pair = session.open_pair(8080).await.unwrap();
+        drop(server);
+        assert_eq!(pair.recv().await, None);
+        let why = tokio::time::timeout(Duration::from_secs(5), session.ended())
+            .await
+            .unwrap();
+        assert!(why.contains("closed the port-forward connection"), "{why}");
+        assert_eq!(pair.session_ended(), Some(why.clone()));
+        assert!(!session.is_open());
+        assert!(session.open_pair(8080).await.is_err());
     }
 }
