@@ -470,32 +470,9 @@ fn devloop_command(dir: &Path) -> tokio::process::Command {
 /// A project: one artifact FROM the ground's busybox whose `www/` is synced, a Deployment,
 /// and a forward of the Deployment's port.
 fn dev_project(name: &str, image: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path();
-    std::fs::create_dir_all(p.join("web/www")).unwrap();
-    std::fs::create_dir_all(p.join("k8s")).unwrap();
-    std::fs::write(
-        p.join("skaffold.yaml"),
-        format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: /www\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\nportForward:\n- resourceType: deployment\n  resourceName: web\n  port: 8080\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        p.join("web/Dockerfile"),
-        "FROM devloop-test/busybox:v1\nCOPY www /www\nCOPY version.txt /version.txt\n",
-    )
-    .unwrap();
-    std::fs::write(p.join("web/www/index.html"), "hello v1\n").unwrap();
-    std::fs::write(p.join("web/version.txt"), "1\n").unwrap();
-    std::fs::write(
-        p.join("k8s/web.yaml"),
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
-        ),
-    )
-    .unwrap();
-    dir
+    devloop_e2e::WebProject::new(name, image)
+        .port_forward()
+        .create()
 }
 
 /// GETs through the forward until the body is `want` (a rollout or sync may be under way).

@@ -7,7 +7,7 @@
 //! The random points come from a seed printed by each test; `DEVLOOP_FAULT_SEED=<n>` replays
 //! them.
 
-use devloop_e2e::{FaultProxy, Ground, Session, TestNamespace, Upstream};
+use devloop_e2e::{FaultProxy, Ground, Session, TestNamespace, Upstream, WebProject};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::api::{Api, ListParams};
@@ -56,28 +56,11 @@ impl Points {
 /// A project that builds one image FROM the ground's busybox and deploys a Deployment of it, a
 /// Service and a ConfigMap.
 fn built_project(dir: &Path, name: &str, image: &str) {
-    std::fs::create_dir_all(dir.join("web")).unwrap();
-    std::fs::create_dir_all(dir.join("k8s")).unwrap();
-    std::fs::write(
-        dir.join("skaffold.yaml"),
-        format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("web/Dockerfile"),
-        "FROM devloop-test/busybox:v1\nCOPY version.txt /version.txt\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("web/version.txt"), "1\n").unwrap();
-    std::fs::write(
-        dir.join("k8s/web.yaml"),
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 8080\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: v\n"
-        ),
-    )
-    .unwrap();
+    WebProject::new(name, image)
+        .dockerfile("FROM devloop-test/busybox:v1\nCOPY version.txt /version.txt\n")
+        .sync_to(None)
+        .manifests_extra("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 8080\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: v\n")
+        .write(dir);
 }
 
 /// A project without a build: one Deployment of the ground's busybox running `script`.

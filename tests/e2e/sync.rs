@@ -2,7 +2,7 @@
 //! (no shell, no `tar`) synced through an ephemeral helper container, and the sync latency
 //! benchmark (printed beside `kubectl cp` measured in the same run, as ratios).
 
-use devloop_e2e::{Devloop, Ground, Session, TestNamespace, exec, http_get};
+use devloop_e2e::{Devloop, Ground, Session, TestNamespace, WebProject, exec, http_get};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use std::path::Path;
@@ -34,27 +34,13 @@ fn project_with(
     security: &str,
     extra: &str,
 ) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path();
-    std::fs::create_dir_all(p.join("web/www")).unwrap();
-    std::fs::create_dir_all(p.join("k8s")).unwrap();
-    std::fs::write(
-        p.join("skaffold.yaml"),
-        format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nmetadata:\n  name: {name}\nbuild:\n  artifacts:\n  - image: {image}\n    context: web\n    sync:\n      manual:\n      - src: \"www/**\"\n        dest: {dest}\n        strip: www/\nmanifests:\n  rawYaml:\n  - k8s/*.yaml\n{extra}"
-        ),
-    )
-    .unwrap();
-    std::fs::write(p.join("web/Dockerfile"), dockerfile).unwrap();
-    std::fs::write(p.join("web/www/index.html"), "hello v1\n").unwrap();
-    std::fs::write(
-        p.join("k8s/web.yaml"),
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      securityContext: {security}\n      containers:\n      - name: web\n        image: {image}\n        imagePullPolicy: IfNotPresent\n        ports:\n        - {{name: http, containerPort: 8080}}\n        readinessProbe:\n          tcpSocket: {{port: 8080}}\n          periodSeconds: 1\n"
-        ),
-    )
-    .unwrap();
-    dir
+    WebProject::new(name, image)
+        .dockerfile(dockerfile)
+        .sync_to(Some(dest))
+        .replicas(replicas)
+        .security(security)
+        .config_extra(extra)
+        .create()
 }
 
 /// `dev` of `project` in `ns`, started and past its first deploy.

@@ -29,6 +29,7 @@ mod pods;
 mod proxy;
 mod session;
 mod wait;
+mod web_project;
 
 pub use devloop::{Devloop, DevloopOutput, built_reference, devloop_bin};
 pub use docker::docker;
@@ -42,3 +43,4 @@ pub use pods::{describe_pods, pods_matching, wait_for_running_pod};
 pub use proxy::{FaultProxy, Upstream, api_server_addr, kubeconfig_through};
 pub use session::Session;
 pub use wait::{deployment_available, wait_for_deployment_available};
+pub use web_project::WebProject;
