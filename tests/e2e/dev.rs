@@ -14,7 +14,7 @@ use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 const SELECTOR: &str = "app.kubernetes.io/managed-by=devloop";
 
@@ -108,18 +108,6 @@ async fn exec_out(client: &kube::Client, ns: &str, pod: &str, cmd: &[&str]) -> S
     out
 }
 
-/// The body of `GET /` on a local address.
-async fn http_get(addr: SocketAddr) -> std::io::Result<String> {
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .map_err(|_| std::io::Error::other("timed out"))??;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    Ok(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
-}
-
 fn www_context() -> (tempfile::TempDir, PathBuf, SyncRules) {
     let dir = tempfile::tempdir().unwrap();
     let ctx = dir.path().canonicalize().unwrap();
@@ -198,7 +186,10 @@ async fn sync_reaches_every_replica_and_is_served() {
         );
         // What the replica serves, through a port-forward to that very pod.
         let addr = forwarder.start(pod_spec(pod, ns.name())).await.unwrap();
-        assert_eq!(http_get(addr).await.unwrap(), "synced by devloop\n");
+        assert_eq!(
+            devloop_e2e::local_get(addr).await.unwrap(),
+            "synced by devloop\n"
+        );
     }
 
     // A deletion removes the file in every container.
@@ -289,7 +280,10 @@ async fn port_forward_follows_the_deployment_across_pod_deletion() {
         e,
         Event::PortForward { local_port, .. } if *local_port == addr.port()
     )));
-    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+    assert_eq!(
+        devloop_e2e::local_get(addr).await.unwrap(),
+        "devloop test busybox\n"
+    );
 
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns.name());
     pods.delete(&first[0], &DeleteParams::default().grace_period(0))
@@ -305,7 +299,10 @@ async fn port_forward_follows_the_deployment_across_pod_deletion() {
         assert!(Instant::now() < deadline, "a replacement pod within 90 s");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert_eq!(http_get(addr).await.unwrap(), "devloop test busybox\n");
+    assert_eq!(
+        devloop_e2e::local_get(addr).await.unwrap(),
+        "devloop test busybox\n"
+    );
     forwarder.stop();
 }
 
@@ -480,7 +477,7 @@ async fn served(addr: SocketAddr, want: &str, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut last = String::new();
     while Instant::now() < deadline {
-        match http_get(addr).await {
+        match devloop_e2e::local_get(addr).await {
             Ok(body) if body == want => return,
             Ok(body) => last = body,
             Err(e) => last = e.to_string(),

@@ -4,7 +4,7 @@
 //! new-connection latency benchmark (printed beside `kubectl port-forward` to the same pod,
 //! measured in the same run).
 
-use devloop_e2e::{Ground, Session, TestNamespace};
+use devloop_e2e::{Ground, Session, TestNamespace, local_get, ms, percentile};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams};
 use std::net::SocketAddr;
@@ -65,18 +65,6 @@ async fn start_dev(dir: &Path, ns: &str) -> (Session, SocketAddr) {
     (dev, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
-/// The body of `GET /` on a new connection to `addr`.
-async fn http_get(addr: SocketAddr) -> std::io::Result<String> {
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .map_err(|_| std::io::Error::other("timed out"))??;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    Ok(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
-}
-
 /// The ready, not terminating, pods of `app=web`.
 async fn ready_pods(client: &kube::Client, ns: &str) -> Vec<String> {
     Api::<Pod>::namespaced(client.clone(), ns)
@@ -98,7 +86,7 @@ async fn forward_reconnects_within_a_second_of_the_replacement_pod_being_ready()
         .unwrap();
     let dir = project(&format!("pf-{}", ns.name()), SEQUENTIAL_HTTPD);
     let (mut dev, addr) = start_dev(dir.path(), ns.name()).await;
-    assert_eq!(http_get(addr).await.unwrap(), BODY);
+    assert_eq!(local_get(addr).await.unwrap(), BODY);
     let first = ready_pods(&client, ns.name()).await;
     assert_eq!(first.len(), 1, "{first:?}");
 
@@ -120,7 +108,7 @@ async fn forward_reconnects_within_a_second_of_the_replacement_pod_being_ready()
     };
     let ready = Instant::now();
     loop {
-        if let Ok(body) = http_get(addr).await
+        if let Ok(body) = local_get(addr).await
             && body == BODY
         {
             break;
@@ -213,7 +201,7 @@ async fn a_refused_pod_port_is_reported() {
         .line("port 9090 on")
         .unwrap_or_else(|| panic!("a forward of 9090:\n{}", dev.transcript()));
     let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
-    let body = http_get(SocketAddr::from(([127, 0, 0, 1], port))).await;
+    let body = local_get(SocketAddr::from(([127, 0, 0, 1], port))).await;
     assert!(
         body.as_deref().map_or(true, str::is_empty),
         "nothing answers on 9090: {body:?}"
@@ -286,18 +274,7 @@ async fn timed_get(addr: SocketAddr) -> Duration {
     start.elapsed()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn report(what: &str, devloop: &mut [Duration], kubectl: &mut [Duration]) {
-    devloop.sort();
-    kubectl.sort();
+fn report(what: &str, devloop: &[Duration], kubectl: &[Duration]) {
     let (d50, d90) = (percentile(devloop, 0.5), percentile(devloop, 0.9));
     let (k50, k90) = (percentile(kubectl, 0.5), percentile(kubectl, 0.9));
     println!(
@@ -339,7 +316,7 @@ async fn port_forward_connection_benchmark() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         k.push(timed_get(kubectl.addr).await);
     }
-    report("new connection, 150 ms apart", &mut d, &mut k);
+    report("new connection, 150 ms apart", &d, &k);
 
     let (mut d, mut k) = (Vec::new(), Vec::new());
     for _ in 0..30 {
@@ -348,7 +325,7 @@ async fn port_forward_connection_benchmark() {
     for _ in 0..30 {
         k.push(timed_get(kubectl.addr).await);
     }
-    report("new connection, back to back", &mut d, &mut k);
+    report("new connection, back to back", &d, &k);
     drop(kubectl.child);
     dev.stop().await.unwrap();
 }

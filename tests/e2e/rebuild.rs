@@ -3,10 +3,10 @@
 //! Printed, not asserted; each round must end with the new image running.
 
 use anyhow::{Context, Result};
-use devloop_e2e::{Ground, Session, TestNamespace};
+use devloop_e2e::{Ground, Session, TestNamespace, median};
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const ROUNDS: usize = 5;
 
@@ -39,11 +39,6 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(())
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 #[tokio::test]
@@ -144,7 +139,7 @@ async fn edit_to_ready_benchmark() -> Result<()> {
         .lines()
         .filter(|l| l.contains("Deployments stabilized"))
         .collect();
-    let (d, k) = (median(ours), median(theirs));
+    let (d, k) = (median(&ours), median(&theirs));
     println!("edit → rebuilt, redeployed, ready (one custom artifact), median of {ROUNDS}:");
     println!("  kubectl devloop dev: {d:?} (goal < 1 s)");
     println!("  by hand (docker build; kubectl set image; kubectl rollout status): {k:?}");

@@ -2,7 +2,9 @@
 //! (no shell, no `tar`) synced through an ephemeral helper container, and the sync latency
 //! benchmark (printed beside `kubectl cp` measured in the same run, as ratios).
 
-use devloop_e2e::{Devloop, Ground, Session, TestNamespace, WebProject, exec, http_get};
+use devloop_e2e::{
+    Devloop, Ground, Session, TestNamespace, WebProject, exec, http_get, ms, p50_p90_ms,
+};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use std::path::Path;
@@ -195,21 +197,6 @@ async fn sync_into_a_scratch_image_goes_through_an_ephemeral_helper() {
     dev.stop().await.unwrap();
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// p50 and p90 of `times`, in ms.
-fn p50_p90(mut times: Vec<Duration>) -> (f64, f64) {
-    times.sort();
-    (ms(percentile(&times, 0.5)), ms(percentile(&times, 0.9)))
-}
-
 /// `kubectl cp` of a file to `/www/index.html` in every pod at once, `n` times (the file is
 /// outside the project, so the running `dev` does not sync it too).
 fn kubectl_cp(ns: &str, pods: &[String], n: usize) -> Vec<Duration> {
@@ -362,11 +349,11 @@ async fn sync_latency_benchmark() {
     let scratch_times = devloop_times(&client, ns2.name(), &dev, &index, EDITS).await;
     dev.stop().await.unwrap();
 
-    let (b50, b90) = p50_p90(busybox_times);
-    let (i50, i90) = p50_p90(idle_times);
-    let (f50, f90) = p50_p90(forwarded_times);
-    let (s50, s90) = p50_p90(scratch_times);
-    let (k50, k90) = p50_p90(cp_times);
+    let (b50, b90) = p50_p90_ms(&busybox_times);
+    let (i50, i90) = p50_p90_ms(&idle_times);
+    let (f50, f90) = p50_p90_ms(&forwarded_times);
+    let (s50, s90) = p50_p90_ms(&scratch_times);
+    let (k50, k90) = p50_p90_ms(&cp_times);
     println!(
         "save -> new content in both replicas, {EDITS} edits, real binary ({}):",
         devloop_e2e::devloop_bin().display()
