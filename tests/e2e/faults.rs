@@ -442,8 +442,8 @@ fn ticks(transcript: &str) -> Vec<u64> {
 }
 
 /// The API server goes away for a while mid-`dev` (every connection cut, new ones refused, by a
-/// proxy between devloop and the real server): the log stream resumes when it is back, the
-/// port-forward serves again, and nothing is deployed twice.
+/// proxy between devloop and the real server): the log stream resumes when it is back with
+/// every line once, the port-forward serves again, and nothing is deployed twice.
 #[tokio::test]
 async fn the_api_server_going_away_mid_dev_is_waited_out() {
     let client = client().await;
@@ -507,6 +507,17 @@ async fn the_api_server_going_away_mid_dev_is_waited_out() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Every tick the pod printed is shown once: none lost in the outage, none shown again
+    // when the stream resumed (from the second of the last line shown before the cut).
+    let mut seen = ticks(&session.transcript());
+    seen.sort();
+    let max = *seen.last().unwrap();
+    assert_eq!(
+        seen,
+        (1..=max).collect::<Vec<_>>(),
+        "ticks lost or repeated across the outage:\n{}",
+        session.transcript()
+    );
     // The forward serves again.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

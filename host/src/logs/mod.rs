@@ -4,6 +4,7 @@
 //! The docker deployer's containers are followed by [`docker::ContainerLogTailer`].
 
 pub mod docker;
+mod resume;
 
 use crate::events::{Event, Events, Level, Stage};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
@@ -206,6 +207,9 @@ async fn follow(
 ) {
     let mut wait = RESUME_FIRST;
     let mut broke = false;
+    // Stamped lines, so that a stream cut off resumes where it was (resume.rs).
+    params.timestamps = true;
+    let mut shown = resume::Shown::default();
     loop {
         let reader = match pods.log_stream(&pod, &params).await {
             Ok(r) => {
@@ -239,26 +243,37 @@ async fn follow(
                 continue;
             }
         };
-        let lines = lines_until_error(reader, LINE_LIMIT);
-        futures::pin_mut!(lines);
+        let pieces = lines_until_error(reader, LINE_LIMIT);
+        futures::pin_mut!(pieces);
         let mut broken = None;
-        while let Some(line) = lines.next().await {
-            let line = match line {
-                Ok(line) => line,
+        // Whether the line the next continuation belongs to is shown.
+        let mut showing = true;
+        while let Some(piece) = pieces.next().await {
+            let piece = match piece {
+                Ok(piece) => piece,
                 Err(e) => {
                     broken = Some(e);
                     break;
                 }
             };
             wait = RESUME_FIRST;
-            events.send(Event::Log {
-                namespace: namespace.clone(),
-                pod: pod.clone(),
-                container: container.clone(),
-                prefix: prefix.clone(),
-                colour,
-                line,
-            });
+            let line = if piece.first {
+                let (stamp, text) = resume::split_stamp(&piece.text);
+                showing = shown.admit(stamp);
+                text.to_string()
+            } else {
+                piece.text
+            };
+            if showing {
+                events.send(Event::Log {
+                    namespace: namespace.clone(),
+                    pod: pod.clone(),
+                    container: container.clone(),
+                    prefix: prefix.clone(),
+                    colour,
+                    line,
+                });
+            }
         }
         // A stream that ends cleanly ends with its container; one cut off mid-way (the API
         // server restarted) goes on from the moment it broke, as a new stream.
@@ -271,9 +286,11 @@ async fn follow(
             ),
         ));
         broke = true;
-        params.since_time = Some(jiff::Timestamp::now());
-        params.since_seconds = None;
-        params.tail_lines = None;
+        if let Some(since) = shown.resume() {
+            params.since_time = Some(since);
+            params.since_seconds = None;
+            params.tail_lines = None;
+        }
         tokio::time::sleep(wait).await;
     }
 }
@@ -290,24 +307,34 @@ where
     R: futures::AsyncBufRead + Unpin,
 {
     lines_until_error(reader, limit)
-        .take_while(|line| std::future::ready(line.is_ok()))
-        .filter_map(|line| std::future::ready(line.ok()))
+        .take_while(|piece| std::future::ready(piece.is_ok()))
+        .filter_map(|piece| std::future::ready(piece.ok().map(|p| p.text)))
 }
 
-/// [`bounded_lines`], ending with the read error if one ends the stream (a connection cut
-/// off), after the part of a line read before it.
+/// A line, or a piece of one longer than the limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    /// The line's first piece (the others continue it).
+    pub first: bool,
+}
+
+/// [`bounded_lines`] as pieces, ending with the read error if one ends the stream (a
+/// connection cut off), after the part of a line read before it.
 pub fn lines_until_error<R>(
     reader: R,
     limit: usize,
-) -> impl futures::Stream<Item = std::io::Result<String>>
+) -> impl futures::Stream<Item = std::io::Result<Piece>>
 where
     R: futures::AsyncBufRead + Unpin,
 {
+    // The state: the reader, the bytes of the piece being read, whether the stream ended,
+    // the error that ended it (given after the last piece), whether a line is continued.
     futures::stream::unfold(
-        (reader, Vec::new(), false, None::<std::io::Error>),
-        move |(mut reader, mut pending, ended, mut error)| async move {
+        (reader, Vec::new(), false, None::<std::io::Error>, false),
+        move |(mut reader, mut pending, ended, mut error, continued)| async move {
             if let Some(e) = error.take() {
-                return Some((Err(e), (reader, pending, true, None)));
+                return Some((Err(e), (reader, pending, true, None, continued)));
             }
             if ended {
                 return None;
@@ -343,12 +370,15 @@ where
                     if newline && pending.last() == Some(&b'\r') {
                         pending.pop();
                     }
-                    let line = String::from_utf8_lossy(&pending).into_owned();
+                    let piece = Piece {
+                        text: String::from_utf8_lossy(&pending).into_owned(),
+                        first: !continued,
+                    };
                     pending.clear();
-                    return Some((Ok(line), (reader, pending, at_end, error)));
+                    return Some((Ok(piece), (reader, pending, at_end, error, !newline)));
                 }
                 if let Some(e) = error {
-                    return Some((Err(e), (reader, pending, true, None)));
+                    return Some((Err(e), (reader, pending, true, None, continued)));
                 }
                 if at_end {
                     return None;
@@ -381,6 +411,20 @@ mod tests {
                 .collect()
                 .await;
         assert_eq!(exact, ["0123456789", "z"]);
+    }
+
+    /// Only a line's first piece is marked first: the stamp a resumed stream is checked by
+    /// is there, and the other pieces go with it.
+    #[tokio::test]
+    async fn continued_pieces_are_marked() {
+        let text = format!("one\n{}\ntwo", "x".repeat(25));
+        let pieces: Vec<(String, bool)> =
+            lines_until_error(futures::io::Cursor::new(text.into_bytes()), 10)
+                .map(|p| p.map(|p| (p.text, p.first)).unwrap())
+                .collect()
+                .await;
+        let firsts: Vec<bool> = pieces.iter().map(|p| p.1).collect();
+        assert_eq!(firsts, [true, true, false, false, true], "{pieces:?}");
     }
 
     /// A reader that gives `text` and then fails, as a stream cut off mid-way does.
@@ -417,8 +461,8 @@ mod tests {
         let cut = CutOff(futures::io::Cursor::new(b"one\ntwo".to_vec()));
         let items: Vec<_> = lines_until_error(cut, 10).collect().await;
         assert_eq!(items.len(), 3, "{items:?}");
-        assert_eq!(items[0].as_ref().unwrap(), "one");
-        assert_eq!(items[1].as_ref().unwrap(), "two");
+        assert_eq!(items[0].as_ref().unwrap().text, "one");
+        assert_eq!(items[1].as_ref().unwrap().text, "two");
         assert!(items[2].is_err());
         let cut = CutOff(futures::io::Cursor::new(b"one\n".to_vec()));
         let lines: Vec<String> = bounded_lines(cut, 10).collect().await;
