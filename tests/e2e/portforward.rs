@@ -108,9 +108,7 @@ async fn forward_reconnects_within_a_second_of_the_replacement_pod_being_ready()
     };
     let ready = Instant::now();
     loop {
-        if let Ok(body) = local_get(addr).await
-            && body == BODY
-        {
+        if page(addr).await.is_ok() {
             break;
         }
         assert!(
@@ -252,26 +250,33 @@ impl KubectlForward {
 /// which busybox's httpd delays by half a second of lingering).
 async fn timed_get(addr: SocketAddr) -> Duration {
     let start = Instant::now();
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.set_nodelay(true).unwrap();
-    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
+    match page(addr).await {
+        Ok(()) => start.elapsed(),
+        Err(e) => panic!("GET / through {addr}: {e}"),
+    }
+}
+
+/// `GET /` on a new connection, until the whole page came (not to the close, which busybox's
+/// httpd delays by half a second of lingering).
+async fn page(addr: SocketAddr) -> std::io::Result<()> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
     let mut answer = Vec::new();
     let mut buf = [0u8; 4096];
     while !answer.ends_with(BODY.as_bytes()) {
         let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
             .await
-            .unwrap_or_else(|_| panic!("GET / through {addr}: no page within 10 s"))
-            .unwrap();
-        assert!(
-            n > 0,
-            "GET / through {addr} ended early: {:?}",
-            String::from_utf8_lossy(&answer)
-        );
+            .map_err(|_| std::io::Error::other("no page within 10 s"))??;
+        if n == 0 {
+            return Err(std::io::Error::other(format!(
+                "ended early: {:?}",
+                String::from_utf8_lossy(&answer)
+            )));
+        }
         answer.extend_from_slice(&buf[..n]);
     }
-    start.elapsed()
+    Ok(())
 }
 
 fn report(what: &str, devloop: &[Duration], kubectl: &[Duration]) {
