@@ -6,11 +6,16 @@ use super::{BuildError, credentials};
 use bollard::Docker;
 use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
 use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 #[derive(Clone)]
 pub struct Engine {
     pub docker: Docker,
+    /// The engine's own platform, asked once per process: every build for a named platform
+    /// wants it, and the engine's answer does not change while devloop runs.
+    native_platform: Arc<OnceCell<Option<String>>>,
 }
 
 impl Engine {
@@ -22,7 +27,21 @@ impl Engine {
         let docker = docker.negotiate_version().await.map_err(|e| {
             BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST"))
         })?;
-        Ok(Engine { docker })
+        Ok(Engine {
+            docker,
+            native_platform: Arc::default(),
+        })
+    }
+
+    /// The engine's own platform (`linux/amd64`), when it says.
+    pub async fn native_platform(&self) -> Option<String> {
+        self.native_platform
+            .get_or_init(|| async {
+                let version = self.docker.version().await.ok()?;
+                Some(format!("{}/{}", version.os?, version.arch?))
+            })
+            .await
+            .clone()
     }
 
     /// The ID of the local image `reference` (a name or an ID), or None when there is none.
