@@ -205,9 +205,15 @@ impl Pipeline {
         events: &Events,
     ) -> anyhow::Result<()> {
         if !deployed.resources.is_empty() {
-            crate::status::check(&self.cluster.client, &deployed.resources, options, events)
-                .await
-                .context("the status check failed")?;
+            crate::status::check(
+                &self.cluster.client,
+                &deployed.resources,
+                &deployed.live,
+                options,
+                events,
+            )
+            .await
+            .context("the status check failed")?;
         }
         deploy::docker::check_running(&deployed.containers, events)
             .await
