@@ -55,6 +55,21 @@ impl Engine {
         }
     }
 
+    /// The local image `reference` (a name or an ID): its ID and the names it has, or None
+    /// when there is none.
+    pub async fn local_image(&self, reference: &str) -> Result<Option<LocalImage>, BuildError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(image.id.map(|id| LocalImage {
+                id,
+                names: image.repo_tags.unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(BuildError::Engine(e.to_string())),
+        }
+    }
+
     /// Gives the image `source` the name `target` (`repo:tag`).
     pub async fn tag(&self, source: &str, target: &str) -> Result<(), BuildError> {
         let (repo, tag) = split_tag(target);
@@ -117,6 +132,23 @@ impl Engine {
             // try the registry again and report the real error on push.
             Err(_) => Ok(None),
         }
+    }
+}
+
+/// An image in the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    pub id: String,
+    /// Its `repo:tag` names, as the engine writes them.
+    pub names: Vec<String>,
+}
+
+impl LocalImage {
+    /// Whether the image is named `name` (`repo:tag`). The engine writes Docker Hub names
+    /// short (`app:v1` for `docker.io/library/app:v1`): a name it does not list may still be
+    /// this image's, and must be asked for.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
     }
 }
 

@@ -544,10 +544,13 @@ async fn lookup(
         send(CacheOutcome::NotFound, reasons);
         return Ok(None);
     };
-    let local_id = match (&entry.image_id, ko && run.plan.push) {
-        (Some(id), false) => run.engine().await?.image_id(id).await?,
+    // One inspect of the cached image says whether it is still there and which names it has
+    // already: a found image usually needs no further request.
+    let local = match (&entry.image_id, ko && run.plan.push) {
+        (Some(id), false) => run.engine().await?.local_image(id).await?,
         _ => None,
     };
+    let local_id = local.as_ref().map(|l| l.id.clone());
     let reference = if run.plan.push {
         let remote = if ko {
             super::ko::remote_digest(name_tag, &run.plan.insecure_registries).await
@@ -586,7 +589,7 @@ async fn lookup(
             return Ok(None);
         }
     } else {
-        let Some(id) = local_id else {
+        let Some(local) = local else {
             send(
                 CacheOutcome::NotFound,
                 vec!["the image built from these inputs is no longer in the Docker engine".into()],
@@ -594,13 +597,19 @@ async fn lookup(
             return Ok(None);
         };
         let engine = run.engine().await?;
-        if engine.image_id(name_tag).await?.as_deref() == Some(id.as_str()) {
+        if local.is_named(name_tag)
+            || engine.image_id(name_tag).await?.as_deref() == Some(local.id.as_str())
+        {
             send(CacheOutcome::FoundLocally, vec![]);
         } else {
             send(CacheOutcome::FoundTagging, vec![]);
-            engine.tag(&id, name_tag).await?;
+            engine.tag(&local.id, name_tag).await?;
         }
-        tag_with_id(run, &image, &id).await?
+        let reference = id_reference(&image, &local.id);
+        if !local.is_named(&reference) {
+            engine.tag(&local.id, &reference).await?;
+        }
+        reference
     };
     if let Ok(mut cache) = run.cache.lock() {
         cache.remember(artifact_id, inputs);
@@ -688,9 +697,14 @@ fn permits(concurrency: usize) -> usize {
 /// Tags the image `id` as `image:<id hex>` and returns that reference: as Skaffold does for
 /// images that are not pushed, so that a deploy names this exact image.
 async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildError> {
-    let reference = format!("{image}:{}", id.trim_start_matches("sha256:"));
+    let reference = id_reference(image, id);
     run.engine().await?.tag(id, &reference).await?;
     Ok(reference)
+}
+
+/// `image:<id hex>`: the name [`tag_with_id`] gives the image `id`.
+fn id_reference(image: &str, id: &str) -> String {
+    format!("{image}:{}", id.trim_start_matches("sha256:"))
 }
 
 #[cfg(test)]

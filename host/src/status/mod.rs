@@ -167,6 +167,7 @@ pub fn is_workload(group: &str, kind: &str) -> bool {
 /// Waits until every workload in `resources` is healthy. Fails on the first failure (unless
 /// failures are tolerated) or at the deadline, naming the workload, pod, container, reason and
 /// message with the container's last log lines.
+///
 /// `read` holds objects of `resources` as the deploy read them a moment ago (it left them
 /// alone): one that shows a finished rollout is healthy without a watch, as the watch's first
 /// event would have found it; the others are watched.

@@ -638,6 +638,32 @@ mod tests {
         );
     }
 
+    /// A workload read by the deploy needs no watch only when its rollout is finished by the
+    /// watch's own condition; anything else (unfinished, unreadable) is watched.
+    #[test]
+    fn only_a_finished_rollout_read_by_the_deploy_skips_the_watch() {
+        let deployment = |generation: i64, observed: i64, available: i64| {
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "generation": generation},
+                "spec": {"replicas": 2, "selector": {}, "template": {}},
+                "status": {"observedGeneration": observed, "replicas": 2, "updatedReplicas": 2,
+                    "readyReplicas": available, "availableReplicas": available}
+            })
+        };
+        assert!(finished(Checked::Deployment, &deployment(3, 3, 2)));
+        assert!(!finished(Checked::Deployment, &deployment(3, 3, 1)));
+        assert!(!finished(Checked::Deployment, &deployment(4, 3, 2)));
+        assert!(!finished(
+            Checked::Deployment,
+            &serde_json::json!({"spec": "not a deployment"})
+        ));
+        let job = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j"}, "spec": {"template": {}},
+            "status": {"active": 1}});
+        assert!(!finished(Checked::Job, &job));
+    }
+
     #[test]
     fn deadline_names_progress_deadline_or_status_deadline() {
         let p = deadline_problem(
