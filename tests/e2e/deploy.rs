@@ -253,6 +253,39 @@ async fn never_ready_deployment_fails_at_its_progress_deadline() -> Result<()> {
     Ok(())
 }
 
+/// A run that leaves a Deployment alone (nothing changed since the last deploy) takes its
+/// status from the deploy's own read of it; one that is not rolled out must fail every time,
+/// as when it was applied.
+#[tokio::test]
+async fn a_no_op_run_of_a_deployment_that_is_not_rolled_out_still_fails() -> Result<()> {
+    let p = Project::new("deploy_noop_unready").await?;
+    let mut d = never_ready("stuck");
+    d["spec"]["progressDeadlineSeconds"] = json!(3);
+    p.manifests(&[d])?;
+    // The first run applies and fails at the deadline; the second applies again (the
+    // controller wrote the status since) and the later ones leave the Deployment alone.
+    for round in 1..=4 {
+        let out = p.devloop("run", &[]).await?;
+        out.assert_failure();
+        assert!(
+            out.stderr.contains("Deployment/stuck")
+                && out.stderr.contains("ProgressDeadlineExceeded"),
+            "round {round}: {out}"
+        );
+    }
+    // Made ready, the same no-op run succeeds.
+    let api: Api<Deployment> = Api::namespaced(p.client.clone(), p.ns());
+    let mut fixed = never_ready("stuck");
+    fixed["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] =
+        json!(8080);
+    p.manifests(&[fixed])?;
+    p.devloop("run", &[]).await?.assert_success();
+    p.devloop("run", &[]).await?.assert_success();
+    let live = api.get("stuck").await?;
+    assert_eq!(live.status.and_then(|s| s.available_replicas), Some(1));
+    Ok(())
+}
+
 #[tokio::test]
 async fn tolerated_failures_are_reported_at_the_deadline() -> Result<()> {
     let p = Project::new("deploy_tolerate").await?;

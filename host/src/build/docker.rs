@@ -124,7 +124,9 @@ impl Builder for DockerBuilder {
             // nodes) is no cross-platform build: the engine builds it as it builds any, as
             // Skaffold leaves it (no switch to BuildKit for it).
             let platforms = match platforms.as_slice() {
-                [one] if self.native_platform().await.as_deref() == Some(&one.to_string()) => {
+                [one]
+                    if self.engine.native_platform().await.as_deref() == Some(&one.to_string()) =>
+                {
                     Vec::new()
                 }
                 _ => platforms,
@@ -212,7 +214,7 @@ impl DockerBuilder {
             return built;
         };
         if let Err(e) = built {
-            let native = self.native_platform().await;
+            let native = self.engine.native_platform().await;
             return Err(foreign_platform(
                 e,
                 &req.artifact.image,
@@ -221,12 +223,6 @@ impl DockerBuilder {
             ));
         }
         self.check_platform(tag, platform).await
-    }
-
-    /// The engine's own platform (`linux/amd64`), when it says.
-    async fn native_platform(&self) -> Option<String> {
-        let version = self.engine.docker.version().await.ok()?;
-        Some(format!("{}/{}", version.os?, version.arch?))
     }
 
     /// Fails when the image `tag` is not of `platform` (an engine that ignores the platform

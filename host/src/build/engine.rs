@@ -6,11 +6,16 @@ use super::{BuildError, credentials};
 use bollard::Docker;
 use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
 use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 #[derive(Clone)]
 pub struct Engine {
     pub docker: Docker,
+    /// The engine's own platform, asked once per process: every build for a named platform
+    /// wants it, and the engine's answer does not change while devloop runs.
+    native_platform: Arc<OnceCell<Option<String>>>,
 }
 
 impl Engine {
@@ -22,13 +27,42 @@ impl Engine {
         let docker = docker.negotiate_version().await.map_err(|e| {
             BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST"))
         })?;
-        Ok(Engine { docker })
+        Ok(Engine {
+            docker,
+            native_platform: Arc::default(),
+        })
+    }
+
+    /// The engine's own platform (`linux/amd64`), when it says.
+    pub async fn native_platform(&self) -> Option<String> {
+        self.native_platform
+            .get_or_init(|| async {
+                let version = self.docker.version().await.ok()?;
+                Some(format!("{}/{}", version.os?, version.arch?))
+            })
+            .await
+            .clone()
     }
 
     /// The ID of the local image `reference` (a name or an ID), or None when there is none.
     pub async fn image_id(&self, reference: &str) -> Result<Option<String>, BuildError> {
         match self.docker.inspect_image(reference).await {
             Ok(image) => Ok(image.id),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(BuildError::Engine(e.to_string())),
+        }
+    }
+
+    /// The local image `reference` (a name or an ID): its ID and the names it has, or None
+    /// when there is none.
+    pub async fn local_image(&self, reference: &str) -> Result<Option<LocalImage>, BuildError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(image.id.map(|id| LocalImage {
+                id,
+                names: image.repo_tags.unwrap_or_default(),
+            })),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
@@ -98,6 +132,23 @@ impl Engine {
             // try the registry again and report the real error on push.
             Err(_) => Ok(None),
         }
+    }
+}
+
+/// An image in the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    pub id: String,
+    /// Its `repo:tag` names, as the engine writes them.
+    pub names: Vec<String>,
+}
+
+impl LocalImage {
+    /// Whether the image is named `name` (`repo:tag`). The engine writes Docker Hub names
+    /// short (`app:v1` for `docker.io/library/app:v1`): a name it does not list may still be
+    /// this image's, and must be asked for.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
     }
 }
 

@@ -1,6 +1,6 @@
-//! Runs a [`BuildPlan`]: every artifact after the ones it requires, up to `concurrency` at
-//! once; each one tagged, looked up in the cache, built on a miss, pushed when asked, and
-//! reported. A failed artifact does not stop independent ones; what succeeded stays cached.
+//! Runs a [`BuildPlan`]: every artifact after the ones it requires; each one tagged, looked
+//! up in the cache (several at once), built on a miss (up to `concurrency` at once), pushed
+//! when asked, and reported. A failed artifact does not stop independent ones; what succeeded stays cached.
 //! The build hooks run around each build that happens (not on a cache hit, as in Skaffold):
 //! an artifact's own before and after it, its config's `build.hooks` before the first of the
 //! config's builds and after the whole stage.
@@ -24,7 +24,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// How one artifact ended.
@@ -38,6 +38,10 @@ struct Finished {
 
 type Slot = Shared<BoxFuture<'static, Finished>>;
 
+/// How many cache checks run at once: each hashes the artifact's files and asks the engine
+/// a few questions; more at once would only queue on the disk and the engine's socket.
+const LOOKUPS: usize = 8;
+
 /// What every artifact task shares.
 struct Run {
     plan: BuildPlan,
@@ -46,7 +50,10 @@ struct Run {
     /// never does).
     engine: tokio::sync::OnceCell<Engine>,
     cache: Mutex<Cache>,
+    /// Builds at once (`concurrency`).
     permits: Semaphore,
+    /// Cache checks at once.
+    lookups: Semaphore,
     now: jiff::Timestamp,
     /// Whether each config's `build.hooks.before` ran (and how), by `stage_hooks` index.
     stage_started: Vec<tokio::sync::OnceCell<Result<(), String>>>,
@@ -70,6 +77,7 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
         engine: tokio::sync::OnceCell::new(),
         cache: Mutex::new(cache),
         permits: Semaphore::new(permits),
+        lookups: Semaphore::new(LOOKUPS),
         now: jiff::Timestamp::now(),
         stage_started: plan
             .stage_hooks
@@ -248,10 +256,23 @@ async fn artifact_task(run: Arc<Run>, i: usize, waits: Vec<(String, String, Slot
             }
         }
     }
-    let _permit = run.permits.acquire().await;
     let started = Instant::now();
-    let outcome = build_one(&run, i, &required).await;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let mut queued = Duration::ZERO;
+    let outcome = match look_up(&run, i, &required).await {
+        Ok(Looked::Found(built)) => Ok((built, false)),
+        Ok(Looked::Missing(tagged)) => {
+            // Only builds take one of the `concurrency` slots: the cache checks of all
+            // artifacts go at once (as in Skaffold), a few engine requests each.
+            let waiting = Instant::now();
+            let _permit = run.permits.acquire().await;
+            queued = waiting.elapsed();
+            build_fresh(&run, i, &required, tagged)
+                .await
+                .map(|built| (built, true))
+        }
+        Err(e) => Err(e),
+    };
+    let elapsed_ms = started.elapsed().saturating_sub(queued).as_millis() as u64;
     match outcome {
         Ok((built, fresh)) => {
             run.events.send(Event::Build(BuildEvent::Completed {
@@ -281,13 +302,28 @@ async fn artifact_task(run: Arc<Run>, i: usize, waits: Vec<(String, String, Slot
     }
 }
 
-/// Tags, looks up and (on a miss) builds artifact `i`; returns its reference and whether it
-/// was built.
-async fn build_one(
+/// An artifact's inputs and tag, when the cache has no image for them.
+struct Tagged {
+    artifact_id: String,
+    inputs: Inputs,
+    /// `image:tag`.
+    name_tag: String,
+}
+
+/// What the cache check of one artifact found.
+enum Looked {
+    Found(Built),
+    Missing(Tagged),
+}
+
+/// Digests and tags artifact `i` and looks it up in the cache (several at once, at most
+/// [`LOOKUPS`]).
+async fn look_up(
     run: &Run,
     i: usize,
     required: &BTreeMap<String, String>,
-) -> Result<(Built, bool), BuildError> {
+) -> Result<Looked, BuildError> {
+    let _slot = run.lookups.acquire().await;
     let plan = &run.plan;
     let artifact = &plan.artifacts[i];
     let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
@@ -337,9 +373,30 @@ async fn build_one(
     if plan.cache_file.is_some()
         && let Some(built) = lookup(run, &artifact_id, &inputs, &name_tag, artifact).await?
     {
-        return Ok((built, false));
+        return Ok(Looked::Found(built));
     }
+    Ok(Looked::Missing(Tagged {
+        artifact_id,
+        inputs,
+        name_tag,
+    }))
+}
 
+/// Builds artifact `i` (its cache check missed), pushes it when asked and records it in the
+/// cache; returns its reference.
+async fn build_fresh(
+    run: &Run,
+    i: usize,
+    required: &BTreeMap<String, String>,
+    tagged: Tagged,
+) -> Result<Built, BuildError> {
+    let plan = &run.plan;
+    let artifact = &plan.artifacts[i];
+    let Tagged {
+        artifact_id,
+        inputs,
+        name_tag,
+    } = tagged;
     if let Some(index) = artifact.stage_hooks {
         stage_before_hooks(run, index).await?;
     }
@@ -443,13 +500,10 @@ async fn build_one(
         Stage::Build,
     )
     .await?;
-    Ok((
-        Built {
-            image_name: artifact.name.clone(),
-            tag: reference,
-        },
-        true,
-    ))
+    Ok(Built {
+        image_name: artifact.name.clone(),
+        tag: reference,
+    })
 }
 
 /// The cache lookup: the reference of a found image (after tagging/pushing it as needed), or
@@ -490,10 +544,13 @@ async fn lookup(
         send(CacheOutcome::NotFound, reasons);
         return Ok(None);
     };
-    let local_id = match (&entry.image_id, ko && run.plan.push) {
-        (Some(id), false) => run.engine().await?.image_id(id).await?,
+    // One inspect of the cached image says whether it is still there and which names it has
+    // already: a found image usually needs no further request.
+    let local = match (&entry.image_id, ko && run.plan.push) {
+        (Some(id), false) => run.engine().await?.local_image(id).await?,
         _ => None,
     };
+    let local_id = local.as_ref().map(|l| l.id.clone());
     let reference = if run.plan.push {
         let remote = if ko {
             super::ko::remote_digest(name_tag, &run.plan.insecure_registries).await
@@ -532,7 +589,7 @@ async fn lookup(
             return Ok(None);
         }
     } else {
-        let Some(id) = local_id else {
+        let Some(local) = local else {
             send(
                 CacheOutcome::NotFound,
                 vec!["the image built from these inputs is no longer in the Docker engine".into()],
@@ -540,13 +597,19 @@ async fn lookup(
             return Ok(None);
         };
         let engine = run.engine().await?;
-        if engine.image_id(name_tag).await?.as_deref() == Some(id.as_str()) {
+        if local.is_named(name_tag)
+            || engine.image_id(name_tag).await?.as_deref() == Some(local.id.as_str())
+        {
             send(CacheOutcome::FoundLocally, vec![]);
         } else {
             send(CacheOutcome::FoundTagging, vec![]);
-            engine.tag(&id, name_tag).await?;
+            engine.tag(&local.id, name_tag).await?;
         }
-        tag_with_id(run, &image, &id).await?
+        let reference = id_reference(&image, &local.id);
+        if !local.is_named(&reference) {
+            engine.tag(&local.id, &reference).await?;
+        }
+        reference
     };
     if let Ok(mut cache) = run.cache.lock() {
         cache.remember(artifact_id, inputs);
@@ -634,9 +697,14 @@ fn permits(concurrency: usize) -> usize {
 /// Tags the image `id` as `image:<id hex>` and returns that reference: as Skaffold does for
 /// images that are not pushed, so that a deploy names this exact image.
 async fn tag_with_id(run: &Run, image: &str, id: &str) -> Result<String, BuildError> {
-    let reference = format!("{image}:{}", id.trim_start_matches("sha256:"));
+    let reference = id_reference(image, id);
     run.engine().await?.tag(id, &reference).await?;
     Ok(reference)
+}
+
+/// `image:<id hex>`: the name [`tag_with_id`] gives the image `id`.
+fn id_reference(image: &str, id: &str) -> String {
+    format!("{image}:{}", id.trim_start_matches("sha256:"))
 }
 
 #[cfg(test)]

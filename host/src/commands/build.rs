@@ -4,6 +4,8 @@
 use crate::build::Built;
 use crate::commands::common::PipelineArgs;
 use crate::config::Resolved;
+use crate::deploy::Cluster;
+use crate::deploy::cluster::ClusterError;
 use crate::events::Events;
 use crate::pipeline::{self, BuildChoices};
 use anyhow::Context;
@@ -78,11 +80,20 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         events
     };
     resolved.send_warnings(&events);
+    let cluster_platforms = if args.flags.reads_node_platforms(false) {
+        let cluster = Cluster::connect(
+            resolved.kubeconfig.as_deref(),
+            resolved.kube_context.as_deref(),
+        )
+        .await;
+        args.flags
+            .cluster_platforms(&resolved, false, cluster.as_ref(), &events)
+            .await
+    } else {
+        Vec::new()
+    };
     let choices = BuildChoices {
-        cluster_platforms: args
-            .flags
-            .cluster_platforms(&resolved, false, &events)
-            .await,
+        cluster_platforms,
         ..args.flags.choices(&resolved, &events)
     };
     let plan = pipeline::build::plan(&resolved, &choices)?;
@@ -114,16 +125,23 @@ impl BuildFlags {
         }
     }
 
-    /// The cluster's node platforms when `--check-cluster-node-platforms` (by default
-    /// `by_default`: on for `run`, `dev` and `debug`) asks for them.
+    /// Whether `--check-cluster-node-platforms` (by default `by_default`: on for `run`, `dev`
+    /// and `debug`) asks for the cluster's node platforms.
+    pub fn reads_node_platforms(&self, by_default: bool) -> bool {
+        self.check_cluster_node_platforms.unwrap_or(by_default)
+    }
+
+    /// The cluster's node platforms when [`Self::reads_node_platforms`], read through
+    /// `cluster` (the connection the command deploys with, so the cluster is connected once).
     pub async fn cluster_platforms(
         &self,
         resolved: &Resolved,
         by_default: bool,
+        cluster: Result<&Cluster, &ClusterError>,
         events: &Events,
     ) -> Vec<String> {
-        if self.check_cluster_node_platforms.unwrap_or(by_default) {
-            pipeline::build::cluster_platforms(resolved, &self.platform, events).await
+        if self.reads_node_platforms(by_default) {
+            pipeline::build::cluster_platforms(resolved, cluster, &self.platform, events).await
         } else {
             Vec::new()
         }

@@ -195,18 +195,38 @@ async fn run_session(
         ..args.deploy.choices()
     };
     let command = if debugging { "debug" } else { "dev" };
-    // The node platforms are read once: a config reload does not change the cluster.
+    // The node platforms are read once: a config reload does not change the cluster. The
+    // session deploys over the connection they were read with.
+    let mut cluster = None;
     let cluster_platforms = match args.pipeline.resolve(command) {
-        Ok(resolved) => tokio::select! {
-            platforms = args.build.cluster_platforms(&resolved, true, &events) => platforms,
-            // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
-            _ = crate::process::shutdown_signal() => {
-                events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
-                return Ok(ExitCode::SUCCESS);
+        Ok(resolved) if args.build.reads_node_platforms(true) => {
+            let read = async {
+                let connected = crate::deploy::Cluster::connect(
+                    resolved.kubeconfig.as_deref(),
+                    resolved.kube_context.as_deref(),
+                )
+                .await;
+                let platforms = args
+                    .build
+                    .cluster_platforms(&resolved, true, connected.as_ref(), &events)
+                    .await;
+                (platforms, connected.ok())
+            };
+            tokio::select! {
+                (platforms, connected) = read => {
+                    cluster = connected;
+                    platforms
+                }
+                // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not
+                // answer.
+                _ = crate::process::shutdown_signal() => {
+                    events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
-        },
-        // The loader reports the error.
-        Err(_) => Vec::new(),
+        }
+        // Not asked for; or the loader reports the error.
+        _ => Vec::new(),
     };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {
@@ -226,7 +246,7 @@ async fn run_session(
         dev::plan::load(&resolved, &choices, &load_events)
     });
     let recorder = api.as_ref().map(|(r, _)| r.clone());
-    let outcome = dev::run(options, loader, events, api.and_then(|(_, s)| s)).await;
+    let outcome = dev::run(options, loader, cluster, events, api.and_then(|(_, s)| s)).await;
     if let Some(r) = recorder {
         r.terminate(outcome.as_ref().err().map(|e| format!("{e:#}")));
     }

@@ -5,6 +5,8 @@
 use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
+use crate::deploy::Cluster;
+use crate::deploy::cluster::ClusterError;
 use crate::events::{Events, Stage};
 use crate::pipeline::{self, DeployPlan};
 use std::process::ExitCode;
@@ -37,16 +39,32 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     };
     let plan = DeployPlan::new(&resolved, &choices);
     // The cluster connection and its discovery are made while the artifacts build (or are
-    // found in the cache): on a no-op run they were a third of the time.
+    // found in the cache): on a no-op run they were a third of the time. The build reads the
+    // cluster's node platforms over the same connection (one TLS set-up, not two).
     // A build error cancels the connection; a connection error waits for the build.
-    let (built, connected) = tokio::try_join!(build_and_test(&args, &resolved, &events), async {
-        anyhow::Ok(if args.digest.builds() {
-            Some(pipeline::Pipeline::connect(&plan).await)
-        } else {
-            None
-        })
-    })?;
-    let connected = connected.transpose()?;
+    let (built, connected) = if args.digest.builds() {
+        let cluster =
+            Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await;
+        let (built, connected) = tokio::try_join!(
+            build_and_test(&args, &resolved, cluster.as_ref(), &events),
+            async {
+                anyhow::Ok(match &cluster {
+                    Ok(cluster) => {
+                        Some(pipeline::Pipeline::connect_with(&plan, cluster.clone()).await)
+                    }
+                    Err(_) => None,
+                })
+            }
+        )?;
+        cluster?;
+        (built, connected.transpose()?)
+    } else {
+        events.info(
+            Stage::Build,
+            "--digest-source=none: nothing is built; the images the manifests name are deployed",
+        );
+        (Vec::new(), None)
+    };
     let started = jiff::Timestamp::now();
     let deployed = pipeline::deploy_once(&plan, &built, connected, &events).await?;
     if args.deploy.tail == Some(true) {
@@ -56,21 +74,18 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The build and test stages of `run` (nothing with `--digest-source=none`).
+/// The build and test stages of `run`; the cluster's node platforms are read over `cluster`.
 async fn build_and_test(
     args: &RunArgs,
     resolved: &crate::config::Resolved,
+    cluster: Result<&Cluster, &ClusterError>,
     events: &Events,
 ) -> anyhow::Result<Vec<crate::render::images::Artifact>> {
-    if !args.digest.builds() {
-        events.info(
-            Stage::Build,
-            "--digest-source=none: nothing is built; the images the manifests name are deployed",
-        );
-        return Ok(Vec::new());
-    }
     let choices = crate::pipeline::BuildChoices {
-        cluster_platforms: args.build.cluster_platforms(resolved, true, events).await,
+        cluster_platforms: args
+            .build
+            .cluster_platforms(resolved, true, cluster, events)
+            .await,
         ..args.build.choices(resolved, events)
     };
     let mut build_plan = pipeline::build::plan(resolved, &choices)?;

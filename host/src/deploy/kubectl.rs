@@ -4,7 +4,7 @@
 
 use super::kinds::Kind;
 use super::state::DeployState;
-use super::unchanged::{self, AppliedMark, manifest_hash};
+use super::unchanged::{self, AppliedMark, Unchanged, manifest_hash};
 use super::{
     Action, Changed, DeployContext, DeployError, Deployed, Deployer, FIELD_MANAGER, ResourceRef,
     immutable, order, report, rollback,
@@ -351,7 +351,7 @@ fn placed_known(
 async fn dry_run_all(
     ctx: &DeployContext<'_>,
     manifests: &[Value],
-    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    unchanged: &HashMap<ResourceRef, Unchanged>,
 ) -> Result<(), DeployError> {
     let new_namespaces: Vec<&str> = manifests
         .iter()
@@ -410,7 +410,7 @@ async fn dry_run(
 async fn unchanged_objects(
     ctx: &DeployContext<'_>,
     prepared: &[Value],
-) -> Result<HashMap<ResourceRef, AppliedMark>, DeployError> {
+) -> Result<HashMap<ResourceRef, Unchanged>, DeployError> {
     let earlier = DeployState::load(&ctx.options.scope())?
         .map(|s| s.applied)
         .unwrap_or_default();
@@ -439,6 +439,8 @@ struct Done {
     action: Action,
     changed: Option<Changed>,
     mark: AppliedMark,
+    /// The live object of a workload left alone, as the deploy read it.
+    live: Option<Value>,
 }
 
 /// Applies the objects of one phase, several at once, and records them in manifest order.
@@ -446,7 +448,7 @@ struct Done {
 async fn apply_phase(
     ctx: &DeployContext<'_>,
     manifests: &[Value],
-    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    unchanged: &HashMap<ResourceRef, Unchanged>,
     deployed: &mut Deployed,
     applied: &mut Vec<(ResourceRef, Value)>,
 ) -> Result<(), DeployError> {
@@ -462,6 +464,9 @@ async fn apply_phase(
             Ok(Some(done)) => {
                 report(ctx.events, done.action, &done.resource, "");
                 deployed.changed.extend(done.changed);
+                if let Some(live) = done.live {
+                    deployed.live.insert(done.resource.clone(), live);
+                }
                 deployed.resources.push(done.resource.clone());
                 deployed.marks.push(done.mark);
                 applied.push((done.resource, done.manifest));
@@ -479,7 +484,7 @@ async fn apply_phase(
 async fn apply_unless_failed(
     ctx: &DeployContext<'_>,
     manifest: &Value,
-    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    unchanged: &HashMap<ResourceRef, Unchanged>,
     failed: &AtomicBool,
 ) -> Result<Option<Done>, DeployError> {
     if failed.load(Ordering::SeqCst) {
@@ -496,12 +501,13 @@ async fn apply_unless_failed(
 async fn apply_or_keep(
     ctx: &DeployContext<'_>,
     manifest: &Value,
-    unchanged: &HashMap<ResourceRef, AppliedMark>,
+    unchanged: &HashMap<ResourceRef, Unchanged>,
 ) -> Result<Done, DeployError> {
     let (kind, resource, manifest) = place(ctx, manifest.clone())?;
-    if let Some(mark) = unchanged.get(&resource) {
+    if let Some(kept) = unchanged.get(&resource) {
         return Ok(Done {
-            mark: mark.clone(),
+            mark: kept.mark.clone(),
+            live: kept.live.clone(),
             resource,
             manifest,
             action: Action::Unchanged,
@@ -652,6 +658,7 @@ async fn apply_one(
         action,
         changed,
         mark,
+        live: None,
     })
 }
 

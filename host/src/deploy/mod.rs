@@ -22,7 +22,7 @@ pub mod unchanged;
 use crate::events::{Event, Events};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 pub use cluster::Cluster;
@@ -116,6 +116,10 @@ pub struct Deployed {
     /// the next deploy to leave unchanged objects alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<unchanged::AppliedMark>,
+    /// Workloads this deploy left alone, as it read them (status included): the status check
+    /// need not watch one whose rollout is finished.
+    #[serde(skip)]
+    pub live: HashMap<ResourceRef, serde_json::Value>,
 }
 
 impl Deployed {
@@ -125,6 +129,7 @@ impl Deployed {
         self.releases.extend(other.releases);
         self.containers.extend(other.containers);
         self.marks.extend(other.marks);
+        self.live.extend(other.live);
     }
 }
 

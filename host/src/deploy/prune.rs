@@ -8,10 +8,14 @@ use super::kinds::Kind;
 use super::kubectl::delete_and_wait;
 use super::{Action, DeployError, FIELD_MANAGER, ResourceRef, report};
 use crate::events::Events;
+use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, PropagationPolicy};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
+
+/// How many lists are asked for at once.
+const LISTS: usize = 8;
 
 /// Where to look and what to spare.
 pub struct Reach<'a> {
@@ -35,12 +39,22 @@ pub async fn delete_labelled(
     events: &Events,
 ) -> Result<Vec<ResourceRef>, DeployError> {
     let mut found = Vec::new();
-    for (kind, namespace) in listings(reach.kinds, reach.namespaces) {
-        let api = kind.api(client, namespace);
-        let list = match api
-            .list_metadata(&ListParams::default().labels(reach.selector))
-            .await
-        {
+    // The lists go several at once; they are gone through in their order.
+    let params = ListParams::default().labels(reach.selector);
+    let lists = futures::stream::iter(listings(reach.kinds, reach.namespaces))
+        .map(|(kind, namespace)| {
+            let params = &params;
+            async move {
+                (
+                    kind,
+                    kind.api(client, namespace).list_metadata(params).await,
+                )
+            }
+        })
+        .buffered(LISTS);
+    let lists: Vec<_> = lists.collect().await;
+    for (kind, list) in lists {
+        let list = match list {
             Ok(list) => list,
             // Kinds the user may not list cannot hold objects devloop applied with their rights.
             Err(kube::Error::Api(s)) if s.code == 403 || s.code == 404 || s.code == 405 => continue,

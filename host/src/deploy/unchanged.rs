@@ -50,6 +50,17 @@ pub struct Candidate<'a> {
     pub hash: &'a str,
 }
 
+/// An object a deploy leaves alone.
+#[derive(Debug, Clone)]
+pub struct Unchanged {
+    /// Its mark, as the last deploy recorded it.
+    pub mark: AppliedMark,
+    /// The object as the list read it, for the workloads the status check looks at (their
+    /// status may show a finished rollout: no watch is needed then); None for other kinds,
+    /// which are listed by their metadata alone.
+    pub live: Option<Value>,
+}
+
 /// The objects among `candidates` to leave alone, with their (unchanged) marks. `earlier`
 /// holds the marks of the last deploy of this scope. An object last applied by another run
 /// counts only when `ctx.options.skip_earlier_runs` (a `dev` session's cleanup deletes what
@@ -58,7 +69,7 @@ pub async fn find(
     ctx: &DeployContext<'_>,
     earlier: &[AppliedMark],
     candidates: &[Candidate<'_>],
-) -> HashMap<ResourceRef, AppliedMark> {
+) -> HashMap<ResourceRef, Unchanged> {
     let earlier: HashMap<&ResourceRef, &AppliedMark> =
         earlier.iter().map(|m| (&m.resource, m)).collect();
     // The candidates whose manifest is the one applied last time, by kind and namespace.
@@ -77,24 +88,24 @@ pub async fn find(
                 .push((c, mark));
         }
     }
+    // One list per kind and namespace, all at once.
+    let selector = ctx.options.labels.owner_selector();
+    let listed = futures::future::join_all(lists.into_iter().map(|((_, _, namespace), same)| {
+        let selector = &selector;
+        async move {
+            let live = live_objects(ctx, same[0].0.kind, namespace.as_deref(), selector).await;
+            (same, live)
+        }
+    }))
+    .await;
     let mut unchanged = HashMap::new();
-    for ((_, _, namespace), same) in lists {
-        let kind = same[0].0.kind;
-        let api = kind.api(&ctx.cluster.client, namespace.as_deref());
+    for (same, live) in listed {
         // A kind that cannot be listed is simply applied, as it was before.
-        let Ok(live) = api
-            .list_metadata(&ListParams::default().labels(&ctx.options.labels.owner_selector()))
-            .await
-        else {
+        let Some(live) = live else {
             continue;
         };
-        let live: HashMap<String, ObjectMeta> = live
-            .items
-            .into_iter()
-            .filter_map(|o| Some((o.metadata.name.clone()?, o.metadata)))
-            .collect();
         for (c, mark) in same {
-            let Some(meta) = live.get(&c.resource.name) else {
+            let Some((meta, object)) = live.get(&c.resource.name) else {
                 continue;
             };
             let own_run = meta
@@ -106,11 +117,55 @@ pub async fn find(
                 && meta.resource_version.as_deref() == Some(mark.resource_version.as_str())
                 && (own_run || ctx.options.skip_earlier_runs)
             {
-                unchanged.insert(c.resource.clone(), mark.clone());
+                unchanged.insert(
+                    c.resource.clone(),
+                    Unchanged {
+                        mark: mark.clone(),
+                        live: object.clone(),
+                    },
+                );
             }
         }
     }
     unchanged
+}
+
+/// devloop's objects of `kind` in `namespace` by name: their metadata and, for the workloads
+/// the status check looks at, the whole object. None when the kind cannot be listed.
+async fn live_objects(
+    ctx: &DeployContext<'_>,
+    kind: &Kind,
+    namespace: Option<&str>,
+    selector: &str,
+) -> Option<HashMap<String, (ObjectMeta, Option<Value>)>> {
+    let api = kind.api(&ctx.cluster.client, namespace);
+    let params = ListParams::default().labels(selector);
+    let objects = if crate::status::is_workload(&kind.resource.group, &kind.resource.kind) {
+        api.list(&params)
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .map(|o| {
+                let whole = serde_json::to_value(&o).ok();
+                (o.metadata, whole)
+            })
+            .collect::<Vec<_>>()
+    } else {
+        api.list_metadata(&params)
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .map(|o| (o.metadata, None))
+            .collect()
+    };
+    Some(
+        objects
+            .into_iter()
+            .filter_map(|(meta, whole)| Some((meta.name.clone()?, (meta, whole))))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

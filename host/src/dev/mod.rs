@@ -208,17 +208,26 @@ fn runnable(pending: &mut Actions, options: &DevOptions, asked: Intent) -> Actio
 }
 
 /// Runs the dev loop until a shutdown signal, then cleans up.
-/// `api`, when given, serves the API and web page of this session (`--rpc-http-port`).
+/// `cluster`, when given, is the connection to deploy over (made from the same kubeconfig and
+/// kube-context); `api`, when given, serves the API and web page of this session
+/// (`--rpc-http-port`).
 pub async fn run(
     options: DevOptions,
     load: Loader,
+    cluster: Option<crate::deploy::Cluster>,
     events: Events,
     api: Option<crate::api::Server>,
 ) -> anyhow::Result<()> {
     crate::process::catch_shutdown_signals();
     let plan = load()?;
+    let connect = async {
+        match cluster {
+            Some(cluster) => Pipeline::connect_with(&plan.deploy, cluster).await,
+            None => Pipeline::connect(&plan.deploy).await,
+        }
+    };
     let mut pipeline = tokio::select! {
-        pipeline = Pipeline::connect(&plan.deploy) => pipeline?,
+        pipeline = connect => pipeline?,
         // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
         _ = crate::process::shutdown_signal() => {
             events.info(Stage::Dev, "Interrupted before anything was deployed");

@@ -172,22 +172,20 @@ pub fn is_local_cluster(resolved: &Resolved, events: &Events) -> bool {
     build::is_local_context(name, server.as_deref())
 }
 
-/// The platforms (`os/arch`) of the cluster's nodes, for `--check-cluster-node-platforms`;
-/// empty, with a warning, when they cannot be read (as Skaffold). Warns, too, when the
-/// chosen platforms (`--platform`, else a config's `build.platforms`) share none of them:
-/// the chosen ones are built then.
+/// The platforms (`os/arch`) of the cluster's nodes, for `--check-cluster-node-platforms`,
+/// read through `cluster` (the connection the deploy uses too, when there is one); empty,
+/// with a warning, when they cannot be read (as Skaffold). Warns, too, when the chosen
+/// platforms (`--platform`, else a config's `build.platforms`) share none of them: the
+/// chosen ones are built then.
 pub async fn cluster_platforms(
     resolved: &Resolved,
+    cluster: Result<&deploy::Cluster, &deploy::cluster::ClusterError>,
     cli: &[String],
     events: &Events,
 ) -> Vec<String> {
     let nodes = async {
-        let cluster = deploy::Cluster::connect(
-            resolved.kubeconfig.as_deref(),
-            resolved.kube_context.as_deref(),
-        )
-        .await?;
-        let list = kube::Api::<k8s_openapi::api::core::v1::Node>::all(cluster.client)
+        let cluster = cluster.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let list = kube::Api::<k8s_openapi::api::core::v1::Node>::all(cluster.client.clone())
             .list(&Default::default())
             .await?;
         anyhow::Ok(list.items)

@@ -43,6 +43,12 @@ impl Pipeline {
     pub async fn connect(plan: &DeployPlan) -> anyhow::Result<Self> {
         let cluster =
             Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;
+        Self::connect_with(plan, cluster).await
+    }
+
+    /// The pipeline on a connection made already (`cluster`, from the plan's kubeconfig and
+    /// kube-context): the one a command read the cluster's node platforms with.
+    pub async fn connect_with(plan: &DeployPlan, cluster: Cluster) -> anyhow::Result<Self> {
         let kinds = Kinds::discover(&cluster.client).await?;
         let namespace = plan
             .namespace
@@ -199,9 +205,15 @@ impl Pipeline {
         events: &Events,
     ) -> anyhow::Result<()> {
         if !deployed.resources.is_empty() {
-            crate::status::check(&self.cluster.client, &deployed.resources, options, events)
-                .await
-                .context("the status check failed")?;
+            crate::status::check(
+                &self.cluster.client,
+                &deployed.resources,
+                &deployed.live,
+                options,
+                events,
+            )
+            .await
+            .context("the status check failed")?;
         }
         deploy::docker::check_running(&deployed.containers, events)
             .await

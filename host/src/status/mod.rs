@@ -12,7 +12,7 @@ use crate::deploy::ResourceRef;
 use crate::events::{Event, Events};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -158,12 +158,23 @@ impl Board {
     }
 }
 
+/// Whether the status check watches the objects of the kind `kind` of API group `group` as
+/// workloads (Deployments, StatefulSets, DaemonSets, Jobs, Pods).
+pub fn is_workload(group: &str, kind: &str) -> bool {
+    watch::Checked::of_kind(group, kind).is_some()
+}
+
 /// Waits until every workload in `resources` is healthy. Fails on the first failure (unless
 /// failures are tolerated) or at the deadline, naming the workload, pod, container, reason and
 /// message with the container's last log lines.
+///
+/// `read` holds objects of `resources` as the deploy read them a moment ago (it left them
+/// alone): one that shows a finished rollout is healthy without a watch, as the watch's first
+/// event would have found it; the others are watched.
 pub async fn check(
     client: &kube::Client,
     resources: &[ResourceRef],
+    read: &HashMap<ResourceRef, serde_json::Value>,
     options: &StatusOptions,
     events: &Events,
 ) -> Result<StatusReport, StatusError> {
@@ -179,6 +190,12 @@ pub async fn check(
             let board = board.clone();
             async move {
                 let name = resource.to_string();
+                let finished = read
+                    .get(resource)
+                    .is_some_and(|object| watch::finished(*kind, object));
+                if finished {
+                    return (resource, Ok(()));
+                }
                 board.set(&name, "waiting".into());
                 let outcome = watch::until_healthy(client, resource, *kind, options, &board).await;
                 board.remove(&name);

@@ -45,7 +45,12 @@ impl Checked {
     }
 
     pub(crate) fn of(r: &ResourceRef) -> Option<Checked> {
-        match (r.group(), r.kind.as_str()) {
+        Checked::of_kind(r.group(), &r.kind)
+    }
+
+    /// How the objects of the kind `kind` of API group `group` are checked as workloads.
+    pub(crate) fn of_kind(group: &str, kind: &str) -> Option<Checked> {
+        match (group, kind) {
             ("apps", "Deployment") => Some(Checked::Deployment),
             ("apps", "StatefulSet") => Some(Checked::StatefulSet),
             ("apps", "DaemonSet") => Some(Checked::DaemonSet),
@@ -207,6 +212,22 @@ impl Workload for Pod {
     }
     fn pod_selector(&self) -> Option<String> {
         None
+    }
+}
+
+/// Whether `object` (as a list read it a moment ago) shows a finished rollout, by the same
+/// condition function the watch applies to its first event: then it needs no watch.
+pub(crate) fn finished(kind: Checked, object: &serde_json::Value) -> bool {
+    fn done<K: Workload>(object: &serde_json::Value) -> bool {
+        <K as serde::Deserialize>::deserialize(object).is_ok_and(|o| o.rollout() == Rollout::Done)
+    }
+    match kind {
+        Checked::Deployment => done::<Deployment>(object),
+        Checked::StatefulSet => done::<StatefulSet>(object),
+        Checked::DaemonSet => done::<DaemonSet>(object),
+        Checked::Job => done::<Job>(object),
+        Checked::Pod => done::<Pod>(object),
+        Checked::Custom => conditions::custom(object) == Rollout::Done,
     }
 }
 
@@ -373,6 +394,11 @@ async fn watch_workload<K: Workload>(
                     .boxed(),
             );
         }
+        let rollout = object.rollout();
+        // A finished rollout needs no pod: the ReplicaSet of the revision is not looked up.
+        if rollout == Rollout::Done {
+            return Ok(());
+        }
         let mut current = object.current_pods();
         if let CurrentPods::ReplicaSetRevision(revision) = &current {
             current = match replica_sets.get(revision) {
@@ -387,7 +413,7 @@ async fn watch_workload<K: Workload>(
             };
         }
         let pods: Vec<&Pod> = pods.values().filter(|p| current.admits(p)).collect();
-        let outcome = match object.rollout() {
+        let outcome = match rollout {
             Rollout::Done => return Ok(()),
             Rollout::Failed(mut problem) => {
                 if problem.pod.is_none()
@@ -610,6 +636,32 @@ mod tests {
             seen.current_pods(),
             CurrentPods::ReplicaSetRevision("4".into())
         );
+    }
+
+    /// A workload read by the deploy needs no watch only when its rollout is finished by the
+    /// watch's own condition; anything else (unfinished, unreadable) is watched.
+    #[test]
+    fn only_a_finished_rollout_read_by_the_deploy_skips_the_watch() {
+        let deployment = |generation: i64, observed: i64, available: i64| {
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "generation": generation},
+                "spec": {"replicas": 2, "selector": {}, "template": {}},
+                "status": {"observedGeneration": observed, "replicas": 2, "updatedReplicas": 2,
+                    "readyReplicas": available, "availableReplicas": available}
+            })
+        };
+        assert!(finished(Checked::Deployment, &deployment(3, 3, 2)));
+        assert!(!finished(Checked::Deployment, &deployment(3, 3, 1)));
+        assert!(!finished(Checked::Deployment, &deployment(4, 3, 2)));
+        assert!(!finished(
+            Checked::Deployment,
+            &serde_json::json!({"spec": "not a deployment"})
+        ));
+        let job = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j"}, "spec": {"template": {}},
+            "status": {"active": 1}});
+        assert!(!finished(Checked::Job, &job));
     }
 
     #[test]
