@@ -828,8 +828,10 @@ mod tests {
             std::fs::write(dir.path().join(f), i.to_string()).unwrap();
         }
         let mut cache = Cache::default();
+        // One time for every check: writing 5,000 files may take longer than SETTLE.
+        let at = later();
         let cold = cache
-            .inputs("app", "cfg", dir.path(), files.clone())
+            .inputs_as_of("app", "cfg", dir.path(), files.clone(), at)
             .unwrap();
         for (i, f) in files.iter().enumerate() {
             let meta = std::fs::metadata(dir.path().join(f)).unwrap();
@@ -843,19 +845,21 @@ mod tests {
         // The memoised pass gives the same key; one changed file changes only its digest.
         assert_eq!(
             cache
-                .inputs("app", "cfg", dir.path(), files.clone())
+                .inputs_as_of("app", "cfg", dir.path(), files.clone(), at)
                 .unwrap(),
             cold
         );
         cache.remember("app", &cold);
         assert_eq!(
             cache
-                .inputs("app", "cfg", dir.path(), files.clone())
+                .inputs_as_of("app", "cfg", dir.path(), files.clone(), at)
                 .unwrap(),
             cold
         );
         std::fs::write(dir.path().join("f04321"), "changed").unwrap();
-        let warm = cache.inputs("app", "cfg", dir.path(), files).unwrap();
+        let warm = cache
+            .inputs_as_of("app", "cfg", dir.path(), files, at)
+            .unwrap();
         assert_ne!(warm.key, cold.key);
         assert_eq!(cache.explain_miss("app", &warm), vec!["f04321 changed"]);
     }

@@ -302,7 +302,8 @@ async fn build_one(
     let artifact = &plan.artifacts[i];
     let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
 
-    let inputs = {
+    let checking = Instant::now();
+    let (inputs, listed) = {
         let cache = run
             .cache
             .lock()
@@ -317,6 +318,17 @@ async fn build_one(
             &run.events,
         )?
     };
+    // The phases of the cache check, for `-v` and for the large-tree benchmark.
+    run.events.debug(
+        Stage::Build,
+        format!(
+            "{}: checked {} dependency files in {} ms (listed in {} ms)",
+            artifact.image,
+            inputs.files.len(),
+            checking.elapsed().as_millis(),
+            listed.as_millis()
+        ),
+    );
 
     let tag = match &plan.tag_override {
         Some(t) => t.clone(),
@@ -578,7 +590,7 @@ async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildErr
 
 /// Digests what goes into `artifact`: its settings, its resolved build args, the references
 /// of the artifacts it requires, extra Go compiler flags (a debug build is another image),
-/// and its dependency files.
+/// and its dependency files. Also returns how long listing the files took.
 fn digest_inputs(
     artifact: &Artifact,
     artifact_id: &str,
@@ -587,7 +599,7 @@ fn digest_inputs(
     gcflags: Option<&str>,
     cache: &Cache,
     events: &Events,
-) -> Result<Inputs, BuildError> {
+) -> Result<(Inputs, std::time::Duration), BuildError> {
     let args = match &artifact.kind {
         ArtifactKind::Docker(spec) => build_args(spec, env, required)?,
         ArtifactKind::Custom(spec) => match &spec.dependencies {
@@ -610,19 +622,8 @@ fn digest_inputs(
         config.push_str("\ngcflags ");
         config.push_str(gcflags);
     }
-    let count = files.len();
     let inputs = cache.inputs(artifact_id, &config, &artifact.context, files)?;
-    // The phases of the cache check, for `-v` and for the large-tree benchmark.
-    events.debug(
-        Stage::Build,
-        format!(
-            "{}: checked {count} dependency files in {} ms (listed in {} ms)",
-            artifact.image,
-            started.elapsed().as_millis(),
-            listed.as_millis()
-        ),
-    );
-    Ok(inputs)
+    Ok((inputs, listed))
 }
 
 /// The input digest of `artifact` (hex) as the `inputDigest` tag policy uses it, for callers
@@ -643,6 +644,7 @@ pub fn input_digest(
         &Cache::default(),
         events,
     )?
+    .0
     .key)
 }
 
