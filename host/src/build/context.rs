@@ -16,9 +16,24 @@ pub fn walk(
     ignore: &DockerIgnore,
     events: &Events,
 ) -> Result<Vec<String>, BuildError> {
+    walk_below(root, "", ignore, events)
+}
+
+/// Like [`walk`], but only below `root/folder` (`folder` relative to `root`, "" for all of
+/// it); the files are still named relative to `root`, and matched against `ignore` so.
+pub fn walk_below(
+    root: &Path,
+    folder: &str,
+    ignore: &DockerIgnore,
+    events: &Events,
+) -> Result<Vec<String>, BuildError> {
     let mut files = Vec::new();
-    walk_dir(root, "", ignore, events, &mut files)?;
-    files.sort();
+    let prefix = match folder.trim_end_matches('/') {
+        "" => String::new(),
+        folder => format!("{folder}/"),
+    };
+    walk_dir(root, &prefix, ignore, events, &mut files)?;
+    debug_assert!(files.is_sorted(), "a walk lists in sorted order");
     Ok(files)
 }
 
@@ -62,6 +77,10 @@ pub fn warn_special(events: &Events, stage: Stage, path: &Path, kind: &str, what
     );
 }
 
+/// Lists the folder `prefix` (relative to `root`, ending in `/` unless empty) into `out`.
+/// Its entries are sorted with a `/` after each folder's name, which is how the folder's
+/// files compare with their neighbours as whole paths: visiting them in that order lists
+/// the whole tree sorted, with no sort of the whole list (100k paths in a large context).
 fn walk_dir(
     root: &Path,
     prefix: &str,
@@ -70,31 +89,34 @@ fn walk_dir(
     out: &mut Vec<String>,
 ) -> Result<(), BuildError> {
     let dir = root.join(prefix);
-    let entries = std::fs::read_dir(&dir)
+    let read = std::fs::read_dir(&dir)
         .map_err(|e| BuildError::Io(format!("cannot read {}: {e}", dir.display())))?;
-    for entry in entries {
+    // Each entry's path relative to `root` (a folder's with a `/` after it) and its kind.
+    let mut entries = Vec::new();
+    for entry in read {
         let entry = entry.map_err(|e| BuildError::Io(format!("{}: {e}", dir.display())))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
         let kind = entry
             .file_type()
             .map_err(|e| BuildError::Io(format!("{}: {e}", entry.path().display())))?;
-        let excluded = ignore.is_excluded(&rel);
+        let mut rel = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if kind.is_dir() {
+            rel.push('/');
+        }
+        entries.push((rel, kind));
+    }
+    entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    for (rel, kind) in entries {
         if kind.is_dir() {
             // An excluded directory may still hold re-included files (`!` patterns).
-            if !excluded || ignore.has_exceptions() {
+            if !ignore.is_excluded(&rel[..rel.len() - 1]) || ignore.has_exceptions() {
                 walk_dir(root, &rel, ignore, events, out)?;
             }
-        } else if !excluded {
+        } else if !ignore.is_excluded(&rel) {
             match special_kind(&kind) {
                 Some(special) => warn_special(
                     events,
                     Stage::Build,
-                    &entry.path(),
+                    &root.join(&rel),
                     special,
                     "the build context",
                 ),
@@ -164,6 +186,29 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, vec!["a.txt", "extra.Dockerfile", "secret/pub"]);
+    }
+
+    #[test]
+    fn the_walk_lists_whole_paths_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // `-` and `.` sort before `/`, `0` and letters after it: a folder's files fall
+        // between its neighbours only when compared as whole paths.
+        for f in [
+            "a-b", "a.b", "a/x", "a/y/z", "a0", "ab", "b/a-b", "b/a/c", "b/a.c", "c",
+        ] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), f).unwrap();
+        }
+        let files = walk(root, &DockerIgnore::default(), &Events::discard()).unwrap();
+        let mut sorted = files.clone();
+        sorted.sort();
+        assert_eq!(files, sorted);
+        assert_eq!(files.len(), 10);
+        assert_eq!(
+            walk_below(root, "b", &DockerIgnore::default(), &Events::discard()).unwrap(),
+            vec!["b/a-b", "b/a.c", "b/a/c"]
+        );
     }
 
     #[test]

@@ -103,8 +103,12 @@ fn walk_roots(ctx: &Path, roots: &[String], events: &Events) -> Result<Vec<Strin
         // A symlink is a file here, as in the whole-context walk, which never follows one.
         match std::fs::symlink_metadata(ctx.join(root)) {
             Ok(meta) if meta.is_dir() => {
-                let below = context::walk(&ctx.join(root), &DockerIgnore::default(), events)?;
-                files.extend(below.into_iter().map(|f| format!("{root}/{f}")));
+                files.extend(context::walk_below(
+                    ctx,
+                    root,
+                    &DockerIgnore::default(),
+                    events,
+                )?);
             }
             Ok(_) => files.push(root.clone()),
             Err(_) => {}

@@ -67,7 +67,17 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
     let started = Instant::now();
     let deps = schedule::dependency_indexes(&plan.artifacts)?;
     let cache = match &plan.cache_file {
-        Some(path) => Cache::load(path),
+        Some(path) => {
+            let cache = Cache::load(path);
+            events.debug(
+                Stage::Build,
+                format!(
+                    "read the artifact cache in {} ms",
+                    started.elapsed().as_millis()
+                ),
+            );
+            cache
+        }
         None => Cache::default(),
     };
     let permits = permits(plan.concurrency);
@@ -328,7 +338,8 @@ async fn look_up(
     let artifact = &plan.artifacts[i];
     let artifact_id = format!("{}@{}", artifact.image, artifact.context.display());
 
-    let inputs = {
+    let checking = Instant::now();
+    let (inputs, listed) = {
         let cache = run
             .cache
             .lock()
@@ -343,6 +354,17 @@ async fn look_up(
             &run.events,
         )?
     };
+    // The phases of the cache check, for `-v` and for the large-tree benchmark.
+    run.events.debug(
+        Stage::Build,
+        format!(
+            "{}: checked {} dependency files in {} ms (listed in {} ms)",
+            artifact.image,
+            inputs.files.len(),
+            checking.elapsed().as_millis(),
+            listed.as_millis()
+        ),
+    );
 
     let tag = match &plan.tag_override {
         Some(t) => t.clone(),
@@ -631,7 +653,7 @@ async fn push(run: &Run, image: &str, name_tag: &str) -> Result<String, BuildErr
 
 /// Digests what goes into `artifact`: its settings, its resolved build args, the references
 /// of the artifacts it requires, extra Go compiler flags (a debug build is another image),
-/// and its dependency files.
+/// and its dependency files. Also returns how long listing the files took.
 fn digest_inputs(
     artifact: &Artifact,
     artifact_id: &str,
@@ -640,7 +662,7 @@ fn digest_inputs(
     gcflags: Option<&str>,
     cache: &Cache,
     events: &Events,
-) -> Result<Inputs, BuildError> {
+) -> Result<(Inputs, std::time::Duration), BuildError> {
     let args = match &artifact.kind {
         ArtifactKind::Docker(spec) => build_args(spec, env, required)?,
         ArtifactKind::Custom(spec) => match &spec.dependencies {
@@ -649,7 +671,9 @@ fn digest_inputs(
         },
         ArtifactKind::Ko(_) | ArtifactKind::Plugin(_) | ArtifactKind::Jib(_) => BTreeMap::new(),
     };
+    let started = Instant::now();
     let files = dependencies(artifact, &args, events)?;
+    let listed = started.elapsed();
     let mut config = serde_json::to_string(&(artifact, &args, required))
         .map_err(|e| BuildError::Io(e.to_string()))?;
     // A new version of a builder plugin may build a different image from the same files.
@@ -661,7 +685,8 @@ fn digest_inputs(
         config.push_str("\ngcflags ");
         config.push_str(gcflags);
     }
-    cache.inputs(artifact_id, &config, &artifact.context, files)
+    let inputs = cache.inputs(artifact_id, &config, &artifact.context, files)?;
+    Ok((inputs, listed))
 }
 
 /// The input digest of `artifact` (hex) as the `inputDigest` tag policy uses it, for callers
@@ -682,6 +707,7 @@ pub fn input_digest(
         &Cache::default(),
         events,
     )?
+    .0
     .key)
 }
 
