@@ -18,6 +18,39 @@ pub struct Engine {
     native_platform: Arc<OnceCell<Option<String>>>,
 }
 
+/// The engine of a command, connected once when first wanted and shared by the clones of
+/// the build plan that holds it (every round of `dev`). A command may [`SharedEngine::warm_up`]
+/// it at its start, so that the engine's answer (a round trip to the engine, which asks
+/// containerd) comes while the command does other things.
+#[derive(Clone, Default)]
+pub struct SharedEngine(Arc<OnceCell<Engine>>);
+
+impl std::fmt::Debug for SharedEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.initialized() {
+            "SharedEngine(connected)"
+        } else {
+            "SharedEngine(not connected)"
+        })
+    }
+}
+
+impl SharedEngine {
+    pub async fn get(&self) -> Result<&Engine, BuildError> {
+        self.0.get_or_try_init(Engine::connect).await
+    }
+
+    /// Starts connecting in the background. A failure is not reported here: the build that
+    /// wants the engine connects again and reports it (a config that builds nothing with
+    /// Docker never sees it).
+    pub fn warm_up(&self) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let _ = engine.get().await;
+        });
+    }
+}
+
 impl Engine {
     /// Connects to `$DOCKER_HOST` (or the default socket) and agrees on an API version.
     pub async fn connect() -> Result<Engine, BuildError> {

@@ -27,7 +27,7 @@ mod schedule;
 pub use cache::{CacheOutcome, default_cache_file};
 pub use context::{special_kind, warn_special};
 pub use dependencies::dependencies;
-pub use engine::{Engine, split_tag};
+pub use engine::{Engine, SharedEngine, split_tag};
 pub use event::{BuildEvent, SummaryEntry};
 pub use jib::JibSpec;
 pub use local_cluster::is_local_context;
@@ -191,6 +191,9 @@ pub struct BuildPlan {
     /// `-trimpath`), e.g. `all=-N -l` for a debug build — what Skaffold hands Docker builds
     /// as the `SKAFFOLD_GO_GCFLAGS` build argument. None: Go's defaults.
     pub gcflags: Option<String>,
+    /// The Docker engine, connected when a build first needs it (a ko build that pushes
+    /// never does), once for all the clones of this plan.
+    pub engine: engine::SharedEngine,
 }
 
 /// What a build produced: the image name as in the config, and the full reference to deploy

@@ -240,6 +240,7 @@ pub fn plan(configs: &[LoadedConfig], options: PlanOptions) -> Result<BuildPlan,
         skip_tests: false,
         insecure_registries: options.insecure_registries,
         gcflags: None,
+        engine: Default::default(),
     })
 }
 

@@ -46,9 +46,6 @@ const LOOKUPS: usize = 8;
 struct Run {
     plan: BuildPlan,
     events: Events,
-    /// The Docker engine, connected when a build first needs it (a ko build that pushes
-    /// never does).
-    engine: tokio::sync::OnceCell<Engine>,
     cache: Mutex<Cache>,
     /// Builds at once (`concurrency`).
     permits: Semaphore,
@@ -84,7 +81,6 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
     let run = Arc::new(Run {
         plan: plan.clone(),
         events: events.clone(),
-        engine: tokio::sync::OnceCell::new(),
         cache: Mutex::new(cache),
         permits: Semaphore::new(permits),
         lookups: Semaphore::new(LOOKUPS),
@@ -172,7 +168,7 @@ pub async fn run(plan: &BuildPlan, events: &Events) -> Result<Vec<Built>, BuildE
 
 impl Run {
     async fn engine(&self) -> Result<&Engine, BuildError> {
-        self.engine.get_or_try_init(Engine::connect).await
+        self.plan.engine.get().await
     }
 }
 

@@ -80,6 +80,9 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         events
     };
     resolved.send_warnings(&events);
+    // The engine's answer comes while the cluster's nodes are read.
+    let engine = crate::build::SharedEngine::default();
+    engine.warm_up();
     let cluster_platforms = if args.flags.reads_node_platforms(false) {
         let cluster = Cluster::connect(
             resolved.kubeconfig.as_deref(),
@@ -96,7 +99,8 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         cluster_platforms,
         ..args.flags.choices(&resolved, &events)
     };
-    let plan = pipeline::build::plan(&resolved, &choices)?;
+    let mut plan = pipeline::build::plan(&resolved, &choices)?;
+    plan.engine = engine;
     let built = pipeline::build::run(&plan, None, &events).await?;
     let doc = serde_json::to_string(&BuildOutputFile { builds: &built })?;
     if let Some(path) = &args.file_output {

@@ -198,6 +198,10 @@ async fn run_session(
     // The node platforms are read once: a config reload does not change the cluster. The
     // session deploys over the connection they were read with.
     let mut cluster = None;
+    // One engine connection for the session (every round and reload), whose answer comes
+    // while the cluster's nodes are read.
+    let engine = crate::build::SharedEngine::default();
+    engine.warm_up();
     let cluster_platforms = match args.pipeline.resolve(command) {
         Ok(resolved) if args.build.reads_node_platforms(true) => {
             let read = async {
@@ -243,7 +247,9 @@ async fn run_session(
             deploy: deploy.clone(),
             debug: debug.clone(),
         };
-        dev::plan::load(&resolved, &choices, &load_events)
+        let mut plan = dev::plan::load(&resolved, &choices, &load_events)?;
+        plan.build.engine = engine.clone();
+        Ok(plan)
     });
     let recorder = api.as_ref().map(|(r, _)| r.clone());
     let outcome = dev::run(options, loader, cluster, events, api.and_then(|(_, s)| s)).await;

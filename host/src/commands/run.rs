@@ -81,6 +81,9 @@ async fn build_and_test(
     cluster: Result<&Cluster, &ClusterError>,
     events: &Events,
 ) -> anyhow::Result<Vec<crate::render::images::Artifact>> {
+    // The engine's answer comes while the cluster's nodes are read.
+    let engine = crate::build::SharedEngine::default();
+    engine.warm_up();
     let choices = crate::pipeline::BuildChoices {
         cluster_platforms: args
             .build
@@ -90,6 +93,7 @@ async fn build_and_test(
     };
     let mut build_plan = pipeline::build::plan(resolved, &choices)?;
     build_plan.skip_tests = args.skip_tests;
+    build_plan.engine = engine;
     let built = pipeline::build::run(&build_plan, None, events).await?;
     if !args.skip_tests {
         pipeline::build::test(&resolved.configs, &built, events).await?;
