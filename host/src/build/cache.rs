@@ -525,13 +525,19 @@ fn parallel_map<T: Sync, S, R: Send>(
     f: impl Fn(&mut S, &T) -> Result<R, BuildError> + Sync,
 ) -> Result<Vec<R>, BuildError> {
     const PER_THREAD_AT_LEAST: usize = 2_048;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(PER_THREAD_AT_LEAST));
     let run = |part: &[T]| {
         let mut state = init();
         part.iter().map(|item| f(&mut state, item)).collect()
     };
+    // Few items stay here before the cores are counted: counting them reads the cgroup's
+    // files, which costs more than stat-ing a few files.
+    let wanted = items.len().div_ceil(PER_THREAD_AT_LEAST);
+    if wanted <= 1 {
+        return run(items);
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(wanted);
     if threads <= 1 {
         return run(items);
     }

@@ -99,7 +99,10 @@ pub enum Diverted {
 pub struct Muter {
     mute: Mute,
     dir: PathBuf,
-    stamp: String,
+    /// When the command started; the files are named by it, in local time. Formatted only
+    /// when a file is opened: finding the local time zone reads the zone database, which a
+    /// command that mutes nothing need not pay.
+    started: jiff::Timestamp,
     files: HashMap<&'static str, File>,
 }
 
@@ -112,7 +115,7 @@ impl Muter {
         Muter {
             mute,
             dir,
-            stamp: jiff::Zoned::now().strftime("%Y-%m-%d_%H-%M-%S").to_string(),
+            started: jiff::Timestamp::now(),
             files: HashMap::new(),
         }
     }
@@ -126,7 +129,11 @@ impl Muter {
         let name = phase.dir();
         let mut announce = None;
         if !self.files.contains_key(name) {
-            let path = self.dir.join(name).join(format!("{}.log", self.stamp));
+            let stamp = self
+                .started
+                .to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d_%H-%M-%S");
+            let path = self.dir.join(name).join(format!("{stamp}.log"));
             let opened = path
                 .parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
