@@ -79,13 +79,7 @@ impl Engine {
 
     /// The ID of the local image `reference` (a name or an ID), or None when there is none.
     pub async fn image_id(&self, reference: &str) -> Result<Option<String>, BuildError> {
-        match self.docker.inspect_image(reference).await {
-            Ok(image) => Ok(image.id),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(None),
-            Err(e) => Err(BuildError::Engine(e.to_string())),
-        }
+        Ok(self.local_image(reference).await?.map(|image| image.id))
     }
 
     /// The local image `reference` (a name or an ID): its ID and the names it has, or None
