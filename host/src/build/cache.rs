@@ -342,10 +342,12 @@ impl Cache {
 
 /// The entry named `name` of a list sorted by name.
 fn find<'a>(sorted: &'a [FileEntry], name: &str) -> Option<&'a FileEntry> {
-    sorted
-        .binary_search_by(|e| e.name.as_str().cmp(name))
-        .ok()
-        .map(|i| &sorted[i])
+    search(sorted, name).ok().map(|i| &sorted[i])
+}
+
+/// Where `name` is in a list sorted by name (`Err`: where it would go).
+fn search(sorted: &[FileEntry], name: &str) -> Result<usize, usize> {
+    sorted.binary_search_by(|e| e.name.as_str().cmp(name))
 }
 
 /// Finds names in a list sorted by name, asked for in (mostly) the same order: each name
@@ -361,7 +363,7 @@ impl<'a> Cursor<'a> {
             self.next += 1;
             return Some(e);
         }
-        match self.sorted.binary_search_by(|e| e.name.as_str().cmp(name)) {
+        match search(self.sorted, name) {
             Ok(i) => {
                 self.next = i + 1;
                 Some(&self.sorted[i])
