@@ -1,6 +1,7 @@
 //! Runs a [`BuildPlan`]: every artifact after the ones it requires; each one tagged, looked
 //! up in the cache (several at once), built on a miss (up to `concurrency` at once), pushed
-//! when asked, and reported. A failed artifact does not stop independent ones; what succeeded stays cached.
+//! when asked, and reported. A failed artifact does not stop independent ones; what
+//! succeeded stays cached.
 //! The build hooks run around each build that happens (not on a cache hit, as in Skaffold):
 //! an artifact's own before and after it, its config's `build.hooks` before the first of the
 //! config's builds and after the whole stage.
