@@ -83,18 +83,7 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     // The engine's answer comes while the cluster's nodes are read.
     let engine = crate::build::SharedEngine::default();
     engine.warm_up();
-    let cluster_platforms = if args.flags.reads_node_platforms(false) {
-        let cluster = Cluster::connect(
-            resolved.kubeconfig.as_deref(),
-            resolved.kube_context.as_deref(),
-        )
-        .await;
-        args.flags
-            .cluster_platforms(&resolved, false, cluster.as_ref(), &events)
-            .await
-    } else {
-        Vec::new()
-    };
+    let (cluster_platforms, _) = args.flags.node_platforms(&resolved, false, &events).await;
     let choices = BuildChoices {
         cluster_platforms,
         ..args.flags.choices(&resolved, &events)
@@ -133,6 +122,28 @@ impl BuildFlags {
     /// and `debug`) asks for the cluster's node platforms.
     pub fn reads_node_platforms(&self, by_default: bool) -> bool {
         self.check_cluster_node_platforms.unwrap_or(by_default)
+    }
+
+    /// The cluster's node platforms when [`Self::reads_node_platforms`], with the connection
+    /// they were read over (for the deploy to use); nothing, and no connection, otherwise.
+    pub async fn node_platforms(
+        &self,
+        resolved: &Resolved,
+        by_default: bool,
+        events: &Events,
+    ) -> (Vec<String>, Option<Cluster>) {
+        if !self.reads_node_platforms(by_default) {
+            return (Vec::new(), None);
+        }
+        let cluster = Cluster::connect(
+            resolved.kubeconfig.as_deref(),
+            resolved.kube_context.as_deref(),
+        )
+        .await;
+        let platforms = self
+            .cluster_platforms(resolved, by_default, cluster.as_ref(), events)
+            .await;
+        (platforms, cluster.ok())
     }
 
     /// The cluster's node platforms when [`Self::reads_node_platforms`], read through

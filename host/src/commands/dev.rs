@@ -195,42 +195,23 @@ async fn run_session(
         ..args.deploy.choices()
     };
     let command = if debugging { "debug" } else { "dev" };
-    // The node platforms are read once: a config reload does not change the cluster. The
-    // session deploys over the connection they were read with.
-    let mut cluster = None;
     // One engine connection for the session (every round and reload), whose answer comes
     // while the cluster's nodes are read.
     let engine = crate::build::SharedEngine::default();
     engine.warm_up();
-    let cluster_platforms = match args.pipeline.resolve(command) {
-        Ok(resolved) if args.build.reads_node_platforms(true) => {
-            let read = async {
-                let connected = crate::deploy::Cluster::connect(
-                    resolved.kubeconfig.as_deref(),
-                    resolved.kube_context.as_deref(),
-                )
-                .await;
-                let platforms = args
-                    .build
-                    .cluster_platforms(&resolved, true, connected.as_ref(), &events)
-                    .await;
-                (platforms, connected.ok())
-            };
-            tokio::select! {
-                (platforms, connected) = read => {
-                    cluster = connected;
-                    platforms
-                }
-                // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not
-                // answer.
-                _ = crate::process::shutdown_signal() => {
-                    events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
-                    return Ok(ExitCode::SUCCESS);
-                }
+    // The node platforms are read once: a config reload does not change the cluster. The
+    // session deploys over the connection they were read with.
+    let (cluster_platforms, cluster) = match args.pipeline.resolve(command) {
+        Ok(resolved) => tokio::select! {
+            read = args.build.node_platforms(&resolved, true, &events) => read,
+            // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
+            _ = crate::process::shutdown_signal() => {
+                events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
+                return Ok(ExitCode::SUCCESS);
             }
-        }
-        // Not asked for; or the loader reports the error.
-        _ => Vec::new(),
+        },
+        // The loader reports the error.
+        Err(_) => (Vec::new(), None),
     };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {
