@@ -21,6 +21,7 @@ pub mod image;
 pub mod init;
 pub mod kubeenv;
 pub mod logs;
+pub mod mutex;
 pub mod oci;
 pub mod output;
 pub mod pipeline;

@@ -3,6 +3,7 @@
 //! stall the loop, its Ctrl+C cleanup or its memory. Lines wait in a backlog of bounded size;
 //! what does not fit is dropped and counted, and the count is shown once the reader catches up.
 
+use crate::mutex::lock;
 use std::io::Write;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
@@ -108,10 +109,6 @@ fn write_lines(rx: Receiver<String>, mut out: impl Write, state: &(Mutex<Backlog
     let _ = out.flush();
     lock(backlog).done = true;
     written.notify_all();
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use super::session::Session;
 use super::{ForwardSpec, PortForwardError, endpoint};
 use crate::events::{Event, Events, Level, Stage};
+use crate::mutex::lock;
 use futures::TryStreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -102,7 +103,7 @@ pub(super) async fn keep_session(
             Some(opened) = opening.join_next(), if !opening.is_empty() => {
                 match opened.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
                     Ok(s) => {
-                        *last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        *lock(&last_error) = None;
                         if let Some(previous) = last_pod.as_deref()
                             && previous != s.endpoint.pod
                         {
@@ -133,7 +134,7 @@ pub(super) async fn keep_session(
                             Level::Debug,
                             format!("port forward {}: {e}", spec.describe()),
                         ));
-                        *last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                        *lock(&last_error) = Some(e);
                         retry_at = (!changed_while_opening).then(|| Instant::now() + RETRY);
                     }
                 }

@@ -233,7 +233,7 @@ impl Drop for PortForwarder {
     }
 }
 
-/// How long a connection waits for a stream to the pod before it is closed.
+/// How long a connection waits for a session to the pod before it is closed.
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Accepts connections until aborted; the connection tasks and the session's keeper live in
@@ -290,9 +290,7 @@ async fn claim_session(
     {
         return Ok(session);
     }
-    let reason = last_error
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    let reason = crate::mutex::lock(last_error)
         .clone()
         .unwrap_or_else(|| "the forward could not be opened".into());
     Err(PortForwardError::NoPod {

@@ -10,6 +10,7 @@
 
 use super::spdy::{self, Head};
 use super::{Endpoint, ForwardSpec, PortForwardError};
+use crate::mutex::lock;
 use bytes::{Bytes, BytesMut};
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
@@ -227,10 +228,6 @@ impl Link {
         });
         lock(&self.streams).clear();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The message of a `metav1.Status` answer, or the answer's text.
