@@ -415,22 +415,9 @@ async fn a_gigabyte_line_keeps_memory_bounded() {
 }
 
 /// The status line of `GET /` on a local port.
-async fn local_get(port: u16) -> std::io::Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let get = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-        s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await?;
-        Ok(String::from_utf8_lossy(&buf)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string())
-    };
-    tokio::time::timeout(Duration::from_secs(10), get)
-        .await
-        .map_err(|_| std::io::Error::other("timed out"))?
+async fn status_line(port: u16) -> std::io::Result<String> {
+    let response = devloop_e2e::local_response(([127, 0, 0, 1], port).into()).await?;
+    Ok(response.lines().next().unwrap_or("").to_string())
 }
 
 /// The log lines `[app] tick <n>` said so far, by number.
@@ -521,7 +508,7 @@ async fn the_api_server_going_away_mid_dev_is_waited_out() {
     // The forward serves again.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        match local_get(forwarded).await {
+        match status_line(forwarded).await {
             Ok(head) if head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200") => {
                 break;
             }

@@ -126,14 +126,23 @@ fn parse(raw: &[u8], closed: bool) -> Result<Option<HttpResponse>> {
 /// The body of `GET /` on a new connection to a local address (a port-forward's), read to
 /// the server's close.
 pub async fn local_get(addr: std::net::SocketAddr) -> std::io::Result<String> {
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .map_err(|_| std::io::Error::other("timed out"))??;
-    let text = String::from_utf8_lossy(&buf).into_owned();
+    let text = local_response(addr).await?;
     Ok(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+}
+
+/// The whole response (status line, headers, body) to `GET /` on a new connection to a local
+/// address, read to the server's close.
+pub async fn local_response(addr: std::net::SocketAddr) -> std::io::Result<String> {
+    let get = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await?;
+        s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    };
+    tokio::time::timeout(Duration::from_secs(10), get)
+        .await
+        .map_err(|_| std::io::Error::other("timed out"))?
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub use devloop::{Devloop, DevloopOutput, built_reference, devloop_bin};
 pub use docker::docker;
 pub use exec::{ExecOutput, exec};
 pub use ground::Ground;
-pub use http::{HttpResponse, http_get, local_get};
+pub use http::{HttpResponse, http_get, local_get, local_response};
 pub use image_index::index_platforms;
 pub use logs::{pod_logs, wait_for_log};
 pub use namespace::TestNamespace;
