@@ -101,24 +101,11 @@ fn client_with_bounded_retries(mut config: kube::Config) -> Result<kube::Client,
             kube::client::ClientBuilder::try_from(config).map_err(ClusterError::Client)?;
         return Ok(builder.with_layer(&layers).build());
     }
-    // kube's own stack (TLS, base URI, auth, headers, timeouts) on connections with
-    // TCP_NODELAY, which kube's builder does not set: without it a websocket frame (exec
-    // stdin, port-forward data) written while an earlier one is unacknowledged waits for the
-    // server's delayed ACK, 40 ms on Linux; a file sync took twice as long.
+    // kube's own stack (base URI, auth, headers) over connections of our own: HTTP/2 for
+    // requests, HTTP/1.1 for upgrades, TCP_NODELAY (see `connections`).
     use kube::client::ConfigExt;
-    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(config.connect_timeout);
-    let https = config
-        .rustls_https_connector_with_connector(http)
-        .map_err(ClusterError::Client)?;
-    let mut timed = hyper_timeout::TimeoutConnector::new(https);
-    timed.set_read_timeout(config.read_timeout);
-    timed.set_write_timeout(config.write_timeout);
     let connections =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build::<_, kube::client::Body>(timed);
+        super::connections::ApiConnections::new(&config).map_err(ClusterError::Client)?;
     let stack = tower::ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer().map_err(ClusterError::Client)?)

@@ -6,14 +6,15 @@
 
 use super::{DeployError, ResourceRef};
 use kube::api::{Api, DynamicObject};
-use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope, verbs};
+use kube::core::GroupVersion;
+use kube::discovery::{ApiCapabilities, ApiGroup, ApiResource, Scope, pinned_group, verbs};
 use std::sync::RwLock;
 
 /// The cluster's kinds, discovered once and refreshed on demand.
 pub struct Kinds {
     client: kube::Client,
-    /// The discovered groups, in parts discovered at once (see [`PARTS`]).
-    discovery: RwLock<Vec<Discovery>>,
+    /// The discovered groups.
+    discovery: RwLock<Vec<Group>>,
     /// Groups the last discovery could not read, with why.
     unavailable: RwLock<Vec<(String, String)>>,
 }
@@ -77,10 +78,12 @@ impl Kinds {
             Some((g, v)) => (g, v),
             None => ("", api_version),
         };
-        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
         let d = self.discovery.read().ok()?;
         d.iter()
-            .find_map(|part| part.resolve_gvk(&gvk))
+            .find(|g| g.name == group)?
+            .resources(version)
+            .into_iter()
+            .find(|(resource, _)| resource.kind == kind)
             .map(|(resource, capabilities)| Kind {
                 resource,
                 capabilities,
@@ -118,8 +121,7 @@ impl Kinds {
             return Vec::new();
         };
         d.iter()
-            .flat_map(|part| part.groups())
-            .flat_map(|g| g.recommended_resources())
+            .flat_map(|g| g.resources(&g.preferred))
             .filter(|(_, caps)| {
                 caps.supports_operation(verbs::LIST) && caps.supports_operation(verbs::DELETE)
             })
@@ -133,89 +135,132 @@ impl Kinds {
     }
 }
 
-/// Every API group the cluster serves. A group that disappears between the group list and
-/// its own listing (a CustomResourceDefinition being deleted) answers 404; as kubectl does,
-/// that is no reason to fail: discovery starts again, and the next group list lacks it.
-/// Discovery of every group; the groups that fail on their own are left out and returned
-/// with their error.
+/// One API group the cluster serves: each of its versions' kinds, and the version the server
+/// prefers.
+struct Group {
+    name: String,
+    preferred: String,
+    /// One entry per served version (each holds that version only).
+    versions: Vec<ApiGroup>,
+}
+
+impl Group {
+    fn resources(&self, version: &str) -> Vec<(ApiResource, ApiCapabilities)> {
+        self.versions
+            .iter()
+            .find(|v| v.preferred_version() == Some(version))
+            .map(|v| v.versioned_resources(version))
+            .unwrap_or_default()
+    }
+}
+
+/// Every API group the cluster serves; the groups whose discovery fails on their own (any of
+/// their versions) are left out and returned with the server's reason. A group that
+/// disappears between the group list and its own listing (a CustomResourceDefinition being
+/// deleted) answers 404: as kubectl does, discovery starts again, and the next group list
+/// lacks it.
 async fn discover_all(
     client: &kube::Client,
-) -> Result<(Vec<Discovery>, Vec<(String, String)>), DeployError> {
+) -> Result<(Vec<Group>, Vec<(String, String)>), DeployError> {
     let mut attempts = 0;
     loop {
-        let error = match discover_in_parts(client, &[]).await {
-            Ok(discovery) => return Ok((discovery, Vec::new())),
-            Err(e) => e,
-        };
-        let failing = failing_groups(client).await;
-        if !failing.is_empty() {
-            let names: Vec<&str> = failing.iter().map(|(g, _)| g.as_str()).collect();
-            let discovery = discover_in_parts(client, &names)
-                .await
-                .map_err(DeployError::Discovery)?;
-            return Ok((discovery, failing));
-        }
-        // Every group answers on its own: a group went away between the list and its
-        // query (a CRD being replaced); ask again.
-        match error {
-            kube::Error::Api(status) if status.code == 404 && attempts < 5 => {
-                attempts += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            e => return Err(DeployError::Discovery(e)),
+        attempts += 1;
+        match discover_once(client, attempts < GONE_ATTEMPTS).await {
+            Err(Gone) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Ok(found) => return found.map_err(DeployError::Discovery),
         }
     }
 }
 
-/// Discovery asks for one group version after another; the groups are split into this many
-/// parts, discovered at the same time.
-const PARTS: usize = 4;
+/// How many times discovery starts again while a group version answers 404.
+const GONE_ATTEMPTS: usize = 5;
 
-/// Discovery of every group but `exclude`, in [`PARTS`] parts at once.
-async fn discover_in_parts(
+/// How many group versions are asked for at once. They share one HTTP/2 connection; kubectl
+/// asks for all at once, the bound keeps a server without HTTP/2 from seeing a connection per
+/// group version of a cluster with many CRDs.
+const AT_ONCE: usize = 32;
+
+/// A group version answered 404: it went away after the group list named it.
+struct Gone;
+
+/// The core group and the groups under /apis, then every version of every group at once
+/// (two rounds of requests however many groups the cluster serves). With `retry_gone`, a
+/// group version that answers 404 asks for [`Gone`]; otherwise its group is unavailable.
+async fn discover_once(
     client: &kube::Client,
-    exclude: &[&str],
-) -> Result<Vec<Discovery>, kube::Error> {
-    let groups = client.list_api_groups().await?;
-    // The core group ("") is one more group to discover.
-    let names: Vec<String> = std::iter::once(String::new())
-        .chain(groups.groups.into_iter().map(|g| g.name))
-        .filter(|g| !exclude.contains(&g.as_str()))
+    retry_gone: bool,
+) -> Result<Result<(Vec<Group>, Vec<(String, String)>), kube::Error>, Gone> {
+    use futures::StreamExt;
+    let (core, listed) =
+        match tokio::try_join!(client.list_core_api_versions(), client.list_api_groups()) {
+            Ok(both) => both,
+            Err(e) => return Ok(Err(e)),
+        };
+    let mut groups = vec![Group {
+        name: String::new(),
+        preferred: "v1".to_string(),
+        versions: Vec::new(),
+    }];
+    let mut wanted: Vec<(usize, GroupVersion)> = core
+        .versions
+        .into_iter()
+        .map(|version| (0, GroupVersion::gv("", &version)))
         .collect();
-    let mut parts: Vec<Vec<&str>> = vec![Vec::new(); PARTS];
-    for (i, name) in names.iter().enumerate() {
-        parts[i % PARTS].push(name);
+    for group in listed.groups {
+        let Some(first) = group.versions.first() else {
+            continue;
+        };
+        let preferred = group
+            .preferred_version
+            .as_ref()
+            .unwrap_or(first)
+            .version
+            .clone();
+        let index = groups.len();
+        wanted.extend(
+            group
+                .versions
+                .iter()
+                .map(|v| (index, GroupVersion::gv(&group.name, &v.version))),
+        );
+        groups.push(Group {
+            name: group.name,
+            preferred,
+            versions: Vec::new(),
+        });
     }
-    futures::future::try_join_all(
-        parts
-            .iter()
-            .filter(|p| !p.is_empty())
-            .map(|p| Discovery::new(client.clone()).filter(p).run()),
-    )
-    .await
-}
-
-/// The groups under /apis whose discovery fails (any of their versions), with the server's
-/// reason.
-async fn failing_groups(client: &kube::Client) -> Vec<(String, String)> {
-    let Ok(groups) = client.list_api_groups().await else {
-        return Vec::new();
-    };
-    let mut failing = Vec::new();
-    for group in groups.groups {
-        for version in &group.versions {
-            if let Err(e) = client
-                .list_api_group_resources(&version.group_version)
-                .await
-            {
+    let answers: Vec<(usize, kube::Result<ApiGroup>)> = futures::stream::iter(wanted)
+        .map(|(index, gv)| async move { (index, pinned_group(client, &gv).await) })
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    let mut failed: Vec<(usize, String)> = Vec::new();
+    for (index, answer) in answers {
+        match answer {
+            Ok(version) => groups[index].versions.push(version),
+            Err(kube::Error::Api(status)) if status.code == 404 && retry_gone => return Err(Gone),
+            Err(e) => {
                 let reason = match e {
                     kube::Error::Api(status) => status.message,
                     other => other.to_string(),
                 };
-                failing.push((group.name.clone(), reason));
-                break;
+                failed.push((index, reason));
             }
         }
     }
-    failing
+    failed.sort_by_key(|(index, _)| *index);
+    failed.dedup_by_key(|(index, _)| *index);
+    let unavailable = failed
+        .iter()
+        .map(|(index, reason)| (groups[*index].name.clone(), reason.clone()))
+        .collect();
+    let served = groups
+        .into_iter()
+        .enumerate()
+        .filter(|(index, group)| {
+            !group.versions.is_empty() && !failed.iter().any(|(i, _)| i == index)
+        })
+        .map(|(_, group)| group)
+        .collect();
+    Ok(Ok((served, unavailable)))
 }

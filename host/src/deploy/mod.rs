@@ -5,6 +5,7 @@
 //! local Docker engine) implement it.
 
 pub mod cluster;
+mod connections;
 pub mod docker;
 pub mod helm;
 pub mod helm_post_render;
