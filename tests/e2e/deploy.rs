@@ -1033,6 +1033,56 @@ async fn a_kubeconfig_list_is_merged_as_kubectl_merges_it() -> Result<()> {
     Ok(())
 }
 
+/// A server that does not agree to HTTP/2 (here `kubectl proxy`, plain HTTP/1.1) is spoken
+/// to over HTTP/1.1: the first request, refused by the HTTP/2 client, goes again.
+#[tokio::test]
+async fn a_server_without_http2_is_spoken_to_over_http1() -> Result<()> {
+    let p = Project::new("http1-only").await?;
+    p.manifests(&[json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "over-http1"}, "data": {"k": "v"}})])?;
+    let ground = Ground::ensure();
+    let mut proxy = std::process::Command::new(ground.which("kubectl")?)
+        .args(["proxy", "--port=0"])
+        .envs(ground.env())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(proxy.stdout.take().expect("piped")),
+        &mut line,
+    )?;
+    let served = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let kubeconfig = p.dir.path().join("proxy-kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: proxy\n  cluster: {{server: 'http://{served}'}}\n\
+             contexts:\n- name: proxy\n  context: {{cluster: proxy}}\ncurrent-context: proxy\n"
+        ),
+    )?;
+    let out = ground
+        .devloop()
+        .args(["deploy", "-n", p.ns(), "--color", "never"])
+        .env("KUBECONFIG", &kubeconfig)
+        .current_dir(p.dir.path())
+        .run()
+        .await;
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    out?.assert_success();
+    let cms: Api<ConfigMap> = Api::namespaced(p.client.clone(), p.ns());
+    assert!(
+        cms.get_opt("over-http1").await?.is_some(),
+        "served at {served}"
+    );
+    Ok(())
+}
+
 /// A ClusterRole named `name` (cluster-scoped, no rules).
 fn cluster_role(name: &str) -> Value {
     json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",

@@ -2,25 +2,66 @@
 //!
 //! Every new TLS connection to an API server costs a handshake (~4–5 ms on loopback, most of
 //! it the server's signature), and over HTTP/1.1 each request in flight needs a connection
-//! of its own: a no-op `run` opened seven. Requests, watches and log streams therefore share
-//! one HTTP/2 connection (the server picks it by ALPN; a server or proxy without it answers
-//! over HTTP/1.1 on the same client). Exec, attach and port-forward upgrade their connection
-//! (websocket, SPDY), which HTTP/2 cannot carry: those go to a client that speaks HTTP/1.1
-//! only.
+//! of its own: a no-op `run` opened seven, several at once, each slowing the others down.
+//! Requests, watches and log streams therefore share one HTTP/2 connection, made once: the
+//! requests that come while it is being made wait for it. Exec, attach and port-forward
+//! upgrade their connection (websocket, SPDY), which HTTP/2 cannot carry: those go to a
+//! client that speaks HTTP/1.1 only — as does everything when the server (or a proxy in
+//! front of it, or a plain `http://` server) does not agree to HTTP/2.
 
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::{Client, ResponseFuture};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connection, HttpConnector};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 type Connector = hyper_timeout::TimeoutConnector<hyper_rustls::HttpsConnector<HttpConnector>>;
-type HttpClient = Client<Connector, kube::client::Body>;
+type Response = http::Response<hyper::body::Incoming>;
+type Error = hyper_util::client::legacy::Error;
 
 /// A tower service that sends each request over the client its kind needs.
 #[derive(Clone)]
 pub struct ApiConnections {
-    requests: HttpClient,
-    upgrades: HttpClient,
+    /// HTTP/2 only, over connections whose server agreed to it.
+    requests: Client<Http2Agreed, kube::client::Body>,
+    upgrades: Client<Connector, kube::client::Body>,
+    /// Set when the server answered a connection without agreeing to HTTP/2.
+    http1_only: Arc<AtomicBool>,
+}
+
+impl ApiConnections {
+    pub fn new(config: &kube::Config) -> kube::Result<ApiConnections> {
+        use kube::client::ConfigExt;
+        let tls = config.rustls_client_config()?;
+        let http1_only = Arc::new(AtomicBool::new(false));
+        let requests = Client::builder(hyper_util::rt::TokioExecutor::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            // HTTP/2 only, so that requests made while the connection is being set up wait
+            // for it instead of each making one (the client's pool only knows to wait when
+            // it knows the version beforehand).
+            .http2_only(true)
+            // As Go's client: a connection that stays silent is pinged, and dropped (with the
+            // requests on it, which their callers retry) when the ping goes unanswered.
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(15))
+            .build(Http2Agreed {
+                inner: connector(config, tls.clone(), Offer::Http2AndHttp1)?,
+                http1_only: http1_only.clone(),
+            });
+        let upgrades = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector(
+            config,
+            tls,
+            Offer::Http1,
+        )?);
+        Ok(ApiConnections {
+            requests,
+            upgrades,
+            http1_only,
+        })
+    }
 }
 
 /// Which HTTP versions a client's TLS connections offer.
@@ -28,26 +69,6 @@ pub struct ApiConnections {
 enum Offer {
     Http1,
     Http2AndHttp1,
-}
-
-impl ApiConnections {
-    pub fn new(config: &kube::Config) -> kube::Result<ApiConnections> {
-        use kube::client::ConfigExt;
-        let tls = config.rustls_client_config()?;
-        let requests = Client::builder(hyper_util::rt::TokioExecutor::new())
-            .timer(hyper_util::rt::TokioTimer::new())
-            // As Go's client: a connection that stays silent is pinged, and dropped (with the
-            // requests on it, which their callers retry) when the ping goes unanswered.
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(15))
-            .build(connector(config, tls.clone(), Offer::Http2AndHttp1)?);
-        let upgrades = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector(
-            config,
-            tls,
-            Offer::Http1,
-        )?);
-        Ok(ApiConnections { requests, upgrades })
-    }
 }
 
 /// TLS (or plain HTTP for an `http://` server) over TCP with TCP_NODELAY, which kube's own
@@ -82,27 +103,86 @@ fn connector(
     Ok(timed)
 }
 
+/// A connector whose connections are those the server agreed to speak HTTP/2 on (by ALPN);
+/// any other is refused, and remembered in `http1_only`.
+#[derive(Clone)]
+struct Http2Agreed {
+    inner: Connector,
+    http1_only: Arc<AtomicBool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the API server did not agree to HTTP/2")]
+struct NoHttp2;
+
+impl tower::Service<http::Uri> for Http2Agreed {
+    type Response = <Connector as tower::Service<http::Uri>>::Response;
+    type Error = tower::BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let http1_only = self.http1_only.clone();
+        Box::pin(async move {
+            let io = connecting.await?;
+            if io.connected().is_negotiated_h2() {
+                Ok(io)
+            } else {
+                http1_only.store(true, Ordering::Relaxed);
+                Err(NoHttp2.into())
+            }
+        })
+    }
+}
+
 /// Whether `request` asks to upgrade its connection to another protocol.
 fn upgrades<B>(request: &http::Request<B>) -> bool {
     request.headers().contains_key(http::header::UPGRADE)
 }
 
+/// A copy of `request` to send again, when its body can be copied (every body kube sends
+/// for a plain API call can).
+fn copy(request: &http::Request<kube::client::Body>) -> Option<http::Request<kube::client::Body>> {
+    let mut copy = http::Request::new(request.body().try_clone()?);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    Some(copy)
+}
+
 impl tower::Service<http::Request<kube::client::Body>> for ApiConnections {
-    type Response = http::Response<hyper::body::Incoming>;
-    type Error = hyper_util::client::legacy::Error;
-    type Future = ResponseFuture;
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Both clients are always ready: they queue for a connection inside the call.
+        // Both clients are always ready: they wait for a connection inside the call.
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<kube::client::Body>) -> ResponseFuture {
-        if upgrades(&request) {
-            self.upgrades.request(request)
-        } else {
-            self.requests.request(request)
+    fn call(&mut self, request: http::Request<kube::client::Body>) -> Self::Future {
+        if upgrades(&request) || self.http1_only.load(Ordering::Relaxed) {
+            return Box::pin(self.upgrades.request(request));
         }
+        // Until a server is known to speak HTTP/2, a copy is kept: if it does not, the
+        // request goes again over HTTP/1.1 (it never reached the server).
+        let again = copy(&request);
+        let sent = self.requests.request(request);
+        let (upgrades, http1_only) = (self.upgrades.clone(), self.http1_only.clone());
+        Box::pin(async move {
+            match sent.await {
+                Err(e) if http1_only.load(Ordering::Relaxed) && e.is_connect() => match again {
+                    Some(request) => upgrades.request(request).await,
+                    None => Err(e),
+                },
+                answer => answer,
+            }
+        })
     }
 }
 
@@ -120,5 +200,17 @@ mod tests {
         assert!(upgrades(&upgrade));
         let list = http::Request::get("/api/v1/nodes").body(()).unwrap();
         assert!(!upgrades(&list));
+    }
+
+    #[test]
+    fn a_copy_keeps_method_uri_headers_and_body() {
+        let request = http::Request::patch("/api/v1/namespaces/a/configmaps/b?fieldManager=m")
+            .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
+            .body(kube::client::Body::from(b"data".to_vec()))
+            .unwrap();
+        let copy = copy(&request).expect("a body of bytes can be copied");
+        assert_eq!(copy.method(), request.method());
+        assert_eq!(copy.uri(), request.uri());
+        assert_eq!(copy.headers(), request.headers());
     }
 }
