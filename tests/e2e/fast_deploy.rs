@@ -85,6 +85,31 @@ fn run_id(cm: &ConfigMap) -> Option<String> {
         .cloned()
 }
 
+/// Prune goes through the lists the unchanged check read before the deploy: an object
+/// removed from the manifests beside unchanged ones of its kind is pruned all the same.
+#[tokio::test]
+async fn an_object_removed_beside_unchanged_ones_of_its_kind_is_pruned() -> Result<()> {
+    let p = Project::new("fast_prune").await?;
+    let docs = config_maps(3);
+    p.manifests(&docs)?;
+    p.devloop("run").await?.assert_success();
+    p.manifests(&docs[..2])?;
+    let out = p.devloop("run").await?;
+    out.assert_success();
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.contains("cm-000") && l.ends_with(": unchanged")),
+        "{out}"
+    );
+    assert!(
+        p.config_maps().get_opt("cm-002").await?.is_none(),
+        "cm-002 is pruned: {out}"
+    );
+    assert!(p.config_maps().get_opt("cm-001").await?.is_some());
+    Ok(())
+}
+
 #[tokio::test]
 async fn unchanged_objects_are_left_alone_and_drift_is_applied_again() -> Result<()> {
     let p = Project::new("fast_unchanged").await?;

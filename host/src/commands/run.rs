@@ -6,7 +6,7 @@ use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
 use crate::deploy::Cluster;
-use crate::deploy::cluster::ClusterError;
+use crate::deploy::cluster::{ClusterError, Early};
 use crate::events::{Events, Stage};
 use crate::pipeline::{self, DeployPlan};
 use std::process::ExitCode;
@@ -31,6 +31,20 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
+    // The Docker engine and the cluster the command line names are connected to (and the
+    // cluster's node platforms read) while the config is read.
+    let engine = crate::build::SharedEngine::default();
+    let early = args.digest.builds().then(|| {
+        engine.warm_up();
+        Early::start(
+            args.pipeline.kubeconfig.as_deref(),
+            args.pipeline
+                .kube_context
+                .as_deref()
+                .filter(|c| !c.is_empty()),
+            args.build.reads_node_platforms(true),
+        )
+    });
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
     let choices = crate::pipeline::DeployChoices {
@@ -42,11 +56,12 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     // found in the cache): on a no-op run they were a third of the time. The build reads the
     // cluster's node platforms over the same connection (one TLS set-up, not two).
     // A build error cancels the connection; a connection error waits for the build.
-    let (built, connected) = if args.digest.builds() {
-        let cluster =
-            Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await;
+    let (built, connected) = if let Some(early) = early {
+        let cluster = early
+            .connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref())
+            .await;
         let (built, connected) = tokio::try_join!(
-            build_and_test(&args, &resolved, cluster.as_ref(), &events),
+            build_and_test(&args, &resolved, engine, cluster.as_ref(), &events),
             async {
                 anyhow::Ok(match &cluster {
                     Ok(cluster) => {
@@ -74,16 +89,15 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The build and test stages of `run`; the cluster's node platforms are read over `cluster`.
+/// The build and test stages of `run` on `engine`; the cluster's node platforms are read
+/// over `cluster`.
 async fn build_and_test(
     args: &RunArgs,
     resolved: &crate::config::Resolved,
+    engine: crate::build::SharedEngine,
     cluster: Result<&Cluster, &ClusterError>,
     events: &Events,
 ) -> anyhow::Result<Vec<crate::render::images::Artifact>> {
-    // The engine's answer comes while the cluster's nodes are read.
-    let engine = crate::build::SharedEngine::default();
-    engine.warm_up();
     let choices = crate::pipeline::BuildChoices {
         cluster_platforms: args
             .build

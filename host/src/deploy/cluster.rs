@@ -1,9 +1,11 @@
 //! The connection to the cluster: a kube client for the chosen kubeconfig and context, the
 //! context's name and the namespace that context names.
 
+use super::{DeployError, Kinds};
 use crate::kubeenv::{KubeEnvError, load_kubeconfig};
 use kube::config::KubeConfigOptions;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A client and what the kube-context says about namespaces.
 #[derive(Clone)]
@@ -14,6 +16,10 @@ pub struct Cluster {
     pub context: String,
     /// The kube-context's namespace (`default` when the context names none).
     pub context_namespace: String,
+    /// The nodes' platforms, once read (see [`Cluster::node_platforms`]).
+    node_platforms: Arc<tokio::sync::OnceCell<Result<Vec<String>, String>>>,
+    /// The kinds the cluster serves, once discovered (see [`Cluster::kinds`]).
+    kinds: Arc<tokio::sync::OnceCell<Arc<Kinds>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +80,92 @@ impl Cluster {
             client,
             context,
             context_namespace,
+            node_platforms: Arc::default(),
+            kinds: Arc::default(),
         })
+    }
+
+    /// The kinds the cluster serves, discovered on the first call (which an [`Early`]
+    /// connection makes while the config is still being read). A failed discovery is not
+    /// kept: the next call tries again, and reports.
+    pub async fn kinds(&self) -> Result<Arc<Kinds>, DeployError> {
+        self.kinds
+            .get_or_try_init(|| async { Kinds::discover(&self.client).await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+
+    /// The platforms (`os/arch`) of the cluster's nodes, sorted, each once: read on the first
+    /// call, which an [`Early`] connection makes while the config is still being read.
+    pub async fn node_platforms(&self) -> Result<Vec<String>, String> {
+        self.node_platforms
+            .get_or_init(|| async {
+                let nodes = kube::Api::<k8s_openapi::api::core::v1::Node>::all(self.client.clone())
+                    .list(&Default::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut platforms: Vec<String> = nodes
+                    .items
+                    .into_iter()
+                    .filter_map(|n| n.status?.node_info)
+                    .map(|i| format!("{}/{}", i.operating_system, i.architecture))
+                    .collect();
+                platforms.sort();
+                platforms.dedup();
+                Ok(platforms)
+            })
+            .await
+            .clone()
+    }
+}
+
+/// A connection started before the config is read, to the kubeconfig and kube-context the
+/// command line names (or the defaults): the TLS set-up and the first requests then overlap
+/// reading the config instead of following it. A config that names another kube-context
+/// (`deploy.kubeContext`) gets a connection of its own, and this one is dropped.
+pub struct Early {
+    kubeconfig: Option<PathBuf>,
+    connecting: tokio::task::JoinHandle<Result<Cluster, ClusterError>>,
+}
+
+impl Early {
+    /// Starts connecting; as soon as connected, reads the node platforms (with `read_nodes`)
+    /// and discovers the cluster's kinds.
+    pub fn start(kubeconfig: Option<&Path>, context: Option<&str>, read_nodes: bool) -> Early {
+        let kubeconfig = kubeconfig.map(Path::to_path_buf);
+        let (path, name) = (kubeconfig.clone(), context.map(str::to_string));
+        let connecting = tokio::spawn(async move {
+            let cluster = Cluster::connect(path.as_deref(), name.as_deref()).await?;
+            if read_nodes {
+                let reading = cluster.clone();
+                tokio::spawn(async move { reading.node_platforms().await });
+            }
+            let discovering = cluster.clone();
+            tokio::spawn(async move { discovering.kinds().await });
+            Ok(cluster)
+        });
+        Early {
+            kubeconfig,
+            connecting,
+        }
+    }
+
+    /// The connection to `kubeconfig` and `context` (a name, as the resolved config gives
+    /// it): the early one when it is to the same.
+    pub async fn connect(
+        self,
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+    ) -> Result<Cluster, ClusterError> {
+        if self.kubeconfig.as_deref() != kubeconfig {
+            self.connecting.abort();
+        } else if let Ok(Ok(cluster)) = self.connecting.await
+            && context.is_none_or(|c| c == cluster.context)
+        {
+            return Ok(cluster);
+        }
+        // Another kube-context, or the early attempt failed: this one reports why.
+        Cluster::connect(kubeconfig, context).await
     }
 }
 

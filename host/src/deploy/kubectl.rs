@@ -55,10 +55,13 @@ impl KubectlDeployer {
 
     async fn apply_all(&self, ctx: &DeployContext<'_>) -> Result<Deployed, DeployError> {
         let prepared = self.prepare(ctx)?;
-        let unchanged = unchanged_objects(ctx, &prepared).await?;
+        let (unchanged, listed) = unchanged_objects(ctx, &prepared).await?;
         dry_run_all(ctx, &prepared, &unchanged).await?;
         let [namespaces, crds, objects] = order::by_phase(prepared);
-        let mut deployed = Deployed::default();
+        let mut deployed = Deployed {
+            listed,
+            ..Deployed::default()
+        };
         let mut applied = Vec::new();
         apply_phase(ctx, &namespaces, &unchanged, &mut deployed, &mut applied).await?;
         apply_phase(ctx, &crds, &unchanged, &mut deployed, &mut applied).await?;
@@ -405,17 +408,17 @@ async fn dry_run(
 }
 
 /// The objects among `prepared` that provably did not change since the last deploy of this
-/// scope applied them (see unchanged.rs). Kinds that CRDs of this render define are never
-/// among them.
+/// scope applied them (see unchanged.rs), and the lists read to find them. Kinds that CRDs
+/// of this render define are never among them.
 async fn unchanged_objects(
     ctx: &DeployContext<'_>,
     prepared: &[Value],
-) -> Result<HashMap<ResourceRef, Unchanged>, DeployError> {
+) -> Result<(HashMap<ResourceRef, Unchanged>, Vec<unchanged::Listed>), DeployError> {
     let earlier = DeployState::load(&ctx.options.scope())?
         .map(|s| s.applied)
         .unwrap_or_default();
     if earlier.is_empty() {
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), Vec::new()));
     }
     let placed: Vec<(Kind, ResourceRef, String)> = placed_known(ctx, prepared)?
         .into_iter()

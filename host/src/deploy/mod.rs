@@ -121,6 +121,10 @@ pub struct Deployed {
     /// need not watch one whose rollout is finished.
     #[serde(skip)]
     pub live: HashMap<ResourceRef, serde_json::Value>,
+    /// The lists of devloop's objects read before anything was applied (see
+    /// [`unchanged::Listed`]), for prune to go through.
+    #[serde(skip)]
+    pub listed: Vec<unchanged::Listed>,
 }
 
 impl Deployed {
@@ -131,6 +135,7 @@ impl Deployed {
         self.containers.extend(other.containers);
         self.marks.extend(other.marks);
         self.live.extend(other.live);
+        self.listed.extend(other.listed);
     }
 }
 
@@ -368,6 +373,7 @@ pub async fn record(
                 selector: &ctx.options.labels.owner_selector(),
                 namespaces: &namespaces,
                 keep: &keep,
+                listed: &deployed.listed,
             },
             None,
             Action::Pruned,
@@ -464,6 +470,7 @@ pub async fn delete(
             selector: &selector,
             namespaces: &namespaces,
             keep: &HashSet::new(),
+            listed: &[],
         },
         request.wait.then_some(DELETE_WAIT),
         Action::Deleted,

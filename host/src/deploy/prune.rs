@@ -6,6 +6,7 @@
 
 use super::kinds::Kind;
 use super::kubectl::delete_and_wait;
+use super::unchanged::Listed;
 use super::{Action, DeployError, FIELD_MANAGER, ResourceRef, report};
 use crate::events::Events;
 use futures::StreamExt;
@@ -25,6 +26,9 @@ pub struct Reach<'a> {
     /// The namespaces namespaced kinds are listed in; cluster-scoped kinds are listed once.
     pub namespaces: &'a BTreeSet<String>,
     pub keep: &'a HashSet<ResourceRef>,
+    /// Lists by the same selector read already: their kinds and namespaces are not listed
+    /// again.
+    pub listed: &'a [Listed],
 }
 
 /// Deletes every object of `reach.kinds` in `reach.namespaces` matching `reach.selector` that
@@ -44,11 +48,21 @@ pub async fn delete_labelled(
     let lists = futures::stream::iter(listings(reach.kinds, reach.namespaces))
         .map(|(kind, namespace)| {
             let params = &params;
+            let known = reach.listed.iter().find(|l| {
+                l.group == kind.resource.group
+                    && l.kind == kind.resource.kind
+                    && l.namespace.as_deref() == namespace
+            });
             async move {
-                (
-                    kind,
-                    kind.api(client, namespace).list_metadata(params).await,
-                )
+                let list = match known {
+                    Some(listed) => Ok(listed.items.clone()),
+                    None => kind
+                        .api(client, namespace)
+                        .list_metadata(params)
+                        .await
+                        .map(|list| list.items.into_iter().map(|o| o.metadata).collect()),
+                };
+                (kind, list)
             }
         })
         .buffered(LISTS);
@@ -66,8 +80,7 @@ pub async fn delete_labelled(
                 });
             }
         };
-        for item in list.items {
-            let meta = item.metadata;
+        for meta in list {
             if meta.deletion_timestamp.is_some()
                 || meta
                     .owner_references

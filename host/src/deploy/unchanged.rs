@@ -61,7 +61,22 @@ pub struct Unchanged {
     pub live: Option<Value>,
 }
 
-/// The objects among `candidates` to leave alone, with their (unchanged) marks. `earlier`
+/// devloop's objects of one kind in one namespace (None: a cluster-scoped kind) as a list by
+/// the owner selector read them before the deploy applied anything: prune goes through them
+/// instead of listing the same again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub items: Vec<ObjectMeta>,
+}
+
+// Object metadata holds no floating point number: equality is total.
+impl Eq for Listed {}
+
+/// The objects among `candidates` to leave alone, with their (unchanged) marks, and the
+/// lists read to find them. `earlier`
 /// holds the marks of the last deploy of this scope. An object last applied by another run
 /// counts only when `ctx.options.skip_earlier_runs` (a `dev` session's cleanup deletes what
 /// carries its own run id, so it applies everything once).
@@ -69,7 +84,7 @@ pub async fn find(
     ctx: &DeployContext<'_>,
     earlier: &[AppliedMark],
     candidates: &[Candidate<'_>],
-) -> HashMap<ResourceRef, Unchanged> {
+) -> (HashMap<ResourceRef, Unchanged>, Vec<Listed>) {
     let earlier: HashMap<&ResourceRef, &AppliedMark> =
         earlier.iter().map(|m| (&m.resource, m)).collect();
     // The candidates whose manifest is the one applied last time, by kind and namespace.
@@ -99,11 +114,19 @@ pub async fn find(
     }))
     .await;
     let mut unchanged = HashMap::new();
+    let mut lists = Vec::new();
     for (same, live) in listed {
         // A kind that cannot be listed is simply applied, as it was before.
         let Some(live) = live else {
             continue;
         };
+        let kind = &same[0].0.kind.resource;
+        lists.push(Listed {
+            group: kind.group.clone(),
+            kind: kind.kind.clone(),
+            namespace: same[0].0.resource.namespace.clone(),
+            items: live.values().map(|(meta, _)| meta.clone()).collect(),
+        });
         for (c, mark) in same {
             let Some((meta, object)) = live.get(&c.resource.name) else {
                 continue;
@@ -127,7 +150,7 @@ pub async fn find(
             }
         }
     }
-    unchanged
+    (unchanged, lists)
 }
 
 /// devloop's objects of `kind` in `namespace` by name: their metadata and, for the workloads

@@ -183,19 +183,12 @@ pub async fn cluster_platforms(
     cli: &[String],
     events: &Events,
 ) -> Vec<String> {
-    let nodes = async {
-        let cluster = cluster.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let list = kube::Api::<k8s_openapi::api::core::v1::Node>::all(cluster.client.clone())
-            .list(&Default::default())
-            .await?;
-        anyhow::Ok(list.items)
+    let nodes = match cluster {
+        Ok(cluster) => cluster.node_platforms().await,
+        Err(e) => Err(e.to_string()),
     };
-    let mut platforms: Vec<String> = match nodes.await {
-        Ok(nodes) => nodes
-            .into_iter()
-            .filter_map(|n| n.status?.node_info)
-            .map(|i| format!("{}/{}", i.operating_system, i.architecture))
-            .collect(),
+    let platforms = match nodes {
+        Ok(platforms) => platforms,
         Err(e) => {
             events.warn(
                 Stage::Build,
@@ -206,8 +199,6 @@ pub async fn cluster_platforms(
             return Vec::new();
         }
     };
-    platforms.sort();
-    platforms.dedup();
     let configured = resolved
         .configs
         .iter()

@@ -3,7 +3,7 @@
 //! and the local record name, and the config's Helm releases.
 
 use super::DeployPlan;
-use crate::deploy::{self, Cluster, DeleteRequest, HelmDeployer, Kinds, ReleaseRef, Scope};
+use crate::deploy::{self, Cluster, DeleteRequest, HelmDeployer, ReleaseRef, Scope};
 use crate::events::{Events, Stage};
 
 /// Deletes what the config of `plan` deployed to its scope; returns how many objects and
@@ -11,7 +11,7 @@ use crate::events::{Events, Stage};
 pub async fn delete(plan: &DeployPlan, wait: bool, events: &Events) -> anyhow::Result<usize> {
     let cluster =
         Cluster::connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref()).await?;
-    let kinds = Kinds::discover(&cluster.client).await?;
+    let kinds = cluster.kinds().await?;
     let helm = HelmDeployer::new(
         Vec::new(),
         plan.kube_context.clone(),

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Pipeline {
     pub cluster: Cluster,
-    kinds: Kinds,
+    kinds: std::sync::Arc<Kinds>,
     pub labels: Labels,
     pub namespace: String,
     /// What the last deploy of this session applied, for the next one's `before` container
@@ -49,7 +49,7 @@ impl Pipeline {
     /// The pipeline on a connection made already (`cluster`, from the plan's kubeconfig and
     /// kube-context): the one a command read the cluster's node platforms with.
     pub async fn connect_with(plan: &DeployPlan, cluster: Cluster) -> anyhow::Result<Self> {
-        let kinds = Kinds::discover(&cluster.client).await?;
+        let kinds = cluster.kinds().await?;
         let namespace = plan
             .namespace
             .clone()
