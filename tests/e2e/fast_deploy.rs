@@ -349,7 +349,7 @@ async fn movies_no_op_run_benchmark() -> Result<()> {
     ])?;
     race(
         "no-op run of examples/movies",
-        5,
+        9,
         devloop_command(&root, ns.name(), "run"),
         &file,
         peer.name(),
