@@ -77,6 +77,13 @@ fn config_maps(n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Whether the deploy's output says `name` was left unchanged.
+fn says_unchanged(out: &DevloopOutput, name: &str) -> bool {
+    out.stderr
+        .lines()
+        .any(|l| l.contains(name) && l.ends_with(": unchanged"))
+}
+
 fn run_id(cm: &ConfigMap) -> Option<String> {
     cm.metadata
         .labels
@@ -96,12 +103,7 @@ async fn an_object_removed_beside_unchanged_ones_of_its_kind_is_pruned() -> Resu
     p.manifests(&docs[..2])?;
     let out = p.devloop("run").await?;
     out.assert_success();
-    assert!(
-        out.stderr
-            .lines()
-            .any(|l| l.contains("cm-000") && l.ends_with(": unchanged")),
-        "{out}"
-    );
+    assert!(says_unchanged(&out, "cm-000"), "{out}");
     assert!(
         p.config_maps().get_opt("cm-002").await?.is_none(),
         "cm-002 is pruned: {out}"
@@ -131,12 +133,7 @@ async fn unchanged_objects_are_left_alone_and_drift_is_applied_again() -> Result
     p.manifests(&docs)?;
     let out = p.devloop("run").await?;
     out.assert_success();
-    assert!(
-        out.stderr
-            .lines()
-            .any(|l| l.contains("cm-000") && l.ends_with(": unchanged")),
-        "{out}"
-    );
+    assert!(says_unchanged(&out, "cm-000"), "{out}");
     let again = p.config_maps().get("cm-000").await?;
     assert_eq!(
         again.metadata.resource_version, first.metadata.resource_version,

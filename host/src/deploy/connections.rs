@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::{Connection, HttpConnector};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,15 +28,20 @@ pub struct ApiConnections {
     /// HTTP/2 only, over connections whose server agreed to it.
     requests: Client<Http2Agreed, kube::client::Body>,
     upgrades: Client<Connector, kube::client::Body>,
-    /// Set when the server answered a connection without agreeing to HTTP/2.
-    http1_only: Arc<AtomicBool>,
+    /// What the server agreed to on its last connection: [`UNKNOWN`] (none yet), [`HTTP2`]
+    /// or [`HTTP1_ONLY`].
+    agreed: Arc<AtomicU8>,
 }
+
+const UNKNOWN: u8 = 0;
+const HTTP2: u8 = 1;
+const HTTP1_ONLY: u8 = 2;
 
 impl ApiConnections {
     pub fn new(config: &kube::Config) -> kube::Result<ApiConnections> {
         use kube::client::ConfigExt;
         let tls = config.rustls_client_config()?;
-        let http1_only = Arc::new(AtomicBool::new(false));
+        let agreed = Arc::new(AtomicU8::new(UNKNOWN));
         let requests = Client::builder(hyper_util::rt::TokioExecutor::new())
             .timer(hyper_util::rt::TokioTimer::new())
             // HTTP/2 only, so that requests made while the connection is being set up wait
@@ -49,7 +54,7 @@ impl ApiConnections {
             .http2_keep_alive_timeout(Duration::from_secs(15))
             .build(Http2Agreed {
                 inner: connector(config, tls.clone(), Offer::Http2AndHttp1)?,
-                http1_only: http1_only.clone(),
+                agreed: agreed.clone(),
             });
         let upgrades = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector(
             config,
@@ -59,7 +64,7 @@ impl ApiConnections {
         Ok(ApiConnections {
             requests,
             upgrades,
-            http1_only,
+            agreed,
         })
     }
 }
@@ -104,11 +109,11 @@ fn connector(
 }
 
 /// A connector whose connections are those the server agreed to speak HTTP/2 on (by ALPN);
-/// any other is refused, and remembered in `http1_only`.
+/// any other is refused. What the server agreed to is kept in `agreed`.
 #[derive(Clone)]
 struct Http2Agreed {
     inner: Connector,
-    http1_only: Arc<AtomicBool>,
+    agreed: Arc<AtomicU8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,13 +131,14 @@ impl tower::Service<http::Uri> for Http2Agreed {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let connecting = self.inner.call(uri);
-        let http1_only = self.http1_only.clone();
+        let agreed = self.agreed.clone();
         Box::pin(async move {
             let io = connecting.await?;
             if io.connected().is_negotiated_h2() {
+                agreed.store(HTTP2, Ordering::Relaxed);
                 Ok(io)
             } else {
-                http1_only.store(true, Ordering::Relaxed);
+                agreed.store(HTTP1_ONLY, Ordering::Relaxed);
                 Err(NoHttp2.into())
             }
         })
@@ -166,20 +172,23 @@ impl tower::Service<http::Request<kube::client::Body>> for ApiConnections {
     }
 
     fn call(&mut self, request: http::Request<kube::client::Body>) -> Self::Future {
-        if upgrades(&request) || self.http1_only.load(Ordering::Relaxed) {
+        let agreed = self.agreed.load(Ordering::Relaxed);
+        if upgrades(&request) || agreed == HTTP1_ONLY {
             return Box::pin(self.upgrades.request(request));
         }
-        // Until a server is known to speak HTTP/2, a copy is kept: if it does not, the
+        // Until the server is known to speak HTTP/2, a copy is kept: if it does not, the
         // request goes again over HTTP/1.1 (it never reached the server).
-        let again = copy(&request);
+        let again = (agreed == UNKNOWN).then(|| copy(&request)).flatten();
         let sent = self.requests.request(request);
-        let (upgrades, http1_only) = (self.upgrades.clone(), self.http1_only.clone());
+        let (upgrades, agreed) = (self.upgrades.clone(), self.agreed.clone());
         Box::pin(async move {
             match sent.await {
-                Err(e) if http1_only.load(Ordering::Relaxed) && e.is_connect() => match again {
-                    Some(request) => upgrades.request(request).await,
-                    None => Err(e),
-                },
+                Err(e) if agreed.load(Ordering::Relaxed) == HTTP1_ONLY && e.is_connect() => {
+                    match again {
+                        Some(request) => upgrades.request(request).await,
+                        None => Err(e),
+                    }
+                }
                 answer => answer,
             }
         })
