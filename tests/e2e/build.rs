@@ -182,7 +182,8 @@ impl Drop for Unique {
             })
             .collect();
         if !mine.is_empty() {
-            let mut args = vec!["image", "rm", "-f"];
+            // Untagged parents stay: they may be the cached steps of a build another test runs.
+            let mut args = vec!["image", "rm", "-f", "--no-prune"];
             args.extend(mine);
             let _ = docker(&args);
         }

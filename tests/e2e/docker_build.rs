@@ -88,7 +88,8 @@ impl Drop for Project {
             .filter(|r| r.contains(self.name.as_str()))
             .collect();
         if !mine.is_empty() {
-            let mut args = vec!["image", "rm", "-f"];
+            // Untagged parents stay: they may be the cached steps of a build another test runs.
+            let mut args = vec!["image", "rm", "-f", "--no-prune"];
             args.extend(mine);
             let _ = docker(&args);
         }
