@@ -11,7 +11,7 @@
 //! spread over the kubelet's period.
 
 use anyhow::{Context, Result};
-use devloop_e2e::{Ground, Session, TestNamespace, median};
+use devloop_e2e::{Ground, Session, TestNamespace, median, ms};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -164,7 +164,7 @@ async fn edit_to_ready_benchmark() -> Result<()> {
     println!("  ratio: {:.2}x", d.as_secs_f64() / k.as_secs_f64());
     let each = |all: &[std::time::Duration]| {
         all.iter()
-            .map(|d| format!("{:.0}", d.as_secs_f64() * 1000.0))
+            .map(|d| format!("{:.0}", ms(*d)))
             .collect::<Vec<_>>()
             .join(" ")
     };

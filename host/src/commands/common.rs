@@ -132,6 +132,11 @@ impl RegistryArgs {
 }
 
 impl PipelineArgs {
+    /// The `--kube-context` flag; an empty one counts as none.
+    pub fn kube_context(&self) -> Option<&str> {
+        self.kube_context.as_deref().filter(|c| !c.is_empty())
+    }
+
     /// Resolves the configs for `command` (`dev`, `run`, ... for `activation.command`): reads
     /// `-f`, follows `requires`, selects `-m` modules, activates and applies profiles, fills
     /// in defaults, decides the kube-context, reads Skaffold's global config. The one way from
@@ -155,7 +160,7 @@ impl PipelineArgs {
                 .cloned()
                 .collect(),
             auto_activation: self.profile_auto_activation,
-            kube_context: self.kube_context.clone().filter(|c| !c.is_empty()),
+            kube_context: self.kube_context().map(str::to_string),
             kubeconfig: self.kubeconfig.clone(),
             command: command.to_string(),
             env: crate::config::template::environment(),

@@ -38,10 +38,7 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
         engine.warm_up();
         Early::start(
             args.pipeline.kubeconfig.as_deref(),
-            args.pipeline
-                .kube_context
-                .as_deref()
-                .filter(|c| !c.is_empty()),
+            args.pipeline.kube_context(),
             args.build.reads_node_platforms(true),
         )
     });
@@ -52,9 +49,8 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
         ..args.deploy.choices()
     };
     let plan = DeployPlan::new(&resolved, &choices);
-    // The cluster connection and its discovery are made while the artifacts build (or are
-    // found in the cache): on a no-op run they were a third of the time. The build reads the
-    // cluster's node platforms over the same connection (one TLS set-up, not two).
+    // The discovery the early connection started is finished while the artifacts build (or
+    // are found in the cache); the build reads the node platforms over the same connection.
     // A build error cancels the connection; a connection error waits for the build.
     let (built, connected) = if let Some(early) = early {
         let cluster = early
