@@ -206,3 +206,44 @@ fn client_with_bounded_retries(mut config: kube::Config) -> Result<kube::Client,
     let builder = kube::client::ClientBuilder::new(stack, config.default_namespace.clone());
     Ok(builder.with_layer(&layers).build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two contexts on servers nobody serves: connecting makes no request, so the choice of
+    /// connection shows without a cluster.
+    fn kubeconfig(dir: &Path) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Config\ncurrent-context: first\nclusters:\n\
+             - name: a\n  cluster: {server: 'https://127.0.0.1:1'}\n\
+             - name: b\n  cluster: {server: 'https://127.0.0.1:2'}\n\
+             contexts:\n- name: first\n  context: {cluster: a, namespace: one}\n\
+             - name: second\n  context: {cluster: b, namespace: two}\n",
+        )
+        .unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn the_early_connection_serves_the_context_it_resolved_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path());
+        let early = Early::start(Some(&path), None, false);
+        let cluster = early.connect(Some(&path), Some("first")).await.unwrap();
+        assert_eq!(cluster.context, "first");
+        assert_eq!(cluster.context_namespace, "one");
+    }
+
+    #[tokio::test]
+    async fn a_config_naming_another_context_gets_a_connection_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path());
+        let early = Early::start(Some(&path), None, false);
+        let cluster = early.connect(Some(&path), Some("second")).await.unwrap();
+        assert_eq!(cluster.context, "second");
+        assert_eq!(cluster.context_namespace, "two");
+    }
+}
