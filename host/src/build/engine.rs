@@ -54,12 +54,18 @@ impl SharedEngine {
 impl Engine {
     /// Connects to `$DOCKER_HOST` (or the default socket) and agrees on an API version.
     pub async fn connect() -> Result<Engine, BuildError> {
-        let docker = Docker::connect_with_defaults()
-            .map_err(|e| BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST")))?
-            .with_timeout(Duration::from_secs(3600));
-        let docker = docker.negotiate_version().await.map_err(|e| {
-            BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST"))
-        })?;
+        let docker = match pinged_local_engine().await {
+            Some(docker) => docker,
+            // Other transports (TCP, TLS, SSH), an engine that does not say its version in
+            // its ping, or one that cannot be reached: bollard's own negotiation, whose error
+            // is the one reported.
+            None => Docker::connect_with_defaults()
+                .map_err(no_engine)?
+                .with_timeout(Duration::from_secs(ENGINE_TIMEOUT_SECS))
+                .negotiate_version()
+                .await
+                .map_err(no_engine)?,
+        };
         Ok(Engine {
             docker,
             native_platform: Arc::default(),
@@ -162,6 +168,72 @@ impl Engine {
     }
 }
 
+/// Builds and pushes may take long; a request to the engine is given up after an hour.
+const ENGINE_TIMEOUT_SECS: u64 = 3600;
+
+fn no_engine(e: bollard::errors::Error) -> BuildError {
+    BuildError::Engine(format!("{e}; is Docker running? check DOCKER_HOST"))
+}
+
+/// The engine when `$DOCKER_HOST` is not set (bollard's default on Unix).
+#[cfg(unix)]
+const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// The engine on a Unix socket, at the API version its ping names (see
+/// [`ping_api_version`]); None for another transport or when the ping does not say.
+#[cfg(unix)]
+async fn pinged_local_engine() -> Option<Docker> {
+    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| DEFAULT_SOCKET.to_string());
+    let version = ping_api_version(host.strip_prefix("unix://")?).await?;
+    Docker::connect_with_unix(&host, ENGINE_TIMEOUT_SECS, &version).ok()
+}
+
+#[cfg(not(unix))]
+async fn pinged_local_engine() -> Option<Docker> {
+    None
+}
+
+/// The API version to speak to the engine on the Unix socket `socket`: the lower of the
+/// engine's (the `API-Version` header of its `/_ping`) and bollard's. The Docker CLI agrees
+/// on it the same way; bollard's negotiation asks `/version`, which makes the engine ask
+/// containerd too (10-15 ms against well under 1 ms, and every cache check waits for it).
+/// None when the engine cannot be reached or does not say.
+#[cfg(unix)]
+async fn ping_api_version(socket: &str) -> Option<bollard::ClientVersion> {
+    use http_body_util::Empty;
+    use hyper_util::rt::TokioIo;
+    let stream = tokio::net::UnixStream::connect(socket).await.ok()?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Empty<bytes::Bytes>>(TokioIo::new(stream))
+            .await
+            .ok()?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/_ping")
+        .header(hyper::header::HOST, "docker")
+        .body(Empty::new())
+        .ok()?;
+    let response = sender.send_request(request).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let version = parse_api_version(response.headers().get("api-version")?.to_str().ok()?)?;
+    Some(if version < *bollard::API_DEFAULT_VERSION {
+        version
+    } else {
+        *bollard::API_DEFAULT_VERSION
+    })
+}
+
+/// `1.41` as bollard's version, or None for anything else.
+#[cfg(unix)]
+fn parse_api_version(text: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = text.trim().split_once('.')?;
+    Some(bollard::ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
 /// An image in the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalImage {
@@ -202,6 +274,55 @@ pub fn split_tag(reference: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    /// A socket that answers one request with `response` (an HTTP/1.1 head and body).
+    async fn engine_answering(response: &'static str) -> (tempfile::TempDir, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await;
+            stream.write_all(response.as_bytes()).await.unwrap();
+        });
+        (dir, socket.to_str().unwrap().to_string())
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_api_version_is_the_lower_of_the_pings_and_bollards() {
+        let (_dir, socket) =
+            engine_answering("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK")
+                .await;
+        let version = ping_api_version(&socket).await.unwrap();
+        assert_eq!(version.to_string(), "1.41");
+
+        let (_dir, socket) = engine_answering(
+            "HTTP/1.1 200 OK\r\nApi-Version: 1.999\r\nContent-Length: 2\r\n\r\nOK",
+        )
+        .await;
+        let version = ping_api_version(&socket).await.unwrap();
+        assert_eq!(version, *bollard::API_DEFAULT_VERSION);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_ping_without_a_version_leaves_it_to_bollards_negotiation() {
+        let (_dir, socket) =
+            engine_answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK").await;
+        assert!(ping_api_version(&socket).await.is_none());
+        let (_dir, socket) = engine_answering(
+            "HTTP/1.1 500 Internal Server Error\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
+        assert!(ping_api_version(&socket).await.is_none());
+        assert!(ping_api_version("/nonexistent/docker.sock").await.is_none());
+        assert!(parse_api_version("1").is_none());
+        assert!(parse_api_version("one.two").is_none());
+    }
 
     #[test]
     fn splits_tags_not_ports() {
