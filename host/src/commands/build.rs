@@ -1,11 +1,11 @@
 //! `kubectl devloop build`: builds every artifact of the config (as `skaffold build`), then
 //! prints or writes what was built as `{"builds":[{"imageName":...,"tag":...}]}`.
 
-use crate::build::Built;
+use crate::build::{Built, SharedEngine};
 use crate::commands::common::PipelineArgs;
 use crate::config::Resolved;
 use crate::deploy::Cluster;
-use crate::deploy::cluster::ClusterError;
+use crate::deploy::cluster::{ClusterError, Early};
 use crate::events::Events;
 use crate::pipeline::{self, BuildChoices};
 use anyhow::Context;
@@ -73,6 +73,13 @@ pub struct BuildOutputFile<'a> {
 }
 
 pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
+    // The engine's answer, and the cluster's nodes when they are read, come while the config
+    // is read.
+    let (engine, early) = args.flags.start_early(
+        &args.pipeline,
+        false,
+        args.flags.reads_node_platforms(false),
+    );
     let resolved = args.pipeline.resolve("build")?;
     let events = if args.quiet {
         Events::discard()
@@ -80,10 +87,20 @@ pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
         events
     };
     resolved.send_warnings(&events);
-    // The engine's answer comes while the cluster's nodes are read.
-    let engine = crate::build::SharedEngine::default();
-    engine.warm_up();
-    let (cluster_platforms, _) = args.flags.node_platforms(&resolved, false, &events).await;
+    let cluster_platforms = match early {
+        Some(early) => {
+            let cluster = early
+                .connect(
+                    resolved.kubeconfig.as_deref(),
+                    resolved.kube_context.as_deref(),
+                )
+                .await;
+            args.flags
+                .cluster_platforms(&resolved, false, cluster.as_ref(), &events)
+                .await
+        }
+        None => Vec::new(),
+    };
     let choices = BuildChoices {
         cluster_platforms,
         ..args.flags.choices(&resolved, &events)
@@ -124,26 +141,26 @@ impl BuildFlags {
         self.check_cluster_node_platforms.unwrap_or(by_default)
     }
 
-    /// The cluster's node platforms when [`Self::reads_node_platforms`], with the connection
-    /// they were read over (for the deploy to use); nothing, and no connection, otherwise.
-    pub async fn node_platforms(
+    /// What a command that builds starts before it reads the config, so that the answers
+    /// come while it reads: the Docker engine's, and with `cluster` a connection to the
+    /// cluster the command line names, which reads the node platforms (when the flags read
+    /// them; `by_default` is the command's default) and discovers the cluster's kinds.
+    pub fn start_early(
         &self,
-        resolved: &Resolved,
+        pipeline: &PipelineArgs,
         by_default: bool,
-        events: &Events,
-    ) -> (Vec<String>, Option<Cluster>) {
-        if !self.reads_node_platforms(by_default) {
-            return (Vec::new(), None);
-        }
-        let cluster = Cluster::connect(
-            resolved.kubeconfig.as_deref(),
-            resolved.kube_context.as_deref(),
-        )
-        .await;
-        let platforms = self
-            .cluster_platforms(resolved, by_default, cluster.as_ref(), events)
-            .await;
-        (platforms, cluster.ok())
+        cluster: bool,
+    ) -> (SharedEngine, Option<Early>) {
+        let engine = SharedEngine::default();
+        engine.warm_up();
+        let early = cluster.then(|| {
+            Early::start(
+                pipeline.kubeconfig.as_deref(),
+                pipeline.kube_context(),
+                self.reads_node_platforms(by_default),
+            )
+        });
+        (engine, early)
     }
 
     /// The cluster's node platforms when [`Self::reads_node_platforms`], read through

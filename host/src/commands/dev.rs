@@ -195,15 +195,23 @@ async fn run_session(
         ..args.deploy.choices()
     };
     let command = if debugging { "debug" } else { "dev" };
-    // One engine connection for the session (every round and reload), whose answer comes
-    // while the cluster's nodes are read.
-    let engine = crate::build::SharedEngine::default();
-    engine.warm_up();
-    // The node platforms are read once: a config reload does not change the cluster. The
-    // session deploys over the connection they were read with.
-    let (cluster_platforms, cluster) = match args.pipeline.resolve(command) {
-        Ok(resolved) => tokio::select! {
-            read = args.build.node_platforms(&resolved, true, &events) => read,
+    // One engine connection for the session (every round and reload), and the connection to
+    // the cluster the session deploys over, started while the config is read.
+    let (engine, early) = args.build.start_early(&args.pipeline, true, true);
+    // The node platforms are read once: a config reload does not change the cluster.
+    let (cluster_platforms, cluster) = match (args.pipeline.resolve(command), early) {
+        (Ok(resolved), Some(early)) => tokio::select! {
+            read = async {
+                let cluster = early
+                    .connect(resolved.kubeconfig.as_deref(), resolved.kube_context.as_deref())
+                    .await;
+                let platforms = args
+                    .build
+                    .cluster_platforms(&resolved, true, cluster.as_ref(), &events)
+                    .await;
+                // A failed connection is made again, and reported, by the session.
+                (platforms, cluster.ok())
+            } => read,
             // Nothing is deployed yet: Ctrl+C need not wait for a cluster that does not answer.
             _ = crate::process::shutdown_signal() => {
                 events.info(crate::events::Stage::Dev, "Interrupted before anything was deployed");
@@ -211,7 +219,7 @@ async fn run_session(
             }
         },
         // The loader reports the error.
-        Err(_) => (Vec::new(), None),
+        _ => (Vec::new(), None),
     };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {

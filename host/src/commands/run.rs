@@ -6,7 +6,7 @@ use crate::commands::build::BuildFlags;
 use crate::commands::common::PipelineArgs;
 use crate::commands::deploy::DeployFlags;
 use crate::deploy::Cluster;
-use crate::deploy::cluster::{ClusterError, Early};
+use crate::deploy::cluster::ClusterError;
 use crate::events::{Events, Stage};
 use crate::pipeline::{self, DeployPlan};
 use std::process::ExitCode;
@@ -33,15 +33,9 @@ pub struct RunArgs {
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     // The Docker engine and the cluster the command line names are connected to (and the
     // cluster's node platforms read) while the config is read.
-    let engine = crate::build::SharedEngine::default();
-    let early = args.digest.builds().then(|| {
-        engine.warm_up();
-        Early::start(
-            args.pipeline.kubeconfig.as_deref(),
-            args.pipeline.kube_context(),
-            args.build.reads_node_platforms(true),
-        )
-    });
+    let (engine, early) = args
+        .build
+        .start_early(&args.pipeline, true, args.digest.builds());
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
     let choices = crate::pipeline::DeployChoices {
