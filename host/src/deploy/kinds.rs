@@ -165,9 +165,15 @@ async fn discover_all(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match discover_once(client, attempts < GONE_ATTEMPTS).await {
-            Err(Gone) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            Ok(found) => return found.map_err(DeployError::Discovery),
+        match discover_once(client, attempts < GONE_ATTEMPTS)
+            .await
+            .map_err(DeployError::Discovery)?
+        {
+            Round::Gone => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Round::Found {
+                served,
+                unavailable,
+            } => return Ok((served, unavailable)),
         }
     }
 }
@@ -180,22 +186,25 @@ const GONE_ATTEMPTS: usize = 5;
 /// group version of a cluster with many CRDs.
 const AT_ONCE: usize = 32;
 
-/// A group version answered 404: it went away after the group list named it.
-struct Gone;
+/// What one round of discovery learnt.
+enum Round {
+    /// The groups served, and those unavailable with the server's reason.
+    Found {
+        served: Vec<Group>,
+        unavailable: Vec<(String, String)>,
+    },
+    /// A group version answered 404: it went away after the group list named it.
+    Gone,
+}
 
 /// The core group and the groups under /apis, then every version of every group at once
 /// (two rounds of requests however many groups the cluster serves). With `retry_gone`, a
-/// group version that answers 404 asks for [`Gone`]; otherwise its group is unavailable.
-async fn discover_once(
-    client: &kube::Client,
-    retry_gone: bool,
-) -> Result<Result<(Vec<Group>, Vec<(String, String)>), kube::Error>, Gone> {
+/// group version that answers 404 makes it [`Round::Gone`]; otherwise its group is
+/// unavailable.
+async fn discover_once(client: &kube::Client, retry_gone: bool) -> Result<Round, kube::Error> {
     use futures::StreamExt;
     let (core, listed) =
-        match tokio::try_join!(client.list_core_api_versions(), client.list_api_groups()) {
-            Ok(both) => both,
-            Err(e) => return Ok(Err(e)),
-        };
+        tokio::try_join!(client.list_core_api_versions(), client.list_api_groups())?;
     let mut groups = vec![Group {
         name: String::new(),
         preferred: "v1".to_string(),
@@ -238,7 +247,9 @@ async fn discover_once(
     for (index, answer) in answers {
         match answer {
             Ok(version) => groups[index].versions.push(version),
-            Err(kube::Error::Api(status)) if status.code == 404 && retry_gone => return Err(Gone),
+            Err(kube::Error::Api(status)) if status.code == 404 && retry_gone => {
+                return Ok(Round::Gone);
+            }
             Err(e) => {
                 let reason = match e {
                     kube::Error::Api(status) => status.message,
@@ -262,5 +273,8 @@ async fn discover_once(
         })
         .map(|(_, group)| group)
         .collect();
-    Ok(Ok((served, unavailable)))
+    Ok(Round::Found {
+        served,
+        unavailable,
+    })
 }
