@@ -1246,3 +1246,45 @@ async fn no_prune_keeps_objects_removed_from_the_manifests() -> Result<()> {
     assert!(cms.get_opt("kept").await?.is_some());
     Ok(())
 }
+
+/// More requests at once than the server lets one HTTP/2 connection carry (250 streams on
+/// the ground): watches stay open, and a request over the cap would wait for one of them to
+/// end, for ever. Another connection is opened instead: every watch starts, a list answers,
+/// and the last watch sees a change.
+#[tokio::test]
+async fn more_watches_than_one_connection_carries_are_all_served() -> Result<()> {
+    use anyhow::Context;
+    use futures::StreamExt;
+    let ground = Ground::ensure();
+    let client = ground.client().await?;
+    let ns = TestNamespace::create(&client, "many-streams").await?;
+    let cluster = devloop::deploy::Cluster::connect(Some(&ground.kubeconfig), None).await?;
+    let cms: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns.name());
+    let within = Duration::from_secs(20);
+    let mut watches = Vec::new();
+    for n in 0..260 {
+        let params = kube::api::WatchParams::default().timeout(240);
+        let watch = tokio::time::timeout(within, cms.watch(&params, "0"))
+            .await
+            .with_context(|| format!("watch {n} did not start within {within:?}"))??;
+        watches.push(watch.boxed());
+    }
+    tokio::time::timeout(within, cms.list(&ListParams::default()))
+        .await
+        .context("a list behind 260 open watches did not answer")??;
+    let seen: ConfigMap = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "seen"}}))?;
+    cms.create(&Default::default(), &seen).await?;
+    let last = watches.last_mut().expect("260 watches");
+    loop {
+        let event = tokio::time::timeout(within, last.next())
+            .await
+            .context("the last watch saw no event")?
+            .context("the last watch ended")??;
+        if let kube::api::WatchEvent::Added(cm) = event
+            && cm.metadata.name.as_deref() == Some("seen")
+        {
+            return Ok(());
+        }
+    }
+}

@@ -8,29 +8,48 @@
 //! upgrade their connection (websocket, SPDY), which HTTP/2 cannot carry: those go to a
 //! client that speaks HTTP/1.1 only — as does everything when the server (or a proxy in
 //! front of it, or a plain `http://` server) does not agree to HTTP/2.
+//!
+//! A server caps the streams open at once on one HTTP/2 connection (250 by Go's default),
+//! and a request over the cap waits for a stream to close: behind watches and log streams,
+//! which stay open, it would wait for ever. As Go's client opens another connection then,
+//! a connection here carries at most [`STREAMS_PER_CONNECTION`] requests at once (a
+//! request counts until its answer's body is dropped); one more opens the next connection.
 
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connection, HttpConnector};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 type Connector = hyper_timeout::TimeoutConnector<hyper_rustls::HttpsConnector<HttpConnector>>;
-type Response = http::Response<hyper::body::Incoming>;
+type Response = http::Response<ResponseBody>;
 type Error = hyper_util::client::legacy::Error;
 
 /// A tower service that sends each request over the client its kind needs.
 #[derive(Clone)]
 pub struct ApiConnections {
-    /// HTTP/2 only, over connections whose server agreed to it.
-    requests: Client<Http2Agreed, kube::client::Body>,
+    /// HTTP/2 only, over connections whose server agreed to it: one client per connection.
+    requests: Arc<std::sync::Mutex<Vec<Http2Lane>>>,
+    /// How to make the client of another HTTP/2 connection.
+    new_lane: Arc<dyn Fn() -> Client<Http2Agreed, kube::client::Body> + Send + Sync>,
     upgrades: Client<Connector, kube::client::Body>,
     /// What the server agreed to on its last connection: [`UNKNOWN`] (none yet), [`HTTP2`]
     /// or [`HTTP1_ONLY`].
     agreed: Arc<AtomicU8>,
+}
+
+/// The requests one HTTP/2 connection carries at once: below any server's cap (RFC 9113
+/// asks servers for at least 100).
+const STREAMS_PER_CONNECTION: usize = 100;
+
+/// The client of one HTTP/2 connection (its pool holds one connection to the one server)
+/// and how many requests it carries.
+struct Http2Lane {
+    client: Client<Http2Agreed, kube::client::Body>,
+    open: Arc<AtomicUsize>,
 }
 
 const UNKNOWN: u8 = 0;
@@ -42,31 +61,98 @@ impl ApiConnections {
         use kube::client::ConfigExt;
         let tls = config.rustls_client_config()?;
         let agreed = Arc::new(AtomicU8::new(UNKNOWN));
-        let requests = Client::builder(hyper_util::rt::TokioExecutor::new())
-            .timer(hyper_util::rt::TokioTimer::new())
-            // HTTP/2 only, so that requests made while the connection is being set up wait
-            // for it instead of each making one (the client's pool only knows to wait when
-            // it knows the version beforehand).
-            .http2_only(true)
-            // As Go's client: a connection that stays silent is pinged, and dropped (with the
-            // requests on it, which their callers retry) when the ping goes unanswered.
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(15))
-            .build(Http2Agreed {
-                inner: connector(config, tls.clone(), Offer::Http2AndHttp1)?,
-                agreed: agreed.clone(),
-            });
+        let http2 = Http2Agreed {
+            inner: connector(config, tls.clone(), Offer::Http2AndHttp1)?,
+            agreed: agreed.clone(),
+        };
+        let new_lane = move || {
+            Client::builder(hyper_util::rt::TokioExecutor::new())
+                .timer(hyper_util::rt::TokioTimer::new())
+                // HTTP/2 only, so that requests made while the connection is being set up
+                // wait for it instead of each making one (the client's pool only knows to
+                // wait when it knows the version beforehand).
+                .http2_only(true)
+                // As Go's client: a connection that stays silent is pinged, and dropped (with
+                // the requests on it, which their callers retry) when the ping goes
+                // unanswered.
+                .http2_keep_alive_interval(Duration::from_secs(30))
+                .http2_keep_alive_timeout(Duration::from_secs(15))
+                .build(http2.clone())
+        };
         let upgrades = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector(
             config,
             tls,
             Offer::Http1,
         )?);
         Ok(ApiConnections {
-            requests,
+            requests: Arc::default(),
+            new_lane: Arc::new(new_lane),
             upgrades,
             agreed,
         })
     }
+
+    /// The HTTP/2 client to send the next request over, and its count of open requests,
+    /// already counting this one: the first connection with room, else a new one.
+    fn lane(&self) -> (Client<Http2Agreed, kube::client::Body>, OpenRequest) {
+        let mut lanes = crate::mutex::lock(&self.requests);
+        let index = match lanes
+            .iter()
+            .position(|lane| lane.open.load(Ordering::Relaxed) < STREAMS_PER_CONNECTION)
+        {
+            Some(index) => index,
+            None => {
+                lanes.push(Http2Lane {
+                    client: (self.new_lane)(),
+                    open: Arc::default(),
+                });
+                lanes.len() - 1
+            }
+        };
+        let lane = &lanes[index];
+        lane.open.fetch_add(1, Ordering::Relaxed);
+        (lane.client.clone(), OpenRequest(lane.open.clone()))
+    }
+}
+
+/// One request counted as open on its HTTP/2 connection until dropped.
+struct OpenRequest(Arc<AtomicUsize>);
+
+impl Drop for OpenRequest {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An answer's body; the request stays counted on its HTTP/2 connection while it is read.
+pub struct ResponseBody {
+    inner: hyper::body::Incoming,
+    _open: Option<OpenRequest>,
+}
+
+impl hyper::body::Body for ResponseBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `response` with its body counted by `open` (None: not counted).
+fn counted(response: http::Response<hyper::body::Incoming>, open: Option<OpenRequest>) -> Response {
+    response.map(|inner| ResponseBody { inner, _open: open })
 }
 
 /// Which HTTP versions a client's TLS connections offer.
@@ -174,22 +260,26 @@ impl tower::Service<http::Request<kube::client::Body>> for ApiConnections {
     fn call(&mut self, request: http::Request<kube::client::Body>) -> Self::Future {
         let agreed = self.agreed.load(Ordering::Relaxed);
         if upgrades(&request) || agreed == HTTP1_ONLY {
-            return Box::pin(self.upgrades.request(request));
+            let sent = self.upgrades.request(request);
+            return Box::pin(async move { Ok(counted(sent.await?, None)) });
         }
         // Until the server is known to speak HTTP/2, a copy is kept: if it does not, the
         // request goes again over HTTP/1.1 (it never reached the server).
         let again = (agreed == UNKNOWN).then(|| copy(&request)).flatten();
-        let sent = self.requests.request(request);
+        let (lane, open) = self.lane();
+        let sent = lane.request(request);
         let (upgrades, agreed) = (self.upgrades.clone(), self.agreed.clone());
         Box::pin(async move {
             match sent.await {
+                Ok(answer) => Ok(counted(answer, Some(open))),
                 Err(e) if agreed.load(Ordering::Relaxed) == HTTP1_ONLY && e.is_connect() => {
+                    drop(open);
                     match again {
-                        Some(request) => upgrades.request(request).await,
+                        Some(request) => Ok(counted(upgrades.request(request).await?, None)),
                         None => Err(e),
                     }
                 }
-                answer => answer,
+                Err(e) => Err(e),
             }
         })
     }
