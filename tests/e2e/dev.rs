@@ -1137,3 +1137,35 @@ async fn dev_prunes_the_images_it_built_unless_cached_or_told_not_to() {
         );
     }
 }
+
+/// A session's requests, watches and log streams share one connection to the API server
+/// (HTTP/2): over HTTP/1.1 each stream in flight held a connection of its own, and each new
+/// connection cost the server a TLS handshake.
+#[tokio::test]
+async fn a_dev_session_talks_to_the_api_server_over_one_connection() {
+    let client = client().await;
+    let ns = namespace(&client, "dev_one_connection").await;
+    let project = devloop_e2e::WebProject::new(
+        &format!("one-{}", ns.name()),
+        "devloop-e2e/dev-one-connection",
+    )
+    .replicas(2)
+    .create();
+    let mut dev = DevSession::start(project.path(), &["-n", ns.name()]);
+    dev.wait_for("Watching for changes", 1, 180).await;
+    // Both replicas' logs are streamed and the pods watched meanwhile.
+    let server = devloop_e2e::api_server_addr(&devloop_e2e::Ground::ensure().kubeconfig).unwrap();
+    let held = devloop_e2e::connections_to(dev.child.id().unwrap(), server).unwrap();
+    assert_eq!(
+        held,
+        1,
+        "connections to the API server at {server}; dev said:\n{}",
+        dev.transcript()
+    );
+    dev.signal("-INT");
+    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
+        .await
+        .expect("dev exits within 60 s of Ctrl+C")
+        .unwrap();
+    assert!(status.success(), "{}", dev.transcript());
+}
