@@ -445,6 +445,16 @@ impl DevSession {
         line.rsplit(':').next().unwrap().trim().parse().unwrap()
     }
 
+    /// Ctrl+C, then waits up to `secs` for dev to end, successfully.
+    async fn interrupt_and_wait(&mut self, secs: u64) {
+        self.signal("-INT");
+        let status = tokio::time::timeout(Duration::from_secs(secs), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("dev exits within {secs} s of Ctrl+C"))
+            .unwrap();
+        assert!(status.success(), "{}", self.transcript());
+    }
+
     fn signal(&self, signal: &str) {
         let pid = self.child.id().unwrap().to_string();
         let status = std::process::Command::new("kill")
@@ -579,12 +589,7 @@ async fn dev_binary_syncs_rebuilds_redeploys_and_cleans_up_on_ctrl_c() {
     dev.wait_for(&format!("[{replacement} web]"), 1, 30).await;
 
     // Ctrl+C: everything dev deployed is deleted.
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
     assert!(
         deployments(&client, ns.name()).await.is_empty(),
         "{}",
@@ -650,12 +655,7 @@ async fn dev_tests_each_build_and_a_failed_test_keeps_the_last_deployment() {
         assert!(Instant::now() < deadline, "{}", dev.transcript());
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
 }
 
 /// The readiness probe port of the `web` Deployment's pod template.
@@ -738,12 +738,7 @@ async fn dev_rolls_back_a_failed_rollout_and_keeps_watching() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(dev.count("deploy failed"), 1, "{}", dev.transcript());
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
 }
 
 /// As in Skaffold, a first round that fails ends `dev` (non-zero, after cleaning up), unless
@@ -786,12 +781,7 @@ async fn a_failing_first_round_ends_dev_unless_it_keeps_running_on_failure() {
         exec_out(&client, ns.name(), &pods[0], &["cat", "/version.txt"]).await,
         "1\n"
     );
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
 }
 
 /// `POST` to the control API, as an editor integration would; returns the status line.
@@ -860,12 +850,7 @@ async fn dev_manual_trigger_holds_changes_until_the_control_api_asks() {
         exec_out(&client, ns.name(), &pods[0], &["cat", "/version.txt"]).await,
         "2\n"
     );
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
 }
 
 #[tokio::test]
@@ -1123,12 +1108,7 @@ async fn dev_prunes_the_images_it_built_unless_cached_or_told_not_to() {
         let mut dev = DevSession::start(p, &args);
         dev.wait_for("Watching for changes", 1, 180).await;
         assert!(!local_images(&image).is_empty(), "{}", dev.transcript());
-        dev.signal("-INT");
-        let status = tokio::time::timeout(Duration::from_secs(90), dev.child.wait())
-            .await
-            .expect("dev exits within 90 s of Ctrl+C")
-            .unwrap();
-        assert!(status.success(), "{}", dev.transcript());
+        dev.interrupt_and_wait(90).await;
         assert_eq!(
             !local_images(&image).is_empty(),
             kept,
@@ -1162,10 +1142,5 @@ async fn a_dev_session_talks_to_the_api_server_over_one_connection() {
         "connections to the API server at {server}; dev said:\n{}",
         dev.transcript()
     );
-    dev.signal("-INT");
-    let status = tokio::time::timeout(Duration::from_secs(60), dev.child.wait())
-        .await
-        .expect("dev exits within 60 s of Ctrl+C")
-        .unwrap();
-    assert!(status.success(), "{}", dev.transcript());
+    dev.interrupt_and_wait(60).await;
 }
