@@ -19,8 +19,15 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 const HELPERS_REGISTRY: &str = "127.0.0.1:5000/devloop-debug-support";
 
 /// Puts the ground's `go` support image into the helpers registry (a real registry, so the
-/// kubelet pulls it as it would from Skaffold's).
+/// kubelet pulls it as it would from Skaffold's), once per test process: the tests run at
+/// the same time, and two pushes of the same image at once race in the registry (one failed
+/// with `digest invalid`, `blob unknown to registry`).
 fn publish_support_image() -> Result<()> {
+    static PUBLISHED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut published = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
+    if *published {
+        return Ok(());
+    }
     let target = format!("{HELPERS_REGISTRY}/go");
     for args in [
         vec!["tag", "devloop-test/debug-support/go", target.as_str()],
@@ -37,6 +44,7 @@ fn publish_support_image() -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    *published = true;
     Ok(())
 }
 
