@@ -75,11 +75,11 @@ pub struct BuildOutputFile<'a> {
 pub async fn run(args: BuildArgs, events: Events) -> anyhow::Result<ExitCode> {
     // The engine's answer, and the cluster's nodes when they are read, come while the config
     // is read.
-    let (engine, early) = args.flags.start_early(
-        &args.pipeline,
-        false,
-        args.flags.reads_node_platforms(false),
-    );
+    let engine = SharedEngine::warming();
+    let early = args
+        .flags
+        .reads_node_platforms(false)
+        .then(|| args.flags.connect_early(&args.pipeline, false));
     let resolved = args.pipeline.resolve("build")?;
     let events = if args.quiet {
         Events::discard()
@@ -141,26 +141,16 @@ impl BuildFlags {
         self.check_cluster_node_platforms.unwrap_or(by_default)
     }
 
-    /// What a command that builds starts before it reads the config, so that the answers
-    /// come while it reads: the Docker engine's, and with `cluster` a connection to the
-    /// cluster the command line names, which reads the node platforms (when the flags read
-    /// them; `by_default` is the command's default) and discovers the cluster's kinds.
-    pub fn start_early(
-        &self,
-        pipeline: &PipelineArgs,
-        by_default: bool,
-        cluster: bool,
-    ) -> (SharedEngine, Option<Early>) {
-        let engine = SharedEngine::default();
-        engine.warm_up();
-        let early = cluster.then(|| {
-            Early::start(
-                pipeline.kubeconfig.as_deref(),
-                pipeline.kube_context(),
-                self.reads_node_platforms(by_default),
-            )
-        });
-        (engine, early)
+    /// The connection a command starts before it reads the config, to the cluster the
+    /// command line names, so that its answers come while the config is read: it reads the
+    /// node platforms (when the flags read them; `by_default` is the command's default) and
+    /// discovers the cluster's kinds.
+    pub fn connect_early(&self, pipeline: &PipelineArgs, by_default: bool) -> Early {
+        Early::start(
+            pipeline.kubeconfig.as_deref(),
+            pipeline.kube_context(),
+            self.reads_node_platforms(by_default),
+        )
     }
 
     /// The cluster's node platforms when [`Self::reads_node_platforms`], read through

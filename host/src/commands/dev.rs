@@ -197,10 +197,11 @@ async fn run_session(
     let command = if debugging { "debug" } else { "dev" };
     // One engine connection for the session (every round and reload), and the connection to
     // the cluster the session deploys over, started while the config is read.
-    let (engine, early) = args.build.start_early(&args.pipeline, true, true);
+    let engine = crate::build::SharedEngine::warming();
+    let early = args.build.connect_early(&args.pipeline, true);
     // The node platforms are read once: a config reload does not change the cluster.
-    let (cluster_platforms, cluster) = match (args.pipeline.resolve(command), early) {
-        (Ok(resolved), Some(early)) => tokio::select! {
+    let (cluster_platforms, cluster) = match args.pipeline.resolve(command) {
+        Ok(resolved) => tokio::select! {
             read = async {
                 let cluster = early
                     .connect(resolved.kubeconfig.as_deref(), resolved.kube_context.as_deref())
@@ -219,7 +220,7 @@ async fn run_session(
             }
         },
         // The loader reports the error.
-        _ => (Vec::new(), None),
+        Err(_) => (Vec::new(), None),
     };
     let load_events = events.clone();
     let loader: dev::Loader = Box::new(move || {

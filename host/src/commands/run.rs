@@ -31,11 +31,14 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
-    // The Docker engine and the cluster the command line names are connected to (and the
-    // cluster's node platforms read) while the config is read.
-    let (engine, early) = args
-        .build
-        .start_early(&args.pipeline, true, args.digest.builds());
+    // When it builds, the Docker engine and the cluster the command line names are connected
+    // to (and the cluster's node platforms read) while the config is read.
+    let early = args.digest.builds().then(|| {
+        (
+            crate::build::SharedEngine::warming(),
+            args.build.connect_early(&args.pipeline, true),
+        )
+    });
     let resolved = args.pipeline.resolve("run")?;
     resolved.send_warnings(&events);
     let choices = crate::pipeline::DeployChoices {
@@ -46,7 +49,7 @@ pub async fn run(args: RunArgs, events: Events) -> anyhow::Result<ExitCode> {
     // The discovery the early connection started is finished while the artifacts build (or
     // are found in the cache); the build reads the node platforms over the same connection.
     // A build error cancels the connection; a connection error waits for the build.
-    let (built, connected) = if let Some(early) = early {
+    let (built, connected) = if let Some((engine, early)) = early {
         let cluster = early
             .connect(plan.kubeconfig.as_deref(), plan.kube_context.as_deref())
             .await;
