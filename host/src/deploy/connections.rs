@@ -33,8 +33,8 @@ type Error = hyper_util::client::legacy::Error;
 pub struct ApiConnections {
     /// HTTP/2 only, over connections whose server agreed to it: one client per connection.
     requests: Arc<std::sync::Mutex<Vec<Http2Lane>>>,
-    /// How to make the client of another HTTP/2 connection.
-    new_lane: Arc<dyn Fn() -> Client<Http2Agreed, kube::client::Body> + Send + Sync>,
+    /// What another HTTP/2 connection is made with.
+    http2: Http2Agreed,
     upgrades: Client<Connector, kube::client::Body>,
     /// What the server agreed to on its last connection: [`UNKNOWN`] (none yet), [`HTTP2`]
     /// or [`HTTP1_ONLY`].
@@ -65,20 +65,6 @@ impl ApiConnections {
             inner: connector(config, tls.clone(), Offer::Http2AndHttp1)?,
             agreed: agreed.clone(),
         };
-        let new_lane = move || {
-            Client::builder(hyper_util::rt::TokioExecutor::new())
-                .timer(hyper_util::rt::TokioTimer::new())
-                // HTTP/2 only, so that requests made while the connection is being set up
-                // wait for it instead of each making one (the client's pool only knows to
-                // wait when it knows the version beforehand).
-                .http2_only(true)
-                // As Go's client: a connection that stays silent is pinged, and dropped (with
-                // the requests on it, which their callers retry) when the ping goes
-                // unanswered.
-                .http2_keep_alive_interval(Duration::from_secs(30))
-                .http2_keep_alive_timeout(Duration::from_secs(15))
-                .build(http2.clone())
-        };
         let upgrades = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector(
             config,
             tls,
@@ -86,7 +72,7 @@ impl ApiConnections {
         )?);
         Ok(ApiConnections {
             requests: Arc::default(),
-            new_lane: Arc::new(new_lane),
+            http2,
             upgrades,
             agreed,
         })
@@ -103,7 +89,7 @@ impl ApiConnections {
             Some(index) => index,
             None => {
                 lanes.push(Http2Lane {
-                    client: (self.new_lane)(),
+                    client: http2_client(self.http2.clone()),
                     open: Arc::default(),
                 });
                 lanes.len() - 1
@@ -113,6 +99,21 @@ impl ApiConnections {
         lane.open.fetch_add(1, Ordering::Relaxed);
         (lane.client.clone(), OpenRequest(lane.open.clone()))
     }
+}
+
+/// The client of one HTTP/2 connection, made with `connector`.
+fn http2_client(connector: Http2Agreed) -> Client<Http2Agreed, kube::client::Body> {
+    Client::builder(hyper_util::rt::TokioExecutor::new())
+        .timer(hyper_util::rt::TokioTimer::new())
+        // HTTP/2 only, so that requests made while the connection is being set up wait for
+        // it instead of each making one (the client's pool only knows to wait when it knows
+        // the version beforehand).
+        .http2_only(true)
+        // As Go's client: a connection that stays silent is pinged, and dropped (with the
+        // requests on it, which their callers retry) when the ping goes unanswered.
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .http2_keep_alive_timeout(Duration::from_secs(15))
+        .build(connector)
 }
 
 /// One request counted as open on its HTTP/2 connection until dropped.
