@@ -76,10 +76,10 @@ pub struct Listed {
 impl Eq for Listed {}
 
 /// The objects among `candidates` to leave alone, with their (unchanged) marks, and the
-/// lists read to find them. `earlier`
-/// holds the marks of the last deploy of this scope. An object last applied by another run
-/// counts only when `ctx.options.skip_earlier_runs` (a `dev` session's cleanup deletes what
-/// carries its own run id, so it applies everything once).
+/// lists read to find them. `earlier` holds the marks of the last deploy of this scope. An
+/// object last applied by another run counts only when `ctx.options.skip_earlier_runs` (a
+/// `dev` session's cleanup deletes what carries its own run id, so it applies everything
+/// once).
 pub async fn find(
     ctx: &DeployContext<'_>,
     earlier: &[AppliedMark],
